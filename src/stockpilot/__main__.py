@@ -1,0 +1,3 @@
+from stockpilot.cli.main import app
+
+app()

@@ -1,0 +1,1 @@
+"""Value types and ledger rules: pure, no I/O."""

@@ -1,0 +1,1 @@
+"""Demand forecasting: quantile forecasts per SKU-location, backtested and chosen per series."""

@@ -1,0 +1,1 @@
+"""Importers of catalogue, stock and history files, with validation reports."""

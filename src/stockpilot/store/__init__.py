@@ -1,0 +1,1 @@
+"""Operational SQL store and the Parquet history store."""
