@@ -1,3 +1,3 @@
-from stockpilot.cli.main import app
+from stockpilot.cli.main import main
 
-app()
+main()

@@ -1,0 +1,1 @@
+"""The ``stockpilot`` command line (Typer + Rich): a thin layer over the services."""

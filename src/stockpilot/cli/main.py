@@ -1,0 +1,45 @@
+"""Entry point of the ``stockpilot`` command. Each area registers its own sub-commands here."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from stockpilot.errors import StockpilotError
+
+app = typer.Typer(
+    name="stockpilot",
+    help="Inventory planning for e-commerce: ledger, forecasts, orders, simulation, alerts.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+
+# Sub-command groups: one module per area, each defines `app` (a typer.Typer) or commands.
+# (Add a line per area; keep this list sorted.)
+
+
+def main() -> None:
+    """Run the CLI; a user error prints one line and exits 1, never a traceback."""
+    try:
+        app(standalone_mode=False)
+    except StockpilotError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
