@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any, ClassVar
 
@@ -29,17 +29,34 @@ class LedgerCommand:
 
     def fingerprint(self) -> str:
         """Stable hash of the command's content, to tell a replay from a reused id."""
-        body = {"kind": self.kind, **asdict(self)}
-        text = json.dumps(body, sort_keys=True, default=str, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()[:32]
+        return fingerprint_of(self.canonical_json())
+
+    def canonical_json(self) -> str:
+        """The command as compact JSON with sorted keys (what the fingerprint hashes)."""
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict, with ``kind`` first."""
         out: dict[str, Any] = {"kind": self.kind}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            out[f.name] = value.isoformat() if isinstance(value, date | datetime) else value
+        for name in _field_names(type(self)):
+            value = getattr(self, name)
+            out[name] = value.isoformat() if isinstance(value, date | datetime) else value
         return out
+
+
+def fingerprint_of(canonical_json: str) -> str:
+    """The fingerprint of a command's canonical JSON text."""
+    return hashlib.sha256(canonical_json.encode()).hexdigest()[:32]
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in fields(cls))
+    return names
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,6 +66,8 @@ class ReceiveStock(LedgerCommand):
     kind: ClassVar[str] = "receipt"
     expiry: date | None = None
     purchase_order_id: int | None = None
+    #: Units of this receipt that were on order (default: all of it when a PO is named).
+    on_order_units: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

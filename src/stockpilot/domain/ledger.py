@@ -177,10 +177,22 @@ def apply(cmd: LedgerCommand, states: dict[StateKey, StockState]) -> list[Moveme
 
 
 def _copy(st: StockState) -> StockState:
-    lots = {c: LotState(lot.lot_code, lot.expiry, lot.on_hand, lot.reserved, lot.is_new)
-            for c, lot in st.lots.items()}
-    return StockState(st.sku, st.location, st.on_hand, st.reserved, st.on_order,
-                      st.allows_backorders, st.lot_tracked, st.version, lots, st.touched)
+    lots = {
+        c: LotState(lot.lot_code, lot.expiry, lot.on_hand, lot.reserved, lot.is_new)
+        for c, lot in st.lots.items()
+    }
+    return StockState(
+        st.sku,
+        st.location,
+        st.on_hand,
+        st.reserved,
+        st.on_order,
+        st.allows_backorders,
+        st.lot_tracked,
+        st.version,
+        lots,
+        st.touched,
+    )
 
 
 # --- lots ------------------------------------------------------------------------------
@@ -205,7 +217,9 @@ def _lot_for_inbound(ctx: _Ctx, st: StockState, expiry: date | None) -> LotState
     return lot
 
 
-def _pick(ctx: _Ctx, st: StockState, qty: int, *, from_reserved: bool) -> list[tuple[LotState, int]]:
+def _pick(
+    ctx: _Ctx, st: StockState, qty: int, *, from_reserved: bool
+) -> list[tuple[LotState, int]]:
     """Choose lots FEFO for an outbound quantity; expired lots are never picked.
 
     With ``from_reserved`` the units come out of the lots' reservations instead of free stock.
@@ -236,8 +250,16 @@ def _pick(ctx: _Ctx, st: StockState, qty: int, *, from_reserved: bool) -> list[t
 # --- handlers ---------------------------------------------------------------------------
 
 
-def _outbound(ctx: _Ctx, st: StockState, kind: MovementKind, qty: int, *, reserved: bool,
-              backorder_ok: bool, location: str | None = None) -> list[tuple[LotState, int]]:
+def _outbound(
+    ctx: _Ctx,
+    st: StockState,
+    kind: MovementKind,
+    qty: int,
+    *,
+    reserved: bool,
+    backorder_ok: bool,
+    location: str | None = None,
+) -> list[tuple[LotState, int]]:
     """Take ``qty`` units out of ``st``: check availability, update state, record movements."""
     if st.lot_tracked:
         picks = _pick(ctx, st, qty, from_reserved=reserved)
@@ -250,7 +272,9 @@ def _outbound(ctx: _Ctx, st: StockState, kind: MovementKind, qty: int, *, reserv
         return picks
     if reserved:
         if st.reserved < qty:
-            raise InvalidEvent(ctx.cmd.event_id, f"only {st.reserved} units reserved, {qty} shipped")
+            raise InvalidEvent(
+                ctx.cmd.event_id, f"only {st.reserved} units reserved, {qty} shipped"
+            )
     elif not (backorder_ok and st.allows_backorders) and st.available(ctx.today) < qty:
         raise InsufficientStock(ctx.cmd.sku, st.location, qty, st.available(ctx.today))
     st.on_hand -= qty
@@ -268,7 +292,8 @@ def _receive(ctx: _Ctx) -> None:
         lot.on_hand += cmd.quantity
     st.on_hand += cmd.quantity
     if isinstance(cmd, ReceiveStock) and cmd.purchase_order_id is not None:
-        st.on_order = max(0, st.on_order - cmd.quantity)
+        units = cmd.quantity if cmd.on_order_units is None else cmd.on_order_units
+        st.on_order -= min(units, st.on_order)
     kind = MovementKind.RECEIPT if isinstance(cmd, ReceiveStock) else MovementKind.RETURN
     ctx.move(kind, cmd.quantity, lot=lot)
 
@@ -276,8 +301,14 @@ def _receive(ctx: _Ctx) -> None:
 def _sale(ctx: _Ctx) -> None:
     cmd = ctx.cmd
     assert isinstance(cmd, RecordSale)
-    _outbound(ctx, ctx.state(), MovementKind.SALE, cmd.quantity,
-              reserved=cmd.from_reserved, backorder_ok=True)
+    _outbound(
+        ctx,
+        ctx.state(),
+        MovementKind.SALE,
+        cmd.quantity,
+        reserved=cmd.from_reserved,
+        backorder_ok=True,
+    )
 
 
 def _adjust(ctx: _Ctx) -> None:
@@ -315,8 +346,9 @@ def _transfer(ctx: _Ctx) -> None:
     assert isinstance(cmd, TransferStock)
     src = ctx.state()
     dst = ctx.state(cmd.to_location)
-    picks = _outbound(ctx, src, MovementKind.TRANSFER_OUT, cmd.quantity,
-                      reserved=False, backorder_ok=False)
+    picks = _outbound(
+        ctx, src, MovementKind.TRANSFER_OUT, cmd.quantity, reserved=False, backorder_ok=False
+    )
     dst.on_hand += cmd.quantity
     if not dst.lot_tracked:
         ctx.move(MovementKind.TRANSFER_IN, cmd.quantity, location=cmd.to_location)
@@ -324,7 +356,9 @@ def _transfer(ctx: _Ctx) -> None:
     for src_lot, take in picks:
         lot = dst.lots.get(src_lot.lot_code)
         if lot is None:
-            lot = dst.lots[src_lot.lot_code] = LotState(src_lot.lot_code, src_lot.expiry, is_new=True)
+            lot = dst.lots[src_lot.lot_code] = LotState(
+                src_lot.lot_code, src_lot.expiry, is_new=True
+            )
         lot.on_hand += take
         ctx.move(MovementKind.TRANSFER_IN, take, location=cmd.to_location, lot=lot)
 
@@ -423,8 +457,11 @@ def check_state(st: StockState) -> list[str]:
             problems.append(f"{where}: lots do not add up to on_hand {st.on_hand}")
         if sum(lot.reserved for lot in st.lots.values()) != st.reserved:
             problems.append(f"{where}: lot reservations do not add up to {st.reserved}")
-        problems += [f"{where}: lot {lot.lot_code} {lot.on_hand}/{lot.reserved}"
-                     for lot in st.lots.values() if not 0 <= lot.reserved <= lot.on_hand]
+        problems += [
+            f"{where}: lot {lot.lot_code} {lot.on_hand}/{lot.reserved}"
+            for lot in st.lots.values()
+            if not 0 <= lot.reserved <= lot.on_hand
+        ]
     return problems
 
 

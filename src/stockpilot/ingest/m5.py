@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from stockpilot.errors import InvalidRow, ImportRejected
+from stockpilot.errors import ImportRejected, InvalidRow
 
 ID_COLUMNS = ["id", "item_id", "dept_id", "cat_id", "store_id", "state_id"]
 

@@ -1,0 +1,1 @@
+"""The stock ledger as a service: commands in, movements and positions out."""

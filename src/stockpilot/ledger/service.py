@@ -1,0 +1,363 @@
+"""Apply ledger commands to the database: one transaction per batch, idempotent by event id.
+
+The flow for a batch (one command is a batch of one — the durable single-event path):
+
+1. validate shapes and look up SKUs and locations (unknown ones are rejected per event);
+2. create missing stock rows, then lock every stock row the batch touches (``SELECT … FOR
+   UPDATE`` in key order on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already holds the write
+   lock) and load them with their lots;
+3. look up the batch's event ids: a known id with the same fingerprint returns its stored
+   result and changes nothing; with another body it is an :class:`EventConflict`;
+4. apply each command in order with the pure rules of :mod:`stockpilot.domain.ledger`;
+   a command that would oversell is rejected alone (``InsufficientStock``), never clamped;
+5. write movements, idempotency records, outbox rows and order lines, and the changed stock
+   rows with a version check — all in the same transaction — and commit.
+
+Rows are locked and updated once per batch rather than one conditional UPDATE per event:
+the version-checked write is the same guard (cosmicpython's aggregate version), the database
+CHECKs are the independent second guard, and a batch of 10,000 events costs a few statements.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select, tuple_, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from stockpilot.domain import ledger as rules
+from stockpilot.domain.commands import LedgerCommand, RecordReturn, RecordSale, fingerprint_of
+from stockpilot.domain.ledger import LotState, StateKey, StockState
+from stockpilot.domain.movements import Movement
+from stockpilot.errors import (
+    EventConflict,
+    InsufficientStock,
+    InvalidEvent,
+    StockpilotError,
+    UnknownLocation,
+    UnknownSku,
+)
+from stockpilot.store import schema as t
+from stockpilot.store.bulk import JsonText, bulk_insert
+from stockpilot.store.db import is_sqlite
+from stockpilot.store.uow import UnitOfWork
+
+CHUNK = 900  # keys per IN (...) list: well under SQLite's bound-parameter limit
+
+
+@dataclass(frozen=True)
+class EventResult:
+    """What became of one event: ``applied``, ``duplicate`` (a replay) or ``rejected``."""
+
+    event_id: str
+    status: str
+    movements: int = 0
+    error: str | None = None
+    error_type: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True unless the event was rejected."""
+        return self.status != "rejected"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form (stored as the idempotency record's result)."""
+        out: dict[str, Any] = {"event_id": self.event_id, "status": self.status,
+                               "movements": self.movements}
+        if self.error:
+            out |= {"error": self.error, "error_type": self.error_type, "detail": self.detail}
+        return out
+
+
+def apply_events(
+    engine: Engine, commands: Sequence[LedgerCommand], *, retries: int = 5
+) -> list[EventResult]:
+    """Apply a batch in one transaction and return one result per command, in order.
+
+    Retries the whole batch on a lost race (a concurrent writer inserted the same event id, or
+    a deadlock/serialization failure on PostgreSQL); the retry sees the winner's rows.
+    """
+    for attempt in range(retries + 1):
+        try:
+            with UnitOfWork(engine) as uow:
+                results = apply_in(uow.conn, commands)
+                uow.commit()
+                return results
+        except (IntegrityError, DBAPIError) as exc:
+            if attempt == retries or not _retryable(exc):
+                raise
+            time.sleep(0.005 * (2**attempt))
+    raise AssertionError("unreachable")
+
+
+def apply_one(engine: Engine, command: LedgerCommand) -> EventResult:
+    """Apply one command durably; raise its error if it was rejected."""
+    result = apply_events(engine, [command])[0]
+    if not result.ok:
+        raise _error_from(result)
+    return result
+
+
+def _retryable(exc: Exception) -> bool:
+    text = str(getattr(exc, "orig", exc)).lower()
+    return any(s in text for s in ("ledger_events", "deadlock", "could not serialize",
+                                   "database is locked", "unique", "duplicate key"))
+
+
+def _error_from(result: EventResult) -> StockpilotError:
+    d = result.detail
+    if result.error_type == "InsufficientStock":
+        return InsufficientStock(d["sku"], d["location"], d["requested"], d["available"])
+    if result.error_type == "UnknownSku":
+        return UnknownSku(d["sku"])
+    if result.error_type == "UnknownLocation":
+        return UnknownLocation(d["location"])
+    if result.error_type == "EventConflict":
+        return EventConflict(result.event_id)
+    return InvalidEvent(result.event_id, result.error or "rejected")
+
+
+def _rejected(cmd: LedgerCommand, exc: StockpilotError) -> EventResult:
+    detail = {k: v for k, v in vars(exc).items() if isinstance(v, str | int | float)}
+    if isinstance(exc, InvalidEvent):
+        detail = {"reason": exc.reason}
+    return EventResult(cmd.event_id, "rejected", error=str(exc),
+                       error_type=type(exc).__name__, detail=detail)
+
+
+# --- the batch, inside one transaction ---------------------------------------------------
+
+
+def apply_in(conn: Connection, commands: Sequence[LedgerCommand]) -> list[EventResult]:
+    """Apply a batch on an open transaction (the caller commits). See the module docstring."""
+    now = datetime.now(UTC)
+    results: list[EventResult | None] = [None] * len(commands)
+    valid = _validate(commands, results)
+    catalogue = _catalogue_for(conn, valid, results, commands)
+    ready = [i for i in valid if results[i] is None]
+    states = _lock_and_load(conn, {k for i in ready for k in rules.keys_of(commands[i])},
+                            catalogue)
+    known = _known_events(conn, [commands[i].event_id for i in ready])
+    writes = _Writes(now)
+    for i in ready:
+        results[i] = _apply_one(commands[i], states, known, writes)
+    writes.flush(conn, states)
+    return [r for r in results if r is not None]
+
+
+def _validate(commands: Sequence[LedgerCommand], results: list[EventResult | None]) -> list[int]:
+    ok = []
+    for i, cmd in enumerate(commands):
+        try:
+            rules.validate(cmd)
+            ok.append(i)
+        except StockpilotError as exc:
+            results[i] = _rejected(cmd, exc)
+    return ok
+
+
+@dataclass
+class _Catalogue:
+    lot_tracked: dict[str, bool]
+    backorders: dict[str, bool]
+
+
+def _catalogue_for(conn: Connection, idx: list[int], results: list[EventResult | None],
+                   commands: Sequence[LedgerCommand]) -> _Catalogue:
+    skus = {commands[i].sku for i in idx}
+    locs = {k[1] for i in idx for k in rules.keys_of(commands[i])}
+    lot_tracked = dict(_select_in(conn, [t.skus.c.sku, t.skus.c.lot_tracked], t.skus.c.sku, skus))
+    backorders = dict(_select_in(conn, [t.locations.c.location, t.locations.c.allows_backorders],
+                                 t.locations.c.location, locs))
+    for i in idx:
+        cmd = commands[i]
+        if cmd.sku not in lot_tracked:
+            results[i] = _rejected(cmd, UnknownSku(cmd.sku))
+            continue
+        missing = [loc for _, loc in rules.keys_of(cmd) if loc not in backorders]
+        if missing:
+            results[i] = _rejected(cmd, UnknownLocation(missing[0]))
+    return _Catalogue({k: bool(v) for k, v in lot_tracked.items()},
+                      {k: bool(v) for k, v in backorders.items()})
+
+
+def _select_in(conn: Connection, cols: list[Any], key: Any, values: Iterable[Any]) -> list[Any]:
+    values = sorted(values)
+    rows: list[Any] = []
+    for start in range(0, len(values), CHUNK):
+        rows += conn.execute(select(*cols).where(key.in_(values[start:start + CHUNK]))).all()
+    return rows
+
+
+def _lock_and_load(conn: Connection, keys: set[StateKey], cat: _Catalogue
+                   ) -> dict[StateKey, StockState]:
+    """Create missing stock rows, lock all of them in key order, load them with their lots."""
+    ordered = sorted(keys)
+    if not ordered:
+        return {}
+    _ensure_rows(conn, ordered, cat)
+    states: dict[StateKey, StockState] = {}
+    sqlite = is_sqlite(conn.engine)
+    s = t.stock.c
+    for start in range(0, len(ordered), CHUNK):
+        chunk = ordered[start:start + CHUNK]
+        q = (select(s.sku, s.location, s.on_hand, s.reserved, s.on_order, s.allows_backorders,
+                    s.version)
+             .where(tuple_(s.sku, s.location).in_(chunk)).order_by(s.sku, s.location))
+        if not sqlite:
+            q = q.with_for_update()
+        for r in conn.execute(q):
+            states[(r.sku, r.location)] = StockState(
+                r.sku, r.location, r.on_hand, r.reserved, r.on_order, bool(r.allows_backorders),
+                cat.lot_tracked.get(r.sku, False), r.version)
+    _load_lots(conn, [k for k in ordered if states[k].lot_tracked], states)
+    return states
+
+
+def _ensure_rows(conn: Connection, keys: list[StateKey], cat: _Catalogue) -> None:
+    existing = set()
+    s = t.stock.c
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start:start + CHUNK]
+        existing |= {(r.sku, r.location) for r in conn.execute(
+            select(s.sku, s.location).where(tuple_(s.sku, s.location).in_(chunk)))}
+    new = [{"sku": k[0], "location": k[1], "on_hand": 0, "reserved": 0, "on_order": 0,
+            "allows_backorders": cat.backorders[k[1]], "version": 0}
+           for k in keys if k not in existing]
+    if new:
+        # ON CONFLICT DO NOTHING: a concurrent batch may create the same row first.
+        dialect = conn.engine.dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        conn.execute(dialect_insert(t.stock).on_conflict_do_nothing(), new)
+
+
+def _load_lots(conn: Connection, keys: list[StateKey], states: dict[StateKey, StockState]) ->None:
+    c = t.lots.c
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start:start + CHUNK]
+        rows = conn.execute(select(c.sku, c.location, c.lot_code, c.expiry, c.on_hand,
+                                   c.reserved).where(tuple_(c.sku, c.location).in_(chunk)))
+        for r in rows:
+            states[(r.sku, r.location)].lots[r.lot_code] = LotState(
+                r.lot_code, r.expiry, r.on_hand, r.reserved)
+
+
+def _known_events(conn: Connection, event_ids: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+    e = t.ledger_events.c
+    rows = _select_in(conn, [e.event_id, e.fingerprint, e.result], e.event_id, set(event_ids))
+    return {r.event_id: (r.fingerprint, r.result) for r in rows}
+
+
+def _apply_one(cmd: LedgerCommand, states: dict[StateKey, StockState],
+               known: dict[str, tuple[str, dict[str, Any]]], writes: _Writes) -> EventResult:
+    body = JsonText(cmd.canonical_json())
+    fp = fingerprint_of(body)
+    if cmd.event_id in known:
+        first_fp, stored = known[cmd.event_id]
+        if first_fp != fp:
+            return _rejected(cmd, EventConflict(cmd.event_id))
+        return EventResult(cmd.event_id, "duplicate", stored.get("movements", 0))
+    try:
+        moves = rules.apply(cmd, states)
+    except StockpilotError as exc:
+        return _rejected(cmd, exc)
+    result = EventResult(cmd.event_id, "applied", len(moves))
+    known[cmd.event_id] = (fp, result.to_dict())
+    writes.add(cmd, body, fp, moves, result)
+    return result
+
+
+class _Writes:
+    """Rows collected while applying a batch, written with one executemany per table."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.events: list[dict[str, Any]] = []
+        self.moves: list[dict[str, Any]] = []
+        self.outbox: list[dict[str, Any]] = []
+        self.order_lines: list[dict[str, Any]] = []
+
+    def add(self, cmd: LedgerCommand, body: JsonText, fp: str, moves: list[Movement],
+            result: EventResult) -> None:
+        self.events.append({"event_id": cmd.event_id, "kind": cmd.kind, "fingerprint": fp,
+                            "result": result.to_dict(), "recorded_at": self.now})
+        self.moves += [_movement_row(m, self.now) for m in moves]
+        self.outbox.append({"topic": f"ledger.{cmd.kind}", "key": f"{cmd.sku}@{cmd.location}",
+                            "payload": body, "created_at": self.now})
+        if isinstance(cmd, RecordSale | RecordReturn) and (cmd.customer_id or cmd.order_id):
+            sign = -1 if isinstance(cmd, RecordReturn) else 1
+            self.order_lines.append({
+                "source": "ledger", "order_id": cmd.order_id or cmd.event_id,
+                "line_key": cmd.event_id, "customer_id": cmd.customer_id,
+                "sku": cmd.sku, "location": cmd.location, "quantity": sign * cmd.quantity,
+                "unit_price": getattr(cmd, "unit_price", None), "occurred_at": cmd.occurred_at})
+
+    def flush(self, conn: Connection, states: dict[StateKey, StockState]) -> None:
+        if not self.events:
+            return
+        bulk_insert(conn, t.ledger_events, self.events)
+        bulk_insert(conn, t.movements, self.moves)
+        bulk_insert(conn, t.outbox, self.outbox)
+        bulk_insert(conn, t.order_lines, self.order_lines)
+        _write_states(conn, [s for s in states.values() if s.touched], self.now)
+
+
+def _movement_row(m: Movement, now: datetime) -> dict[str, Any]:
+    return {"event_id": m.event_id, "seq": m.seq, "kind": int(m.kind), "sku": m.sku,
+            "location": m.location, "on_hand_delta": m.on_hand_delta,
+            "reserved_delta": m.reserved_delta, "lot_code": m.lot_code, "expiry": m.expiry,
+            "variance": m.variance, "reference": m.reference, "occurred_at": m.occurred_at,
+            "recorded_at": now}
+
+
+def _write_states(conn: Connection, touched: list[StockState], now: datetime) -> None:
+    """Write changed stock rows with a version check, then their lots."""
+    if not touched:
+        return
+    s = t.stock.c
+    stmt = (update(t.stock)
+            .where(s.sku == _bind("k_sku"), s.location == _bind("k_location"),
+                   s.version == _bind("k_version"))
+            .values(on_hand=_bind("on_hand"), reserved=_bind("reserved"),
+                    on_order=_bind("on_order"), version=s.version + 1, updated_at=now))
+    params = [{"k_sku": st.sku, "k_location": st.location, "k_version": st.version,
+               "on_hand": st.on_hand, "reserved": st.reserved, "on_order": st.on_order}
+              for st in touched]
+    res = conn.execute(stmt, params)
+    if res.rowcount not in (-1, len(params)):
+        raise StockpilotError(f"stock rows changed concurrently ({res.rowcount}/{len(params)})")
+    _write_lots(conn, [st for st in touched if st.lot_tracked])
+
+
+def _write_lots(conn: Connection, touched: list[StockState]) -> None:
+    new, changed = [], []
+    for st in touched:
+        for lot in st.lots.values():
+            row = {"sku": st.sku, "location": st.location, "lot_code": lot.lot_code,
+                   "expiry": lot.expiry, "on_hand": lot.on_hand, "reserved": lot.reserved}
+            (new if lot.is_new else changed).append(row)
+            lot.is_new = False
+    if new:
+        conn.execute(insert(t.lots), new)
+    if changed:
+        c = t.lots.c
+        conn.execute(
+            update(t.lots).where(c.sku == _bind("k_sku"), c.location == _bind("k_location"),
+                                 c.lot_code == _bind("k_lot"))
+            .values(on_hand=_bind("on_hand"), reserved=_bind("reserved")),
+            [{"k_sku": r["sku"], "k_location": r["location"], "k_lot": r["lot_code"],
+              "on_hand": r["on_hand"], "reserved": r["reserved"]} for r in changed])
+
+
+def _bind(name: str) -> Any:
+    from sqlalchemy import bindparam
+
+    return bindparam(name)

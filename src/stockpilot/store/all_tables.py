@@ -1,0 +1,7 @@
+"""Import every module that adds tables to :data:`stockpilot.store.schema.metadata`.
+
+Alembic and ``init`` import this one module, so a new area's ``schema_<area>.py`` is listed
+here once (keep the list sorted).
+"""
+
+from stockpilot.store import schema  # noqa: F401
