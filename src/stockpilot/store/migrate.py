@@ -22,20 +22,24 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database up to ``revision`` in one transaction (idempotent)."""
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Bring the database up to ``revision`` in one transaction (idempotent).
+
+    Each area (ledger, events, API, …) keeps its own migration branch off ``0001``, so the
+    default target is every head.
+    """
     cfg = alembic_config(engine)
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 
 
-def current_revision(engine: Engine) -> str | None:
-    """The revision the database is at (None when it was never migrated)."""
+def current_revisions(engine: Engine) -> tuple[str, ...]:
+    """The revisions the database is at (empty when it was never migrated)."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return tuple(MigrationContext.configure(conn).get_current_heads())
 
 
-def head_revision() -> str | None:
-    """The newest revision shipped with this version of stockpilot."""
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+def head_revisions() -> tuple[str, ...]:
+    """The newest revision of every branch shipped with this version of stockpilot."""
+    return tuple(ScriptDirectory.from_config(alembic_config()).get_heads())
