@@ -43,6 +43,17 @@ def create_purchase_order(
 
     With a ``reference`` already used, returns the existing order's id (idempotent).
     """
+    with UnitOfWork(engine) as uow:
+        po_id, _ = create_purchase_order_in(uow.conn, supplier, lines, reference=reference,
+                                            expected_at=expected_at)
+        uow.commit()
+        return po_id
+
+
+def create_purchase_order_in(conn: Connection, supplier: str, lines: Sequence[OrderLine], *,
+                             reference: str | None = None, expected_at: date | None = None
+                             ) -> tuple[int, bool]:
+    """Create a purchase order on an open transaction; returns (id, whether it is new)."""
     if not lines:
         raise StockpilotError("a purchase order needs at least one line")
     for ln in lines:
@@ -51,44 +62,22 @@ def create_purchase_order(
                 f"line {ln.sku}@{ln.location}: quantity must be a positive "
                 f"integer, got {ln.quantity!r}"
             )
-    with UnitOfWork(engine) as uow:
-        conn = uow.conn
-        if reference is not None:
-            found = conn.execute(
-                select(t.purchase_orders.c.id).where(t.purchase_orders.c.reference == reference)
-            ).scalar()
-            if found is not None:
-                return int(found)
-        _check_catalogue(conn, supplier, lines)
-        po_id = conn.execute(
-            insert(t.purchase_orders)
-            .values(
-                supplier=supplier,
-                status="open",
-                reference=reference,
-                created_at=datetime.now(UTC),
-                expected_at=expected_at,
-            )
-            .returning(t.purchase_orders.c.id)
-        ).scalar_one()
-        conn.execute(
-            insert(t.purchase_order_lines),
-            [
-                {
-                    "po_id": po_id,
-                    "line_no": i + 1,
-                    "sku": ln.sku,
-                    "location": ln.location,
-                    "quantity": ln.quantity,
-                    "received": 0,
-                    "unit_cost": ln.unit_cost,
-                }
-                for i, ln in enumerate(lines)
-            ],
-        )
-        _add_on_order(conn, [(ln.sku, ln.location, ln.quantity) for ln in lines])
-        uow.commit()
-        return int(po_id)
+    if reference is not None:
+        found = conn.execute(select(t.purchase_orders.c.id)
+                             .where(t.purchase_orders.c.reference == reference)).scalar()
+        if found is not None:
+            return int(found), False
+    _check_catalogue(conn, supplier, lines)
+    po_id = conn.execute(insert(t.purchase_orders).values(
+        supplier=supplier, status="open", reference=reference,
+        created_at=datetime.now(UTC), expected_at=expected_at)
+        .returning(t.purchase_orders.c.id)).scalar_one()
+    conn.execute(insert(t.purchase_order_lines), [
+        {"po_id": po_id, "line_no": i + 1, "sku": ln.sku, "location": ln.location,
+         "quantity": ln.quantity, "received": 0, "unit_cost": ln.unit_cost}
+        for i, ln in enumerate(lines)])
+    _add_on_order(conn, [(ln.sku, ln.location, ln.quantity) for ln in lines])
+    return int(po_id), True
 
 
 def _check_catalogue(conn: Connection, supplier: str, lines: Sequence[OrderLine]) -> None:
