@@ -41,7 +41,10 @@ class Settings(BaseSettings):
 
     def resolved_history_dir(self) -> Path:
         """The Parquet history folder, defaulting to ``<workspace>/history``."""
-        return Path(self.history_dir) if self.history_dir else self.workspace / "history"
+        if not self.history_dir:
+            return self.workspace / "history"
+        path = Path(self.history_dir)
+        return path if path.is_absolute() or "://" in self.history_dir else self.workspace / path
 
     def check_serving(self, host: str) -> None:
         """Refuse to serve beyond loopback with the default secret (CONVENTIONS §11)."""

@@ -118,7 +118,11 @@ class ImportRejected(StockpilotError):
 
     def __str__(self) -> str:
         n = len(self.problems)
-        head = f"{self.file}: {n} bad row{'s' if n != 1 else ''}, nothing imported"
+        rows = len({p.row for p in self.problems})
+        what = f"{rows} bad row{'s' if rows != 1 else ''}"
+        if n != rows:
+            what += f" ({n} problems)"
+        head = f"{self.file}: {what}, nothing imported"
         shown = "; ".join(str(p) for p in self.problems[:5])
         more = f" (and {n - 5} more)" if n > 5 else ""
         return f"{head}: {shown}{more}" if n else head

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine, insert, select
 
 from stockpilot.domain.commands import AdjustStock, CountStock, LedgerCommand
 from stockpilot.errors import ImportRejected, InvalidRow
-from stockpilot.ingest.spec import SPECS, validate
+from stockpilot.ingest.spec import SPECS, parse, reject_if
 from stockpilot.ledger import catalogue as cat
 from stockpilot.ledger.purchasing import OrderLine, create_purchase_order_in
 from stockpilot.ledger.service import apply_in
@@ -59,17 +59,16 @@ def _rows(df: pl.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
 
 
 def _check_refs(conn: Connection, df: pl.DataFrame, file: str,
-                refs: list[tuple[str, Any, str]]) -> None:
-    """Reject rows naming SKUs/locations/suppliers the database does not know."""
-    problems: list[InvalidRow] = []
+                refs: list[tuple[str, Any, str]], problems: list[InvalidRow]) -> None:
+    """Reject the file if any row is bad, adding rows that name unknown SKUs or locations."""
+    problems = list(problems)
     for column, table, what in refs:
         values = set(df[column].drop_nulls().to_list())
         unknown = values - cat.existing(conn, table, table.primary_key.columns[0].name, values)
         bad = df.filter(pl.col(column).is_in(sorted(unknown)))
         problems += [InvalidRow(file, r, column, f"unknown {what} {v!r}")
                      for r, v in bad.select("row", column).head(1000).iter_rows()]
-    if problems:
-        raise ImportRejected(file, sorted(problems, key=lambda p: p.row))
+    reject_if(file, problems)
 
 
 def _record(conn: Connection, kind: str, path: Path, rows: int, started: datetime) -> None:
@@ -82,7 +81,9 @@ def import_catalogue(engine: Engine, kind: str, path: Path) -> ImportReport:
     """Import skus, locations, suppliers or supplier_items (upsert by id)."""
     started = datetime.now(UTC)
     spec = SPECS[kind]
-    df = validate(path, spec)
+    df, problems = parse(path, spec)
+    if kind != "supplier_items":
+        reject_if(str(path), problems)
     upsert = {"skus": cat.upsert_skus, "locations": cat.upsert_locations,
               "suppliers": cat.upsert_suppliers, "supplier_items": cat.upsert_supplier_items}[kind]
     rows = _rows(df, [c.name for c in spec.columns])
@@ -91,7 +92,7 @@ def import_catalogue(engine: Engine, kind: str, path: Path) -> ImportReport:
     with UnitOfWork(engine) as uow:
         if kind == "supplier_items":
             _check_refs(uow.conn, df, str(path), [("supplier", t.suppliers, "supplier"),
-                                                  ("sku", t.skus, "SKU")])
+                                                  ("sku", t.skus, "SKU")], problems)
         n = upsert(uow.conn, rows)
         _record(uow.conn, kind, path, df.height, started)
         uow.commit()
@@ -102,13 +103,13 @@ def import_stock(engine: Engine, path: Path, *, counted_at: datetime | None = No
                  ) -> ImportReport:
     """Apply a stock snapshot as counts (new lots arrive as adjustments with their expiry)."""
     started = datetime.now(UTC)
-    df = validate(path, SPECS["stock"])
+    df, problems = parse(path, SPECS["stock"])
     when = counted_at or started
     digest = sha256_of(path)[:16]
     with UnitOfWork(engine) as uow:
         conn = uow.conn
         _check_refs(conn, df, str(path), [("sku", t.skus, "SKU"),
-                                          ("location", t.locations, "location")])
+                                          ("location", t.locations, "location")], problems)
         known_lots = {(r.sku, r.location, r.lot_code) for r in conn.execute(
             select(t.lots.c.sku, t.lots.c.location, t.lots.c.lot_code))}
         commands = [_stock_command(r, f"import:{digest}:{r['row']}", when, known_lots)
@@ -146,12 +147,12 @@ def import_sales(engine: Engine, path: Path, history: HistoryStore | None = None
     snapshot does). Lines already imported (same order and line id) are skipped.
     """
     started = datetime.now(UTC)
-    df = validate(path, SPECS["sales"])
+    df, problems = parse(path, SPECS["sales"])
     df = df.with_columns(pl.coalesce(pl.col("line"), pl.col("row").cast(pl.Utf8)).alias("line"))
     with UnitOfWork(engine) as uow:
         conn = uow.conn
         _check_refs(conn, df, str(path), [("sku", t.skus, "SKU"),
-                                          ("location", t.locations, "location")])
+                                          ("location", t.locations, "location")], problems)
         written = _insert_order_lines(conn, df, source)
         _record(conn, "sales", path, df.height, started)
         uow.commit()
@@ -191,13 +192,13 @@ def refresh_sales_history(engine: Engine, history: HistoryStore, source: str) ->
 def import_purchase_orders(engine: Engine, path: Path) -> ImportReport:
     """Create open purchase orders, one per reference (references already known are skipped)."""
     started = datetime.now(UTC)
-    df = validate(path, SPECS["purchase_orders"])
+    df, problems = parse(path, SPECS["purchase_orders"])
     created = 0
     with UnitOfWork(engine) as uow:
         conn = uow.conn
         _check_refs(conn, df, str(path), [("sku", t.skus, "SKU"),
                                           ("location", t.locations, "location"),
-                                          ("supplier", t.suppliers, "supplier")])
+                                          ("supplier", t.suppliers, "supplier")], problems)
         _check_one_supplier(df, str(path))
         for ref, part in df.group_by("reference", maintain_order=True):
             lines = [OrderLine(r["sku"], r["location"], r["quantity"], r["unit_cost"])

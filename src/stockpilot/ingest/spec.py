@@ -130,6 +130,20 @@ def read_raw(path: Path) -> tuple[pl.DataFrame, int]:
 
 def validate(path: Path, spec: FileSpec) -> pl.DataFrame:
     """Typed frame of ``path`` per ``spec`` with a ``row`` column, or :class:`ImportRejected`."""
+    df, problems = parse(path, spec)
+    reject_if(str(path), problems)
+    return df
+
+
+def reject_if(file: str, problems: list[InvalidRow]) -> None:
+    """Raise :class:`ImportRejected` listing ``problems`` (sorted by row) when there are any."""
+    if problems:
+        problems = sorted(problems, key=lambda p: (p.row, p.field))
+        raise ImportRejected(file, problems[:MAX_REPORTED])
+
+
+def parse(path: Path, spec: FileSpec) -> tuple[pl.DataFrame, list[InvalidRow]]:
+    """Typed frame (bad cells null) and every problem found; raises only if unreadable."""
     raw, first = read_raw(path)
     name = str(path)
     missing = [c.name for c in spec.columns if c.required and c.name not in raw.columns]
@@ -141,12 +155,8 @@ def validate(path: Path, spec: FileSpec) -> pl.DataFrame:
                        *[pl.col(c.name).alias(f"_raw_{c.name}") for c in present])
     problems = [p for c in present for p in _problems(typed, c, name)]
     problems += _duplicates(typed, spec, name)
-    if problems:
-        problems.sort(key=lambda p: (p.row, p.field))
-        raise ImportRejected(name, problems[:MAX_REPORTED] if len(problems) > MAX_REPORTED
-                             else problems)
     absent = [pl.lit(None).alias(c.name) for c in spec.columns if c.name not in raw.columns]
-    return typed.select("row", *[c.name for c in present]).with_columns(absent)
+    return typed.select("row", *[c.name for c in present]).with_columns(absent), problems
 
 
 def _parse(c: Col) -> pl.Expr:
