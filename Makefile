@@ -1,0 +1,54 @@
+# stockpilot's front door. `make demo` runs the main job; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+LOCK   := requirements.lock
+WORKSPACE ?= demo-workspace
+
+.PHONY: install install-dev demo test test-fast lint bench browser lock clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml $(LOCK)
+	$(PIP) install -q -c $(LOCK) -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PIP) install -q -c $(LOCK) -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed          ## runtime dependencies, pinned by requirements.lock
+install-dev: $(VENV)/.installed-dev  ## plus test and lint tools
+
+demo: install                        ## import the bundled sample, forecast, plan, simulate, serve
+	$(BIN)/stockpilot demo --workspace $(WORKSPACE)
+
+test: install-dev browser            ## the whole suite (PostgreSQL/NATS/Redis tests need the services)
+	$(BIN)/python -m pytest
+
+test-fast: install-dev               ## skip tests marked slow or browser
+	$(BIN)/python -m pytest -m "not slow and not browser"
+
+browser:                             ## Debian's chromium for the Playwright tests (root installs it)
+	@command -v chromium >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+lint: install-dev                    ## ruff, mypy on the pure packages, import contracts
+	$(BIN)/ruff check .
+	$(BIN)/mypy src/stockpilot/domain src/stockpilot/planning src/stockpilot/simulate
+	$(BIN)/lint-imports
+
+bench: install-dev                   ## the heavy benchmarks (minutes each; see docs/benchmarks.md)
+	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+lock:                                ## re-pin every dependency from a clean resolve
+	rm -rf /tmp/stockpilot-lock && $(PYTHON) -m venv /tmp/stockpilot-lock
+	/tmp/stockpilot-lock/bin/python -m pip install -q --upgrade pip
+	/tmp/stockpilot-lock/bin/python -m pip install -q '.[dev]'
+	/tmp/stockpilot-lock/bin/python -m pip freeze --exclude stockpilot | grep -v '^-e' > $(LOCK)
+
+clean:
+	rm -rf $(VENV) $(WORKSPACE) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The pipeline as named steps, the scheduler and run history."""
