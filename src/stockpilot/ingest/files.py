@@ -112,10 +112,15 @@ def import_stock(engine: Engine, path: Path, *, counted_at: datetime | None = No
                                           ("location", t.locations, "location")], problems)
         known_lots = {(r.sku, r.location, r.lot_code) for r in conn.execute(
             select(t.lots.c.sku, t.lots.c.location, t.lots.c.lot_code))}
+        # Rows of this file applied before are skipped by id: re-importing the same snapshot
+        # changes nothing even though its counts would now be written differently.
+        done = set(conn.execute(select(t.ledger_events.c.event_id).where(
+            t.ledger_events.c.event_id.like(f"import:{digest}:%"))).scalars())
         commands = [_stock_command(r, f"import:{digest}:{r['row']}", when, known_lots)
                     for r in df.iter_rows(named=True)
-                    if r["quantity"] > 0 or r.get("lot_code") is None
-                    or (r["sku"], r["location"], r["lot_code"]) in known_lots]
+                    if f"import:{digest}:{r['row']}" not in done
+                    and (r["quantity"] > 0 or r.get("lot_code") is None
+                         or (r["sku"], r["location"], r["lot_code"]) in known_lots)]
         results = apply_in(conn, commands)
         bad = [InvalidRow(str(path), int(r.event_id.rsplit(":", 1)[1]), "quantity",
                           r.error or "rejected") for r in results if not r.ok]
