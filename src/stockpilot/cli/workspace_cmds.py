@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from stockpilot.cli.common import DbOpt, WorkspaceOpt, console, workspace
+from stockpilot.cli.common import DbOpt, WorkspaceOpt, console, spinner, workspace
 from stockpilot.config import CONFIG_NAME
 from stockpilot.store.migrate import current_revisions
 
@@ -27,6 +27,18 @@ def init(ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
                   f"{w.engine.url.render_as_string(hide_password=True)} at {', '.join(revs)}")
 
 
+def compact(ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
+    """Fold new ledger sales/returns into daily demand and stockout days (history store)."""
+    from stockpilot.jobs.compact import compact as run
+
+    w = workspace(ws, db)
+    with spinner("compacting the ledger into daily demand"):
+        r = run(w.engine, w.history)
+    console.print(f"{r.new_movements} new movements, {r.series_recomputed} series recomputed; "
+                  f"{r.daily_rows} demand days, {r.stockout_days} stockout days")
+
+
 def register(app: typer.Typer) -> None:
     """Add the workspace commands to the top-level app."""
     app.command()(init)
+    app.command()(compact)
