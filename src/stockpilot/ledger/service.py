@@ -24,9 +24,10 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, tuple_, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, tuple_, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from stockpilot.domain import ledger as rules
@@ -171,9 +172,9 @@ def _catalogue_for(conn: Connection, idx: list[int], results: list[EventResult |
                    commands: Sequence[LedgerCommand]) -> _Catalogue:
     skus = {commands[i].sku for i in idx}
     locs = {k[1] for i in idx for k in rules.keys_of(commands[i])}
-    lot_tracked = dict(_select_in(conn, [t.skus.c.sku, t.skus.c.lot_tracked], t.skus.c.sku, skus))
-    backorders = dict(_select_in(conn, [t.locations.c.location, t.locations.c.allows_backorders],
-                                 t.locations.c.location, locs))
+    lot_tracked = dict(_select_in(conn, "skus", ("sku", "lot_tracked"), "sku", skus))
+    backorders = dict(_select_in(conn, "locations", ("location", "allows_backorders"),
+                                 "location", locs))
     for i in idx:
         cmd = commands[i]
         if cmd.sku not in lot_tracked:
@@ -186,57 +187,79 @@ def _catalogue_for(conn: Connection, idx: list[int], results: list[EventResult |
                       {k: bool(v) for k, v in backorders.items()})
 
 
-def _select_in(conn: Connection, cols: list[Any], key: Any, values: Iterable[Any]) -> list[Any]:
+# Statements are built once and reused with expanding IN parameters: building SQLAlchemy
+# statement objects per call cost more than executing them on the single-event path.
+@cache
+def _in_statement(table: str, cols: tuple[str, ...], key: str) -> Any:
+    tab = t.metadata.tables[table]
+    return select(*[tab.c[c] for c in cols]).where(tab.c[key].in_(bindparam("vals",
+                                                                            expanding=True)))
+
+
+@cache
+def _states_statement(lock: bool) -> Any:
+    s = t.stock.c
+    q = (select(s.sku, s.location, s.on_hand, s.reserved, s.on_order, s.allows_backorders,
+                s.version)
+         .where(tuple_(s.sku, s.location).in_(bindparam("keys", expanding=True)))
+         .order_by(s.sku, s.location))
+    return q.with_for_update() if lock else q
+
+
+def _select_in(conn: Connection, table: str, cols: tuple[str, ...], key: str,
+               values: Iterable[Any]) -> list[Any]:
     values = sorted(values)
+    stmt = _in_statement(table, cols, key)
     rows: list[Any] = []
     for start in range(0, len(values), CHUNK):
-        rows += conn.execute(select(*cols).where(key.in_(values[start:start + CHUNK]))).all()
+        rows += conn.execute(stmt, {"vals": values[start:start + CHUNK]}).all()
     return rows
 
 
 def _lock_and_load(conn: Connection, keys: set[StateKey], cat: _Catalogue
                    ) -> dict[StateKey, StockState]:
-    """Create missing stock rows, lock all of them in key order, load them with their lots."""
+    """Lock the batch's stock rows in key order (creating missing ones), load them and lots."""
     ordered = sorted(keys)
     if not ordered:
         return {}
-    _ensure_rows(conn, ordered, cat)
-    states: dict[StateKey, StockState] = {}
-    sqlite = is_sqlite(conn.engine)
-    s = t.stock.c
-    for start in range(0, len(ordered), CHUNK):
-        chunk = ordered[start:start + CHUNK]
-        q = (select(s.sku, s.location, s.on_hand, s.reserved, s.on_order, s.allows_backorders,
-                    s.version)
-             .where(tuple_(s.sku, s.location).in_(chunk)).order_by(s.sku, s.location))
-        if not sqlite:
-            q = q.with_for_update()
-        for r in conn.execute(q):
-            states[(r.sku, r.location)] = StockState(
-                r.sku, r.location, r.on_hand, r.reserved, r.on_order, bool(r.allows_backorders),
-                cat.lot_tracked.get(r.sku, False), r.version)
+    states = _select_states(conn, ordered, cat)
+    missing = [k for k in ordered if k not in states]
+    if missing:
+        _insert_rows(conn, missing, cat)
+        states.update(_select_states(conn, missing, cat))
     _load_lots(conn, [k for k in ordered if states[k].lot_tracked], states)
     return states
 
 
-def _ensure_rows(conn: Connection, keys: list[StateKey], cat: _Catalogue) -> None:
-    existing = set()
-    s = t.stock.c
+def _select_states(conn: Connection, keys: list[StateKey], cat: _Catalogue
+                   ) -> dict[StateKey, StockState]:
+    stmt = _states_statement(not is_sqlite(conn.engine))
+    states: dict[StateKey, StockState] = {}
     for start in range(0, len(keys), CHUNK):
-        chunk = keys[start:start + CHUNK]
-        existing |= {(r.sku, r.location) for r in conn.execute(
-            select(s.sku, s.location).where(tuple_(s.sku, s.location).in_(chunk)))}
+        for r in conn.execute(stmt, {"keys": keys[start:start + CHUNK]}):
+            states[(r.sku, r.location)] = StockState(
+                r.sku, r.location, r.on_hand, r.reserved, r.on_order, bool(r.allows_backorders),
+                cat.lot_tracked.get(r.sku, False), r.version)
+    return states
+
+
+def _insert_rows(conn: Connection, keys: list[StateKey], cat: _Catalogue) -> None:
+    """Create empty stock rows; ON CONFLICT DO NOTHING as a concurrent batch may win the race."""
     new = [{"sku": k[0], "location": k[1], "on_hand": 0, "reserved": 0, "on_order": 0,
-            "allows_backorders": cat.backorders[k[1]], "version": 0}
-           for k in keys if k not in existing]
-    if new:
-        # ON CONFLICT DO NOTHING: a concurrent batch may create the same row first.
-        dialect = conn.engine.dialect.name
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
-        conn.execute(dialect_insert(t.stock).on_conflict_do_nothing(), new)
+            "allows_backorders": cat.backorders[k[1]], "version": 0} for k in keys]
+    if conn.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    conn.execute(dialect_insert(t.stock).on_conflict_do_nothing(), new)
+
+
+def _ensure_rows(conn: Connection, keys: list[StateKey], cat: _Catalogue) -> None:
+    """Make sure stock rows exist for ``keys`` (used by purchasing before it adds on_order)."""
+    have = _select_states(conn, keys, cat)
+    missing = [k for k in keys if k not in have]
+    if missing:
+        _insert_rows(conn, missing, cat)
 
 
 def _load_lots(conn: Connection, keys: list[StateKey], states: dict[StateKey, StockState]) ->None:
@@ -251,8 +274,8 @@ def _load_lots(conn: Connection, keys: list[StateKey], states: dict[StateKey, St
 
 
 def _known_events(conn: Connection, event_ids: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
-    e = t.ledger_events.c
-    rows = _select_in(conn, [e.event_id, e.fingerprint, e.result], e.event_id, set(event_ids))
+    rows = _select_in(conn, "ledger_events", ("event_id", "fingerprint", "result"), "event_id",
+                      set(event_ids))
     return {r.event_id: (r.fingerprint, r.result) for r in rows}
 
 
@@ -322,19 +345,23 @@ def _write_states(conn: Connection, touched: list[StockState], now: datetime) ->
     """Write changed stock rows with a version check, then their lots."""
     if not touched:
         return
-    s = t.stock.c
-    stmt = (update(t.stock)
-            .where(s.sku == _bind("k_sku"), s.location == _bind("k_location"),
-                   s.version == _bind("k_version"))
-            .values(on_hand=_bind("on_hand"), reserved=_bind("reserved"),
-                    on_order=_bind("on_order"), version=s.version + 1, updated_at=now))
     params = [{"k_sku": st.sku, "k_location": st.location, "k_version": st.version,
-               "on_hand": st.on_hand, "reserved": st.reserved, "on_order": st.on_order}
-              for st in touched]
-    res = conn.execute(stmt, params)
+               "on_hand": st.on_hand, "reserved": st.reserved, "on_order": st.on_order,
+               "now": now} for st in touched]
+    res = conn.execute(_update_statement(), params)
     if res.rowcount not in (-1, len(params)):
         raise StockpilotError(f"stock rows changed concurrently ({res.rowcount}/{len(params)})")
     _write_lots(conn, [st for st in touched if st.lot_tracked])
+
+
+@cache
+def _update_statement() -> Any:
+    s = t.stock.c
+    return (update(t.stock)
+            .where(s.sku == _bind("k_sku"), s.location == _bind("k_location"),
+                   s.version == _bind("k_version"))
+            .values(on_hand=_bind("on_hand"), reserved=_bind("reserved"),
+                    on_order=_bind("on_order"), version=s.version + 1, updated_at=_bind("now")))
 
 
 def _write_lots(conn: Connection, touched: list[StockState]) -> None:
@@ -358,6 +385,4 @@ def _write_lots(conn: Connection, touched: list[StockState]) -> None:
 
 
 def _bind(name: str) -> Any:
-    from sqlalchemy import bindparam
-
     return bindparam(name)

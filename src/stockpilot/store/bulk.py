@@ -28,15 +28,30 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     """Insert ``rows`` (dicts keyed by column name) with one driver ``executemany``."""
     if not rows:
         return
-    names = [c.name for c in table.columns if c.name in rows[0]]
-    compiled = insert(table).values({n: None for n in names}).compile(dialect=conn.dialect)
-    order = compiled.positiontup or names
-    sqlite = conn.dialect.name == "sqlite"
-    converters = [_converter(table.c[n].type, sqlite) for n in _param_names(order, names)]
-    keys = _param_names(order, names)
-    params = [tuple(conv(row[k]) for k, conv in zip(keys, converters, strict=True)) for row in rows]
-    sql = str(compiled) if compiled.positional else _positional(str(compiled), names, conn)
+    sql, keys, converters = _compiled(conn.dialect.name, table, tuple(rows[0]), conn)
+    params = [tuple(conv(row[k]) for k, conv in zip(keys, converters, strict=True))
+              for row in rows]
     conn.exec_driver_sql(sql, params)
+
+
+_CACHE: dict[tuple[str, str, tuple[str, ...]], tuple[str, list[str], list[Any]]] = {}
+
+
+def _compiled(dialect: str, table: Table, row_keys: tuple[str, ...], conn: Connection
+              ) -> tuple[str, list[str], list[Any]]:
+    """SQL text, parameter order and converters for one table and column set (cached)."""
+    key = (dialect, table.name, row_keys)
+    hit = _CACHE.get(key)
+    if hit is not None:
+        return hit
+    names = [c.name for c in table.columns if c.name in row_keys]
+    compiled = insert(table).values({n: None for n in names}).compile(dialect=conn.dialect)
+    keys = _param_names(compiled.positiontup or names, names)
+    sqlite = dialect == "sqlite"
+    converters = [_converter(table.c[n].type, sqlite) for n in keys]
+    sql = str(compiled) if compiled.positional else _positional(str(compiled), names, conn)
+    _CACHE[key] = (sql, keys, converters)
+    return _CACHE[key]
 
 
 def _param_names(order: Sequence[str], names: list[str]) -> list[str]:
