@@ -1,0 +1,182 @@
+"""The ledger service on SQLite and PostgreSQL: idempotency, batches, POs, guards, agreement."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
+
+from stockpilot.domain import commands as c
+from stockpilot.errors import EventConflict, InsufficientStock, NotFound
+from stockpilot.ledger.catalogue import upsert_locations, upsert_skus, upsert_suppliers
+from stockpilot.ledger.invariants import check_ledger
+from stockpilot.ledger.positions import get_positions
+from stockpilot.ledger.purchasing import (
+    OrderLine,
+    cancel_purchase_order,
+    create_purchase_order,
+    receive_purchase_order,
+)
+from stockpilot.ledger.service import apply_events, apply_one
+from stockpilot.store import schema as t
+
+NOW = datetime(2024, 6, 1, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def ledger(engine):
+    with engine.begin() as conn:
+        upsert_skus(conn, [{"sku": "A", "name": "a"}, {"sku": "F", "name": "f",
+                                                       "lot_tracked": True}])
+        upsert_locations(conn, [{"location": "W"}, {"location": "S"},
+                                {"location": "BO", "allows_backorders": True}])
+        upsert_suppliers(conn, [{"supplier": "ACME"}])
+    yield engine
+    with engine.connect() as conn:
+        assert check_ledger(conn) == []
+
+
+def rcv(eid, qty, sku="A", loc="W", **kw):
+    return c.ReceiveStock(event_id=eid, sku=sku, location=loc, quantity=qty, occurred_at=NOW,
+                          **kw)
+
+
+def sell(eid, qty, sku="A", loc="W", **kw):
+    return c.RecordSale(event_id=eid, sku=sku, location=loc, quantity=qty, occurred_at=NOW, **kw)
+
+
+def pos(engine, sku="A", loc="W"):
+    with engine.connect() as conn:
+        found = get_positions(conn, sku=sku, location=loc, today=NOW.date())
+    return found[0] if found else None
+
+
+def table_count(engine, table) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def test_replay_returns_first_result_and_changes_nothing(ledger):
+    first = apply_one(ledger, rcv("r1", 5))
+    moves = table_count(ledger, t.movements)
+    again = apply_one(ledger, rcv("r1", 5))
+    assert (first.status, again.status, again.movements) == ("applied", "duplicate", 1)
+    assert table_count(ledger, t.movements) == moves and pos(ledger).on_hand == 5
+    with pytest.raises(EventConflict):
+        apply_one(ledger, rcv("r1", 6))
+
+
+def test_mixed_batch_applies_each_event_alone(ledger):
+    results = apply_events(ledger, [
+        rcv("r1", 5), sell("s1", 3), sell("s2", 3), sell("s3", 2), rcv("r1", 5),
+        rcv("x", 1, sku="NOPE"), rcv("y", 1, loc="NOWHERE"), sell("s4", 1, loc="BO")])
+    assert [r.status for r in results] == ["applied", "applied", "rejected", "applied",
+                                           "duplicate", "rejected", "rejected", "applied"]
+    assert results[2].detail == {"sku": "A", "location": "W", "requested": 3, "available": 2}
+    assert [results[5].error_type, results[6].error_type] == ["UnknownSku", "UnknownLocation"]
+    assert pos(ledger).on_hand == 0 and pos(ledger, loc="BO").on_hand == -1
+    with pytest.raises(InsufficientStock):
+        apply_one(ledger, sell("s5", 1))
+
+
+def test_outbox_and_order_lines_are_written_with_the_event(ledger):
+    apply_events(ledger, [rcv("r1", 5), sell("s1", 2, customer_id="c9", order_id="o1",
+                                              unit_price=2.5)])
+    with ledger.connect() as conn:
+        topics = conn.execute(select(t.outbox.c.topic).order_by(t.outbox.c.id)).scalars().all()
+        line = conn.execute(select(t.order_lines)).one()
+    assert topics == ["ledger.receipt", "ledger.sale"]
+    assert (line.customer_id, line.order_id, line.quantity, line.source) == ("c9", "o1", 2,
+                                                                             "ledger")
+
+
+def test_lots_expiry_in_positions(ledger):
+    apply_events(ledger, [rcv("l1", 4, sku="F", lot_code="OLD", expiry=date(2024, 5, 1)),
+                          rcv("l2", 6, sku="F", lot_code="NEW", expiry=date(2024, 12, 1))])
+    p = pos(ledger, sku="F")
+    assert (p.on_hand, p.available, p.expired) == (10, 6, 4)
+    [bad] = apply_events(ledger, [sell("s", 7, sku="F")])
+    assert bad.detail["available"] == 6
+
+
+def test_purchase_order_lifecycle(ledger):
+    po = create_purchase_order(ledger, "ACME", [OrderLine("A", "W", 10), OrderLine("A", "S", 4)],
+                               reference="PO-1")
+    assert create_purchase_order(ledger, "ACME", [OrderLine("A", "W", 10)],
+                                 reference="PO-1") == po
+    assert (pos(ledger).on_order, pos(ledger).projected) == (10, 10)
+    receive_purchase_order(ledger, po, {1: 12})  # over-delivery: on_order stops at 0
+    receive_purchase_order(ledger, po, {1: 12})  # replayed receipt: nothing changes
+    assert (pos(ledger).on_hand, pos(ledger).on_order) == (12, 0)
+    assert pos(ledger, loc="S").on_order == 4
+    cancel_purchase_order(ledger, po)
+    assert pos(ledger, loc="S").on_order == 0
+    with pytest.raises(NotFound):
+        create_purchase_order(ledger, "NOBODY", [OrderLine("A", "W", 1)])
+
+
+def test_database_refuses_an_oversell_written_behind_the_service(ledger):
+    apply_one(ledger, rcv("r1", 2))
+    with pytest.raises(IntegrityError), ledger.begin() as conn:
+        conn.execute(text("update stock set on_hand = -1 where sku = 'A' and location = 'W'"))
+    with pytest.raises(IntegrityError), ledger.begin() as conn:
+        conn.execute(text("update stock set reserved = 3 where sku = 'A' and location = 'W'"))
+    assert pos(ledger).on_hand == 2
+
+
+def test_invariant_checker_sees_tampering(ledger):
+    apply_one(ledger, rcv("r1", 2))
+    with ledger.begin() as conn:
+        conn.execute(text("update stock set on_hand = 1 where sku = 'A' and location = 'W'"))
+    with ledger.connect() as conn:
+        problems = check_ledger(conn)
+    assert problems and "replay to 2/0" in problems[0]
+    with ledger.begin() as conn:
+        conn.execute(text("update stock set on_hand = 2 where sku = 'A' and location = 'W'"))
+
+
+SCRIPT = [rcv("r1", 10), sell("s1", 3), c.ReserveStock(event_id="v1", sku="A", location="W",
+                                                       quantity=4, occurred_at=NOW),
+          sell("s2", 4), c.TransferStock(event_id="t1", sku="A", location="W", to_location="S",
+                                         quantity=3, occurred_at=NOW),
+          c.CountStock(event_id="k1", sku="A", location="W", quantity=2, occurred_at=NOW),
+          rcv("l1", 5, sku="F", lot_code="X", expiry=date(2025, 1, 1)), sell("s3", 2, sku="F")]
+
+
+def _outcome(engine):
+    results = [(r.event_id, r.status, r.movements, r.error_type)
+               for r in apply_events(engine, SCRIPT)]
+    with engine.connect() as conn:
+        moves = conn.execute(select(t.movements.c.event_id, t.movements.c.seq,
+                                    t.movements.c.kind, t.movements.c.on_hand_delta,
+                                    t.movements.c.reserved_delta, t.movements.c.lot_code)
+                             .order_by(t.movements.c.id)).all()
+        positions = [p.to_dict() for p in get_positions(conn, today=NOW.date())]
+    return results, [tuple(m) for m in moves], positions
+
+
+@pytest.mark.postgres
+def test_sqlite_and_postgres_agree(sqlite_engine, pg_engine):
+    outcomes = []
+    for eng in (sqlite_engine, pg_engine):
+        with eng.begin() as conn:
+            upsert_skus(conn, [{"sku": "A", "name": "a"},
+                               {"sku": "F", "name": "f", "lot_tracked": True}])
+            upsert_locations(conn, [{"location": "W"}, {"location": "S"}])
+        outcomes.append(_outcome(eng))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0][3][1] == "rejected"  # s2: 4 asked, 3 available after the reservation
+
+
+def test_migrations_create_exactly_the_declared_schema(engine):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    import stockpilot.store.all_tables  # noqa: F401
+    from stockpilot.store.schema import metadata
+
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
