@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import machine, measure  # noqa: E402
+from _harness import machine, measure
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -28,16 +28,15 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import machine  # noqa: E402
-
-from stockpilot.domain import commands as c  # noqa: E402
-from stockpilot.ledger.catalogue import upsert_locations, upsert_skus  # noqa: E402
-from stockpilot.ledger.invariants import check_ledger  # noqa: E402
-from stockpilot.ledger.service import apply_events  # noqa: E402
-from stockpilot.store import schema as t  # noqa: E402
-from stockpilot.store.bulk import bulk_insert  # noqa: E402
-from stockpilot.store.db import make_engine  # noqa: E402
-from stockpilot.store.migrate import upgrade  # noqa: E402
+from _harness import machine
+from stockpilot.domain import commands as c
+from stockpilot.ledger.catalogue import upsert_locations, upsert_skus
+from stockpilot.ledger.invariants import check_ledger
+from stockpilot.ledger.service import apply_events
+from stockpilot.store import schema as t
+from stockpilot.store.bulk import bulk_insert
+from stockpilot.store.db import make_engine
+from stockpilot.store.migrate import upgrade
 
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
 
