@@ -81,8 +81,7 @@ class LedgerMachine(RuleBasedStateMachine):
         from stockpilot.store.migrate import upgrade
 
         self.dir = tempfile.TemporaryDirectory()
-        self.engine = make_engine(f"sqlite:///{Path(self.dir.name) / 'l.db'}",
-                                  synchronous="OFF")
+        self.engine = self.make_engine(make_engine)
         upgrade(self.engine)
         with self.engine.begin() as conn:
             upsert_skus(conn, [{"sku": "PLAIN", "name": "p", "lot_tracked": False},
@@ -91,6 +90,9 @@ class LedgerMachine(RuleBasedStateMachine):
                                     {"location": "BO", "allows_backorders": True}])
         self.model = Model()
         self.applied: list[c.LedgerCommand] = []
+
+    def make_engine(self, make_engine):  # type: ignore[no-untyped-def]
+        return make_engine(f"sqlite:///{Path(self.dir.name) / 'l.db'}", synchronous="OFF")
 
     def teardown(self) -> None:
         self.engine.dispose()
@@ -228,3 +230,37 @@ LedgerMachine.TestCase.settings = settings(
     max_examples=20, stateful_step_count=25, deadline=None,
     suppress_health_check=[HealthCheck.too_slow])
 test_ledger_against_model = pytest.mark.slow(LedgerMachine.TestCase)
+
+
+class PostgresLedgerMachine(LedgerMachine):
+    """The same machine on PostgreSQL, each run in a schema of its own."""
+
+    pg_url = ""
+
+    def make_engine(self, make_engine):  # type: ignore[no-untyped-def]
+        from sqlalchemy import create_engine
+
+        self.schema = f"h_{uuid.uuid4().hex[:10]}"
+        self.admin = create_engine(self.pg_url)
+        with self.admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {self.schema}"))
+        return make_engine(self.pg_url, connect_args={"options": f"-csearch_path={self.schema}"})
+
+    def teardown(self) -> None:
+        self.engine.dispose()
+        with self.admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {self.schema} CASCADE"))
+        self.admin.dispose()
+        self.dir.cleanup()
+
+
+PostgresLedgerMachine.TestCase.settings = settings(
+    max_examples=5, stateful_step_count=20, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow])
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_ledger_against_model_on_postgres(pg_url):
+    PostgresLedgerMachine.pg_url = pg_url
+    PostgresLedgerMachine.TestCase().runTest()
