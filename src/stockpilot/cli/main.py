@@ -19,13 +19,20 @@ err = Console(stderr=True)
 
 # Sub-command groups: one module per area, each defines `app` (a typer.Typer) or commands.
 # (Add a line per area; keep this list sorted.)
-from stockpilot.cli import demo_cmds, import_cmds, stock_cmds, workspace_cmds  # noqa: E402
+from stockpilot.cli import (  # noqa: E402
+    demo_cmds,
+    forecast_cmds,
+    import_cmds,
+    stock_cmds,
+    workspace_cmds,
+)
 
 app.add_typer(import_cmds.app, name="import")
 app.add_typer(stock_cmds.events_app, name="events")
 app.add_typer(stock_cmds.stock_app, name="stock")
 workspace_cmds.register(app)
 demo_cmds.register(app)
+forecast_cmds.register(app)
 
 
 def main() -> None:
