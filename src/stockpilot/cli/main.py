@@ -23,6 +23,7 @@ from stockpilot.cli import (  # noqa: E402
     demo_cmds,
     forecast_cmds,
     import_cmds,
+    plan_cmds,
     stock_cmds,
     workspace_cmds,
 )
@@ -33,6 +34,7 @@ app.add_typer(stock_cmds.stock_app, name="stock")
 workspace_cmds.register(app)
 demo_cmds.register(app)
 forecast_cmds.register(app)
+plan_cmds.register(app)
 
 
 def main() -> None:

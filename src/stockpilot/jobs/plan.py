@@ -1,0 +1,101 @@
+"""``stockpilot plan`` and ``stockpilot orders approve``: the planning run around pure code.
+
+Reads positions, supplier terms and prices from the database and the latest forecast run from
+the history store, calls :mod:`stockpilot.planning` and writes the policy parameters and
+today's suggestions to ``plans/latest``. Approving turns suggestions into purchase orders.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+from sqlalchemy import Engine, select
+
+from stockpilot.errors import StockpilotError
+from stockpilot.forecast.data import prepare, to_long
+from stockpilot.forecast.leadtime import lead_time_quantiles
+from stockpilot.ledger.purchasing import OrderLine, create_purchase_order
+from stockpilot.planning.classes import abc_xyz
+from stockpilot.planning.suggestions import plan_orders
+from stockpilot.store import schema as t
+from stockpilot.store.history import HistoryStore
+
+
+def _frame(engine: Engine, query, schema: dict) -> pl.DataFrame:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def load_terms(engine: Engine) -> pl.DataFrame:
+    """Primary supplier terms per SKU: ``sku, supplier, lead_time_days, moq, pack_size, …``."""
+    si = t.supplier_items.c
+    q = select(si.sku, si.supplier, si.lead_time_days, si.moq, si.pack_size, si.unit_cost,
+               si.order_cost).where(si.is_primary.is_(True))
+    return _frame(engine, q, {"sku": pl.Utf8, "supplier": pl.Utf8, "lead_time_days": pl.Int64,
+                              "moq": pl.Int64, "pack_size": pl.Int64, "unit_cost": pl.Float64,
+                              "order_cost": pl.Float64}).unique("sku", keep="first")
+
+
+def load_positions(engine: Engine) -> pl.DataFrame:
+    """``unique_id, on_hand, on_order, reserved`` for every stock row."""
+    s = t.stock.c
+    df = _frame(engine, select(s.sku, s.location, s.on_hand, s.on_order, s.reserved),
+                {"sku": pl.Utf8, "location": pl.Utf8, "on_hand": pl.Int64, "on_order": pl.Int64,
+                 "reserved": pl.Int64})
+    return df.select((pl.col("sku") + "@" + pl.col("location")).alias("unique_id"),
+                     "on_hand", "on_order", "reserved")
+
+
+def run_plan(engine: Engine, history: HistoryStore, *, review_days: int = 7,
+             class_window_days: int = 91) -> pl.DataFrame:
+    """Plan every forecast series that has supplier terms; writes and returns ``plans/latest``."""
+    if "latest" not in history.parts("forecasts"):
+        raise StockpilotError("no forecasts yet: run `stockpilot forecast` first")
+    forecast = history.read("forecasts", "latest")
+    cv = history.read("forecasts", "cv")
+    hist = prepare(to_long(history.daily())).df
+    ids = forecast.select("unique_id", "sku", "location").unique()
+    terms = ids.join(load_terms(engine), on="sku", how="inner")
+    if terms.is_empty():
+        raise StockpilotError("no supplier terms for the forecast SKUs: import supplier-items")
+    ltd = pl.concat([
+        lead_time_quantiles(forecast.join(group, on="unique_id", how="semi"), cv, hist,
+                            int(p) + review_days)
+        for (p,), group in terms.group_by("lead_time_days")])
+    classes = _classes(engine, hist, class_window_days)
+    plan = plan_orders(ltd, load_positions(engine), terms.drop("sku", "location"), classes,
+                       review_days)
+    history.write("plans", "latest", plan)
+    return plan
+
+
+def _classes(engine: Engine, hist: pl.DataFrame, window: int) -> pl.DataFrame:
+    end = hist["ds"].max()
+    recent = hist.filter(pl.col("ds") > end - pl.duration(days=window))
+    prices = _frame(engine, select(t.skus.c.sku, t.skus.c.price),
+                    {"sku": pl.Utf8, "price": pl.Float64})
+    price = recent.select("unique_id").unique().with_columns(
+        pl.col("unique_id").str.split("@").list.first().alias("sku")).join(
+        prices, on="sku", how="left").select("unique_id", "price")
+    return abc_xyz(recent, price)
+
+
+def approve(engine: Engine, plan: pl.DataFrame, suppliers: list[str] | None = None,
+            as_of: date | None = None) -> list[int]:
+    """Create one purchase order per supplier from the suggestions with a quantity > 0.
+
+    The reference ``SUG-<supplier>-<date>`` makes approving twice on one day a no-op.
+    """
+    todo = plan.filter(pl.col("order_qty") > 0)
+    if suppliers:
+        todo = todo.filter(pl.col("supplier").is_in(suppliers))
+    day = (as_of or date.today()).isoformat()
+    ids = []
+    for (supplier,), lines in todo.group_by("supplier", maintain_order=True):
+        order = [OrderLine(*r["unique_id"].split("@", 1), int(r["order_qty"]))
+                 for r in lines.iter_rows(named=True)]
+        ids.append(create_purchase_order(engine, str(supplier), order,
+                                         reference=f"SUG-{supplier}-{day}"))
+    return ids

@@ -1,0 +1,1 @@
+"""Replenishment planning: pure functions over arrays and frames, no I/O."""
