@@ -23,7 +23,7 @@ import polars as pl
 
 from stockpilot.forecast.base import QUANTILE_COLUMNS
 from stockpilot.forecast.classify import demand_classes
-from stockpilot.forecast.data import prepare, to_long
+from stockpilot.forecast.data import Prepared, prepare, to_long
 from stockpilot.forecast.stats import StatsForecaster
 from stockpilot.store.history import HistoryStore
 
@@ -62,6 +62,29 @@ def run_forecast(history: HistoryStore, *, horizon: int = 28,
     """Forecast every series in the history store; see the module docstring."""
     say = progress or (lambda _m: None)
     prep = prepare(to_long(history.daily(sources=sources)), end)
+    result = forecast_frame(prep, models, horizon, n_windows, say)
+    run = _record(prep, horizon, list(models), n_windows, result.choice)
+    say("writing forecasts")
+    history.write("forecasts", "latest", result.forecasts)
+    history.write("forecasts", "series", result.choice)
+    history.write("forecasts", "cv", result.cv)
+    _register(history, run)
+    return run
+
+
+@dataclass
+class Forecasts:
+    """Forecasts of the chosen model per series, its rolling-origin errors, and the choice."""
+
+    forecasts: pl.DataFrame
+    cv: pl.DataFrame
+    choice: pl.DataFrame
+
+
+def forecast_frame(prep: Prepared, models: Sequence[str], horizon: int, n_windows: int,
+                   say: Progress | None = None) -> Forecasts:
+    """Cross-validate and fit every candidate, choose per series, forecast — no I/O."""
+    say = say or (lambda _m: None)
     classes = demand_classes(prep.df)
     fitted: dict[str, StatsForecaster] = {}
     for name in models:
@@ -72,13 +95,7 @@ def run_forecast(history: HistoryStore, *, horizon: int = 28,
     forecasts = _forecast(fitted, choice, horizon, prep)
     cv = pl.concat([f.cv_.join(choice.filter(pl.col("model") == m), on="unique_id", how="semi")
                     for m, f in fitted.items()])
-    run = _record(prep, horizon, list(models), n_windows, choice)
-    say("writing forecasts")
-    history.write("forecasts", "latest", forecasts)
-    history.write("forecasts", "series", choice)
-    history.write("forecasts", "cv", cv)
-    _register(history, run)
-    return run
+    return Forecasts(forecasts, cv, choice)
 
 
 def _choose(fitted: dict[str, StatsForecaster], classes: pl.DataFrame) -> pl.DataFrame:
@@ -99,7 +116,7 @@ def _choose(fitted: dict[str, StatsForecaster], classes: pl.DataFrame) -> pl.Dat
 
 
 def _forecast(fitted: dict[str, StatsForecaster], choice: pl.DataFrame, horizon: int,
-              prep) -> pl.DataFrame:  # type: ignore[no-untyped-def]
+              prep: Prepared) -> pl.DataFrame:
     parts = []
     for name, f in fitted.items():
         fc = f.predict(horizon).join(choice.filter(pl.col("model") == name)
@@ -124,7 +141,7 @@ def _zeros(ids: list[str], end: date, horizon: int) -> pl.DataFrame:
                               *[pl.lit(0.0).alias(c) for c in QUANTILE_COLUMNS])
 
 
-def _record(prep, horizon: int, models: list[str], n_windows: int,  # type: ignore[no-untyped-def]
+def _record(prep: Prepared, horizon: int, models: list[str], n_windows: int,
             choice: pl.DataFrame) -> ForecastRun:
     fp = fingerprint(prep.df)
     now = datetime.now(UTC)

@@ -1,0 +1,1 @@
+"""Policy simulation on history: vectorised across SKUs, pure (numpy)."""

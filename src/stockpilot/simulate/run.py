@@ -1,0 +1,125 @@
+"""Compare policies on the same history in one run: ERP min/max, normal theory, ours, oracle.
+
+``compare`` takes daily demand (``unique_id, ds, y``), a simulated window and a setup; forecasts
+are made on rolling origins with data before each review only (:mod:`.rolling`). Each policy
+is swept over its knob (service target, or the min/max multiplier k) to trace its curve of
+average inventory against fill rate; :func:`inventory_at_fill` reads the curves at equal fill.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+import polars as pl
+
+from stockpilot.planning.policies import quantile_at
+from stockpilot.simulate import strategies as st
+from stockpilot.simulate.engine import Policy, Setup, Trace, simulate
+from stockpilot.simulate.kpis import Costs, kpis
+from stockpilot.simulate.rolling import FAST_MODELS, Origin, rolling_ltd
+
+SERVICE_SWEEP = (0.80, 0.90, 0.95, 0.98, 0.99)
+K_SWEEP = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
+
+
+@dataclass
+class Comparison:
+    """KPI rows (one per policy and knob) and the traces kept for export."""
+
+    rows: list[dict[str, object]] = field(default_factory=list)
+    traces: dict[str, Trace] = field(default_factory=dict)
+    ids: list[str] = field(default_factory=list)
+    days: list[date] = field(default_factory=list)
+
+
+def matrix(df: pl.DataFrame, first: date, last: date) -> tuple[list[str], np.ndarray]:
+    """Demand as an integer array (series × days from ``first`` to ``last``), zeros filled."""
+    ids = sorted(df["unique_id"].unique().to_list())
+    n_days = (last - first).days + 1
+    d = df.filter(pl.col("ds").is_between(first, last)).with_columns(
+        (pl.col("ds") - pl.lit(first)).dt.total_days().alias("t"))
+    index = {u: i for i, u in enumerate(ids)}
+    out = np.zeros((len(ids), n_days), dtype=np.int64)
+    rows = d["unique_id"].replace_strict(index, return_dtype=pl.Int64).to_numpy()
+    out[rows, d["t"].to_numpy()] = np.rint(d["y"].to_numpy()).clip(0).astype(np.int64)
+    return ids, out
+
+
+def compare(df: pl.DataFrame, start: date, end: date, setup: Setup, *,
+            service_levels: Sequence[float] = SERVICE_SWEEP, ks: Sequence[float] = K_SWEEP,
+            class_levels: dict[str, float] | None = None, keep: float = 0.95,
+            costs: Costs | None = None, models: Sequence[str] = FAST_MODELS,
+            progress: Callable[[str], None] | None = None) -> Comparison:
+    """Run every policy over ``start … end``; traces are kept at service ``keep``."""
+    first = df["ds"].min()
+    ids, hist = matrix(df, first, end)
+    s0 = (start - first).days
+    days = (end - start).days + 1
+    demand = hist[:, s0:]
+    reviews = list(range(setup.first_review, days, setup.review))
+    origins = rolling_ltd(df, ids, [start + timedelta(days=r) for r in reviews],
+                          setup.lead_time + setup.review, models, progress=progress)
+    on_hand0 = np.rint(st.trailing_mean(hist, s0, 1)[:, 0] * (setup.lead_time + setup.review)
+                       ).astype(np.int64)
+    cmp = Comparison(ids=ids, days=[start + timedelta(days=i) for i in range(days)])
+
+    def run(name: str, knob: float, policy: Policy, keep_trace: bool) -> None:
+        trace = simulate(demand, policy, on_hand0, setup)
+        cmp.rows.append({"policy": name, "knob": knob, **kpis(trace, costs)})
+        if keep_trace:
+            cmp.traces[name] = trace
+
+    for tau in service_levels:
+        run("ours", tau, _levels(origins, reviews, len(ids), days, tau), tau == keep)
+        run("normal", tau, _normal(origins, reviews, len(ids), days, tau), tau == keep)
+    if class_levels:
+        level = np.array([class_levels.get(u, keep) for u in ids])
+        run("ours (class targets)", float(level.mean()),
+            _levels(origins, reviews, len(ids), days, level), True)
+    for k in ks:
+        run("erp_min_max", k, st.erp_min_max(hist, s0, days, setup, k), k == 1.5)
+    run("oracle", 1.0, st.oracle(hist, s0, days, setup), True)
+    return cmp
+
+
+def _levels(origins: list[Origin], reviews: list[int], n: int, days: int,
+            tau: float | np.ndarray) -> Policy:
+    return st.from_levels({r: np.ceil(quantile_at(o.ltd, tau if np.isscalar(tau)
+                                                  else pl.Series(tau)))
+                           for r, o in zip(reviews, origins, strict=True)}, n, days)
+
+
+def _normal(origins: list[Origin], reviews: list[int], n: int, days: int, tau: float) -> Policy:
+    return st.from_levels({r: np.ceil(st.normal_level(o.ltd["mean"].to_numpy(), o.sigma,
+                                                      np.full(n, tau)))
+                           for r, o in zip(reviews, origins, strict=True)}, n, days)
+
+
+def inventory_at_fill(rows: list[dict[str, object]], policy: str, fill: float) -> float | None:
+    """Average on-hand units per SKU a policy needs for ``fill`` (linear on its curve)."""
+    pts = sorted((float(r["fill_rate"]), float(r["avg_on_hand_per_sku"]))  # type: ignore[arg-type]
+                 for r in rows if r["policy"] == policy)
+    xs = [p[0] for p in pts]
+    if not pts or fill < xs[0] or fill > xs[-1]:
+        return None
+    return float(np.interp(fill, xs, [p[1] for p in pts]))
+
+
+def trace_frame(cmp: Comparison) -> pl.DataFrame:
+    """The per SKU-day trace of the kept policies, in the documented column order."""
+    parts = []
+    n, days = len(cmp.ids), len(cmp.days)
+    sku_loc = [u.split("@", 1) for u in cmp.ids]
+    for name, tr in cmp.traces.items():
+        parts.append(pl.DataFrame({
+            "policy": [name] * (n * days),
+            "sku": np.repeat([s for s, _ in sku_loc], days),
+            "location": np.repeat([loc for _, loc in sku_loc], days),
+            "day": cmp.days * n,
+            **{c: getattr(tr, c).reshape(-1) for c in ("demand", "sales", "lost", "on_hand_end",
+                                                      "on_order", "ordered", "received")},
+        }))
+    return pl.concat(parts)

@@ -1,0 +1,58 @@
+"""The policies compared side by side, as (s, S) arrays over the simulated days.
+
+Each takes the full demand history ``history`` (n_skus × n_days_total, integers), the index
+``start`` of the first simulated day, and the setup; each decides on day t with data before t
+only (the oracle excepted, by design).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from scipy.stats import norm
+
+from stockpilot.simulate.engine import Policy, Setup
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+def trailing_mean(history: IntArray, start: int, days: int, window: int = 28) -> FloatArray:
+    """Mean daily demand over the ``window`` days before each simulated day."""
+    c = np.concatenate([np.zeros((history.shape[0], 1)), np.cumsum(history, axis=1)], axis=1)
+    t = np.arange(start, start + days)
+    lo = np.maximum(t - window, 0)
+    return (c[:, t] - c[:, lo]) / np.maximum(t - lo, 1)
+
+
+def erp_min_max(history: IntArray, start: int, days: int, setup: Setup, k: float) -> Policy:
+    """ERP min/max: min = mean28 × L × k, max = mean28 × (L + R) × k (GLOSSARY)."""
+    m = trailing_mean(history, start, days)
+    return Policy(order_up_to=m * (setup.lead_time + setup.review) * k,
+                  reorder_point=m * setup.lead_time * k)
+
+
+def oracle(history: IntArray, start: int, days: int, setup: Setup) -> Policy:
+    """Knows the future: on day t, S = demand of days t+1 … t+L+R−1.
+
+    That is exactly what must be covered until the next order arrives, so after the warm-up
+    nothing is lost and nothing is left over.
+    """
+    c = np.concatenate([np.zeros((history.shape[0], 1)), np.cumsum(history, axis=1)], axis=1)
+    t = np.arange(start, start + days)
+    hi = np.minimum(t + setup.lead_time + setup.review, history.shape[1])
+    lo = np.minimum(t + 1, history.shape[1])
+    return Policy(order_up_to=(c[:, hi] - c[:, lo]).astype(float))
+
+
+def from_levels(levels_by_review: dict[int, FloatArray], n: int, days: int) -> Policy:
+    """An order-up-to policy from S computed per review day (day index → S per SKU)."""
+    s = np.zeros((n, days))
+    for day, level in levels_by_review.items():
+        s[:, day] = level
+    return Policy(order_up_to=s)
+
+
+def normal_level(mean_p: FloatArray, sigma_p: FloatArray, service: FloatArray) -> FloatArray:
+    """Normal-theory order-up-to: μ_P + z(τ)·σ_P (Silver, Pyke & Thomas 2017, eq. 7.13)."""
+    return mean_p + norm.ppf(np.clip(service, 1e-6, 1 - 1e-6)) * sigma_p
