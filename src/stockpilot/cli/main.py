@@ -24,6 +24,7 @@ from stockpilot.cli import (  # noqa: E402
     forecast_cmds,
     import_cmds,
     plan_cmds,
+    simulate_cmds,
     stock_cmds,
     workspace_cmds,
 )
@@ -35,6 +36,7 @@ workspace_cmds.register(app)
 demo_cmds.register(app)
 forecast_cmds.register(app)
 plan_cmds.register(app)
+simulate_cmds.register(app)
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ from stockpilot.simulate.kpis import Costs, kpis
 from stockpilot.simulate.rolling import FAST_MODELS, Origin, rolling_ltd
 
 SERVICE_SWEEP = (0.80, 0.90, 0.95, 0.98, 0.99)
-K_SWEEP = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
+K_SWEEP = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0)
 
 
 @dataclass
