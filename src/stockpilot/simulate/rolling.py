@@ -33,11 +33,16 @@ class Origin:
 
 def rolling_ltd(df: pl.DataFrame, ids: list[str], review_days: list[date], protection: int,
                 models: Sequence[str] = FAST_MODELS, n_windows: int = 2,
+                horizon: int | None = None,
                 progress: Callable[[str], None] | None = None) -> list[Origin]:
-    """Refit at every review day on data strictly before it; see the module docstring."""
+    """Refit at every review day on data strictly before it; see the module docstring.
+
+    A ``horizon`` longer than the protection interval gives each calibration window several
+    P-day sums (h = 1…P, 2…P+1, …): more errors per series for the quantiles.
+    """
     say = progress or (lambda _m: None)
     out = []
-    horizon = max(protection, 7)
+    horizon = max(horizon or protection, protection, 7)
     for i, day in enumerate(review_days):
         say(f"origin {i + 1}/{len(review_days)}: {day}")
         prep = prepare(df.filter(pl.col("ds") < day), day - timedelta(days=1))

@@ -21,7 +21,7 @@ from stockpilot.simulate.engine import Policy, Setup, Trace, simulate
 from stockpilot.simulate.kpis import Costs, kpis
 from stockpilot.simulate.rolling import FAST_MODELS, Origin, rolling_ltd
 
-SERVICE_SWEEP = (0.80, 0.90, 0.95, 0.98, 0.99)
+SERVICE_SWEEP = (0.50, 0.65, 0.80, 0.90, 0.95, 0.98, 0.99)
 K_SWEEP = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0)
 
 
@@ -52,6 +52,7 @@ def compare(df: pl.DataFrame, start: date, end: date, setup: Setup, *,
             service_levels: Sequence[float] = SERVICE_SWEEP, ks: Sequence[float] = K_SWEEP,
             class_levels: dict[str, float] | None = None, keep: float = 0.95,
             costs: Costs | None = None, models: Sequence[str] = FAST_MODELS,
+            n_windows: int = 2, horizon: int | None = None,
             progress: Callable[[str], None] | None = None) -> Comparison:
     """Run every policy over ``start … end``; traces are kept at service ``keep``."""
     first = df["ds"].min()
@@ -61,7 +62,8 @@ def compare(df: pl.DataFrame, start: date, end: date, setup: Setup, *,
     demand = hist[:, s0:]
     reviews = list(range(setup.first_review, days, setup.review))
     origins = rolling_ltd(df, ids, [start + timedelta(days=r) for r in reviews],
-                          setup.lead_time + setup.review, models, progress=progress)
+                          setup.lead_time + setup.review, models, n_windows, horizon,
+                          progress=progress)
     on_hand0 = np.rint(st.trailing_mean(hist, s0, 1)[:, 0] * (setup.lead_time + setup.review)
                        ).astype(np.int64)
     cmp = Comparison(ids=ids, days=[start + timedelta(days=i) for i in range(days)])
