@@ -54,3 +54,54 @@ def import_sample(engine: Engine, history: HistoryStore) -> list[StepResult]:
 
 
 Step = Callable[[Engine, HistoryStore], list[StepResult]]
+
+
+DEMO_MODELS = ("SeasonalNaive", "CrostonOptimized", "TSB", "WindowAverage28")
+
+
+def forecast_plan_simulate(engine: Engine, history: HistoryStore, report_dir: Path,
+                           say: Callable[[str], None] | None = None) -> list[StepResult]:
+    """Forecast (fast models), plan, replay the last 8 weeks, and write the HTML report."""
+    from datetime import timedelta
+
+    import polars as pl
+
+    from stockpilot.forecast.data import prepare, to_long
+    from stockpilot.forecast.pipeline import run_forecast
+    from stockpilot.jobs.plan import run_plan
+    from stockpilot.ledger.positions import get_positions
+    from stockpilot.reports.html import write_report
+    from stockpilot.simulate.engine import Setup
+    from stockpilot.simulate.run import compare, inventory_at_fill
+
+    say = say or (lambda _m: None)
+    run = run_forecast(history, horizon=28, models=DEMO_MODELS, progress=say)
+    out = [StepResult("forecast", f"{run.series} series × 28 days, 9 quantiles; chosen "
+                      + ", ".join(f"{m} {n}" for m, n in sorted(run.chosen.items())))]
+    say("planning")
+    plan = run_plan(engine, history)
+    due = plan.filter(pl.col("order_qty") > 0)
+    out.append(StepResult("plan", f"{due.height} orders due, value "
+                          f"{due['order_value'].sum():,.0f}; each with its reason"))
+    say("simulating the last 8 weeks")
+    df = to_long(history.daily()).with_columns(pl.col("y").clip(lower_bound=0))
+    end = AS_OF.date()
+    cmp = compare(df, end - timedelta(days=55), end, Setup(7, 7), progress=say)
+    ours, erp = (inventory_at_fill(cmp.rows, p, 0.9) for p in ("ours", "erp_min_max"))
+    if ours is not None and erp is not None:
+        sim = f"at 90% fill: ours {ours:.0f} units/SKU vs ERP min/max {erp:.0f}"
+    else:
+        sim = "curves do not both reach 90% fill on this window"
+    out.append(StepResult("simulate", sim))
+    with engine.connect() as conn:
+        positions = pl.DataFrame([p.to_dict() for p in get_positions(conn)])
+    hist = prepare(to_long(history.daily())).df
+    page = write_report(
+        report_dir, title=f"stockpilot demo — as of {end}",
+        kpis={"SKUs": str(positions.height), "orders due": str(due.height),
+              "order value": f"{due['order_value'].sum():,.0f}",
+              "stock units": f"{positions['on_hand'].sum():,}"},
+        positions=positions, plan=plan, history=hist,
+        forecast=history.read("forecasts", "latest"), sim_rows=cmp.rows, notes=run.notes)
+    out.append(StepResult("report", str(page)))
+    return out

@@ -50,6 +50,8 @@ def plan_orders(ltd: pl.DataFrame, positions: pl.DataFrame, terms: pl.DataFrame,
         (pl.col("lead_time_days") + review_days).alias("protection_days"))
     out = out.with_columns((pl.col("order_qty") * pl.col("unit_cost").fill_null(0.0))
                            .alias("order_value"))
+    ints = ("p50", "order_up_to", "safety_stock", "inventory_position", "need", "order_qty")
+    out = out.with_columns([pl.col(c).cast(pl.Int64) for c in ints])
     return out.with_columns(_reason().alias("reason")).select(
         "unique_id", "supplier", "klass", "service_level", "protection_days", "p50", "mean",
         "safety_stock", "order_up_to", "on_hand", "on_order", "reserved", "inventory_position",
