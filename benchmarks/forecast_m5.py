@@ -1,0 +1,149 @@
+"""Forecast accuracy on the real M5 daily store-departments: ours vs SeasonalNaive vs AutoETS.
+
+    python benchmarks/forecast_m5.py [--data ../shared/data] [--windows 3] [--horizon 28]
+        [--ets/--no-ets]
+
+Rolling origin: the last ``windows`` blocks of ``horizon`` days of the data we have (ending at
+d_1913); each method is fitted on the days before each block. Scored with the M5 WRMSSE and
+WSPL over the levels these two store-departments have — total, store-department, item-store —
+with dollar weights from the last 28 training days (real sell prices), and the empirical
+coverage of every quantile. Methods:
+  * sNaive: statsforecast SeasonalNaive(7), quantiles from its own rolling-origin errors;
+  * ETS: statsforecast AutoETS per series with its Gaussian intervals (the M5 "ES_bu" idea);
+  * ours: per-series choice among SeasonalNaive, CrostonOptimized, TSB and a 28-day window
+    average by rolling-origin error, conformal quantiles from the chosen model's errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import machine
+from stockpilot.forecast.base import QUANTILES, qcol
+from stockpilot.forecast.conformal import monotone
+from stockpilot.forecast.data import prepare
+from stockpilot.forecast.metrics import coverage, wrmsse_wspl
+from stockpilot.forecast.pipeline import forecast_frame
+from stockpilot.forecast.stats import StatsForecaster
+from stockpilot.ingest import m5
+
+ROOT = Path(__file__).resolve().parents[1]
+FAST = ("SeasonalNaive", "CrostonOptimized", "TSB", "WindowAverage28")
+LEVELS = {"total": [], "store_dept": ["store", "dept"], "item_store": ["unique_id"]}
+
+
+def load(data: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
+    cal = m5.read_calendar(data / "m5" / "calendar.csv.gz")
+    wides = [m5.read_daily_wide(p) for p in m5.daily_files(data / "m5")]
+    long = pl.concat([m5.wide_to_long(w, cal) for w in wides])
+    pairs = pl.concat([w.select(pl.col("item_id").alias("sku"),
+                                pl.col("store_id").alias("location")) for w in wides])
+    prices = m5.read_prices(data / "m5" / "sell_prices.csv.gz").join(
+        pairs, on=["sku", "location"], how="semi").join(
+        cal.select("date", "wm_yr_wk"), on="wm_yr_wk").select(
+        (pl.col("sku") + "@" + pl.col("location")).alias("unique_id"), pl.col("date")
+        .alias("ds"), "sell_price")
+    df = long.select((pl.col("sku") + "@" + pl.col("location")).alias("unique_id"),
+                     pl.col("date").alias("ds"), pl.col("units").cast(pl.Float64).alias("y"))
+    return df, prices
+
+
+def ets_gaussian(train: pl.DataFrame, h: int) -> pl.DataFrame:
+    from statsforecast import StatsForecast
+    from statsforecast.models import AutoETS
+
+    levels = sorted({round(abs(2 * t - 1) * 100, 1) for t in QUANTILES})
+    fc = StatsForecast(models=[AutoETS(season_length=7)], freq="1d").forecast(
+        df=train, h=h, level=levels)
+    cols = {}
+    for t in QUANTILES:
+        lv = round(abs(2 * t - 1) * 100, 1)
+        side = "lo" if t < 0.5 else "hi"
+        name = "AutoETS" if lv == 0 else f"AutoETS-{side}-{lv:g}"
+        cols[qcol(t)] = pl.col(name).clip(lower_bound=0)
+    out = fc.select("unique_id", "ds", pl.col("AutoETS").clip(lower_bound=0).alias("mean"),
+                    **cols)
+    return monotone(out, [qcol(t) for t in QUANTILES])
+
+
+def with_keys(df: pl.DataFrame) -> pl.DataFrame:
+    parts = pl.col("unique_id").str.split("@")
+    item = parts.list.first()
+    return df.with_columns(parts.list.last().alias("store"),
+                           item.str.split("_").list.slice(0, 2).list.join("_").alias("dept"))
+
+
+def score(train: pl.DataFrame, test: pl.DataFrame, prices: pl.DataFrame) -> dict[str, float]:
+    tr = with_keys(train.join(prices, on=["unique_id", "ds"], how="left").with_columns(
+        (pl.col("y") * pl.col("sell_price").fill_null(0.0)).alias("dollars")))
+    return wrmsse_wspl(tr, with_keys(test), LEVELS, value="dollars")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--windows", type=int, default=3)
+    ap.add_argument("--horizon", type=int, default=28)
+    ap.add_argument("--ets", action=argparse.BooleanOptionalAction, default=True)
+    args = ap.parse_args()
+    df, prices = load(args.data)
+    end = df["ds"].max()
+    results: dict[str, list[dict[str, float]]] = {}
+    tests: dict[str, list[pl.DataFrame]] = {}
+    timing: dict[str, float] = {}
+    for w in range(args.windows, 0, -1):
+        cutoff = end - timedelta(days=w * args.horizon)
+        train = df.filter(pl.col("ds") <= cutoff)
+        actual = df.filter((pl.col("ds") > cutoff) &
+                           (pl.col("ds") <= cutoff + timedelta(days=args.horizon)))
+        prep = prepare(train, cutoff)
+        methods = {
+            "sNaive": lambda p=prep: StatsForecaster("SeasonalNaive", horizon=args.horizon)
+            .fit(p.df).predict(args.horizon),
+            "ours": lambda p=prep: forecast_frame(p, FAST, args.horizon, 3).forecasts,
+        }
+        if args.ets:
+            methods["ETS"] = lambda p=prep: ets_gaussian(p.df, args.horizon)
+        for name, fn in methods.items():
+            print(f"window ending {cutoff + timedelta(days=args.horizon)}: {name}",
+                  file=sys.stderr)
+            t0 = time.perf_counter()
+            fc = fn()
+            timing[name] = timing.get(name, 0.0) + time.perf_counter() - t0
+            test = actual.join(fc.select("unique_id", "ds", "mean",
+                                         *[qcol(t) for t in QUANTILES]),
+                               on=["unique_id", "ds"], how="left").fill_null(0.0)
+            results.setdefault(name, []).append(score(train, test, prices))
+            tests.setdefault(name, []).append(test)
+    print(f"# M5 daily, {df['unique_id'].n_unique()} series, {args.windows} × {args.horizon}-day "
+          f"windows ending {end} — {machine()}")
+    print("| method | WRMSSE | × sNaive | WSPL | × sNaive | fit+predict s (all windows) |")
+    print("|---|---|---|---|---|---|")
+    base = {k: np.mean([r[k] for r in results["sNaive"]]) for k in ("wrmsse", "wspl")}
+    for name, rows in results.items():
+        wr, ws = np.mean([r["wrmsse"] for r in rows]), np.mean([r["wspl"] for r in rows])
+        print(f"| {name} | {wr:.3f} | {wr / base['wrmsse']:.2f} | {ws:.3f} | "
+              f"{ws / base['wspl']:.2f} | {timing[name]:.0f} |")
+    print("\ncoverage P(y ≤ q) / P(y < q) per quantile level:")
+    print("| level | " + " | ".join(results) + " |")
+    print("|---|" + "---|" * len(results))
+    covs = {n: coverage(pl.concat(t)) for n, t in tests.items()}
+    for i, t in enumerate(QUANTILES):
+        cells = [f"{covs[n]['p_le'][i]:.3f} / {covs[n]['p_lt'][i]:.3f}" for n in results]
+        print(f"| {t} | " + " | ".join(cells) + " |")
+    print(f"\npeak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    print(f"command: python benchmarks/forecast_m5.py --windows {args.windows} "
+          f"--horizon {args.horizon}{'' if args.ets else ' --no-ets'}")
+
+
+if __name__ == "__main__":
+    main()
