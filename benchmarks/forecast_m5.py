@@ -61,7 +61,7 @@ def ets_gaussian(train: pl.DataFrame, h: int) -> pl.DataFrame:
     from statsforecast import StatsForecast
     from statsforecast.models import AutoETS
 
-    levels = sorted({round(abs(2 * t - 1) * 100, 1) for t in QUANTILES})
+    levels = sorted({round(abs(2 * t - 1) * 100, 1) for t in QUANTILES} - {0.0})
     fc = StatsForecast(models=[AutoETS(season_length=7)], freq="1d").forecast(
         df=train, h=h, level=levels)
     cols = {}

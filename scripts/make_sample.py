@@ -20,6 +20,7 @@ OUT = Path(__file__).resolve().parents[1] / "data" / "sample" / "online_retail_t
 
 
 def main(src: str) -> None:
+    """Write the invoice sample and the demo parameter files."""
     raw = pl.read_csv(src, infer_schema_length=0)
     qty = pl.col("Quantity").cast(pl.Int64)
     top = (raw.filter(is_product(pl.col("StockCode")) & (qty > 0))

@@ -126,4 +126,5 @@ def pg_engine(pg_url: str):
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def engine(request: pytest.FixtureRequest):
     """The same test on SQLite and on PostgreSQL (CONVENTIONS §13)."""
-    return request.getfixturevalue({"sqlite": "sqlite_engine", "postgres": "pg_engine"}[request.param])
+    name = {"sqlite": "sqlite_engine", "postgres": "pg_engine"}[request.param]
+    return request.getfixturevalue(name)

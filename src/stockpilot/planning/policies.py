@@ -31,7 +31,8 @@ def quantile_at(ltd: pl.DataFrame, level: pl.Series | float) -> Array:
     lo, hi = grid[idx], grid[idx + 1]
     frac = (lv - lo) / (hi - lo)
     rows = np.arange(values.shape[0])
-    return values[rows, idx] + frac * (values[rows, idx + 1] - values[rows, idx])
+    out: Array = values[rows, idx] + frac * (values[rows, idx + 1] - values[rows, idx])
+    return out
 
 
 def eoq(annual_demand: Array, order_cost: Array, holding_cost: Array) -> Array:

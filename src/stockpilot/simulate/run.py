@@ -55,7 +55,7 @@ def compare(df: pl.DataFrame, start: date, end: date, setup: Setup, *,
             n_windows: int = 2, horizon: int | None = None,
             progress: Callable[[str], None] | None = None) -> Comparison:
     """Run every policy over ``start … end``; traces are kept at service ``keep``."""
-    first = df["ds"].min()
+    first: date = df["ds"].min()  # type: ignore[assignment]
     ids, hist = matrix(df, first, end)
     s0 = (start - first).days
     days = (end - start).days + 1
@@ -89,8 +89,8 @@ def compare(df: pl.DataFrame, start: date, end: date, setup: Setup, *,
 
 def _levels(origins: list[Origin], reviews: list[int], n: int, days: int,
             tau: float | np.ndarray) -> Policy:
-    return st.from_levels({r: np.ceil(quantile_at(o.ltd, tau if np.isscalar(tau)
-                                                  else pl.Series(tau)))
+    level: float | pl.Series = tau if isinstance(tau, float) else pl.Series(tau.tolist())
+    return st.from_levels({r: np.ceil(quantile_at(o.ltd, level))
                            for r, o in zip(reviews, origins, strict=True)}, n, days)
 
 

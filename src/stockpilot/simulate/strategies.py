@@ -22,7 +22,8 @@ def trailing_mean(history: IntArray, start: int, days: int, window: int = 28) ->
     c = np.concatenate([np.zeros((history.shape[0], 1)), np.cumsum(history, axis=1)], axis=1)
     t = np.arange(start, start + days)
     lo = np.maximum(t - window, 0)
-    return (c[:, t] - c[:, lo]) / np.maximum(t - lo, 1)
+    out: FloatArray = (c[:, t] - c[:, lo]) / np.maximum(t - lo, 1)
+    return out
 
 
 def erp_min_max(history: IntArray, start: int, days: int, setup: Setup, k: float) -> Policy:
@@ -55,4 +56,5 @@ def from_levels(levels_by_review: dict[int, FloatArray], n: int, days: int) -> P
 
 def normal_level(mean_p: FloatArray, sigma_p: FloatArray, service: FloatArray) -> FloatArray:
     """Normal-theory order-up-to: μ_P + z(τ)·σ_P (Silver, Pyke & Thomas 2017, eq. 7.13)."""
-    return mean_p + norm.ppf(np.clip(service, 1e-6, 1 - 1e-6)) * sigma_p
+    level: FloatArray = mean_p + norm.ppf(np.clip(service, 1e-6, 1 - 1e-6)) * sigma_p
+    return level
