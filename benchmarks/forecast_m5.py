@@ -32,7 +32,7 @@ from stockpilot.forecast.base import QUANTILES, qcol
 from stockpilot.forecast.conformal import monotone
 from stockpilot.forecast.data import prepare
 from stockpilot.forecast.metrics import coverage, wrmsse_wspl
-from stockpilot.forecast.pipeline import forecast_frame
+from stockpilot.forecast.selection import forecast_frame
 from stockpilot.forecast.stats import StatsForecaster
 from stockpilot.ingest import m5
 

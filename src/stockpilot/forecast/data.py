@@ -16,7 +16,6 @@ from datetime import date
 import polars as pl
 
 from stockpilot.errors import StockpilotError
-from stockpilot.store.history import series_id  # noqa: F401  (the id format used below)
 
 
 @dataclass
@@ -31,7 +30,7 @@ class Prepared:
 
 def to_long(daily: pl.DataFrame) -> pl.DataFrame:
     """History store daily demand (``sku, location, date, units``) as ``unique_id, ds, y``."""
-    # Same id as stockpilot.store.history.series_id, vectorised.
+    # The id format of stockpilot.store.history.series_id ("sku@location"), vectorised.
     return daily.select((pl.col("sku") + "@" + pl.col("location")).alias("unique_id"),
                         pl.col("date").alias("ds"), pl.col("units").cast(pl.Float64).alias("y"))
 

@@ -1,9 +1,7 @@
 """``stockpilot forecast``: classify, cross-validate candidates, choose per series, forecast.
 
-Every candidate model is cross-validated on rolling origins (statsforecast); each series gets
-the candidate with the lowest out-of-sample mean squared error (the RMSSE's numerator — the
-scale is the series' own, so the ranking is the same). Quantiles come from that model's own
-errors (conformal). The run is written to the history store:
+The choice itself is :mod:`stockpilot.forecast.selection` (pure); this module reads the
+history store and writes the run to it:
 
     forecasts/latest      unique_id, sku, location, ds, model, mean, q0.005 … q0.995
     forecasts/series      unique_id, demand_class, model, cv_mse (per candidate: mse_<model>)
@@ -15,20 +13,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 
 import polars as pl
 
-from stockpilot.forecast.base import QUANTILE_COLUMNS
-from stockpilot.forecast.classify import demand_classes
 from stockpilot.forecast.data import Prepared, prepare, to_long
-from stockpilot.forecast.stats import StatsForecaster
+from stockpilot.forecast.selection import Progress, forecast_frame
 from stockpilot.store.history import HistoryStore
 
 DEFAULT_MODELS = ("SeasonalNaive", "CrostonOptimized", "TSB", "AutoETS")
-Progress = Callable[[str], None]
 
 
 @dataclass
@@ -70,75 +65,6 @@ def run_forecast(history: HistoryStore, *, horizon: int = 28,
     history.write("forecasts", "cv", result.cv)
     _register(history, run)
     return run
-
-
-@dataclass
-class Forecasts:
-    """Forecasts of the chosen model per series, its rolling-origin errors, and the choice."""
-
-    forecasts: pl.DataFrame
-    cv: pl.DataFrame
-    choice: pl.DataFrame
-
-
-def forecast_frame(prep: Prepared, models: Sequence[str], horizon: int, n_windows: int,
-                   say: Progress | None = None) -> Forecasts:
-    """Cross-validate and fit every candidate, choose per series, forecast — no I/O."""
-    say = say or (lambda _m: None)
-    classes = demand_classes(prep.df)
-    fitted: dict[str, StatsForecaster] = {}
-    for name in models:
-        say(f"cross-validating and fitting {name}")
-        fitted[name] = StatsForecaster(name, horizon=horizon, n_windows=n_windows).fit(prep.df)
-    say("choosing a model per series")
-    choice = _choose(fitted, classes)
-    forecasts = _forecast(fitted, choice, horizon, prep)
-    cv = pl.concat([f.cv_.join(choice.filter(pl.col("model") == m), on="unique_id", how="semi")
-                    for m, f in fitted.items()])
-    return Forecasts(forecasts, cv, choice)
-
-
-def _choose(fitted: dict[str, StatsForecaster], classes: pl.DataFrame) -> pl.DataFrame:
-    mse = None
-    for name, f in fitted.items():
-        m = f.cv_.group_by("unique_id").agg(((pl.col("y") - pl.col("mean")) ** 2).mean()
-                                            .alias(f"mse_{name}"))
-        mse = m if mse is None else mse.join(m, on="unique_id", how="full", coalesce=True)
-    names = list(fitted)
-    cols = [f"mse_{n}" for n in names]
-    best = pl.concat_list([pl.col(c).fill_null(float("inf")) for c in cols]).list.arg_min()
-    chosen = mse.with_columns(  # type: ignore[union-attr]
-        best.map_elements(lambda i: names[i], return_dtype=pl.Utf8).alias("model"),
-        pl.min_horizontal(*cols).alias("cv_mse"))
-    out = classes.join(chosen, on="unique_id", how="left")
-    # series too short to cross-validate fall back to the first candidate (a seasonal naive)
-    return out.with_columns(pl.col("model").fill_null(names[0]))
-
-
-def _forecast(fitted: dict[str, StatsForecaster], choice: pl.DataFrame, horizon: int,
-              prep: Prepared) -> pl.DataFrame:
-    parts = []
-    for name, f in fitted.items():
-        fc = f.predict(horizon).join(choice.filter(pl.col("model") == name)
-                                     .select("unique_id"), on="unique_id", how="semi")
-        parts.append(fc.with_columns(pl.lit(name).alias("model")))
-    out = pl.concat(parts, how="diagonal")
-    if prep.all_zero:
-        out = pl.concat([out, _zeros(prep.all_zero, prep.end, horizon)], how="diagonal")
-    parts_id = pl.col("unique_id").str.split_exact("@", 1)
-    return out.with_columns(parts_id.struct.field("field_0").alias("sku"),
-                            parts_id.struct.field("field_1").alias("location")).select(
-        "unique_id", "sku", "location", "ds", "model", "mean", *QUANTILE_COLUMNS
-    ).sort("unique_id", "ds")
-
-
-def _zeros(ids: list[str], end: date, horizon: int) -> pl.DataFrame:
-    from datetime import timedelta
-
-    days = [end + timedelta(days=i) for i in range(1, horizon + 1)]
-    frame = pl.DataFrame({"unique_id": ids}).join(pl.DataFrame({"ds": days}), how="cross")
-    return frame.with_columns(pl.lit(0.0).alias("mean"), pl.lit("zero").alias("model"),
-                              *[pl.lit(0.0).alias(c) for c in QUANTILE_COLUMNS])
 
 
 def _record(prep: Prepared, horizon: int, models: list[str], n_windows: int,

@@ -17,7 +17,7 @@ import polars as pl
 
 from stockpilot.forecast.data import prepare
 from stockpilot.forecast.leadtime import interval_errors, lead_time_quantiles
-from stockpilot.forecast.pipeline import forecast_frame
+from stockpilot.forecast.selection import forecast_frame
 
 FAST_MODELS = ("SeasonalNaive", "CrostonOptimized", "TSB", "WindowAverage28")
 
