@@ -10,8 +10,9 @@ with dollar weights from the last 28 training days (real sell prices), and the e
 coverage of every quantile. Methods:
   * sNaive: statsforecast SeasonalNaive(7), quantiles from its own rolling-origin errors;
   * ETS: statsforecast AutoETS per series with its Gaussian intervals (the M5 "ES_bu" idea);
-  * ours: per-series choice among SeasonalNaive, CrostonOptimized, TSB and a 28-day window
-    average by rolling-origin error, conformal quantiles from the chosen model's errors.
+  * ours: per-series choice among SeasonalNaive, CrostonOptimized, TSB, a 28-day window
+    average and a global LightGBM (mlforecast, recursive) by rolling-origin error, conformal
+    quantiles from the chosen model's errors.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from stockpilot.forecast.stats import StatsForecaster
 from stockpilot.ingest import m5
 
 ROOT = Path(__file__).resolve().parents[1]
-FAST = ("SeasonalNaive", "CrostonOptimized", "TSB", "WindowAverage28")
+FAST = ("SeasonalNaive", "CrostonOptimized", "TSB", "WindowAverage28", "LightGBM")
 LEVELS = {"total": [], "store_dept": ["store", "dept"], "item_store": ["unique_id"]}
 
 
@@ -68,7 +69,7 @@ def ets_gaussian(train: pl.DataFrame, h: int) -> pl.DataFrame:
     for t in QUANTILES:
         lv = round(abs(2 * t - 1) * 100, 1)
         side = "lo" if t < 0.5 else "hi"
-        name = "AutoETS" if lv == 0 else f"AutoETS-{side}-{lv:g}"
+        name = "AutoETS" if lv == 0 else f"AutoETS-{side}-{lv}"  # statsforecast: "99.0"
         cols[qcol(t)] = pl.col(name).clip(lower_bound=0)
     out = fc.select("unique_id", "ds", pl.col("AutoETS").clip(lower_bound=0).alias("mean"),
                     **cols)

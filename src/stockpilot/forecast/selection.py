@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import polars as pl
 
@@ -36,10 +37,10 @@ def forecast_frame(prep: Prepared, models: Sequence[str], horizon: int, n_window
     """Cross-validate and fit every candidate, choose per series, forecast — no I/O."""
     say = say or (lambda _m: None)
     classes = demand_classes(prep.df)
-    fitted: dict[str, StatsForecaster] = {}
+    fitted: dict[str, Any] = {}
     for name in models:
         say(f"cross-validating and fitting {name}")
-        fitted[name] = StatsForecaster(name, horizon=horizon, n_windows=n_windows).fit(prep.df)
+        fitted[name] = make_forecaster(name, horizon, n_windows).fit(prep.df)
     say("choosing a model per series")
     choice = _choose(fitted, classes)
     forecasts = _forecast(fitted, choice, horizon, prep)
@@ -48,7 +49,16 @@ def forecast_frame(prep: Prepared, models: Sequence[str], horizon: int, n_window
     return Forecasts(forecasts, cv, choice)
 
 
-def _choose(fitted: dict[str, StatsForecaster], classes: pl.DataFrame) -> pl.DataFrame:
+def make_forecaster(name: str, horizon: int, n_windows: int) -> Any:
+    """A forecaster by name: ``LightGBM`` (global, mlforecast) or any statsforecast model."""
+    if name == "LightGBM":
+        from stockpilot.forecast.lgbm import LGBMForecaster
+
+        return LGBMForecaster(horizon=horizon, n_windows=n_windows)
+    return StatsForecaster(name, horizon=horizon, n_windows=n_windows)
+
+
+def _choose(fitted: dict[str, Any], classes: pl.DataFrame) -> pl.DataFrame:
     mse = None
     for name, f in fitted.items():
         m = f.cv_.group_by("unique_id").agg(((pl.col("y") - pl.col("mean")) ** 2).mean()
@@ -65,7 +75,7 @@ def _choose(fitted: dict[str, StatsForecaster], classes: pl.DataFrame) -> pl.Dat
     return out.with_columns(pl.col("model").fill_null(names[0]))
 
 
-def _forecast(fitted: dict[str, StatsForecaster], choice: pl.DataFrame, horizon: int,
+def _forecast(fitted: dict[str, Any], choice: pl.DataFrame, horizon: int,
               prep: Prepared) -> pl.DataFrame:
     parts = []
     for name, f in fitted.items():
