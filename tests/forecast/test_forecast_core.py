@@ -103,3 +103,14 @@ def test_lead_time_quantiles_cover_the_sum(hobbies):
     assert ltd.height == 20 and (ltd["days"] == 14).all()
     q = ltd.select(QUANTILE_COLUMNS).to_numpy()
     assert (q >= 0).all() and (np.diff(q, axis=1) >= -1e-9).all()
+
+
+def test_lightgbm_global_model_gives_calibrated_shape(hobbies):
+    from stockpilot.forecast.lgbm import LGBMForecaster
+
+    f = LGBMForecaster(horizon=14, n_windows=2, n_estimators=30, num_threads=1).fit(hobbies)
+    fc = f.predict(14)
+    assert fc.height == 20 * 14 and fc["ds"].min() == hobbies["ds"].max() + timedelta(days=1)
+    q = fc.select(QUANTILE_COLUMNS).to_numpy()
+    assert (q >= 0).all() and (np.diff(q, axis=1) >= -1e-9).all()
+    assert set(f.cv_["h"].unique()) == set(range(1, 15))
