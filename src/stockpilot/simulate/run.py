@@ -52,9 +52,14 @@ def compare(df: pl.DataFrame, start: date, end: date, setup: Setup, *,
             service_levels: Sequence[float] = SERVICE_SWEEP, ks: Sequence[float] = K_SWEEP,
             class_levels: dict[str, float] | None = None, keep: float = 0.95,
             costs: Costs | None = None, models: Sequence[str] = FAST_MODELS,
-            n_windows: int = 2, horizon: int | None = None,
+            n_windows: int = 2, horizon: int | None = None, integer: str = "ceil",
             progress: Callable[[str], None] | None = None) -> Comparison:
-    """Run every policy over ``start … end``; traces are kept at service ``keep``."""
+    """Run every policy over ``start … end``; traces are kept at service ``keep``.
+
+    ``integer`` turns the continuous quantile into whole units: ``ceil`` (never below the
+    quantile, as the planner does) or ``round`` (nearest unit).
+    """
+    to_int = np.ceil if integer == "ceil" else np.rint
     first: date = df["ds"].min()  # type: ignore[assignment]
     ids, hist = matrix(df, first, end)
     s0 = (start - first).days
@@ -75,12 +80,13 @@ def compare(df: pl.DataFrame, start: date, end: date, setup: Setup, *,
             cmp.traces[name] = trace
 
     for tau in service_levels:
-        run("ours", tau, _levels(origins, reviews, len(ids), days, tau), tau == keep)
-        run("normal", tau, _normal(origins, reviews, len(ids), days, tau), tau == keep)
+        run("ours", tau, _levels(origins, reviews, len(ids), days, tau, to_int), tau == keep)
+        run("normal", tau, _normal(origins, reviews, len(ids), days, tau, to_int),
+            tau == keep)
     if class_levels:
         level = np.array([class_levels.get(u, keep) for u in ids])
         run("ours (class targets)", float(level.mean()),
-            _levels(origins, reviews, len(ids), days, level), True)
+            _levels(origins, reviews, len(ids), days, level, to_int), True)
     for k in ks:
         run("erp_min_max", k, st.erp_min_max(hist, s0, days, setup, k), k == 1.5)
     run("oracle", 1.0, st.oracle(hist, s0, days, setup), True)
@@ -88,14 +94,15 @@ def compare(df: pl.DataFrame, start: date, end: date, setup: Setup, *,
 
 
 def _levels(origins: list[Origin], reviews: list[int], n: int, days: int,
-            tau: float | np.ndarray) -> Policy:
+            tau: float | np.ndarray, to_int: Callable[[np.ndarray], np.ndarray]) -> Policy:
     level: float | pl.Series = tau if isinstance(tau, float) else pl.Series(tau.tolist())
-    return st.from_levels({r: np.ceil(quantile_at(o.ltd, level))
+    return st.from_levels({r: to_int(quantile_at(o.ltd, level))
                            for r, o in zip(reviews, origins, strict=True)}, n, days)
 
 
-def _normal(origins: list[Origin], reviews: list[int], n: int, days: int, tau: float) -> Policy:
-    return st.from_levels({r: np.ceil(st.normal_level(o.ltd["mean"].to_numpy(), o.sigma,
+def _normal(origins: list[Origin], reviews: list[int], n: int, days: int, tau: float,
+            to_int: Callable[[np.ndarray], np.ndarray]) -> Policy:
+    return st.from_levels({r: to_int(st.normal_level(o.ltd["mean"].to_numpy(), o.sigma,
                                                       np.full(n, tau)))
                            for r, o in zip(reviews, origins, strict=True)}, n, days)
 
