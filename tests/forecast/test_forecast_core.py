@@ -114,3 +114,12 @@ def test_lightgbm_global_model_gives_calibrated_shape(hobbies):
     q = fc.select(QUANTILE_COLUMNS).to_numpy()
     assert (q >= 0).all() and (np.diff(q, axis=1) >= -1e-9).all()
     assert set(f.cv_["h"].unique()) == set(range(1, 15))
+
+
+def test_series_too_short_to_cross_validate_still_get_forecasts():
+    df = pl.concat([series("a", [1, 0, 2, 0, 3] * 4), series("b", [0, 1] * 10)])
+    f = StatsForecaster("SeasonalNaive", horizon=28, n_windows=3).fit(df)
+    assert f.cv_.is_empty()
+    fc = f.predict(7)
+    assert fc.height == 14
+    assert (fc["q0.995"] == fc["mean"]).all()  # no errors to learn a spread from

@@ -34,6 +34,10 @@ def residual_quantiles(residuals: pl.DataFrame, scale: pl.DataFrame,
         quantiles: the levels wanted.
         k: shrinkage strength towards the pooled, scaled quantiles.
     """
+    if residuals.is_empty():
+        # no series was long enough to cross-validate: no offsets (quantiles = the mean)
+        return pl.DataFrame(schema={"unique_id": pl.Utf8} | {qcol(t): pl.Float64
+                                                            for t in quantiles})
     r = residuals.join(scale, on="unique_id", how="left").with_columns(
         pl.col("scale").fill_null(1.0).clip(lower_bound=1e-6))
     pooled = {t: float(np.quantile((r["resid"] / r["scale"]).to_numpy(), t)) for t in quantiles}
