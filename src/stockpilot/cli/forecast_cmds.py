@@ -39,6 +39,38 @@ def forecast(horizon: int = typer.Option(28, min=1, max=365, help="Days to forec
                   f"{w.history.path('forecasts', 'latest')}")
 
 
+
+
+benchmark_app = typer.Typer(help="Reproducible benchmarks on public data.", no_args_is_help=True)
+
+
+@benchmark_app.command("m5")
+def benchmark_m5(data: Path = typer.Option(..., help="Folder laid out like shared/data/m5."),
+                 train_end: str = typer.Option(..., help="Last training day, e.g. d_1885."),
+                 horizon: int = typer.Option(28, min=1, max=112),
+                 out: Path = typer.Option(Path("m5-out"), help="Folder for the two CSVs."),
+                 models: str = typer.Option(",".join(
+                     ("SeasonalNaive", "CrostonOptimized", "TSB", "WindowAverage28",
+                      "LightGBM")), help="Comma-separated candidates.")) -> None:
+    """Fit on days up to --train-end; write forecast.csv and quantiles.csv; score if possible."""
+    from stockpilot.forecast.m5_benchmark import run
+
+    names = [m.strip() for m in models.split(",") if m.strip()]
+    with spinner("M5 benchmark") as progress:
+        task = progress.tasks[0].id
+        scores = run(data, train_end, horizon, out, names,
+                     progress=lambda m: progress.update(task, description=m))
+    console.print(f"wrote {out / 'forecast.csv'} and {out / 'quantiles.csv'}")
+    if scores is None:
+        console.print("the data does not hold the days after --train-end: not scored")
+        return
+    for key in ("wrmsse", "wspl"):
+        levels = ", ".join(f"{k.split('_', 1)[1]} {v:.3f}" for k, v in scores.items()
+                           if k.startswith(f"{key}_"))
+        console.print(f"{key.upper()} {scores[key]:.3f} ({levels})")
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``forecast`` to the top-level app."""
+    """Add ``forecast`` and ``benchmark`` to the top-level app."""
     app.command()(forecast)
+    app.add_typer(benchmark_app, name="benchmark")
