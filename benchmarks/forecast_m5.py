@@ -32,30 +32,13 @@ from _harness import machine
 from stockpilot.forecast.base import QUANTILES, qcol
 from stockpilot.forecast.conformal import monotone
 from stockpilot.forecast.data import prepare
-from stockpilot.forecast.metrics import coverage, wrmsse_wspl
+from stockpilot.forecast.m5_benchmark import load, score
+from stockpilot.forecast.metrics import coverage
 from stockpilot.forecast.selection import forecast_frame
 from stockpilot.forecast.stats import StatsForecaster
-from stockpilot.ingest import m5
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ("SeasonalNaive", "CrostonOptimized", "TSB", "WindowAverage28", "LightGBM")
-LEVELS = {"total": [], "store_dept": ["store", "dept"], "item_store": ["unique_id"]}
-
-
-def load(data: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
-    cal = m5.read_calendar(data / "m5" / "calendar.csv.gz")
-    wides = [m5.read_daily_wide(p) for p in m5.daily_files(data / "m5")]
-    long = pl.concat([m5.wide_to_long(w, cal) for w in wides])
-    pairs = pl.concat([w.select(pl.col("item_id").alias("sku"),
-                                pl.col("store_id").alias("location")) for w in wides])
-    prices = m5.read_prices(data / "m5" / "sell_prices.csv.gz").join(
-        pairs, on=["sku", "location"], how="semi").join(
-        cal.select("date", "wm_yr_wk"), on="wm_yr_wk").select(
-        (pl.col("sku") + "@" + pl.col("location")).alias("unique_id"), pl.col("date")
-        .alias("ds"), "sell_price")
-    df = long.select((pl.col("sku") + "@" + pl.col("location")).alias("unique_id"),
-                     pl.col("date").alias("ds"), pl.col("units").cast(pl.Float64).alias("y"))
-    return df, prices
 
 
 def ets_gaussian(train: pl.DataFrame, h: int) -> pl.DataFrame:
@@ -76,19 +59,6 @@ def ets_gaussian(train: pl.DataFrame, h: int) -> pl.DataFrame:
     return monotone(out, [qcol(t) for t in QUANTILES])
 
 
-def with_keys(df: pl.DataFrame) -> pl.DataFrame:
-    parts = pl.col("unique_id").str.split("@")
-    item = parts.list.first()
-    return df.with_columns(parts.list.last().alias("store"),
-                           item.str.split("_").list.slice(0, 2).list.join("_").alias("dept"))
-
-
-def score(train: pl.DataFrame, test: pl.DataFrame, prices: pl.DataFrame) -> dict[str, float]:
-    tr = with_keys(train.join(prices, on=["unique_id", "ds"], how="left").with_columns(
-        (pl.col("y") * pl.col("sell_price").fill_null(0.0)).alias("dollars")))
-    return wrmsse_wspl(tr, with_keys(test), LEVELS, value="dollars")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
@@ -96,7 +66,8 @@ def main() -> None:
     ap.add_argument("--horizon", type=int, default=28)
     ap.add_argument("--ets", action=argparse.BooleanOptionalAction, default=True)
     args = ap.parse_args()
-    df, prices = load(args.data)
+    data = load(args.data / "m5")
+    df, prices = data.df, data.prices
     end = df["ds"].max()
     results: dict[str, list[dict[str, float]]] = {}
     tests: dict[str, list[pl.DataFrame]] = {}
