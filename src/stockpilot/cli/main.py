@@ -24,12 +24,14 @@ from stockpilot.cli import (  # noqa: E402
     forecast_cmds,
     import_cmds,
     plan_cmds,
+    recommend_cmds,
     simulate_cmds,
     stock_cmds,
     workspace_cmds,
 )
 
 app.add_typer(import_cmds.app, name="import")
+app.add_typer(recommend_cmds.app, name="recommend")
 app.add_typer(stock_cmds.events_app, name="events")
 app.add_typer(stock_cmds.stock_app, name="stock")
 workspace_cmds.register(app)

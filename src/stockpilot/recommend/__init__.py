@@ -1,0 +1,1 @@
+"""Product recommendations that know what is in stock."""
