@@ -27,6 +27,7 @@ from stockpilot.cli import (  # noqa: E402
     recommend_cmds,
     simulate_cmds,
     stock_cmds,
+    stream_cmds,
     workspace_cmds,
 )
 
@@ -39,6 +40,7 @@ demo_cmds.register(app)
 forecast_cmds.register(app)
 plan_cmds.register(app)
 simulate_cmds.register(app)
+stream_cmds.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,105 @@
+"""``stockpilot stream`` (run a consumer) and ``stockpilot events publish`` (replay a file)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import typer
+
+from stockpilot.cli.common import DbOpt, WorkspaceOpt, console, workspace
+from stockpilot.cli.stock_cmds import events_app
+
+SOURCES = ("embedded", "nats", "redis")
+URLS = {"nats": "nats://127.0.0.1:4222", "redis": "redis://127.0.0.1:6379/0"}
+
+
+def stream(source: str = typer.Option("embedded", help="embedded | nats | redis"),
+           url: str | None = typer.Option(None, help="Broker URL (NATS or Redis)."),
+           batch: int = typer.Option(1000, min=1, max=100_000, help="Events per transaction."),
+           idle_exit: float = typer.Option(0.0, min=0.0,
+                                           help="Stop after this many idle seconds (0: never)."),
+           consumer: str = typer.Option("c1", help="Consumer name (Redis group member)."),
+           ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
+    """Consume stock events into the ledger: one transaction per batch, ack after commit."""
+    if source not in SOURCES:
+        raise typer.BadParameter(f"--source must be one of {', '.join(SOURCES)}")
+    w = workspace(ws, db)
+    idle = idle_exit or 5.0
+    totals = {"applied": 0, "duplicate": 0, "dead": 0}
+    while True:
+        res = _consume(source, w.engine, url or URLS.get(source, ""), batch, idle, consumer)
+        for key in totals:
+            totals[key] += getattr(res, key) if res else 0
+        if idle_exit and not (res and (res.applied or res.duplicate or res.dead)):
+            break
+        if res is None and source == "embedded":
+            time.sleep(min(idle, 0.2))
+    console.print(", ".join(f"{v} {k}" for k, v in totals.items()))
+
+
+def _consume(source: str, engine, url: str, batch: int, idle: float, consumer: str):  # type: ignore[no-untyped-def]
+    if source == "embedded":
+        from stockpilot.events import embedded
+
+        deadline = time.monotonic() + idle
+        total = None
+        while time.monotonic() < deadline:
+            res = embedded.consume_once(engine, batch)
+            if res is None:
+                time.sleep(0.05)
+                continue
+            total = res if total is None else _add(total, res)
+            deadline = time.monotonic() + idle
+        return total
+    if source == "nats":
+        from stockpilot.events import nats_js
+
+        return nats_js.consume(engine, url, batch, idle)
+    from stockpilot.events import redis_streams
+
+    return redis_streams.consume(engine, url, consumer, batch, idle)
+
+
+def _add(a, b):  # type: ignore[no-untyped-def]
+    a.applied += b.applied
+    a.duplicate += b.duplicate
+    a.dead += b.dead
+    return a
+
+
+@events_app.command("publish")
+def publish(file: Path = typer.Argument(..., help="JSON lines, one event per line."),
+            source: str = typer.Option("embedded", help="embedded | nats | redis"),
+            url: str | None = typer.Option(None, help="Broker URL (NATS or Redis)."),
+            rate: float = typer.Option(0.0, min=0.0, help="Events per second (0: as fast)."),
+            ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
+    """Publish a file of events to a stream (message id = event id), optionally paced."""
+    lines = [ln for ln in file.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    msgs = [(str(json.loads(ln).get("event_id", f"line-{n}")), ln.encode())
+            for n, ln in enumerate(lines, 1)]
+    chunk = max(1, int(rate)) if rate else len(msgs)
+    for start in range(0, len(msgs), chunk):
+        t0 = time.monotonic()
+        part = msgs[start:start + chunk]
+        if source == "embedded":
+            from stockpilot.events import embedded
+
+            embedded.publish(workspace(ws, db).engine, part)
+        elif source == "nats":
+            from stockpilot.events import nats_js
+
+            nats_js.publish(url or URLS["nats"], part)
+        else:
+            from stockpilot.events import redis_streams
+
+            redis_streams.publish(url or URLS["redis"], part)
+        if rate:
+            time.sleep(max(0.0, 1.0 - (time.monotonic() - t0)))
+    console.print(f"published {len(msgs)} events to {source}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``stream`` to the top-level app (``events publish`` joins ``events``)."""
+    app.command()(stream)

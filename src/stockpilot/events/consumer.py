@@ -1,0 +1,98 @@
+"""The one consumer core: apply a batch of messages to the ledger in one transaction.
+
+Every adapter (embedded queue, NATS JetStream, Redis Streams, the REST route) hands a batch of
+``Message``s here. Valid events are applied with :func:`stockpilot.ledger.service.apply_in`
+(idempotent by event id in that same transaction); anything that cannot be applied — invalid
+JSON or schema, unknown SKU or location, an oversell, an event id reused for another body —
+goes to ``dead_letters`` with its reason, in the same transaction, and the stream keeps
+flowing. The adapter acknowledges only after this returns (i.e. after commit): a crash before
+the ack means redelivery, which the ledger's dedup and the dead letters' unique key absorb.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
+
+from stockpilot.events.schema import BadMessage, parse
+from stockpilot.ledger.service import apply_in
+from stockpilot.store import schema_events as te
+from stockpilot.store.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message from a source: its id there, its body, and how to acknowledge it."""
+
+    message_id: str
+    body: bytes
+    ack_token: Any = None
+
+
+@dataclass
+class BatchResult:
+    """Counts of what a batch did."""
+
+    applied: int = 0
+    duplicate: int = 0
+    dead: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def apply_messages(engine: Engine, source: str, messages: Sequence[Message],
+                   extra: Callable[[Connection], None] | None = None, retries: int = 5
+                   ) -> BatchResult:
+    """Apply a batch in one transaction (``extra`` runs inside it, e.g. marking inbox rows)."""
+    for attempt in range(retries + 1):
+        try:
+            with UnitOfWork(engine) as uow:
+                result = _apply(uow.conn, source, messages)
+                if extra is not None:
+                    extra(uow.conn)
+                uow.commit()
+                return result
+        except DBAPIError:
+            if attempt == retries:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _apply(conn: Connection, source: str, messages: Sequence[Message]) -> BatchResult:
+    out = BatchResult()
+    commands, origin, dead = [], [], []
+    for msg in messages:
+        try:
+            commands.append(parse(msg.body))
+            origin.append(msg)
+        except BadMessage as exc:
+            dead.append(_dead(source, msg, "BadMessage", exc.reason))
+    for msg, res in zip(origin, apply_in(conn, commands), strict=True):
+        if res.status == "applied":
+            out.applied += 1
+        elif res.status == "duplicate":
+            out.duplicate += 1
+        else:
+            dead.append(_dead(source, msg, res.error_type or "Rejected", res.error or ""))
+    if dead:
+        _insert_dead(conn, dead)
+    out.dead = len(dead)
+    return out
+
+
+def _dead(source: str, msg: Message, kind: str, reason: str) -> dict[str, Any]:
+    return {"source": source, "message_id": msg.message_id[:160],
+            "body": msg.body.decode("utf-8", "replace"), "error_type": kind,
+            "reason": reason[:2000], "created_at": datetime.now(UTC)}
+
+
+def _insert_dead(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    conn.execute(insert(te.dead_letters).on_conflict_do_nothing(), rows)

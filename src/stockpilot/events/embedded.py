@@ -1,0 +1,57 @@
+"""The embedded queue: an ``inbox`` table in the workspace database (the default source).
+
+Publishing inserts rows; the consumer takes the oldest pending rows, applies them and marks
+them done in one transaction — so a restart (even ``kill -9``) loses nothing and repeats
+nothing, with no broker to run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, select, update
+
+from stockpilot.events.consumer import BatchResult, Message, apply_messages
+from stockpilot.store import schema_events as te
+from stockpilot.store.bulk import bulk_insert
+
+SOURCE = "embedded"
+
+
+def publish(engine: Engine, messages: Sequence[tuple[str, bytes]]) -> int:
+    """Append ``(message_id, body)`` pairs to the inbox in one transaction."""
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        bulk_insert(conn, te.inbox, [{"message_id": m, "body": b.decode(), "created_at": now}
+                                     for m, b in messages])
+    return len(messages)
+
+
+def consume_once(engine: Engine, batch: int = 1000) -> BatchResult | None:
+    """Apply up to ``batch`` pending messages; None when the inbox is empty."""
+    i = te.inbox.c
+    with engine.connect() as conn:
+        rows = conn.execute(select(i.id, i.message_id, i.body).where(i.done_at.is_(None))
+                            .order_by(i.id).limit(batch)).all()
+    if not rows:
+        return None
+    ids = [r.id for r in rows]
+
+    def mark(conn: Connection) -> None:
+        done = conn.execute(update(te.inbox).where(i.id.in_(ids), i.done_at.is_(None))
+                            .values(done_at=datetime.now(UTC)))
+        if done.rowcount != len(ids):  # another consumer took them: roll everything back
+            raise RuntimeError("inbox rows were consumed concurrently")
+
+    return apply_messages(engine, SOURCE,
+                          [Message(r.message_id, r.body.encode(), r.id) for r in rows], mark)
+
+
+def pending(engine: Engine) -> int:
+    """Messages not yet applied (the consumer lag)."""
+    from sqlalchemy import func
+
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(te.inbox)
+                            .where(te.inbox.c.done_at.is_(None))).scalar_one()

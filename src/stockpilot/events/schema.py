@@ -1,0 +1,153 @@
+"""The versioned wire format of stock events (JSON), validated with pydantic at the edge.
+
+Version 1: one JSON object per event with ``v`` (1), ``kind`` and the fields of the matching
+ledger command (:mod:`stockpilot.domain.commands`); unknown fields are rejected. Quantities are
+integers; ``occurred_at`` is ISO 8601 with a time zone (naive times are taken as UTC).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
+
+from stockpilot.domain import commands as c
+
+SCHEMA_VERSION = 1
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    v: Literal[1] = 1
+    event_id: Annotated[str, Field(min_length=1, max_length=128)]
+    sku: Annotated[str, Field(min_length=1, max_length=64)]
+    location: Annotated[str, Field(min_length=1, max_length=64)]
+    quantity: StrictInt
+    occurred_at: datetime
+    lot_code: str | None = None
+    reference: str | None = None
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class Receipt(_Event):
+    """Units arrive."""
+
+    kind: Literal["receipt"]
+    expiry: date | None = None
+    purchase_order_id: int | None = None
+
+
+class Sale(_Event):
+    """Units leave to a customer."""
+
+    kind: Literal["sale"]
+    from_reserved: bool = False
+    customer_id: str | None = None
+    order_id: str | None = None
+    unit_price: float | None = None
+
+
+class Return(_Event):
+    """A customer sends units back."""
+
+    kind: Literal["return"]
+    expiry: date | None = None
+    customer_id: str | None = None
+    order_id: str | None = None
+
+
+class Adjustment(_Event):
+    """A signed correction."""
+
+    kind: Literal["adjustment"]
+    expiry: date | None = None
+    reason: str | None = None
+
+
+class Transfer(_Event):
+    """Units move between locations."""
+
+    kind: Literal["transfer"]
+    to_location: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class Reservation(_Event):
+    """Units promised to an order."""
+
+    kind: Literal["reservation"]
+    order_id: str | None = None
+
+
+class Release(_Event):
+    """A promise withdrawn."""
+
+    kind: Literal["release"]
+    order_id: str | None = None
+
+
+class Count(_Event):
+    """A counted level."""
+
+    kind: Literal["count"]
+
+
+class WriteOffEvent(_Event):
+    """Units written off."""
+
+    kind: Literal["write_off"]
+    reason: str | None = None
+
+
+class Envelope(BaseModel):
+    """Any one event (discriminated on ``kind``)."""
+
+    event: Annotated[
+        Receipt
+        | Sale
+        | Return
+        | Adjustment
+        | Transfer
+        | Reservation
+        | Release
+        | Count
+        | WriteOffEvent,
+        Field(discriminator="kind"),
+    ]
+
+
+class BadMessage(Exception):
+    """A message that is not a valid event; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def parse(body: bytes | str) -> c.LedgerCommand:
+    """The ledger command a message carries, or :class:`BadMessage`."""
+    try:
+        data: Any = json.loads(body)
+        if not isinstance(data, dict):
+            raise BadMessage("not a JSON object")
+        event = Envelope(event=data).event
+    except (ValueError, ValidationError) as exc:
+        raise BadMessage(
+            str(exc).splitlines()[0]
+            if not isinstance(exc, ValidationError)
+            else "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors())
+        ) from exc
+    fields = event.model_dump(exclude={"v"})
+    return c.COMMAND_TYPES[fields.pop("kind")](**fields)
+
+
+def dump(cmd: c.LedgerCommand) -> bytes:
+    """The wire form of a command (version 1); unset optional fields are left out."""
+    body = {k: v for k, v in cmd.to_dict().items() if v is not None and v is not False}
+    return json.dumps({"v": SCHEMA_VERSION, **body}, separators=(",", ":")).encode()
