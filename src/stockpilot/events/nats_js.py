@@ -60,7 +60,9 @@ async def consume_async(engine: Engine, url: str, batch: int = 1000, idle_exit: 
     """Fetch, apply (one transaction per batch), then ack; stop after ``idle_exit`` s idle.
 
     Messages a killed consumer fetched but never acknowledged are redelivered after
-    :data:`ACK_WAIT_S` (set when the durable consumer is first created).
+    :data:`ACK_WAIT_S` (set when the durable consumer is first created). ``max_ack_pending``
+    must exceed the batch, or each fetch waits out its timeout for messages the server will
+    not send (measured: 885 events/s with the default 1,000 and batches of 2,000).
     """
     import nats.errors
     from nats.js.api import ConsumerConfig
@@ -69,7 +71,8 @@ async def consume_async(engine: Engine, url: str, batch: int = 1000, idle_exit: 
     total = BatchResult()
     try:
         sub = await js.pull_subscribe(f"{SUBJECT}.>", durable=DURABLE, stream=STREAM,
-                                      config=ConsumerConfig(ack_wait=ACK_WAIT_S))
+                                      config=ConsumerConfig(ack_wait=ACK_WAIT_S,
+                                                            max_ack_pending=max(4 * batch, 1000)))
         done = 0
         while max_batches is None or done < max_batches:
             try:

@@ -1,0 +1,115 @@
+"""End-to-end stream throughput: publish → consumer → ledger commit, beside the bare ledger.
+
+    python benchmarks/events_throughput.py [--events 100000] [--skus 30000] [--batch 2000]
+
+Cases (fresh database each): embedded inbox → SQLite; NATS JetStream → PostgreSQL; Redis
+Streams → PostgreSQL; and the ledger batch path (``apply_events``) on the same commands with
+no stream, per database. Events: 70% receipts, 30% sales over ``--skus`` SKUs. The consumer
+rate is measured from its first fetch to the last commit (publishing is timed separately).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import machine
+from stockpilot.domain import commands as c
+from stockpilot.events import embedded, nats_js, redis_streams
+from stockpilot.events.schema import dump
+from stockpilot.ledger.catalogue import upsert_locations, upsert_skus
+from stockpilot.ledger.service import apply_events
+from stockpilot.store.db import make_engine
+from stockpilot.store.migrate import upgrade
+
+PG = os.environ.get("STOCKPILOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def commands(n: int, skus: int) -> list[c.LedgerCommand]:
+    rng = random.Random(3)
+    now = datetime(2024, 6, 1, tzinfo=UTC)
+    out: list[c.LedgerCommand] = []
+    for i in range(n):
+        sku = f"S{rng.randrange(skus):05d}"
+        cls = c.ReceiveStock if rng.random() < 0.7 else c.RecordSale
+        out.append(cls(event_id=f"e{i}", sku=sku, location="W", quantity=rng.randint(1, 5),
+                       occurred_at=now))
+    return out
+
+
+def fresh(kind: str, skus: int, tmp: Path):  # type: ignore[no-untyped-def]
+    if kind == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp / (uuid.uuid4().hex + '.db')}")
+    else:
+        schema = f"e_{uuid.uuid4().hex[:10]}"
+        with create_engine(PG).begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        engine = make_engine(PG, connect_args={"options": f"-csearch_path={schema}"})
+    upgrade(engine)
+    with engine.begin() as conn:
+        upsert_skus(conn, [{"sku": f"S{i:05d}", "name": "x"} for i in range(skus)])
+        upsert_locations(conn, [{"location": "W"}])
+    return engine
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--events", type=int, default=100_000)
+    ap.add_argument("--skus", type=int, default=30_000)
+    ap.add_argument("--batch", type=int, default=2_000)
+    args = ap.parse_args()
+    tmp = Path("/tmp/stockpilot-events-bench")
+    tmp.mkdir(exist_ok=True)
+    cmds = commands(args.events, args.skus)
+    msgs = [(x.event_id, dump(x)) for x in cmds]
+    rows = []
+    for db in ("sqlite", "postgres"):
+        engine = fresh(db, args.skus, tmp)
+        t0 = time.perf_counter()
+        for i in range(0, len(cmds), args.batch):
+            apply_events(engine, cmds[i:i + args.batch])
+        rows.append((f"ledger batch path → {db}", "", len(cmds) / (time.perf_counter() - t0)))
+    engine = fresh("sqlite", args.skus, tmp)
+    t0 = time.perf_counter()
+    embedded.publish(engine, msgs)
+    pub = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    while embedded.consume_once(engine, args.batch):
+        pass
+    rows.append(("embedded inbox → sqlite", f"{len(msgs) / pub:,.0f}",
+                 len(msgs) / (time.perf_counter() - t0)))
+    for name, bus, url in (("NATS JetStream", nats_js, "nats://127.0.0.1:4222"),
+                           ("Redis Streams", redis_streams, "redis://127.0.0.1:6379/0")):
+        engine = fresh("postgres", args.skus, tmp)
+        bus.reset(url)
+        t0 = time.perf_counter()
+        bus.publish(url, msgs)
+        pub = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        res = bus.consume(engine, url, batch=args.batch, idle_exit=1.0)
+        wall = time.perf_counter() - t0 - 1.0  # minus the final idle wait
+        assert res.applied + res.dead == len(msgs), res
+        rows.append((f"{name} → postgres", f"{len(msgs) / pub:,.0f}", len(msgs) / wall))
+    print(f"# stream throughput, {args.events:,} events, {args.skus:,} SKUs, batch "
+          f"{args.batch:,} — {machine()}")
+    print("| path | publish events/s | apply events/s |")
+    print("|---|---|---|")
+    for name, pub_rate, rate in rows:
+        print(f"| {name} | {pub_rate} | {rate:,.0f} |")
+    print(f"\npeak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    print(f"command: python benchmarks/events_throughput.py --events {args.events} --skus "
+          f"{args.skus} --batch {args.batch}")
+
+
+if __name__ == "__main__":
+    main()
