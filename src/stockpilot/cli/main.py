@@ -20,6 +20,7 @@ err = Console(stderr=True)
 # Sub-command groups: one module per area, each defines `app` (a typer.Typer) or commands.
 # (Add a line per area; keep this list sorted.)
 from stockpilot.cli import (  # noqa: E402
+    alerts_cmds,
     demo_cmds,
     forecast_cmds,
     import_cmds,
@@ -31,6 +32,7 @@ from stockpilot.cli import (  # noqa: E402
     workspace_cmds,
 )
 
+app.add_typer(alerts_cmds.app, name="alerts")
 app.add_typer(import_cmds.app, name="import")
 app.add_typer(recommend_cmds.app, name="recommend")
 app.add_typer(stock_cmds.events_app, name="events")

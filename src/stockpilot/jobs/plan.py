@@ -67,8 +67,30 @@ def run_plan(engine: Engine, history: HistoryStore, *, review_days: int = 7,
     classes = _classes(engine, hist, class_window_days)
     plan = plan_orders(ltd, load_positions(engine), terms.drop("sku", "location"), classes,
                        review_days)
+    plan = plan.join(_reorder_points(forecast, cv, hist, terms, plan), on="unique_id",
+                     how="left")
     history.write("plans", "latest", plan)
     return plan
+
+
+def _reorder_points(forecast: pl.DataFrame, cv: pl.DataFrame, hist: pl.DataFrame,
+                    terms: pl.DataFrame, plan: pl.DataFrame) -> pl.DataFrame:
+    """Reorder point: the class service-level quantile of demand over the lead time alone.
+
+    That is what must be on hand when an order is placed; the low-stock alert compares to it.
+    """
+    import numpy as np
+
+    from stockpilot.planning.policies import quantile_at
+
+    parts = []
+    for (lead,), group in terms.group_by("lead_time_days"):
+        ltd = lead_time_quantiles(forecast.join(group, on="unique_id", how="semi"), cv, hist,
+                                  max(int(lead), 1))
+        ltd = ltd.join(plan.select("unique_id", "service_level"), on="unique_id")
+        parts.append(ltd.select("unique_id").with_columns(pl.Series(
+            "reorder_point", np.ceil(quantile_at(ltd, ltd["service_level"])).astype(np.int64))))
+    return pl.concat(parts)
 
 
 def _classes(engine: Engine, hist: pl.DataFrame, window: int) -> pl.DataFrame:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Integer, String, Table, Text, UniqueConstraint
 
 from stockpilot.store.schema import BigId, Tz, metadata
 
@@ -33,4 +33,34 @@ dead_letters = Table(
     Column("reason", Text, nullable=False),
     Column("created_at", Tz, nullable=False),
     UniqueConstraint("source", "message_id", name="uq_dead_letters_source_message"),
+)
+
+# Alerts raised by the rules: one open alert per (rule, SKU, location) — re-raising an open
+# one only updates it (dedup); a resolved one may be raised again after the cooldown.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("rule", String(48), nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("location", String(64), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # open | acked | resolved
+    Column("created_at", Tz, nullable=False),
+    Column("updated_at", Tz, nullable=False),
+    Index("ix_alerts_key_status", "rule", "sku", "location", "status"),
+)
+
+# Every delivery attempt of an alert to a channel; a final failure stays here as a dead letter.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("alert_id", BigId, nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("status", String(16), nullable=False),  # sent | failed
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("created_at", Tz, nullable=False),
 )

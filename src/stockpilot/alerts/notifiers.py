@@ -1,0 +1,103 @@
+"""Notifiers: signed webhook, Slack-compatible webhook, SMTP e-mail — with retry and backoff.
+
+Each ``send`` raises on failure; :func:`deliver` retries with exponential backoff and returns
+how many attempts it took and the last error, which the service records (a final failure is a
+dead-letter row in ``notifications``).
+
+The webhook body is JSON; ``X-Stockpilot-Signature: sha256=<hex>`` is the HMAC-SHA256 of the
+exact body bytes with the shared secret (as GitHub and Stripe sign theirs), so a receiver
+verifies it with :func:`verify`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import smtplib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any
+
+import httpx
+
+
+def signature(secret: str, body: bytes) -> str:
+    """The header value for ``body``."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify(secret: str, body: bytes, header: str) -> bool:
+    """Constant-time check of a received signature."""
+    return hmac.compare_digest(signature(secret, body), header)
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """POST the alert as signed JSON."""
+
+    url: str
+    secret: str
+    timeout_s: float = 5.0
+    channel: str = "webhook"
+
+    def send(self, alert: dict[str, Any]) -> None:
+        """Deliver once; raise on any non-2xx answer."""
+        body = json.dumps(alert, default=str, separators=(",", ":")).encode()
+        r = httpx.post(self.url, content=body, timeout=self.timeout_s,
+                       headers={"Content-Type": "application/json",
+                                "X-Stockpilot-Signature": signature(self.secret, body)})
+        r.raise_for_status()
+
+
+@dataclass(frozen=True)
+class Slack:
+    """POST ``{"text": …}`` to a Slack-compatible incoming webhook."""
+
+    url: str
+    timeout_s: float = 5.0
+    channel: str = "slack"
+
+    def send(self, alert: dict[str, Any]) -> None:
+        """Deliver once; raise on any non-2xx answer."""
+        text = f"[{alert['severity']}] {alert['rule']} {alert['sku']}@{alert['location']}: " \
+               f"{alert['message']}"
+        httpx.post(self.url, json={"text": text}, timeout=self.timeout_s).raise_for_status()
+
+
+@dataclass(frozen=True)
+class Email:
+    """Send a plain-text e-mail over SMTP."""
+
+    host: str
+    port: int
+    sender: str
+    to: tuple[str, ...]
+    channel: str = "email"
+
+    def send(self, alert: dict[str, Any]) -> None:
+        """Deliver once; raise on SMTP errors."""
+        msg = EmailMessage()
+        msg["Subject"] = f"[stockpilot] {alert['rule']}: {alert['sku']} at {alert['location']}"
+        msg["From"], msg["To"] = self.sender, ", ".join(self.to)
+        msg.set_content(f"{alert['message']}\n\nseverity: {alert['severity']}\n"
+                        f"alert id: {alert.get('id')}\n")
+        with smtplib.SMTP(self.host, self.port, timeout=10) as smtp:
+            smtp.send_message(msg)
+
+
+def deliver(notifier: Any, alert: dict[str, Any], attempts: int = 3, backoff_s: float = 0.2,
+            sleep: Callable[[float], None] = time.sleep) -> tuple[bool, int, str | None]:
+    """Try up to ``attempts`` times with exponential backoff: (sent?, attempts, last error)."""
+    error = None
+    for n in range(1, attempts + 1):
+        try:
+            notifier.send(alert)
+            return True, n, None
+        except Exception as exc:  # any transport failure is retried, then recorded
+            error = f"{type(exc).__name__}: {exc}"
+            if n < attempts:
+                sleep(backoff_s * 2 ** (n - 1))
+    return False, attempts, error
