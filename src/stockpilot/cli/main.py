@@ -26,6 +26,7 @@ from stockpilot.cli import (  # noqa: E402
     import_cmds,
     plan_cmds,
     recommend_cmds,
+    serve_cmds,
     simulate_cmds,
     stock_cmds,
     stream_cmds,
@@ -41,6 +42,7 @@ workspace_cmds.register(app)
 demo_cmds.register(app)
 forecast_cmds.register(app)
 plan_cmds.register(app)
+serve_cmds.register(app)
 simulate_cmds.register(app)
 stream_cmds.register(app)
 

@@ -1,0 +1,42 @@
+"""``stockpilot serve`` (the REST API) and ``stockpilot keys create``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from stockpilot.cli.common import DbOpt, WorkspaceOpt, console, workspace
+
+keys_app = typer.Typer(help="API keys (shown once, stored hashed).", no_args_is_help=True)
+
+
+@keys_app.command("create")
+def create(name: str = typer.Argument(..., help="Who or what uses the key."),
+           role: str = typer.Option("viewer", help="viewer | planner | operator | admin"),
+           location: list[str] = typer.Option(None, help="Limit to these locations (repeat)."),
+           ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
+    """Create an API key and print it once."""
+    from stockpilot.api.auth import create_key
+
+    secret = create_key(workspace(ws, db).engine, name, role, location or None)
+    console.print(f"API key for {name} ({role}): [bold]{secret}[/]  — store it now, it is not "
+                  "shown again")
+
+
+def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
+          ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
+    """Serve the REST API (OpenAPI docs at /docs); refuses a public host with default secrets."""
+    import uvicorn
+
+    from stockpilot.api.app import create_app
+
+    w = workspace(ws, db)
+    w.settings.check_serving(host)
+    uvicorn.run(create_app(w.engine, w.history), host=host, port=port, log_level="info")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` and ``keys`` to the top-level app."""
+    app.command()(serve)
+    app.add_typer(keys_app, name="keys")

@@ -1,0 +1,21 @@
+"""Tables of the API: keys (stored hashed, shown once) with a role and optional locations."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Column, String, Table, UniqueConstraint
+
+from stockpilot.store.schema import BigId, Tz, metadata
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False),
+    Column("prefix", String(16), nullable=False),  # shown in lists, never the secret
+    Column("secret_sha256", String(64), nullable=False),
+    Column("role", String(16), nullable=False),  # viewer | planner | operator | admin
+    Column("locations", JSON),  # null: every location
+    Column("created_at", Tz, nullable=False),
+    Column("revoked_at", Tz),
+    UniqueConstraint("secret_sha256", name="uq_api_keys_secret"),
+)
