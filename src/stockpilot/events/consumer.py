@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from stockpilot.events.schema import BadMessage, parse
 from stockpilot.ledger.service import apply_in
 from stockpilot.store import schema_events as te
+from stockpilot.store.db import dialect_insert
 from stockpilot.store.uow import UnitOfWork
 
 
@@ -91,8 +92,4 @@ def _dead(source: str, msg: Message, kind: str, reason: str) -> dict[str, Any]:
 
 
 def _insert_dead(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    conn.execute(insert(te.dead_letters).on_conflict_do_nothing(), rows)
+    conn.execute(dialect_insert(conn, te.dead_letters).on_conflict_do_nothing(), rows)

@@ -71,3 +71,14 @@ def monotone(df: pl.DataFrame, cols: list[str]) -> pl.DataFrame:
     for c in cols[1:]:
         exprs.append(pl.max_horizontal(*[pl.col(x) for x in cols[: cols.index(c) + 1]]).alias(c))
     return df.with_columns(exprs)
+
+
+def offsets_from_cv(cv: pl.DataFrame, history: pl.DataFrame,
+                    quantiles: tuple[float, ...] = QUANTILES) -> pl.DataFrame:
+    """Per-series offsets from a model's rolling-origin frame (``unique_id, y, mean``).
+
+    Each series is scaled by its mean absolute demand in ``history`` (``unique_id, y``).
+    """
+    scale = history.group_by("unique_id").agg(pl.col("y").abs().mean().alias("scale"))
+    resid = cv.select("unique_id", (pl.col("y") - pl.col("mean")).alias("resid"))
+    return residual_quantiles(resid, scale, quantiles)

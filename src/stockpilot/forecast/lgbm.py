@@ -16,7 +16,7 @@ from typing import Any, Self
 import polars as pl
 
 from stockpilot.forecast.base import QUANTILES
-from stockpilot.forecast.conformal import apply_offsets, residual_quantiles
+from stockpilot.forecast.conformal import apply_offsets, offsets_from_cv
 
 
 class LGBMForecaster:
@@ -60,9 +60,7 @@ class LGBMForecaster:
             "unique_id", "cutoff", "ds",
             (pl.col("ds") - pl.col("cutoff")).dt.total_days().cast(pl.Int32).alias("h"),
             "y", pl.col("LGBM").clip(lower_bound=0.0).alias("mean"))
-        scale = df.group_by("unique_id").agg(pl.col("y").abs().mean().alias("scale"))
-        self.offsets_ = residual_quantiles(
-            self.cv_.select("unique_id", (pl.col("y") - pl.col("mean")).alias("resid")), scale)
+        self.offsets_ = offsets_from_cv(self.cv_, df)
         self.mlf_ = self._mlf().fit(df=df)
         return self
 

@@ -14,7 +14,7 @@ import polars as pl
 
 from stockpilot.errors import StockpilotError
 from stockpilot.forecast.base import QUANTILES
-from stockpilot.forecast.conformal import apply_offsets, residual_quantiles
+from stockpilot.forecast.conformal import apply_offsets, offsets_from_cv
 
 #: Model names this wrapper knows; values build the statsforecast model.
 MODELS: dict[str, Any] = {}
@@ -74,9 +74,7 @@ class StatsForecaster:
         del X  # statistical models here use no exogenous features
         df = df.select("unique_id", "ds", "y").sort("unique_id", "ds")
         self.cv_ = self.cross_validate(df)
-        scale = df.group_by("unique_id").agg(pl.col("y").abs().mean().alias("scale"))
-        self.offsets_ = residual_quantiles(
-            self.cv_.select("unique_id", (pl.col("y") - pl.col("mean")).alias("resid")), scale)
+        self.offsets_ = offsets_from_cv(self.cv_, df)
         self.sf_ = self._sf().fit(df=df)
         self.ids_ = df["unique_id"].unique().sort()
         return self

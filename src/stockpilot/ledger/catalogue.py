@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, select, update
 
 from stockpilot.store import schema as t
+from stockpilot.store.db import dialect_insert
 
 
 def _upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> int:
@@ -26,14 +27,9 @@ def _upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> i
 
 
 def _upsert_same_keys(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    dialect = conn.engine.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     pk = [c.name for c in table.primary_key.columns]
     cols = [c for c in rows[0] if c not in pk and c != "created_at"]
-    stmt = insert(table)
+    stmt = dialect_insert(conn, table)
     if cols:
         stmt = stmt.on_conflict_do_update(index_elements=pk,
                                           set_={c: stmt.excluded[c] for c in cols})

@@ -45,6 +45,7 @@ from stockpilot.errors import (
 )
 from stockpilot.store import schema as t
 from stockpilot.store.bulk import JsonText, bulk_insert
+from stockpilot.store.db import dialect_insert
 from stockpilot.store.uow import UnitOfWork
 
 CHUNK = 900  # keys per IN (...) list: well under SQLite's bound-parameter limit
@@ -270,11 +271,7 @@ def _insert_rows(conn: Connection, keys: list[StateKey], cat: _Catalogue) -> Non
     """Create empty stock rows; ON CONFLICT DO NOTHING as a concurrent batch may win the race."""
     new = [{"sku": k[0], "location": k[1], "on_hand": 0, "reserved": 0, "on_order": 0,
             "allows_backorders": cat.backorders[k[1]], "version": 0} for k in keys]
-    if conn.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    conn.execute(dialect_insert(t.stock).on_conflict_do_nothing(), new)
+    conn.execute(dialect_insert(conn, t.stock).on_conflict_do_nothing(), new)
 
 
 def _ensure_rows(conn: Connection, keys: list[StateKey], cat: _Catalogue) -> None:
