@@ -55,6 +55,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None, help="write KPI rows as JSON")
     ap.add_argument("--windows", type=int, default=2, help="calibration windows per origin")
     ap.add_argument("--horizon", type=int, default=14, help="calibration horizon (days)")
+    ap.add_argument("--max-start", type=int, default=None,
+                    help="calibrate on P-day runs starting within this many days")
     ap.add_argument("--integer", choices=["ceil", "round"], default="ceil",
                     help="how order-up-to levels become whole units")
     args = ap.parse_args()
@@ -63,7 +65,7 @@ def main() -> None:
     start = end - timedelta(days=args.days - 1)
     t0 = time.perf_counter()
     cmp = compare(df, start, end, Setup(7, 7), n_windows=args.windows, horizon=args.horizon,
-                  integer=args.integer,
+                  integer=args.integer, max_start=args.max_start,
                   progress=lambda m: print(m, file=sys.stderr))
     wall = time.perf_counter() - t0
     print(f"# policies on {args.dataset}: {df['unique_id'].n_unique()} series, {start} … {end}"
@@ -90,7 +92,8 @@ def main() -> None:
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     print(f"command: python benchmarks/simulate_policies.py --dataset {args.dataset} "
           f"--days {args.days} --windows {args.windows} --horizon {args.horizon} "
-          f"--integer {args.integer}")
+          f"--integer {args.integer}"
+          + (f" --max-start {args.max_start}" if args.max_start else ""))
     if args.out:
         args.out.write_text(json.dumps(cmp.rows, indent=2))
 

@@ -17,18 +17,26 @@ from stockpilot.forecast.base import QUANTILES, qcol
 from stockpilot.forecast.conformal import monotone, residual_quantiles
 
 
-def interval_errors(cv: pl.DataFrame, days: int) -> pl.DataFrame:
-    """Errors of P-day sums from a rolling-origin frame ``unique_id, cutoff, h, y, mean``."""
+def interval_errors(cv: pl.DataFrame, days: int, max_start: int | None = None) -> pl.DataFrame:
+    """Errors of P-day sums from a rolling-origin frame ``unique_id, cutoff, h, y, mean``.
+
+    ``max_start`` keeps only runs starting at h ≤ max_start (runs that start later carry the
+    larger errors of longer horizons, which a planner's interval, starting tomorrow, does not).
+    """
     s = cv.sort("unique_id", "cutoff", "h")
     roll = s.with_columns(
         pl.col("y").rolling_sum(days).over("unique_id", "cutoff").alias("y_sum"),
         pl.col("mean").rolling_sum(days).over("unique_id", "cutoff").alias("f_sum"))
-    return roll.filter(pl.col("y_sum").is_not_null()).select(
+    roll = roll.filter(pl.col("y_sum").is_not_null())
+    if max_start is not None:
+        roll = roll.filter(pl.col("h") - days + 1 <= max_start)
+    return roll.select(
         "unique_id", (pl.col("y_sum") - pl.col("f_sum")).alias("resid"))
 
 
 def lead_time_quantiles(forecast: pl.DataFrame, cv: pl.DataFrame, history: pl.DataFrame,
-                        days: int, quantiles: tuple[float, ...] = QUANTILES) -> pl.DataFrame:
+                        days: int, quantiles: tuple[float, ...] = QUANTILES,
+                        max_start: int | None = None) -> pl.DataFrame:
     """``unique_id, days, mean, q…`` of demand over the next ``days`` days.
 
     Args:
@@ -37,11 +45,12 @@ def lead_time_quantiles(forecast: pl.DataFrame, cv: pl.DataFrame, history: pl.Da
         history: ``unique_id, ds, y`` (for each series' level, the shrinkage scale).
         days: the protection interval P (lead time + review period), in days.
         quantiles: levels wanted.
+        max_start: calibrate only on runs starting within the first ``max_start`` days.
     """
     first = forecast.sort("unique_id", "ds").group_by("unique_id", maintain_order=True).head(days)
     total = first.group_by("unique_id").agg(pl.col("mean").sum())
     scale = history.group_by("unique_id").agg((pl.col("y").abs().mean() * days).alias("scale"))
-    offsets = residual_quantiles(interval_errors(cv, days), scale, quantiles)
+    offsets = residual_quantiles(interval_errors(cv, days, max_start), scale, quantiles)
     out = total.join(offsets, on="unique_id", how="left")
     cols = [qcol(t) for t in quantiles]
     out = out.with_columns([(pl.col("mean") + pl.col(c).fill_null(0.0)).clip(lower_bound=0.0)

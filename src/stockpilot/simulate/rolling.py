@@ -33,7 +33,7 @@ class Origin:
 
 def rolling_ltd(df: pl.DataFrame, ids: list[str], review_days: list[date], protection: int,
                 models: Sequence[str] = FAST_MODELS, n_windows: int = 2,
-                horizon: int | None = None,
+                horizon: int | None = None, max_start: int | None = None,
                 progress: Callable[[str], None] | None = None) -> list[Origin]:
     """Refit at every review day on data strictly before it; see the module docstring.
 
@@ -47,7 +47,8 @@ def rolling_ltd(df: pl.DataFrame, ids: list[str], review_days: list[date], prote
         say(f"origin {i + 1}/{len(review_days)}: {day}")
         prep = prepare(df.filter(pl.col("ds") < day), day - timedelta(days=1))
         fc = forecast_frame(prep, models, horizon, n_windows)
-        ltd = lead_time_quantiles(fc.forecasts, fc.cv, prep.df, protection)
+        ltd = lead_time_quantiles(fc.forecasts, fc.cv, prep.df, protection,
+                                  max_start=max_start)
         sig = interval_errors(fc.cv, protection).group_by("unique_id").agg(
             pl.col("resid").std().alias("sigma"))
         frame = pl.DataFrame({"unique_id": ids}).join(ltd, on="unique_id", how="left") \

@@ -53,6 +53,7 @@ def compare(df: pl.DataFrame, start: date, end: date, setup: Setup, *,
             class_levels: dict[str, float] | None = None, keep: float = 0.95,
             costs: Costs | None = None, models: Sequence[str] = FAST_MODELS,
             n_windows: int = 2, horizon: int | None = None, integer: str = "ceil",
+            max_start: int | None = None,
             progress: Callable[[str], None] | None = None) -> Comparison:
     """Run every policy over ``start … end``; traces are kept at service ``keep``.
 
@@ -68,7 +69,7 @@ def compare(df: pl.DataFrame, start: date, end: date, setup: Setup, *,
     reviews = list(range(setup.first_review, days, setup.review))
     origins = rolling_ltd(df, ids, [start + timedelta(days=r) for r in reviews],
                           setup.lead_time + setup.review, models, n_windows, horizon,
-                          progress=progress)
+                          max_start, progress=progress)
     on_hand0 = np.rint(st.trailing_mean(hist, s0, 1)[:, 0] * (setup.lead_time + setup.review)
                        ).astype(np.int64)
     cmp = Comparison(ids=ids, days=[start + timedelta(days=i) for i in range(days)])
