@@ -123,3 +123,26 @@ def test_kill_nine_three_times_loses_and_doubles_nothing(source, tmp_path, reque
     assert on_hand == expected
     assert events == N_EVENTS
     assert sorted(dead) == ["bad-json", "bad-qty", "unknown-sku"]
+
+
+def test_consumer_counts_outcomes_in_prometheus_metrics(sqlite_engine):
+    from stockpilot.events import embedded
+    from stockpilot.metrics import exposition
+
+    with sqlite_engine.begin() as conn:
+        upsert_skus(conn, [{"sku": "K000", "name": "k"}])
+        upsert_locations(conn, [{"location": "W"}])
+    stream, _ = workload()
+    good = [m for m in stream if m[0].startswith("ev-")][:5]
+    embedded.publish(sqlite_engine, [*good, ("junk", b"nope")])
+
+    def value(outcome: str) -> float:
+        for line in exposition().decode().splitlines():
+            if line.startswith(f'stockpilot_events_total{{outcome="{outcome}",source="embedded"'):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    before = value("dead")
+    embedded.consume_once(sqlite_engine)
+    assert value("dead") == before + 1 + sum(1 for m in good if b'"K000"' not in m[1])
+    assert "stockpilot_apply_seconds_bucket" in exposition().decode()

@@ -9,6 +9,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Engine, insert, select, update
 
+from stockpilot import metrics
 from stockpilot.alerts import rules
 from stockpilot.alerts.notifiers import deliver
 from stockpilot.errors import NotFound
@@ -71,10 +72,13 @@ def raise_alerts(engine: Engine, found: Sequence[rules.Finding], notifiers: Sequ
                 continue
             if last is not None and _aware(last.updated_at) > now - COOLDOWN:
                 continue
+            metrics.ALERTS.labels(f.rule).inc()
             new_ids.append(conn.execute(insert(te.alerts).values(
                 rule=f.rule, sku=f.sku, location=f.location, severity=f.severity,
                 message=f.message, status="open", created_at=now, updated_at=now)
                 .returning(a.id)).scalar_one())
+    metrics.BELOW_REORDER.set(sum(f.rule == "low_stock" for f in found))
+    metrics.PROJECTED_STOCKOUTS.set(sum(f.rule == "projected_stockout" for f in found))
     for alert_id in new_ids:
         _notify(engine, alert_id, notifiers)
     return new_ids

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import polars as pl
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Engine, func, select
 
@@ -90,6 +90,14 @@ def create_app(engine: Engine, history: HistoryStore) -> FastAPI:
         """Liveness, for a key of any role."""
         del who
         return {"status": "ok", "version": __version__}
+
+    @app.get("/metrics", response_class=PlainTextResponse)
+    def metrics_route(who: Viewer) -> PlainTextResponse:
+        """Prometheus metrics (text format)."""
+        del who
+        from stockpilot.metrics import exposition
+
+        return PlainTextResponse(exposition().decode(), media_type="text/plain; version=0.0.4")
 
     @app.get("/skus", response_model=Page)
     def skus(who: Viewer, limit: Limit = 100, offset: Offset = 0) -> Page:

@@ -21,10 +21,17 @@ def stream(source: str = typer.Option("embedded", help="embedded | nats | redis"
            idle_exit: float = typer.Option(0.0, min=0.0,
                                            help="Stop after this many idle seconds (0: never)."),
            consumer: str = typer.Option("c1", help="Consumer name (Redis group member)."),
+           metrics_port: int = typer.Option(0, help="Serve Prometheus /metrics on this port."),
            ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
     """Consume stock events into the ledger: one transaction per batch, ack after commit."""
     if source not in SOURCES:
         raise typer.BadParameter(f"--source must be one of {', '.join(SOURCES)}")
+    if metrics_port:
+        from prometheus_client import start_http_server
+
+        from stockpilot.metrics import REGISTRY
+
+        start_http_server(metrics_port, addr="127.0.0.1", registry=REGISTRY)
     w = workspace(ws, db)
     idle = idle_exit or 5.0
     totals = {"applied": 0, "duplicate": 0, "dead": 0}

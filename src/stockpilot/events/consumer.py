@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from stockpilot import metrics
 from stockpilot.events.schema import BadMessage, parse
 from stockpilot.ledger.service import apply_in
 from stockpilot.store import schema_events as te
@@ -51,12 +52,14 @@ def apply_messages(engine: Engine, source: str, messages: Sequence[Message],
     """Apply a batch in one transaction (``extra`` runs inside it, e.g. marking inbox rows)."""
     for attempt in range(retries + 1):
         try:
-            with UnitOfWork(engine) as uow:
+            with metrics.APPLY_SECONDS.labels(source).time(), UnitOfWork(engine) as uow:
                 result = _apply(uow.conn, source, messages)
                 if extra is not None:
                     extra(uow.conn)
                 uow.commit()
-                return result
+            for outcome in ("applied", "duplicate", "dead"):
+                metrics.EVENTS.labels(source, outcome).inc(getattr(result, outcome))
+            return result
         except DBAPIError:
             if attempt == retries:
                 raise
