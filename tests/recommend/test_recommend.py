@@ -57,3 +57,19 @@ def test_rerank_never_shows_unavailable_and_substitutes_similar():
     boosted = rerank(scores, available, 2, "boost", sim, overstock=np.array([0, 0, 0, 1.0, 0]),
                      weight=2.0)
     assert boosted[0] == 3 and all(available[i] for i in boosted)
+
+
+def test_trained_model_serves_only_available_items(lines, tmp_path):
+    from stockpilot.recommend.service import for_customer, load, train
+
+    trained = train(lines, datetime(2011, 9, 1), tmp_path)
+    again = load(tmp_path)
+    assert again.items == trained.items
+    customer = trained.users[0]
+    everything = {i: 10 for i in trained.items}
+    first = for_customer(again, customer, everything, k=5)
+    assert len(first) == 5
+    without = {**everything, first[0]: 0, first[1]: 0}
+    second = for_customer(again, customer, without, k=5)
+    assert first[0] not in second and first[1] not in second and len(second) == 5
+    assert all(without[i] > 0 for i in for_customer(again, "no-such-customer", without, k=5))

@@ -10,7 +10,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from stockpilot.cli.common import console, spinner
+from stockpilot.cli.common import DbOpt, WorkspaceOpt, console, spinner, workspace
 
 app = typer.Typer(help="Product recommendations (Online Retail style order lines).",
                   no_args_is_help=True)
@@ -86,3 +86,52 @@ def export(data: Path = typer.Option(..., help="online_retail.csv[.gz]"),
     pl.DataFrame(rows, schema=["customer_id", "rank", "stock_code"], orient="row").write_csv(out)
     console.print(f"{len(inter.users)} customers × {k} to {out}")
 
+
+
+@app.command()
+def train(cutoff: datetime = typer.Option(..., formats=["%Y-%m-%d"],
+                                          help="Train on order lines before this day."),
+          data: Path | None = typer.Option(None, help="A file instead of the workspace's "
+                                           "order lines."),
+          ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
+    """Fit the recommender and save it in the workspace (models/recommend/)."""
+    from stockpilot.recommend.service import train as run
+
+    w = workspace(ws, db)
+    with spinner("training the recommender"):
+        lines = _lines(data) if data else _workspace_lines(w)
+        trained = run(lines, cutoff, w.settings.workspace / "models" / "recommend")
+    console.print(f"trained on {len(trained.users):,} customers × {len(trained.items):,} items")
+
+
+@app.command("for-customer")
+def for_customer(customer: str = typer.Argument(...),
+                 location: str = typer.Option("ONLINE", help="Fulfilment location."),
+                 k: int = typer.Option(10, min=1, max=100),
+                 ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
+    """Recommend in-stock items for one customer (unknown customers get popular ones)."""
+    from stockpilot.ledger.positions import get_positions
+    from stockpilot.recommend.service import for_customer as run
+    from stockpilot.recommend.service import load
+
+    w = workspace(ws, db)
+    trained = load(w.settings.workspace / "models" / "recommend")
+    with w.engine.connect() as conn:
+        available = {p.sku: p.available for p in get_positions(conn, location=location)}
+    for rank, sku in enumerate(run(trained, customer, available, k), 1):
+        console.print(f"{rank:>2}. {sku} (available {available.get(sku, 0)})")
+
+
+def _workspace_lines(w):  # type: ignore[no-untyped-def]
+    import polars as pl
+    from sqlalchemy import select
+
+    from stockpilot.store import schema as t
+
+    c = t.order_lines.c
+    with w.engine.connect() as conn:
+        rows = conn.execute(select(c.customer_id, c.sku, c.quantity, c.occurred_at,
+                                   c.order_id)).all()
+    df = pl.DataFrame(rows, schema=["customer_id", "sku", "quantity", "at", "order_id"],
+                      orient="row")
+    return df.with_columns(pl.col("at").dt.replace_time_zone(None))
