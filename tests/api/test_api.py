@@ -76,3 +76,18 @@ def test_openapi_schema_is_committed(api):
     live = client.get("/openapi.json").json()
     assert OPENAPI.exists(), "run: python -m stockpilot.api.openapi > docs/openapi.json"
     assert live == json.loads(OPENAPI.read_text()), "API changed: regenerate docs/openapi.json"
+
+
+def test_idempotency_key_replays_and_refuses_other_bodies(api):
+    client, keys = api
+    h = {"X-API-Key": keys["operator"], "Idempotency-Key": "batch-42"}
+    event = {"v": 1, "kind": "receipt", "event_id": "r9", "sku": "A", "location": "W",
+             "quantity": 3, "occurred_at": "2024-06-02T10:00:00+00:00"}
+    first = client.post("/events", json={"events": [event]}, headers=h)
+    again = client.post("/events", json={"events": [event]}, headers=h)
+    assert first.json() == again.json() == {"applied": 1, "duplicate": 0, "dead": 0,
+                                            "refused_out_of_scope": []}
+    other = client.post("/events", json={"events": [{**event, "quantity": 4}]}, headers=h)
+    assert other.status_code == 422 and other.json()["title"] == "Idempotency-Key reused"
+    stock = client.get("/stock/A", headers={"X-API-Key": keys["viewer"]}).json()
+    assert {p["location"]: p["on_hand"] for p in stock}["W"] == 8

@@ -6,6 +6,7 @@ paged (``limit`` ≤ 500, ``offset``).
 """
 
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import polars as pl
@@ -144,12 +145,34 @@ def create_app(engine: Engine, history: HistoryStore) -> FastAPI:
         return rows
 
     @app.post("/events")
-    def post_events(body: EventsIn, who: Operator) -> dict[str, Any]:
-        """Apply a batch of events (idempotent by event id); bad ones are dead-lettered."""
+    def post_events(body: EventsIn, who: Operator,
+                    idempotency_key: Annotated[str | None, Header(max_length=255)] = None
+                    ) -> Any:
+        """Apply a batch of events (idempotent by event id); bad ones are dead-lettered.
+
+        With an ``Idempotency-Key`` header, the same key and body return the stored response
+        (recorded in the same transaction as the events); another body answers 422, and a
+        request still in flight with that key 409.
+        """
+        import hashlib
         import json
 
-        from stockpilot.events.consumer import Message, apply_messages
+        from sqlalchemy.exc import IntegrityError
 
+        from stockpilot.events.consumer import Message, apply_messages
+        from stockpilot.store import schema_api as ta
+
+        digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+        if idempotency_key:
+            i = ta.idempotency_keys.c
+            with engine.connect() as conn:
+                seen = conn.execute(select(i.body_sha256, i.response).where(
+                    i.key_id == who.key_id, i.idem_key == idempotency_key)).first()
+            if seen is not None:
+                if seen.body_sha256 != digest:
+                    return _problem(422, "Idempotency-Key reused",
+                                    "this key was used with a different body")
+                return seen.response
         msgs, refused = [], []
         for e in body.events:
             locs = [e.get("location"), e.get("to_location")]
@@ -157,9 +180,23 @@ def create_app(engine: Engine, history: HistoryStore) -> FastAPI:
                 refused.append(str(e.get("event_id")))
                 continue
             msgs.append(Message(str(e.get("event_id", "")), json.dumps(e).encode()))
-        res = apply_messages(engine, "api", msgs)
-        return {"applied": res.applied, "duplicate": res.duplicate, "dead": res.dead,
-                "refused_out_of_scope": refused}
+
+        def response(res: Any) -> dict[str, Any]:
+            return {"applied": res.applied, "duplicate": res.duplicate, "dead": res.dead,
+                    "refused_out_of_scope": refused}
+
+        def record(conn: Any, res: Any) -> None:
+            if idempotency_key:
+                conn.execute(ta.idempotency_keys.insert().values(
+                    key_id=who.key_id, idem_key=idempotency_key, body_sha256=digest,
+                    status_code=200, response=response(res), created_at=datetime.now(UTC)))
+
+        try:
+            res = apply_messages(engine, "api", msgs, record)
+        except IntegrityError:
+            return _problem(409, "Request in flight",
+                            "another request with this Idempotency-Key is being processed")
+        return response(res)
 
     return app
 

@@ -47,15 +47,19 @@ class BatchResult:
 
 
 def apply_messages(engine: Engine, source: str, messages: Sequence[Message],
-                   extra: Callable[[Connection], None] | None = None, retries: int = 5
-                   ) -> BatchResult:
-    """Apply a batch in one transaction (``extra`` runs inside it, e.g. marking inbox rows)."""
+                   extra: Callable[[Connection, BatchResult], None] | None = None,
+                   retries: int = 5) -> BatchResult:
+    """Apply a batch in one transaction.
+
+    ``extra(conn, result)`` runs inside that transaction after the ledger work — e.g. marking
+    inbox rows done, or storing an API idempotency record with the response.
+    """
     for attempt in range(retries + 1):
         try:
             with metrics.APPLY_SECONDS.labels(source).time(), UnitOfWork(engine) as uow:
                 result = _apply(uow.conn, source, messages)
                 if extra is not None:
-                    extra(uow.conn)
+                    extra(uow.conn, result)
                 uow.commit()
             for outcome in ("applied", "duplicate", "dead"):
                 metrics.EVENTS.labels(source, outcome).inc(getattr(result, outcome))

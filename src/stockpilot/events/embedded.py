@@ -38,7 +38,7 @@ def consume_once(engine: Engine, batch: int = 1000) -> BatchResult | None:
         return None
     ids = [r.id for r in rows]
 
-    def mark(conn: Connection) -> None:
+    def mark(conn: Connection, _result: BatchResult) -> None:
         done = conn.execute(update(te.inbox).where(i.id.in_(ids), i.done_at.is_(None))
                             .values(done_at=datetime.now(UTC)))
         if done.rowcount != len(ids):  # another consumer took them: roll everything back
