@@ -15,6 +15,8 @@ def forecast(horizon: int = typer.Option(28, min=1, max=365, help="Days to forec
                                         help="Comma-separated candidates: statsforecast "
                                         "model names and/or LightGBM."),
              windows: int = typer.Option(3, min=1, max=12, help="Rolling-origin windows."),
+             winsorise: bool = typer.Option(False, help="Pull flagged outliers in before "
+                                            "fitting (they are always flagged)."),
              ws: Path | None = WorkspaceOpt) -> None:
     """Cross-validate candidates, choose one per series, write calibrated quantile forecasts."""
     from stockpilot.forecast.pipeline import run_forecast
@@ -28,6 +30,7 @@ def forecast(horizon: int = typer.Option(28, min=1, max=365, help="Days to forec
     with spinner("forecasting") as progress:
         task = progress.tasks[0].id
         run = run_forecast(w.history, horizon=horizon, models=names, n_windows=windows,
+                           winsorise=winsorise,
                            progress=lambda m: progress.update(task, description=m))
     table = Table("model", "series chosen", "mean CV MSE", title=f"forecast run {run.run_id}")
     for name in names:

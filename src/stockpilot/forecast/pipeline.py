@@ -19,7 +19,10 @@ from datetime import UTC, date, datetime
 
 import polars as pl
 
+from stockpilot.forecast.censoring import impute_censored
 from stockpilot.forecast.data import Prepared, prepare, to_long
+from stockpilot.forecast.outliers import flag_outliers
+from stockpilot.forecast.outliers import winsorise as winsorise_frame
 from stockpilot.forecast.selection import Progress, forecast_frame
 from stockpilot.store.history import HistoryStore
 
@@ -53,10 +56,29 @@ def fingerprint(df: pl.DataFrame) -> str:
 def run_forecast(history: HistoryStore, *, horizon: int = 28,
                  models: Sequence[str] = DEFAULT_MODELS, n_windows: int = 3,
                  end: date | None = None, sources: list[str] | None = None,
-                 progress: Progress | None = None) -> ForecastRun:
-    """Forecast every series in the history store; see the module docstring."""
+                 winsorise: bool = False, progress: Progress | None = None) -> ForecastRun:
+    """Forecast every series in the history store; see the module docstring.
+
+    Censored days (``stockouts`` from the ledger) are imputed before fitting; outliers are
+    flagged into ``forecasts/outliers`` and, with ``winsorise``, pulled in before fitting.
+    """
     say = progress or (lambda _m: None)
     prep = prepare(to_long(history.daily(sources=sources)), end)
+    stockouts = history.scan("stockouts")
+    if stockouts is not None:
+        censored = stockouts.collect().select(
+            (pl.col("sku") + "@" + pl.col("location")).alias("unique_id"),
+            pl.col("date").alias("ds"))
+        prep.df = impute_censored(prep.df, censored)
+        prep.notes.append(f"{censored.height} censored (stockout) days imputed")
+    flags = flag_outliers(prep.df)
+    history.write("forecasts", "outliers", flags.filter(pl.col("outlier")))
+    n_out = int(flags["outlier"].sum())
+    if n_out:
+        prep.notes.append(f"{n_out} outlier days flagged (forecasts/outliers)"
+                          + ("; winsorised before fitting" if winsorise else ""))
+    if winsorise:
+        prep.df = winsorise_frame(flags)
     result = forecast_frame(prep, models, horizon, n_windows, say)
     run = _record(prep, horizon, list(models), n_windows, result.choice)
     say("writing forecasts")
