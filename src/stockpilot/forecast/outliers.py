@@ -27,10 +27,11 @@ def flag_outliers(df: pl.DataFrame, k: float = 5.0, weeks: int = 8) -> pl.DataFr
     s = s.with_columns(seasonal_baseline(s, weeks))
     resid = pl.col("y") - pl.col("baseline")
     s = s.with_columns(resid.alias("_r"))
-    # floor the scale: a perfectly regular series has MAD 0, and counts move by whole units
+    # floor the scale: a regular series has MAD 0, and an intermittent one's MAD is 0 around a
+    # zero baseline, so never go below one unit or the series' own standard deviation
     mad = s.group_by("unique_id").agg(pl.max_horizontal(
         (pl.col("_r") - pl.col("_r").median()).abs().median() * 1.4826,
-        pl.lit(1.0), pl.col("y").mean() * 0.1).alias("_scale"))
+        pl.lit(1.0), pl.col("y").std().fill_null(0.0)).alias("_scale"))
     s = s.join(mad, on="unique_id", how="left")
     z = pl.when(pl.col("_scale") > 0).then(pl.col("_r") / pl.col("_scale")).otherwise(0.0)
     return s.with_columns(z.fill_null(0.0).alias("z")).with_columns(
