@@ -93,6 +93,15 @@ def forecast_plan_simulate(engine: Engine, history: HistoryStore, report_dir: Pa
     else:
         sim = "curves do not both reach 90% fill on this window"
     out.append(StepResult("simulate", sim))
+    from stockpilot.alerts.service import findings, raise_alerts
+
+    found = findings(engine, history, today=end)
+    raise_alerts(engine, found)
+    by_rule: dict[str, int] = {}
+    for f in found:
+        by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
+    out.append(StepResult("alerts", ", ".join(f"{k} {v}" for k, v in sorted(by_rule.items()))
+                          or "none"))
     with engine.connect() as conn:
         positions = pl.DataFrame([p.to_dict() for p in get_positions(conn)])
     hist = prepare(to_long(history.daily())).df
