@@ -76,3 +76,24 @@ def test_pipeline_on_the_sample_writes_forecasts_and_a_registry_entry(tmp_path):
     assert record["run_id"] == run.run_id and record["data_fingerprint"]
     series = history.read("forecasts", "series")
     assert set(series["demand_class"]) <= {"smooth", "erratic", "intermittent", "lumpy", "zero"}
+
+
+def test_retrain_only_when_error_drifts(tmp_path):
+    rng = np.random.default_rng(2)
+    history = HistoryStore(tmp_path / "h")
+    start = date(2024, 1, 1)
+    rows = [(f"S{i}", "W", start + timedelta(days=d), int(rng.poisson(5)))
+            for i in range(8) for d in range(150)]
+    daily = pl.DataFrame(rows, schema=["sku", "location", "date", "units"], orient="row")
+    history.write_daily("t", daily)
+    kw = {"horizon": 14, "models": ("SeasonalNaive", "WindowAverage28"), "n_windows": 2}
+    first = run_forecast(history, end=start + timedelta(days=135), **kw)
+    same = run_forecast(history, retrain_if_drift=1.5, **kw)  # 14 new days, same demand
+    assert not same.refit and same.run_id == first.run_id
+    jump = daily.with_columns(pl.when(pl.col("date") > start + timedelta(days=135))
+                              .then(pl.col("units") * 6).otherwise(pl.col("units"))
+                              .alias("units"))
+    history.write_daily("t", jump)
+    drifted = run_forecast(history, retrain_if_drift=1.5, **kw)
+    assert drifted.refit and drifted.run_id != first.run_id
+    assert any("drift" in n for n in drifted.notes)

@@ -17,6 +17,9 @@ def forecast(horizon: int = typer.Option(28, min=1, max=365, help="Days to forec
              windows: int = typer.Option(3, min=1, max=12, help="Rolling-origin windows."),
              winsorise: bool = typer.Option(False, help="Pull flagged outliers in before "
                                             "fitting (they are always flagged)."),
+             retrain_if_drift: float | None = typer.Option(
+                 None, help="Refit only if the last run's error on new days exceeds this "
+                 "multiple of its backtest error (e.g. 1.5)."),
              ws: Path | None = WorkspaceOpt) -> None:
     """Cross-validate candidates, choose one per series, write calibrated quantile forecasts."""
     from stockpilot.forecast.pipeline import run_forecast
@@ -30,8 +33,11 @@ def forecast(horizon: int = typer.Option(28, min=1, max=365, help="Days to forec
     with spinner("forecasting") as progress:
         task = progress.tasks[0].id
         run = run_forecast(w.history, horizon=horizon, models=names, n_windows=windows,
-                           winsorise=winsorise,
+                           winsorise=winsorise, retrain_if_drift=retrain_if_drift,
                            progress=lambda m: progress.update(task, description=m))
+    if not run.refit:
+        console.print(run.notes[0])
+        return
     table = Table("model", "series chosen", "mean CV MSE", title=f"forecast run {run.run_id}")
     for name in names:
         table.add_row(name, str(run.chosen.get(name, 0)), f"{run.cv_mse.get(name, 0):.2f}")

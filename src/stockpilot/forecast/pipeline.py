@@ -44,6 +44,8 @@ class ForecastRun:
     notes: list[str] = field(default_factory=list)
     chosen: dict[str, int] = field(default_factory=dict)
     cv_mse: dict[str, float] = field(default_factory=dict)
+    cv_mse_chosen: float = 0.0
+    refit: bool = True
 
 
 def fingerprint(df: pl.DataFrame) -> str:
@@ -56,7 +58,8 @@ def fingerprint(df: pl.DataFrame) -> str:
 def run_forecast(history: HistoryStore, *, horizon: int = 28,
                  models: Sequence[str] = DEFAULT_MODELS, n_windows: int = 3,
                  end: date | None = None, sources: list[str] | None = None,
-                 winsorise: bool = False, progress: Progress | None = None) -> ForecastRun:
+                 winsorise: bool = False, retrain_if_drift: float | None = None,
+                 progress: Progress | None = None) -> ForecastRun:
     """Forecast every series in the history store; see the module docstring.
 
     Censored days (``stockouts`` from the ledger) are imputed before fitting; outliers are
@@ -64,6 +67,10 @@ def run_forecast(history: HistoryStore, *, horizon: int = 28,
     """
     say = progress or (lambda _m: None)
     prep = prepare(to_long(history.daily(sources=sources)), end)
+    if retrain_if_drift is not None:
+        kept = _keep_if_no_drift(history, prep, retrain_if_drift)
+        if kept is not None:
+            return kept
     stockouts = history.scan("stockouts")
     if stockouts is not None:
         censored = stockouts.collect().select(
@@ -96,9 +103,45 @@ def _record(prep: Prepared, horizon: int, models: list[str], n_windows: int,
     chosen = dict(choice.group_by("model").len().iter_rows())
     cv = {m: float(choice[f"mse_{m}"].mean() or 0.0) for m in models
           if f"mse_{m}" in choice.columns}
+    chosen_mse = float(choice["cv_mse"].filter(choice["cv_mse"].is_finite()).mean() or 0.0)
     return ForecastRun(f"{now:%Y%m%dT%H%M%S}-{fp[:6]}", now.isoformat(), horizon, models,
                        n_windows, prep.end.isoformat(), prep.df["unique_id"].n_unique(), fp,
-                       prep.notes, chosen, cv)
+                       prep.notes, chosen, cv, chosen_mse)
+
+
+def drift_ratio(history: HistoryStore, prep: Prepared) -> tuple[float, int] | None:
+    """(MSE of the latest forecasts on the days that arrived since ÷ their CV MSE, days).
+
+    None when there is no previous run or no new day to judge it on.
+    """
+    latest = history.root / "runs" / "latest.json"
+    if not latest.exists() or "latest" not in history.parts("forecasts"):
+        return None
+    run = json.loads(latest.read_text())
+    fc = history.read("forecasts", "latest").select("unique_id", "ds", "mean")
+    new = prep.df.join(fc, on=["unique_id", "ds"], how="inner")
+    if new.is_empty() or not run.get("cv_mse_chosen"):
+        return None
+    mse = float(new.select(((pl.col("y") - pl.col("mean")) ** 2).mean()).item())
+    return mse / run["cv_mse_chosen"], new["ds"].n_unique()
+
+
+def _keep_if_no_drift(history: HistoryStore, prep: Prepared, threshold: float
+                      ) -> ForecastRun | None:
+    """The previous run, unchanged, when its error on new days stays within ``threshold``×."""
+    got = drift_ratio(history, prep)
+    if got is None:
+        return None
+    ratio, days = got
+    if ratio > threshold:
+        prep.notes.append(f"drift: error on {days} new days is {ratio:.2f}× the backtest's "
+                          f"(threshold {threshold}) — refitting")
+        return None
+    run = ForecastRun(**json.loads((history.root / "runs" / "latest.json").read_text()))
+    run.refit = False
+    run.notes = [f"no drift: error on {days} new days is {ratio:.2f}× the backtest's "
+                 f"(threshold {threshold}) — kept run {run.run_id}"]
+    return run
 
 
 def _register(history: HistoryStore, run: ForecastRun) -> None:
