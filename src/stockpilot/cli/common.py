@@ -61,8 +61,7 @@ def spinner(text: str) -> Iterator[Progress]:
         yield progress
 
 
-def bar(text: str, total: int) -> Progress:
-    """A progress bar with a known total (use as a context manager)."""
-    del text, total
+def bar() -> Progress:
+    """A progress bar for work with a known total (use as a context manager, add a task)."""
     return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(
         "{task.completed}/{task.total}"), TimeElapsedColumn(), console=console)

@@ -71,7 +71,7 @@ def apply(file: Path = typer.Argument(..., help="JSON lines, one event per line.
     commands = _read_events(file)
     counts = {"applied": 0, "duplicate": 0, "rejected": 0}
     rejected = []
-    with bar("applying events", len(commands)) as progress:
+    with bar() as progress:
         task = progress.add_task("applying events", total=len(commands))
         for start in range(0, len(commands), batch):
             for r in apply_events(w.engine, commands[start:start + batch]):

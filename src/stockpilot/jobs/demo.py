@@ -53,8 +53,6 @@ def import_sample(engine: Engine, history: HistoryStore) -> list[StepResult]:
     return out
 
 
-Step = Callable[[Engine, HistoryStore], list[StepResult]]
-
 
 DEMO_MODELS = ("SeasonalNaive", "CrostonOptimized", "TSB", "WindowAverage28")
 
