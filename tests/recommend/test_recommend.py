@@ -73,3 +73,71 @@ def test_trained_model_serves_only_available_items(lines, tmp_path):
     second = for_customer(again, customer, without, k=5)
     assert first[0] not in second and first[1] not in second and len(second) == 5
     assert all(without[i] > 0 for i in for_customer(again, "no-such-customer", without, k=5))
+
+
+def test_new_models_beat_popularity_on_new_items(lines):
+    from stockpilot.recommend.data import descriptions
+    from stockpilot.recommend.data import lines_frame as lf
+    from stockpilot.recommend.ranker import LearnedRanker
+
+    texts = descriptions(lines)
+    assert texts["85123A"].startswith("WHITE HANGING HEART")
+    cut = datetime(2011, 9, 1)
+    rows = evaluate(lines, cut, datetime(2011, 10, 1),
+                    {"popularity": m.Popularity, "repeat": m.RepeatPurchase, "bpr": m.BPR,
+                     "content": lambda: m.ContentTFIDF(texts),
+                     "ranker": lambda: LearnedRanker(lf(lines), cut, cutoffs=2,
+                                                     n_estimators=50)})
+    ndcg = {(r["model"], r["items"]): r["ndcg"] for r in rows}
+    for name in ("bpr", "content", "ranker"):
+        assert ndcg[(name, "all")] > ndcg[("popularity", "all")], name
+    # The ranker learns from repeat features, so it must not fall far below repeat purchase.
+    assert ndcg[("ranker", "all")] > 0.9 * ndcg[("repeat", "all")]
+
+
+def test_content_model_finds_textual_twins():
+    from stockpilot.recommend.data import Interactions
+
+    items = ["A", "B", "C", "D"]
+    texts = {"A": "RED RETROSPOT MUG", "B": "RED RETROSPOT CUP", "C": "GARDEN KNEELING PAD",
+             "D": "GARDEN KNEELING MAT"}
+    import scipy.sparse as sp
+
+    x = sp.csr_matrix(np.array([[1.0, 0, 0, 0], [0, 0, 1.0, 0]], dtype=np.float32))
+    inter = Interactions(["u1", "u2"], items, x, x.copy(), x.copy())
+    model = m.ContentTFIDF(texts).fit(inter, sp.csr_matrix((0, 4)))
+    s = model.scores(np.array([0, 1]))
+    assert s[0, 1] > s[0, 2] and s[1, 3] > s[1, 1]
+    sim = model.similar(0)
+    assert int(np.argsort(-sim)[1]) == 1
+
+
+def test_neural_embedding_learns_on_real_sample(lines):
+    pytest.importorskip("torch")
+    from stockpilot.recommend.neural import NeuralEmbedding
+
+    rows = evaluate(lines, datetime(2011, 9, 1), datetime(2011, 10, 1),
+                    {"popularity": m.Popularity,
+                     "neural": lambda: NeuralEmbedding(dim=32, epochs=15)})
+    ndcg = {(r["model"], r["items"]): r["ndcg"] for r in rows}
+    assert ndcg[("neural", "all")] > ndcg[("popularity", "all")]
+
+
+def test_service_answers_only_with_available_items(lines, tmp_path):
+    from stockpilot.errors import NotFound
+    from stockpilot.recommend.service import bought_together, popular_in_stock, similar_items, train
+
+    trained = train(lines, datetime(2011, 9, 1), tmp_path)
+    everything = {i: 5 for i in trained.items}
+    sku = "85123A"
+    sim = similar_items(trained, sku, everything, k=5)
+    assert len(sim) == 5 and sku not in sim
+    gone = {**everything, sim[0]: 0}
+    assert sim[0] not in similar_items(trained, sku, gone, k=5)
+    together = bought_together(trained, [sku, sim[0]], gone, k=5)
+    assert together and sku not in together and sim[0] not in together
+    assert all(gone[i] > 0 for i in together)
+    pop = popular_in_stock(trained, gone, k=10)
+    assert len(pop) == 10 and all(gone[i] > 0 for i in pop)
+    with pytest.raises(NotFound, match="NOPE"):
+        similar_items(trained, "NOPE", everything)

@@ -24,12 +24,18 @@ def _lines(data: Path):  # type: ignore[no-untyped-def]
     return kept
 
 
-def _models(weights: dict[str, float]) -> dict[str, object]:
-    from stockpilot.recommend import models as m
-    from stockpilot.recommend.hybrid import tuned_hybrid
+def _pick(lines, cutoff, weights, names):  # type: ignore[no-untyped-def]
+    from stockpilot.recommend.hybrid import zoo
 
-    return {"popularity": m.Popularity, "repeat": m.RepeatPurchase, "item_knn": m.ItemKNN,
-            "ease": m.EASE, "als": m.ALS, "hybrid": lambda: tuned_hybrid(weights)}
+    every = zoo(lines, cutoff, weights)
+    if not names:
+        return every
+    wanted = [n.strip() for n in names.split(",") if n.strip()]
+    unknown = [n for n in wanted if n not in every]
+    if unknown:
+        raise typer.BadParameter(f"unknown model(s) {', '.join(unknown)}; choose from "
+                         f"{', '.join(every)}")
+    return {n: every[n] for n in wanted}
 
 
 @app.command()
@@ -38,6 +44,8 @@ def evaluate(data: Path = typer.Option(..., help="online_retail.csv[.gz]"),
              end: datetime | None = typer.Option(None, formats=["%Y-%m-%d"],
                                                  help="End of the evaluation (default +30 d)."),
              k: int = typer.Option(10, min=1, max=100),
+             models: str | None = typer.Option(None, help="Comma-separated subset of "
+                                               "models (default: all)."),
              as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Train every model on rows before the cut-off; score each customer's later purchases."""
     from datetime import timedelta
@@ -48,7 +56,8 @@ def evaluate(data: Path = typer.Option(..., help="online_retail.csv[.gz]"),
     with spinner("evaluating recommenders"):
         lines = _lines(data)
         weights, _ = tune(lines, cutoff, k=k)
-        rows = run(lines, cutoff, end or cutoff + timedelta(days=30), _models(weights), k)
+        chosen = _pick(lines, cutoff, weights, models)
+        rows = run(lines, cutoff, end or cutoff + timedelta(days=30), chosen, k)
     if as_json:
         print(json.dumps(rows, indent=2))
         return
@@ -64,20 +73,23 @@ def evaluate(data: Path = typer.Option(..., help="online_retail.csv[.gz]"),
 def export(data: Path = typer.Option(..., help="online_retail.csv[.gz]"),
            cutoff: datetime = typer.Option(..., formats=["%Y-%m-%d"]),
            k: int = typer.Option(10, min=1, max=100),
+           model_name: str = typer.Option("ranker", "--model",
+                                          help="Which model (see `evaluate`)."),
            out: Path = typer.Option(Path("recs.csv"))) -> None:
     """Write ``customer_id,rank,stock_code`` for every customer seen before the cut-off."""
     import polars as pl
 
     from stockpilot.recommend.data import baskets, build, lines_frame
     from stockpilot.recommend.evaluate import top_k
-    from stockpilot.recommend.hybrid import tune, tuned_hybrid
+    from stockpilot.recommend.hybrid import tune
 
-    with spinner("training and exporting"):
+    with spinner(f"training {model_name} and exporting"):
         lines = _lines(data)
         weights, _ = tune(lines, cutoff, k=k)
+        factory = _pick(lines, cutoff, weights, model_name)[model_name]
         lf = lines_frame(lines)
         inter = build(lf, cutoff)
-        model = tuned_hybrid(weights).fit(inter, baskets(lf, cutoff, inter.items))
+        model = factory().fit(inter, baskets(lf, cutoff, inter.items))  # type: ignore[attr-defined]
         rows = []
         for start in range(0, len(inter.users), 1000):
             idx = np.arange(start, min(start + 1000, len(inter.users)))

@@ -84,3 +84,15 @@ def truth(lines: pl.DataFrame, start: datetime, end: datetime, users: list[str]
     for u, s in net.select("customer_id", "sku").iter_rows():
         out.setdefault(u, set()).add(s)
     return out
+
+
+def descriptions(lines: pl.DataFrame) -> dict[str, str]:
+    """Item id → its most frequent description (invoice lines with ``stock_code, description``)."""
+    if "description" not in lines.columns:
+        return {}
+    sku = "stock_code" if "stock_code" in lines.columns else "sku"
+    top = (lines.filter(pl.col("description").is_not_null())
+           .group_by(sku, "description").len()
+           .sort(["len", "description"], descending=[True, False])
+           .unique(subset=[sku], keep="first"))
+    return dict(zip(top[sku].to_list(), top["description"].to_list(), strict=True))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -57,7 +58,9 @@ def evaluate(lines: pl.DataFrame, cutoff: datetime, end: datetime,
     seen = inter.matrix[rows].toarray() > 0
     rows_out: list[dict[str, object]] = []
     for name, factory in models.items():
+        started = time.perf_counter()
         model = factory().fit(inter, bask)  # type: ignore[attr-defined]
+        fit_s = time.perf_counter() - started
         scores = model.scores(rows)
         for mode, mask in (("all", None), ("new", seen)):
             idx = top_k(scores, k, mask)
@@ -70,5 +73,5 @@ def evaluate(lines: pl.DataFrame, cutoff: datetime, end: datetime,
             out["coverage"] = len(flat) / len(inter.items)
             out["stockout_share"] = (sum(s in (unavailable or set()) for r in recs for s in r)
                                      / max(1, sum(len(r) for r in recs)))
-            rows_out.append({"model": name, "items": mode, **out})
+            rows_out.append({"model": name, "items": mode, **out, "fit_s": fit_s})
     return rows_out

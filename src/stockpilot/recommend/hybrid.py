@@ -7,7 +7,9 @@ row-normalised scores; the best weights are then refitted on everything before t
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -48,3 +50,27 @@ def tuned_hybrid(weights: dict[str, float]) -> Hybrid:
     """A hybrid of repeat purchase, EASE and popularity with the given weights."""
     return Hybrid([RepeatPurchase(), EASE(), Popularity()],
                   [weights["repeat"], weights["ease"], weights["popularity"]])
+
+
+def zoo(lines: pl.DataFrame, cutoff: datetime, weights: dict[str, float],
+        neural: bool | None = None) -> dict[str, Callable[[], object]]:
+    """Every model, by name, as a factory (the neural one only when PyTorch is installed)."""
+    from stockpilot.recommend import models as m
+    from stockpilot.recommend.data import descriptions
+    from stockpilot.recommend.ranker import LearnedRanker
+
+    lf = lines_frame(lines) if "invoice_no" in lines.columns else lines
+    texts = descriptions(lines)
+    out: dict[str, Callable[[], object]] = {
+        "popularity": m.Popularity, "repeat": m.RepeatPurchase, "item_knn": m.ItemKNN,
+        "ease": m.EASE, "als": m.ALS, "bpr": m.BPR,
+        "content": lambda: m.ContentTFIDF(texts)}
+    if neural is None:
+        neural = importlib.util.find_spec("torch") is not None
+    if neural:
+        from stockpilot.recommend.neural import NeuralEmbedding
+
+        out["neural"] = NeuralEmbedding
+    out["hybrid"] = lambda: tuned_hybrid(weights)
+    out["ranker"] = lambda: LearnedRanker(lf, cutoff)
+    return out

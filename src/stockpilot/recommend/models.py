@@ -177,3 +177,69 @@ class Hybrid:
             s = w * _rownorm(m.scores(rows))
             total = s if total.size == 0 else total + s
         return total
+
+
+class BPR:
+    """Bayesian personalised ranking (Rendle et al. 2009) through the `implicit` library."""
+
+    name = "bpr"
+
+    def __init__(self, factors: int = 64, iterations: int = 100, learning_rate: float = 0.05,
+                 regularization: float = 0.01, random_state: int = 0) -> None:
+        self.factors = factors
+        self.iterations = iterations
+        self.learning_rate = learning_rate
+        self.regularization = regularization
+        self.random_state = random_state
+
+    def fit(self, inter: Interactions, baskets: sp.csr_matrix) -> Self:
+        """Pairwise SGD on binary user histories."""
+        del baskets
+        from implicit.bpr import BayesianPersonalizedRanking
+
+        x = inter.matrix.copy().tocsr()
+        x.data[:] = 1.0
+        model: Any = BayesianPersonalizedRanking(
+            factors=self.factors, iterations=self.iterations, learning_rate=self.learning_rate,
+            regularization=self.regularization, random_state=self.random_state)
+        model.fit(x, show_progress=False)
+        self.users_, self.items_ = np.asarray(model.user_factors), np.asarray(model.item_factors)
+        return self
+
+    def scores(self, rows: Array) -> Array:
+        """Dot products of user and item factors (the bias is one of the factors)."""
+        return self.users_[rows] @ self.items_.T
+
+
+class ContentTFIDF:
+    """Content-based: TF-IDF of product descriptions; a user is the mean of their items.
+
+    Works for items nobody has bought yet (cold start): an item's vector needs only its text.
+    ``descriptions`` maps item id → text (e.g. the catalogue's or the invoices' descriptions).
+    """
+
+    name = "content"
+
+    def __init__(self, descriptions: dict[str, str] | None = None) -> None:
+        self.descriptions = descriptions or {}
+
+    def fit(self, inter: Interactions, baskets: sp.csr_matrix) -> Self:
+        """Word and character n-gram TF-IDF (scikit-learn), L2-normalised rows."""
+        del baskets
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        texts = [self.descriptions.get(i, "") or "" for i in inter.items]
+        vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2,
+                              sublinear_tf=True)
+        self.item_vecs_ = vec.fit_transform(texts).astype(np.float32).tocsr()
+        weights = inter.matrix.log1p().tocsr()
+        self.user_vecs_ = (weights @ self.item_vecs_).tocsr()
+        return self
+
+    def similar(self, item: int) -> Array:
+        """Cosine similarity of one item to every item."""
+        return np.asarray((self.item_vecs_ @ self.item_vecs_[item].T).todense()).ravel()
+
+    def scores(self, rows: Array) -> Array:
+        """Cosine-like similarity of the user's profile to each item."""
+        return np.asarray((self.user_vecs_[rows] @ self.item_vecs_.T).todense())

@@ -20,6 +20,7 @@ import polars as pl
 
 from stockpilot.recommend.data import baskets, build, lines_frame
 from stockpilot.recommend.hybrid import tune, tuned_hybrid
+from stockpilot.recommend.models import ItemKNN
 from stockpilot.recommend.rerank import rerank
 
 FILE = "hybrid.pkl"
@@ -33,6 +34,7 @@ class Trained:
     items: list[str]
     model: Any
     cutoff: datetime
+    co_bought: Any = None  # items × items basket cosine (ItemKNN.sim_), for baskets
 
 
 def train(lines: pl.DataFrame, cutoff: datetime, folder: Path) -> Trained:
@@ -40,8 +42,10 @@ def train(lines: pl.DataFrame, cutoff: datetime, folder: Path) -> Trained:
     lf = lines_frame(lines) if "invoice_no" in lines.columns else lines
     weights, _ = tune(lf, cutoff)
     inter = build(lf, cutoff)
-    model = tuned_hybrid(weights).fit(inter, baskets(lf, cutoff, inter.items))
-    trained = Trained(inter.users, inter.items, model, cutoff)
+    bask = baskets(lf, cutoff, inter.items)
+    model = tuned_hybrid(weights).fit(inter, bask)
+    knn = ItemKNN().fit(inter, bask)
+    trained = Trained(inter.users, inter.items, model, cutoff, knn.sim_)
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / FILE).open("wb") as fh:
         pickle.dump(trained, fh)
@@ -72,3 +76,45 @@ def for_customer(trained: Trained, customer: str, available: dict[str, int], k: 
         scores = pop_model.pop_.astype(float)
     sim = trained.model.parts[1].b_
     return [trained.items[j] for j in rerank(scores, avail, k, mode, sim)]
+
+
+def _mask(trained: Trained, available: dict[str, int]) -> np.ndarray:
+    return np.array([available.get(i, 0) > 0 for i in trained.items])
+
+
+def _index(trained: Trained, skus: list[str]) -> list[int]:
+    from stockpilot.errors import NotFound
+
+    where = {s: n for n, s in enumerate(trained.items)}
+    missing = [s for s in skus if s not in where]
+    if missing:
+        raise NotFound(f"SKU {missing[0]} is not in the trained recommender's catalogue")
+    return [where[s] for s in skus]
+
+
+def similar_items(trained: Trained, sku: str, available: dict[str, int], k: int = 10
+                  ) -> list[str]:
+    """In-stock items most like ``sku`` (EASE item weights, both directions), itself excluded."""
+    (j,) = _index(trained, [sku])
+    b = trained.model.parts[1].b_
+    scores = np.maximum(b[j], 0.0) + np.maximum(b[:, j], 0.0)
+    scores[j] = -np.inf
+    return [trained.items[i] for i in rerank(scores, _mask(trained, available), k, "filter")]
+
+
+def bought_together(trained: Trained, basket: list[str], available: dict[str, int],
+                    k: int = 10) -> list[str]:
+    """In-stock items most often in the same orders as the basket (basket cosine), not in it."""
+    idx = _index(trained, basket)
+    sim = trained.co_bought if trained.co_bought is not None else trained.model.parts[1].b_
+    scores = np.asarray(sim[idx].sum(axis=0)).ravel().astype(float)
+    scores[idx] = -np.inf
+    scores[scores <= 0] = -np.inf
+    avail = _mask(trained, available) & np.isfinite(scores)
+    return [trained.items[i] for i in rerank(scores, avail, k, "filter")]
+
+
+def popular_in_stock(trained: Trained, available: dict[str, int], k: int = 10) -> list[str]:
+    """The most popular available items (for shoppers we do not know)."""
+    pop = trained.model.parts[2].pop_.astype(float)
+    return [trained.items[i] for i in rerank(pop, _mask(trained, available), k, "filter")]
