@@ -43,6 +43,8 @@ def test_random_instances_feasible_optimal_and_backends_agree(seed):
     assert np.all(got.sent.sum(axis=1) <= stock + 1e-7)      # never more than the DC has
     assert np.all(got.sent.sum(axis=0) <= capacity + 1e-7)   # nor more than a store takes
     assert np.all(got.sent >= -1e-9) and np.all(got.sent <= target + 1e-9)
+    # crossover returns a vertex; with integral data a transportation LP's vertices are integral
+    np.testing.assert_allclose(got.sent, np.round(got.sent), atol=1e-6)
     assert got.cost == pytest.approx(shortfall_formulation(stock, target, transfer, shortfall,
                                                            capacity), rel=1e-7)
     other = allocate(stock, target, transfer, shortfall, capacity, backend="linprog")
