@@ -15,7 +15,7 @@ def random_instance(seed: int, n_sku: int = 12, n_store: int = 5):
     stock = np.floor(target.sum(axis=1) * rng.uniform(0.3, 1.3, n_sku))
     transfer = rng.uniform(0.1, 2.0, (1, n_store)) * rng.uniform(0.5, 2.0, (n_sku, 1))
     shortfall = rng.uniform(0.5, 6.0, (n_sku, 1))
-    capacity = target.sum(axis=0) * rng.uniform(0.4, 1.2, n_store)
+    capacity = np.floor(target.sum(axis=0) * rng.uniform(0.4, 1.2, n_store))
     return stock, target, transfer, shortfall, capacity
 
 
