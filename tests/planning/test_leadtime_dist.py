@@ -151,3 +151,18 @@ def test_lead_time_demand_labels_and_values():
     for model in ("geometric", "logarithmic"):
         alt = lead_time_demand(daily, 14, size_model=model).filter(pl.col("unique_id") == "lumpy")
         assert alt["mean"][0] == pytest.approx(lumpy["mean"], rel=1e-4)
+
+
+def test_small_and_large_intermittent_skus_do_not_interfere():
+    rng = np.random.default_rng(12)
+    start = date(2023, 1, 1)
+    ys = {"tiny": (rng.random(300) < 0.2) * rng.integers(1, 4, 300),
+          "bulk": (rng.random(300) < 0.1) * rng.integers(200, 500, 300)}
+    frames = {u: pl.DataFrame({"unique_id": u, "ds": [start + timedelta(days=i)
+                                                      for i in range(300)],
+                               "y": y.astype(float)}) for u, y in ys.items()}
+    both = lead_time_demand(pl.concat(list(frames.values())), 10)
+    assert both["method"].to_list() == ["compound-poisson"] * 2
+    for uid, f in frames.items():
+        alone = lead_time_demand(f, 10)
+        assert both.filter(pl.col("unique_id") == uid).equals(alone)

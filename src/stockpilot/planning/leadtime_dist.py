@@ -245,6 +245,21 @@ def _compound(daily: pl.DataFrame, days: int, levels: tuple[float, ...],
                             *[pl.Series(qcol(t), q[:, i]) for i, t in enumerate(levels)])
 
 
+def _compound_by_size(daily: pl.DataFrame, days: int, levels: tuple[float, ...],
+                      size_model: SizeModel, max_size: int) -> pl.DataFrame:
+    """:func:`_compound` per group of SKUs whose largest day is within a power of two.
+
+    The size pmf matrix is (SKUs × largest size); grouping keeps one big seller from making
+    it wide for every slow one.
+    """
+    bucket = daily.group_by("unique_id").agg(
+        pl.col("y").max().clip(lower_bound=1.0).log(2).ceil().alias("bucket"))
+    parts = [_compound(daily.join(group, on="unique_id", how="semi"), days, levels,
+                       size_model, max_size)
+             for _, group in bucket.group_by("bucket")]
+    return pl.concat(parts)
+
+
 def lead_time_demand(daily: pl.DataFrame, days: int, *, levels: tuple[float, ...] = QUANTILES,
                      size_model: SizeModel = "empirical", min_windows: int = 20,
                      max_size: int = 10_000) -> pl.DataFrame:
@@ -266,7 +281,7 @@ def lead_time_demand(daily: pl.DataFrame, days: int, *, levels: tuple[float, ...
         part = daily.join(chosen.filter(pl.col("method") == method), on="unique_id", how="semi")
         if part.is_empty():
             continue
-        got = (_compound(part, days, levels, size_model, max_size) if fn is None
+        got = (_compound_by_size(part, days, levels, size_model, max_size) if fn is None
                else fn(part, days, levels))
         parts.append(got.with_columns(pl.lit(method).alias("method")))
     out = pl.concat([p.select("unique_id", "method", "mean", *[qcol(t) for t in levels])
