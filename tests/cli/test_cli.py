@@ -74,3 +74,23 @@ def test_usage_error_has_no_traceback(tmp_path):
     proc = run("stock", "show", "--no-such-flag", ws=tmp_path, ok=False)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "No such option" in proc.stderr
+
+
+def test_sample_forecast_plan_budget_segments_approve(tmp_path):
+    sample = ROOT / "data" / "sample"
+    ws = tmp_path / "shop"
+    run("init", ws=ws)
+    run("import", "online-retail", str(sample / "online_retail_top300.csv.gz"), ws=ws)
+    run("import", "suppliers", str(sample / "suppliers.csv"), ws=ws)
+    run("import", "supplier-items", str(sample / "supplier_items.csv"), ws=ws)
+    run("import", "stock", str(sample / "stock.csv"), "--counted-at",
+        "2011-09-30T23:59:00+00:00", ws=ws)
+    run("forecast", "--models", "SeasonalNaive,CrostonOptimized", ws=ws)
+    out = run("plan", "--budget", "FAR-EAST=300", "--show", "50", ws=ws).stdout
+    assert "demand over lead time: " in out and "compound-poisson" in out
+    assert "lines deferred by the budget" in out and "within the budget" in out
+    bad = run("plan", "--budget", "FAR-EAST", ws=ws, ok=False)
+    assert bad.returncode == 2 and "SUPPLIER=AMOUNT" in bad.stderr + bad.stdout
+    seg = run("segments", "--k", "3", "--out", str(tmp_path / "seg.csv"), ws=ws).stdout
+    assert "k = 3" in seg and (tmp_path / "seg.csv").read_text().startswith("unique_id,")
+    run("orders", "approve", ws=ws)

@@ -17,19 +17,66 @@ orders_app = typer.Typer(help="Purchase-order suggestions: show, export, approve
 
 def plan(review: int = typer.Option(7, min=1, max=90, help="Review period R in days."),
          show: int = typer.Option(10, min=0, help="Suggestions to print."),
+         budget: list[str] = typer.Option([], help="SUPPLIER=AMOUNT: spend limit; lines are "
+                                          "ranked by marginal value and the rest deferred."),
+         holding_rate: float = typer.Option(0.25, min=0.0, help="Annual holding cost as a "
+                                            "share of unit cost (for budget ranking)."),
          ws: Path | None = WorkspaceOpt) -> None:
     """Compute order-up-to levels and today's purchase-order suggestions, each with a reason."""
     from stockpilot.jobs.plan import run_plan
 
+    budgets = {}
+    for item in budget:
+        name, _, amount = item.partition("=")
+        try:
+            budgets[name.strip()] = float(amount)
+        except ValueError:
+            raise typer.BadParameter(f"--budget {item!r}: expected SUPPLIER=AMOUNT") from None
     w = workspace(ws)
     with spinner("planning"):
-        result = run_plan(w.engine, w.history, review_days=review)
+        result = run_plan(w.engine, w.history, review_days=review, budgets=budgets or None,
+                          holding_rate=holding_rate)
     due = result.filter(pl.col("order_qty") > 0).sort("order_value", descending=True)
     console.print(f"{result.height} SKU-locations planned; {due.height} orders due, value "
                   f"{due['order_value'].sum():,.2f}")
     for r in due.head(show).iter_rows(named=True):
         console.print(f"[bold]{r['unique_id']}[/] ({r['supplier']}): {r['reason']}",
                       highlight=False)
+    methods = result.group_by("method").len().sort("len", descending=True)
+    console.print("demand over lead time: " + ", ".join(
+        f"{m} {n}" for m, n in methods.iter_rows()))
+    if "deferred_qty" in result.columns:
+        deferred = result.filter(pl.col("deferred_qty") > 0)
+        console.print(f"{deferred.height} lines deferred by the budget")
+
+
+def segments(k: int | None = typer.Option(None, min=2, max=20, help="Number of segments "
+                                          "(default: best silhouette over 2–8)."),
+             window: int = typer.Option(365, min=28, help="Days of history to use."),
+             out: Path | None = typer.Option(None, help="Write the features and labels "
+                                             "to this CSV."),
+             ws: Path | None = WorkspaceOpt) -> None:
+    """Group SKUs by k-means on demand features (volume, intermittency, seasonality, …)."""
+    from stockpilot.forecast.data import prepare, to_long
+    from stockpilot.jobs.plan import sku_prices
+    from stockpilot.planning.segments import FEATURES, segment_skus
+
+    w = workspace(ws)
+    with spinner("segmenting"):
+        hist = prepare(to_long(w.history.daily())).df
+        hist = hist.filter(pl.col("ds") > hist["ds"].max() - pl.duration(days=window))
+        seg = segment_skus(hist, sku_prices(w.engine, hist.select("unique_id").unique()), k=k)
+    console.print(f"k = {seg.k}" + (" (silhouette " + ", ".join(
+        f"k={c}: {v:.3f}" for c, v in seg.silhouette.items()) + ")" if seg.silhouette else ""))
+    table = Table("segment", "SKUs", *FEATURES, title="segment means")
+    means = seg.features.group_by("segment").agg(pl.len(), *[pl.col(f).mean()
+                                                              for f in FEATURES]).sort("segment")
+    for r in means.iter_rows():
+        table.add_row(str(r[0]), str(r[1]), *[f"{v:.3g}" for v in r[2:]])
+    console.print(table)
+    if out:
+        write_csv(out, seg.features.columns, seg.features.iter_rows())
+        console.print(f"features and segments → {out}")
 
 
 def _latest(ws: Path | None) -> tuple[object, pl.DataFrame]:
@@ -76,4 +123,5 @@ def approve(supplier: list[str] = typer.Option(None, help="Only these suppliers 
 def register(app: typer.Typer) -> None:
     """Add ``plan`` and ``orders`` to the top-level app."""
     app.command()(plan)
+    app.command()(segments)
     app.add_typer(orders_app, name="orders")

@@ -10,14 +10,20 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, String, cast, literal, select
 
 from stockpilot.errors import StockpilotError
 from stockpilot.forecast.data import prepare, to_long
 from stockpilot.forecast.leadtime import lead_time_quantiles
 from stockpilot.ledger.purchasing import OrderLine, create_purchase_order
 from stockpilot.planning.classes import abc_xyz
-from stockpilot.planning.suggestions import plan_orders
+from stockpilot.planning.leadtime_dist import lead_time_demand
+from stockpilot.planning.suggestions import FORECAST, cap_for_expiry, plan_orders, prioritise
+from stockpilot.planning.supplier_leadtime import (
+    demand_over_random_lead_time,
+    lead_time_for,
+    lead_time_pmfs,
+)
 from stockpilot.store import schema as t
 from stockpilot.store.history import HistoryStore
 
@@ -49,8 +55,17 @@ def load_positions(engine: Engine) -> pl.DataFrame:
 
 
 def run_plan(engine: Engine, history: HistoryStore, *, review_days: int = 7,
-             class_window_days: int = 91) -> pl.DataFrame:
-    """Plan every forecast series that has supplier terms; writes and returns ``plans/latest``."""
+             class_window_days: int = 91, budgets: dict[str, float] | None = None,
+             holding_rate: float = 0.25, method_window_days: int = 365) -> pl.DataFrame:
+    """Plan every forecast series that has supplier terms; writes and returns ``plans/latest``.
+
+    Demand over lead time + review comes from the forecast's calibrated quantiles, except:
+    intermittent series (ADI ≥ 1.32) get a compound-Poisson law of their recent history, and
+    items whose supplier has purchase-order receipts get the demand over the lead-time
+    distribution learned from them (the ``method`` column and the reason say which). Orders of
+    SKUs with a shelf life are capped so they sell before expiry; with ``budgets`` (per
+    supplier) lines are ranked by marginal value and those over budget deferred.
+    """
     if "latest" not in history.parts("forecasts"):
         raise StockpilotError("no forecasts yet: run `stockpilot forecast` first")
     forecast = history.read("forecasts", "latest")
@@ -64,13 +79,94 @@ def run_plan(engine: Engine, history: HistoryStore, *, review_days: int = 7,
         lead_time_quantiles(forecast.join(group, on="unique_id", how="semi"), cv, hist,
                             int(p) + review_days)
         for (p,), group in terms.group_by("lead_time_days")])
+    recent = hist.filter(pl.col("ds") > hist["ds"].max() - pl.duration(days=method_window_days))
+    ltd, terms = _other_methods(engine, ltd, terms, recent, review_days)
     classes = _classes(engine, hist, class_window_days)
     plan = plan_orders(ltd, load_positions(engine), terms.drop("sku", "location"), classes,
                        review_days)
     plan = plan.join(_reorder_points(forecast, cv, hist, terms, plan), on="unique_id",
                      how="left")
+    plan = cap_for_expiry(plan, *_shelf_life_and_lots(engine))
+    if budgets:
+        plan = prioritise(plan, ltd, sku_prices(engine, plan), budgets, holding_rate)
     history.write("plans", "latest", plan)
     return plan
+
+
+def load_receipts(engine: Engine) -> pl.DataFrame:
+    """``supplier, sku, order_date, receipt_date, qty`` of purchase-order receipts."""
+    m, po = t.movements.c, t.purchase_orders.c
+    q = (select(po.supplier, m.sku, po.created_at, m.occurred_at, m.on_hand_delta, m.reference)
+         .join_from(t.movements, t.purchase_orders,
+                    m.reference == literal("PO ") + cast(po.id, String))
+         .where(m.on_hand_delta > 0))
+    df = _frame(engine, q, {"supplier": pl.Utf8, "sku": pl.Utf8, "created": pl.Datetime("us"),
+                            "at": pl.Datetime("us"), "qty": pl.Int64, "reference": pl.Utf8})
+    return df.select("supplier", "sku", pl.col("created").dt.date().alias("order_date"),
+                     pl.col("at").dt.date().alias("receipt_date"), "qty")
+
+
+def _other_methods(engine: Engine, ltd: pl.DataFrame, terms: pl.DataFrame,
+                   recent: pl.DataFrame, review_days: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Swap in compound-Poisson and learned-lead-time laws where they apply."""
+    cols = ltd.columns
+    ltd = ltd.with_columns(pl.lit(FORECAST).alias("method"))
+    parts = []
+    for (lead,), group in terms.group_by("lead_time_days"):
+        daily = recent.join(group, on="unique_id", how="semi")
+        if not daily.is_empty():
+            got = lead_time_demand(daily, int(lead) + review_days)
+            parts.append(got.filter(pl.col("method") == "compound-poisson"))
+    swap = [p for p in parts if not p.is_empty()]
+    receipts = load_receipts(engine)
+    if not receipts.is_empty():
+        lead = lead_time_for(lead_time_pmfs(receipts), terms.select("unique_id", "supplier",
+                                                                     "sku"))
+        if not lead.is_empty():
+            learned = demand_over_random_lead_time(
+                recent.join(lead, on="unique_id", how="semi"), lead, review_days=review_days)
+            source = lead.group_by("unique_id").agg(pl.col("source").first())
+            learned = learned.join(source, on="unique_id").with_columns(
+                pl.format("lead time learned from receipts ({})", pl.col("source"))
+                .alias("method"),
+                (pl.col("mean_lead_time_days").round().cast(pl.Int64) + review_days)
+                .alias("days"))
+            terms = terms.join(learned.select(
+                "unique_id", pl.col("mean_lead_time_days").round().cast(pl.Int64)
+                .alias("learned")), on="unique_id", how="left").with_columns(
+                pl.coalesce("learned", "lead_time_days").alias("lead_time_days")).drop("learned")
+            swap = [s.join(learned, on="unique_id", how="anti") for s in swap] + [learned]
+    if swap:
+        new = pl.concat([s.select(*cols, "method") for s in swap], how="vertical_relaxed")
+        ltd = pl.concat([ltd.join(new, on="unique_id", how="anti"), new.cast(ltd.schema)],
+                        how="vertical_relaxed")
+    return ltd, terms
+
+
+def _shelf_life_and_lots(engine: Engine) -> tuple[pl.DataFrame, pl.DataFrame]:
+    s, lot = t.skus.c, t.lots.c
+    shelf = _frame(engine, select(s.sku, s.shelf_life_days).where(s.shelf_life_days.is_not(None)),
+                   {"sku": pl.Utf8, "shelf_life_days": pl.Int64})
+    stock = load_positions(engine).select("unique_id").with_columns(
+        pl.col("unique_id").str.split("@").list.first().alias("sku"))
+    shelf = stock.join(shelf, on="sku").select("unique_id", "shelf_life_days")
+    lots = _frame(engine, select(lot.sku, lot.location, lot.on_hand, lot.expiry)
+                  .where(lot.on_hand > 0, lot.expiry.is_not(None)),
+                  {"sku": pl.Utf8, "location": pl.Utf8, "qty": pl.Int64, "expiry": pl.Date})
+    today = date.today()
+    lots = lots.select((pl.col("sku") + "@" + pl.col("location")).alias("unique_id"),
+                       pl.col("qty").cast(pl.Float64),
+                       (pl.col("expiry") - pl.lit(today)).dt.total_days().alias("days_to_expiry"))
+    return shelf, lots
+
+
+def sku_prices(engine: Engine, plan: pl.DataFrame) -> pl.DataFrame:
+    """``unique_id, price`` for the series in ``plan`` (from the SKU catalogue)."""
+    prices = _frame(engine, select(t.skus.c.sku, t.skus.c.price),
+                    {"sku": pl.Utf8, "price": pl.Float64})
+    return plan.select("unique_id").with_columns(
+        pl.col("unique_id").str.split("@").list.first().alias("sku")).join(
+        prices, on="sku", how="left").select("unique_id", "price")
 
 
 def _reorder_points(forecast: pl.DataFrame, cv: pl.DataFrame, hist: pl.DataFrame,

@@ -1,0 +1,124 @@
+"""The planning run on the vendored real sample: methods per SKU, shelf life, budgets, receipts."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+
+import polars as pl
+import pytest
+from sqlalchemy import update
+
+from stockpilot.forecast.pipeline import run_forecast
+from stockpilot.jobs.demo import import_sample
+from stockpilot.jobs.plan import approve, load_receipts, run_plan
+from stockpilot.ledger.purchasing import OrderLine, create_purchase_order, receive_purchase_order
+from stockpilot.store import schema as t
+from stockpilot.store.history import HistoryStore
+
+REASON = re.compile(r"P50 demand over lead time \+ review \((\d+) d(?:, ([^)]+))?\) (\d+); "
+                    r"safety stock (-?\d+) for [\d.]+% \(class \w+\); order-up-to (\d+); "
+                    r"on hand (-?\d+), on order (-?\d+), reserved (-?\d+) → position (-?\d+)")
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory):
+    from stockpilot.store.db import make_engine
+    from stockpilot.store.migrate import upgrade
+
+    root = tmp_path_factory.mktemp("shop")
+    engine = make_engine(f"sqlite:///{root / 'stockpilot.db'}")
+    upgrade(engine)
+    history = HistoryStore(root / "history")
+    import_sample(engine, history)
+    run_forecast(history, horizon=28, models=("SeasonalNaive", "CrostonOptimized"))
+    yield engine, history
+    engine.dispose()
+
+
+def test_plan_says_which_method_each_sku_got_and_reasons_add_up(shop):
+    engine, history = shop
+    plan = run_plan(engine, history)
+    methods = set(plan["method"].to_list())
+    assert {"forecast-quantiles", "compound-poisson"} <= methods
+    for r in plan.iter_rows(named=True):
+        m = REASON.match(r["reason"])
+        assert m, r["reason"]
+        days, method, p50, ss, s_level = m.group(1), m.group(2), *map(int, m.groups()[2:5])
+        assert int(days) == r["protection_days"] == r["lead_time_days"] + 7
+        assert (method or "forecast-quantiles") == r["method"]
+        assert p50 + ss == s_level == r["order_up_to"]
+        if r["order_qty"]:
+            assert r["need"] == r["order_up_to"] - r["inventory_position"]
+
+
+def test_budget_defers_the_least_valuable_lines(shop):
+    engine, history = shop
+    free = run_plan(engine, history)
+    due = free.filter(pl.col("order_qty") > 0)
+    supplier = due.group_by("supplier").len().sort("len", descending=True)["supplier"][0]
+    spend = due.filter(pl.col("supplier") == supplier)["order_value"].sum()
+    budget = spend / 3
+    plan = run_plan(engine, history, budgets={supplier: budget})
+    mine = plan.filter(pl.col("supplier") == supplier)
+    kept = mine.filter(pl.col("order_qty") > 0)
+    deferred = mine.filter(pl.col("deferred_qty") > 0)
+    assert kept["order_value"].sum() <= budget + 1e-6
+    assert not deferred.is_empty() and not kept.is_empty()
+    assert all("over the budget → deferred" in r for r in deferred["reason"])
+    assert all("within the budget" in r for r in kept["reason"])
+    # Other suppliers are untouched.
+    other = plan.filter(pl.col("supplier") != supplier, pl.col("order_qty") > 0)
+    assert other.height == due.filter(pl.col("supplier") != supplier).height
+
+
+def test_shelf_life_caps_the_order_and_reports_waste(shop):
+    engine, history = shop
+    due = run_plan(engine, history).filter(pl.col("order_qty") > 0).sort("order_qty",
+                                                                         descending=True)
+    row = due.row(0, named=True)
+    sku = row["unique_id"].split("@")[0]
+    with engine.begin() as conn:
+        conn.execute(update(t.skus).where(t.skus.c.sku == sku).values(shelf_life_days=3))
+    try:
+        capped = run_plan(engine, history).filter(pl.col("unique_id") == row["unique_id"]) \
+            .row(0, named=True)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(update(t.skus).where(t.skus.c.sku == sku).values(shelf_life_days=None))
+    assert capped["order_qty"] < row["order_qty"]
+    assert "shelf life" in capped["reason"] and capped["expected_waste_units"] is not None
+    daily = row["p50"] / row["protection_days"]
+    assert capped["order_qty"] <= daily * 3 + 1
+
+
+def test_lead_time_learned_from_receipts(shop):
+    engine, history = shop
+    plan = run_plan(engine, history)
+    row = plan.filter(pl.col("method") == "forecast-quantiles").row(0, named=True)
+    sku, location = row["unique_id"].split("@")
+    start = datetime.now(UTC)
+    for n in range(12):
+        po = create_purchase_order(engine, row["supplier"], [OrderLine(sku, location, 1)],
+                                   reference=f"lt-test-{n}")
+        receive_purchase_order(engine, po, occurred_at=start + timedelta(days=20 + n % 3))
+    receipts = load_receipts(engine)
+    assert receipts.filter(pl.col("sku") == sku).height == 12
+    lead = (receipts["receipt_date"] - receipts["order_date"]).dt.total_days()
+    assert lead.min() >= 20 and lead.max() <= 23
+    learned = run_plan(engine, history).filter(pl.col("unique_id") == row["unique_id"]) \
+        .row(0, named=True)
+    assert learned["method"].startswith("lead time learned from receipts")
+    assert 20 <= learned["lead_time_days"] <= 23
+    assert learned["protection_days"] == learned["lead_time_days"] + 7
+
+
+def test_approve_creates_orders_for_due_lines_only(shop):
+    engine, history = shop
+    plan = run_plan(engine, history, budgets={"FAR-EAST": 1.0})
+    ids = approve(engine, plan, as_of=date(2011, 10, 1))
+    assert ids
+    with engine.connect() as conn:
+        lines = conn.execute(t.purchase_order_lines.select().where(
+            t.purchase_order_lines.c.po_id.in_(ids))).all()
+    assert len(lines) == plan.filter(pl.col("order_qty") > 0).height
