@@ -53,20 +53,19 @@ def recommend(src: Sources, user: User, customer: str, k: int = 10) -> dict[str,
 
     Uses the model saved by ``stockpilot recommend train``; without one, says how to make it.
     """
-    from stockpilot.errors import StockpilotError
-    from stockpilot.recommend.service import for_customer, load
+    from stockpilot.recommend.service import for_customer
 
-    try:
-        trained = load(src.workspace / "models" / "recommend")
-    except StockpilotError as exc:
-        return {"error": str(exc), "items": []}
+    trained = src.recommender()
+    if trained is None:
+        return {"error": "no trained recommender in this workspace: run `stockpilot recommend "
+                "train --cutoff YYYY-MM-DD` first", "items": []}
     with src.engine.connect() as conn:
         available: dict[str, int] = {}
         for p in get_positions(conn):
             if user.sees(p.location):
                 available[p.sku] = available.get(p.sku, 0) + max(p.available, 0)
         names = dict(conn.execute(select(t.skus.c.sku, t.skus.c.name)).all())
-    known = customer in set(trained.users)
+    known = customer in trained.users
     items = [{"sku": s, "name": names.get(s, ""), "available": available.get(s, 0)}
              for s in for_customer(trained, customer, available, k)]
     return {"error": None, "items": items, "known": known}

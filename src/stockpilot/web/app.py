@@ -97,15 +97,21 @@ def _num(v: Any, digits: int = 0) -> str:
 
 def _web(request: Request) -> Web:
     web: Web = request.app.state.stockpilot_web
-    if web.default_secret and not is_loopback(request.url.hostname):
+    if web.default_secret and not _on_loopback(request):
         raise WebExit(HTMLResponse("The dashboard refuses to run beyond loopback with the "
                                    "default secret: set STOCKPILOT_SECRET_KEY.", 503))
     return web
 
 
-def _render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+def _on_loopback(request: Request) -> bool:
+    # the address the server listens on (not the client-controlled Host header)
+    server = request.scope.get("server")
+    return bool(server) and is_loopback(str(server[0]))
+
+
+def _render(request: Request, name: str, code: int = 200, **ctx: Any) -> HTMLResponse:
     web = _web(request)
-    resp = web.templates.TemplateResponse(request, name, ctx, status_code=status)
+    resp = web.templates.TemplateResponse(request, name, ctx, status_code=code)
     _harden(resp)
     return resp
 
@@ -192,7 +198,7 @@ def _auth_routes(r: APIRouter) -> None:
             return _login_page(request, next, "Wrong user name or password.", 401)
         resp = RedirectResponse(_safe_next(next), 303)
         resp.set_cookie(SESSION_COOKIE, web.sessions.start(user), httponly=True,
-                        samesite="lax", secure=not is_loopback(request.url.hostname),
+                        samesite="lax", secure=not _on_loopback(request),
                         max_age=int(LIFETIME.total_seconds()), path="/")
         resp.delete_cookie(LOGIN_COOKIE, path="/login")
         return resp
@@ -207,12 +213,12 @@ def _auth_routes(r: APIRouter) -> None:
 
 
 def _login_page(request: Request, target: str, error: str | None,
-                status: int = 200) -> HTMLResponse:
+                code: int = 200) -> HTMLResponse:
     form_value, cookie = _web(request).sessions.login_token()
-    resp = _render(request, "login.html", status, ctx=None, csrf=form_value,
+    resp = _render(request, "login.html", code, ctx=None, csrf=form_value,
                    next=_safe_next(target), error=error)
     resp.set_cookie(LOGIN_COOKIE, cookie, httponly=True, samesite="strict",
-                    secure=not is_loopback(request.url.hostname), path="/login", max_age=3600)
+                    secure=not _on_loopback(request), path="/login", max_age=3600)
     return resp
 
 

@@ -50,19 +50,21 @@ class Sources:
         return self.history.root.parent
 
     def forecasts(self) -> Indexed | None:
-        """``forecasts/latest`` by SKU: location, ds, mean and the fan's quantiles."""
+        """``forecasts/latest`` by series (``sku@location``): ds, mean, the fan's quantiles."""
         def build() -> Indexed:
             df = self.history.read("forecasts", "latest")
             keep = [c for c in FAN if c in df.columns]
-            return Indexed(df.select("sku", "location", "ds", pl.col("mean").cast(pl.Float32),
-                                     *[pl.col(c).cast(pl.Float32) for c in keep]), "sku")
+            return Indexed(df.select("unique_id", "sku", "location", "ds",
+                                     pl.col("mean").cast(pl.Float32),
+                                     *[pl.col(c).cast(pl.Float32) for c in keep])
+                           .sort("unique_id", "ds"), "unique_id")
         return self.cache.get("forecasts", self.cache.part_files("forecasts", "latest"), build)  # type: ignore[return-value]
 
     def plans(self) -> Indexed | None:
-        """``plans/latest`` by SKU (one row per SKU-location)."""
+        """``plans/latest`` by series (one row per SKU-location)."""
         def build() -> Indexed:
             df = self.history.read("plans", "latest")
-            return Indexed(df.with_columns(_uid_cols()), "sku")
+            return Indexed(df.with_columns(_uid_cols()), "unique_id")
         return self.cache.get("plans", self.cache.part_files("plans", "latest"), build)  # type: ignore[return-value]
 
     def plan_frame(self) -> pl.DataFrame | None:
@@ -71,7 +73,7 @@ class Sources:
         return idx.df if idx is not None else None
 
     def demand(self) -> Indexed | None:
-        """The last :data:`HISTORY_DAYS` of daily demand (all sources summed) by SKU."""
+        """The last :data:`HISTORY_DAYS` of daily demand (all sources summed) by series."""
         def build() -> Indexed:
             lf = self.history.scan("daily")
             assert lf is not None
@@ -79,8 +81,16 @@ class Sources:
             df = (lf.filter(pl.col("date") > end - timedelta(days=HISTORY_DAYS))
                   .group_by("sku", "location", "date").agg(pl.col("units").sum())
                   .sort("sku", "location", "date").collect())
-            return Indexed(df, "sku")
+            return Indexed(df.with_columns((pl.col("sku") + "@" + pl.col("location"))
+                                           .alias("unique_id")), "unique_id")
         return self.cache.get("daily", self.cache.part_files("daily"), build)  # type: ignore[return-value]
+
+    def recommender(self) -> Any:
+        """The recommender saved by ``stockpilot recommend train`` (None when there is none)."""
+        from stockpilot.recommend.service import FILE, load
+
+        folder = self.workspace / "models" / "recommend"
+        return self.cache.get("recommender", [folder / FILE], lambda: load(folder))
 
     def simulation(self) -> pl.DataFrame | None:
         """The KPI rows of the last simulation saved in the workspace (``simulations``)."""
@@ -114,7 +124,7 @@ def _plan_row(src: Sources, sku: str, loc: str) -> dict[str, Any] | None:
     idx = src.plans()
     if idx is None:
         return None
-    rows = idx.get(sku).filter(pl.col("location") == loc)
+    rows = idx.get(f"{sku}@{loc}")
     return rows.row(0, named=True) if rows.height else None
 
 
@@ -125,17 +135,16 @@ def sku_chart(src: Sources, sku: str, loc: str, pos: Position,
                            "projected": [], "reorder_point": None, "order_up_to": None}
     demand = src.demand()
     if demand is not None:
-        h = demand.get(sku).filter(pl.col("location") == loc)
-        out["history"] = _filled(h)
+        out["history"] = _filled(demand.get(out["uid"]))
     fc_idx = src.forecasts()
-    fc = fc_idx.get(sku).filter(pl.col("location") == loc).sort("ds") if fc_idx else None
+    fc = fc_idx.get(out["uid"]) if fc_idx else None
     if fc is not None and fc.height:
-        out["fan"] = {"ds": [d.isoformat() for d in fc["ds"]],
-                      **{q: [round(float(v), 2) for v in fc[q]] for q in FAN if q in fc.columns}}
+        ds = [d.isoformat() for d in fc["ds"].to_list()]
+        out["fan"] = {"ds": ds, **{q: [round(v, 2) for v in fc[q].to_list()]
+                                   for q in FAN if q in fc.columns}}
         median = fc["q0.5"] if "q0.5" in fc.columns else fc["mean"]
-        level = pos.available + pos.on_order - median.cum_sum()
-        out["projected"] = [[d.isoformat(), round(float(v), 1)]
-                            for d, v in zip(fc["ds"], level, strict=True)]
+        level = (pos.available + pos.on_order - median.cum_sum()).to_list()
+        out["projected"] = [[d, round(v, 1)] for d, v in zip(ds, level, strict=True)]
     if plan:
         out["reorder_point"] = plan.get("reorder_point")
         out["order_up_to"] = plan.get("order_up_to")
@@ -146,11 +155,10 @@ def _filled(h: pl.DataFrame) -> list[list[Any]]:
     """The last :data:`SHOWN_DAYS` days of demand with missing days as 0."""
     if h.is_empty():
         return []
-    end = h["date"].max()
-    days = pl.DataFrame({"date": pl.date_range(end - timedelta(days=SHOWN_DAYS - 1), end,
-                                               eager=True)})
-    full = days.join(h.select("date", "units"), on="date", how="left").fill_null(0)
-    return [[d.isoformat(), int(u)] for d, u in full.iter_rows()]
+    units = dict(zip(h["date"].to_list(), h["units"].to_list(), strict=True))
+    end: date = max(units)
+    days = [end - timedelta(days=SHOWN_DAYS - 1 - i) for i in range(SHOWN_DAYS)]
+    return [[d.isoformat(), int(units.get(d, 0))] for d in days]
 
 
 def _lots(conn: Any, sku: str, loc: str) -> list[dict[str, Any]]:

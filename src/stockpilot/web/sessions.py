@@ -24,7 +24,7 @@ from stockpilot.web.users import User
 SESSION_COOKIE = "sp_session"
 LOGIN_COOKIE = "sp_login_csrf"
 LIFETIME = timedelta(hours=12)
-LOOPBACK = {"127.0.0.1", "localhost", "::1", "testserver"}
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 def is_loopback(host: str | None) -> bool:
