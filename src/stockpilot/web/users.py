@@ -20,9 +20,15 @@ from stockpilot.store import schema_web as tw
 ROLES = ("viewer", "planner", "operator", "admin")
 MIN_PASSWORD = 8
 _hasher = PasswordHasher()  # argon2id with the library's (RFC 9106 low-memory) defaults
-# Verified against when the user does not exist, so a wrong name costs as long as a wrong
-# password (no user enumeration by timing).
-_DUMMY = _hasher.hash("not-a-password-of-anyone")
+_dummy: dict[int, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash to verify against when the user does not exist (no user enumeration by timing)."""
+    key = id(_hasher)
+    if key not in _dummy:
+        _dummy[key] = _hasher.hash("not-a-password-of-anyone")
+    return _dummy[key]
 
 
 class InvalidUser(StockpilotError):
@@ -88,7 +94,7 @@ def authenticate(engine: Engine, username: str, password: str) -> User | None:
         row = conn.execute(select(u.id, u.username, u.role, u.locations, u.password_hash)
                            .where(u.username == username, u.disabled_at.is_(None))).first()
     try:
-        _hasher.verify(row.password_hash if row else _DUMMY, password)
+        _hasher.verify(row.password_hash if row else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
     return _user(row) if row else None
