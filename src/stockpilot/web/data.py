@@ -157,7 +157,8 @@ def _filled(h: pl.DataFrame) -> list[list[Any]]:
         return []
     units = dict(zip(h["date"].to_list(), h["units"].to_list(), strict=True))
     end: date = max(units)
-    days = [end - timedelta(days=SHOWN_DAYS - 1 - i) for i in range(SHOWN_DAYS)]
+    n = min(SHOWN_DAYS, (end - min(units)).days + 1)
+    days = [end - timedelta(days=n - 1 - i) for i in range(n)]
     return [[d.isoformat(), int(units.get(d, 0))] for d in days]
 
 

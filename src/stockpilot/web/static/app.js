@@ -16,8 +16,10 @@
     var width = ds.map(function (d, i) { return [d, Math.max(0, upper[i] - lower[i])]; });
     return [
       { name: name, type: "line", data: base, stack: name, symbol: "none",
+        itemStyle: { color: "#1f77b4", opacity: opacity },
         lineStyle: { opacity: 0 }, areaStyle: { opacity: 0 }, tooltip: { show: false } },
       { name: name, type: "line", data: width, stack: name, symbol: "none",
+        itemStyle: { color: "#1f77b4", opacity: opacity },
         lineStyle: { opacity: 0 }, areaStyle: { color: "#1f77b4", opacity: opacity } }
     ];
   }
@@ -40,18 +42,18 @@
              series: series };
   }
 
-  function level(name, value, color) {
-    return { name: name, type: "line", symbol: "none", data: [],
-             markLine: { symbol: "none", silent: true, lineStyle: { color: color, type: "dashed" },
-                         label: { formatter: name + " {c}", position: "insideEndTop" },
-                         data: [{ yAxis: value }] } };
+  function level(name, value, days, color) {
+    // a constant dashed line over the projection's days
+    return { name: name, type: "line", symbol: "none", itemStyle: { color: color },
+             lineStyle: { color: color, type: "dashed", width: 1.5 },
+             data: days.map(function (p) { return [p[0], value]; }) };
   }
 
   function stock(d) {
     var series = [{ name: "projected available", type: "line", step: "end", symbol: "none",
                     data: d.projected, areaStyle: { opacity: 0.1 }, itemStyle: { color: "#0b5cad" } }];
-    if (d.reorder_point !== null) series.push(level("reorder point", d.reorder_point, "#d9822b"));
-    if (d.order_up_to !== null) series.push(level("order-up-to", d.order_up_to, "#2b8a3e"));
+    if (d.reorder_point !== null) series.push(level("reorder point", d.reorder_point, d.projected, "#d9822b"));
+    if (d.order_up_to !== null) series.push(level("order-up-to", d.order_up_to, d.projected, "#2b8a3e"));
     return { animation: false, tooltip: { trigger: "axis" }, legend: { top: 0 },
              grid: { left: 50, right: 15, top: 35, bottom: 30 },
              xAxis: { type: "time" }, yAxis: { type: "value", name: "units" }, series: series };
