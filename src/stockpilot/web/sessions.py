@@ -16,7 +16,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from itsdangerous import BadSignature, Signer
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, bindparam, delete, insert, select
 
 from stockpilot.store import schema_web as tw
 from stockpilot.web.users import User
@@ -30,6 +30,13 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 def is_loopback(host: str | None) -> bool:
     """True for loopback names and addresses (the only hosts the default secret may serve)."""
     return host is not None and (host in LOOPBACK or host.startswith("127."))
+
+
+_s, _u = tw.web_sessions.c, tw.web_users.c
+# built once: per-request statement building costs more than the lookup itself
+_RESOLVE = (select(_u.id, _u.username, _u.role, _u.locations, _s.csrf_token, _s.expires_at)
+            .join_from(tw.web_sessions, tw.web_users, _s.user_id == _u.id)
+            .where(_s.token_sha256 == bindparam("k_token"), _u.disabled_at.is_(None)))
 
 
 def _digest(token: str) -> str:
@@ -60,12 +67,8 @@ class Sessions:
         token = self._unsign(cookie)
         if token is None:
             return None
-        s, u = tw.web_sessions.c, tw.web_users.c
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(u.id, u.username, u.role, u.locations, s.csrf_token, s.expires_at)
-                .join_from(tw.web_sessions, tw.web_users, s.user_id == u.id)
-                .where(s.token_sha256 == _digest(token), u.disabled_at.is_(None))).first()
+            row = conn.execute(_RESOLVE, {"k_token": _digest(token)}).first()
         if row is None or _aware(row.expires_at) <= datetime.now(UTC):
             return None
         locs = row.locations
