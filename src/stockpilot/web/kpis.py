@@ -1,6 +1,7 @@
 """The overview's KPIs, each with a short trend for its sparkline.
 
-* stock value — Σ on_hand × unit cost now; the trend replays the ledger's movements backwards
+* stock value — Σ on_hand × unit cost (the catalogue's, else the primary supplier's) now;
+  the trend replays the ledger's movements backwards
   over the last 28 days (value at the end of each day);
 * below reorder point — SKU-locations with available ≤ the plan's reorder point (the
   ``low_stock`` alert rule); trend by the same backward replay;
@@ -54,8 +55,7 @@ def _compute(src: Sources, user: User) -> dict[str, Any]:
                                    "reserved": pl.Int64, "available": pl.Int64,
                                    "on_order": pl.Int64, "projected": pl.Int64,
                                    "expired": pl.Int64})
-        cost = pl.DataFrame(conn.execute(select(t.skus.c.sku, t.skus.c.unit_cost)).all(),
-                            schema={"sku": pl.Utf8, "unit_cost": pl.Float64}, orient="row")
+        cost = _unit_costs(conn)
         as_of = _as_of(conn, src)
         moves = _moves(conn, as_of, user)
         alerts = _alerts(conn, user)
@@ -67,6 +67,17 @@ def _compute(src: Sources, user: User) -> dict[str, Any]:
             "stockouts": _stockouts(pos, src),
             "fill_rate": _fill_rate(src, as_of, user),
             "alerts": _open_alerts(alerts)}
+
+
+def _unit_costs(conn: Any) -> pl.DataFrame:
+    """Unit cost per SKU: the catalogue's, else its primary supplier's."""
+    si = t.supplier_items.c
+    sup = (select(si.sku, func.max(si.unit_cost).label("c")).where(si.is_primary.is_(True))
+           .group_by(si.sku).subquery())
+    rows = conn.execute(select(t.skus.c.sku, func.coalesce(t.skus.c.unit_cost, sup.c.c))
+                        .outerjoin(sup, sup.c.sku == t.skus.c.sku)).all()
+    return pl.DataFrame([(r[0], float(r[1]) if r[1] is not None else None) for r in rows],
+                        schema={"sku": pl.Utf8, "unit_cost": pl.Float64}, orient="row")
 
 
 def _as_of(conn: Any, src: Sources) -> date:
