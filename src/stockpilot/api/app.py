@@ -198,6 +198,7 @@ def create_app(engine: Engine, history: HistoryStore) -> FastAPI:
                             "another request with this Idempotency-Key is being processed")
         return response(res)
 
+    __import__("stockpilot.web", fromlist=["mount"]).mount(app, engine, history)  # dashboard
     return app
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from stockpilot.cli.common import console, spinner, workspace
+from stockpilot.cli.common import Workspace, console, spinner, workspace
 from stockpilot.jobs import demo as job
 from stockpilot.ledger.invariants import check_ledger
 from stockpilot.ledger.positions import get_positions
@@ -15,10 +15,10 @@ from stockpilot.ledger.positions import get_positions
 
 def demo(ws: Path = typer.Option(Path("demo-workspace"), "--workspace", "-w",
                                  help="Folder for the demo workspace."),
-         serve: bool = typer.Option(True, help="Serve the report at the end."),
-         port: int = typer.Option(8000, help="Port for the report (127.0.0.1 only)."),
+         serve: bool = typer.Option(True, help="Serve the dashboard at the end."),
+         port: int = typer.Option(8000, help="Port for the dashboard (127.0.0.1 only)."),
          ) -> None:
-    """Import the bundled real sample, forecast, plan, simulate, and serve the report."""
+    """Import the bundled real sample, forecast, plan, simulate, and serve the dashboard."""
     ws.mkdir(parents=True, exist_ok=True)
     w = workspace(ws)
     results: list[job.StepResult] = []
@@ -41,23 +41,25 @@ def demo(ws: Path = typer.Option(Path("demo-workspace"), "--workspace", "-w",
     console.print("lowest available: " + ", ".join(f"{p.sku} {p.available}" for p in low))
     console.print(f"look at: stockpilot stock show -w {ws} | stockpilot orders show -w {ws} | "
                   f"{ws / 'report' / 'index.html'}")
+    user, password = job.demo_user(w.engine)
+    url = f"http://127.0.0.1:{port}"
+    console.print(f"[bold]dashboard: {url}[/]  sign in as [bold]{user}[/] with password "
+                  f"[bold]{password}[/] (role planner; `stockpilot users add` for more)")
     if serve:
-        _serve(ws / "report", port)
+        _serve(w, port)
 
 
-def _serve(folder: Path, port: int) -> None:
-    """Serve the report folder on loopback until interrupted (read-only static files)."""
-    import functools
-    import http.server
+def _serve(w: Workspace, port: int) -> None:
+    """Serve the dashboard and the API on loopback until interrupted."""
+    import uvicorn
 
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as httpd:
-        console.print(f"[bold]serving the demo report on http://127.0.0.1:{port}/[/] "
-                      "(Ctrl-C to stop; no login needed: loopback only, read-only)")
-        try:
-            httpd.serve_forever()
-        except KeyboardInterrupt:
-            console.print("stopped")
+    from stockpilot.api.app import create_app
+    from stockpilot.web.app import configure
+
+    app = create_app(w.engine, w.history)
+    configure(app, w.settings)
+    console.print("serving on loopback only (Ctrl-C to stop)")
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
 def register(app: typer.Typer) -> None:

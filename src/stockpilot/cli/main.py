@@ -30,6 +30,7 @@ from stockpilot.cli import (  # noqa: E402
     simulate_cmds,
     stock_cmds,
     stream_cmds,
+    users_cmds,
     workspace_cmds,
 )
 
@@ -38,6 +39,7 @@ app.add_typer(import_cmds.app, name="import")
 app.add_typer(recommend_cmds.app, name="recommend")
 app.add_typer(stock_cmds.events_app, name="events")
 app.add_typer(stock_cmds.stock_app, name="stock")
+app.add_typer(users_cmds.app, name="users")
 workspace_cmds.register(app)
 demo_cmds.register(app)
 forecast_cmds.register(app)

@@ -26,14 +26,18 @@ def create(name: str = typer.Argument(..., help="Who or what uses the key."),
 
 def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
           ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
-    """Serve the REST API (OpenAPI docs at /docs); refuses a public host with default secrets."""
+    """Serve the dashboard (/) and the REST API (/docs); refuses a public host by default secret."""
     import uvicorn
 
     from stockpilot.api.app import create_app
+    from stockpilot.web.app import configure
 
     w = workspace(ws, db)
     w.settings.check_serving(host)
-    uvicorn.run(create_app(w.engine, w.history), host=host, port=port, log_level="info")
+    app = create_app(w.engine, w.history)
+    configure(app, w.settings)  # the dashboard's session secret from the workspace settings
+    console.print(f"dashboard: http://{host}:{port}/  ·  API docs: http://{host}:{port}/docs")
+    uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 def register(app: typer.Typer) -> None:

@@ -64,6 +64,7 @@ def simulate(start: str = typer.Option(..., help="First simulated day (YYYY-MM-D
                       f"{r['cycle_service_level']:.3f}", f"{r['avg_on_hand_per_sku']:.1f}",
                       f"{r['lost_units']:,.0f}", f"{r['orders_placed']:,.0f}")
     console.print(table)
+    w.history.write("simulations", "latest", pl.DataFrame(cmp.rows))  # shown by the dashboard
     for fill in (0.95, 0.98):
         got = {p: inventory_at_fill(cmp.rows, p, fill) for p in ("ours", "normal", "erp_min_max")}
         shown = ", ".join(f"{p} {v:.1f}" if v is not None else f"{p} n/a" for p, v in got.items())

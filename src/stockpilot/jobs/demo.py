@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -59,9 +59,7 @@ DEMO_MODELS = ("SeasonalNaive", "CrostonOptimized", "TSB", "WindowAverage28")
 
 def forecast_plan_simulate(engine: Engine, history: HistoryStore, report_dir: Path,
                            say: Callable[[str], None] | None = None) -> list[StepResult]:
-    """Forecast (fast models), plan, replay the last 8 weeks, and write the HTML report."""
-    from datetime import timedelta
-
+    """Forecast, plan, replay the last 8 weeks, train the recommender, write the HTML report."""
     import polars as pl
 
     from stockpilot.forecast.data import prepare, to_long
@@ -91,6 +89,9 @@ def forecast_plan_simulate(engine: Engine, history: HistoryStore, report_dir: Pa
     else:
         sim = "curves do not both reach 90% fill on this window"
     out.append(StepResult("simulate", sim))
+    history.write("simulations", "latest", pl.DataFrame(cmp.rows))  # the dashboard's chart
+    say("training the recommender")
+    out.append(StepResult("recommend", train_recommender(engine, history.root.parent)))
     from stockpilot.alerts.service import findings, raise_alerts
 
     found = findings(engine, history, today=end)
@@ -112,3 +113,39 @@ def forecast_plan_simulate(engine: Engine, history: HistoryStore, report_dir: Pa
         forecast=history.read("forecasts", "latest"), sim_rows=cmp.rows, notes=run.notes)
     out.append(StepResult("report", str(page)))
     return out
+
+
+DEMO_USER = "demo"
+
+
+def train_recommender(engine: Engine, workspace: Path) -> str:
+    """Fit the recommender on the imported order lines (before the day after the sample)."""
+    import polars as pl
+    from sqlalchemy import select
+
+    from stockpilot.recommend.service import train
+    from stockpilot.store import schema as t
+
+    c = t.order_lines.c
+    with engine.connect() as conn:
+        rows = conn.execute(select(c.customer_id, c.sku, c.quantity, c.occurred_at,
+                                   c.order_id)).all()
+    lines = pl.DataFrame(rows, schema=["customer_id", "sku", "quantity", "at", "order_id"],
+                         orient="row").with_columns(pl.col("at").dt.replace_time_zone(None))
+    cutoff = datetime(AS_OF.year, AS_OF.month, AS_OF.day) + timedelta(days=1)
+    trained = train(lines, cutoff, workspace / "models" / "recommend")
+    return f"{len(trained.users):,} customers × {len(trained.items):,} items"
+
+
+def demo_user(engine: Engine, password: str | None = None) -> tuple[str, str]:
+    """Create (or reset) the demo's planner sign-in; returns (user name, password)."""
+    import secrets
+
+    from stockpilot.web.users import InvalidUser, create_user, set_password
+
+    password = password or secrets.token_urlsafe(9)
+    try:
+        create_user(engine, DEMO_USER, password, "planner")
+    except InvalidUser:
+        set_password(engine, DEMO_USER, password)
+    return DEMO_USER, password
