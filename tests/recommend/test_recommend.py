@@ -86,7 +86,7 @@ def test_new_models_beat_popularity_on_new_items(lines):
     rows = evaluate(lines, cut, datetime(2011, 10, 1),
                     {"popularity": m.Popularity, "repeat": m.RepeatPurchase, "bpr": m.BPR,
                      "content": lambda: m.ContentTFIDF(texts),
-                     "ranker": lambda: LearnedRanker(lf(lines), cut, cutoffs=2,
+                     "ranker": lambda: LearnedRanker(lf(lines), cut, cutoffs=2, candidates=30,
                                                      n_estimators=50)})
     ndcg = {(r["model"], r["items"]): r["ndcg"] for r in rows}
     for name in ("bpr", "content", "ranker"):
@@ -118,7 +118,7 @@ def test_neural_embedding_learns_on_real_sample(lines):
 
     rows = evaluate(lines, datetime(2011, 9, 1), datetime(2011, 10, 1),
                     {"popularity": m.Popularity,
-                     "neural": lambda: NeuralEmbedding(dim=32, epochs=15)})
+                     "neural": lambda: NeuralEmbedding(dim=32, epochs=4)})
     ndcg = {(r["model"], r["items"]): r["ndcg"] for r in rows}
     assert ndcg[("neural", "all")] > ndcg[("popularity", "all")]
 

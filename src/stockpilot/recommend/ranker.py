@@ -76,7 +76,7 @@ class LearnedRanker:
 
     def __init__(self, lines: pl.DataFrame, cutoff: datetime, cutoffs: int = 3,
                  step_days: int = 30, horizon_days: int = 30, candidates: int = 100,
-                 n_estimators: int = 200, random_state: int = 0) -> None:
+                 n_estimators: int = 200, n_jobs: int = 1, random_state: int = 0) -> None:
         self.lines = lines
         self.cutoff = cutoff
         self.cutoffs = cutoffs
@@ -84,6 +84,7 @@ class LearnedRanker:
         self.horizon_days = horizon_days
         self.candidates = candidates
         self.n_estimators = n_estimators
+        self.n_jobs = n_jobs  # one thread: OpenMP spinning costs more than it gains here
         self.random_state = random_state
 
     def fit(self, inter: Interactions, baskets_: sp.csr_matrix) -> Self:
@@ -103,7 +104,7 @@ class LearnedRanker:
             ys.append(y)
             groups.extend(int(g) for g in np.bincount(ui) if g > 0)
         model: Any = lgb.LGBMRanker(n_estimators=self.n_estimators, learning_rate=0.05,
-                                    num_leaves=31, min_child_samples=50, n_jobs=2,
+                                    num_leaves=31, min_child_samples=50, n_jobs=self.n_jobs,
                                     random_state=self.random_state, verbose=-1)
         model.fit(np.vstack(xs), np.concatenate(ys), group=groups)
         self.model_ = model
