@@ -33,7 +33,8 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
 
     w = workspace(ws, db)
     w.settings.check_serving(host)
-    uvicorn.run(create_app(w.engine, w.history), host=host, port=port, log_level="info")
+    app = create_app(w.engine, w.history, w.settings.workspace, w.settings)
+    uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,127 @@
+"""Dependencies of the routes: the context, who is calling, paging, sorting, scope."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Header, HTTPException, Query, Request
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Connection, Select, func, select
+
+from stockpilot.api.auth import Principal, lookup
+from stockpilot.api.context import ApiContext
+from stockpilot.api.problems import InvalidQuery, RateLimited
+from stockpilot.errors import NotFound
+
+T = TypeVar("T")
+MAX_LIMIT = 500
+
+
+def context(request: Request) -> ApiContext:
+    """The app's shared state."""
+    return request.app.state.api  # type: ignore[no-any-return]
+
+
+Ctx = Annotated[ApiContext, Depends(context)]
+
+
+def principal(ctx: Ctx, x_api_key: Annotated[str | None, Header()] = None,
+              authorization: Annotated[str | None, Header()] = None) -> Principal:
+    """The caller, from ``X-API-Key`` or ``Authorization: Bearer``; 401 without; 429 over."""
+    secret = x_api_key or (authorization[7:].strip() if authorization and
+                           authorization.lower().startswith("bearer ") else None)
+    who = lookup(ctx.engine, secret) if secret else None
+    if who is None:
+        raise HTTPException(401, "a valid API key is required (X-API-Key or Bearer)",
+                            headers={"WWW-Authenticate": "Bearer"})
+    wait = ctx.buckets.take(who.key_id)
+    if wait:
+        raise RateLimited(wait)
+    return who
+
+
+def require(role: str) -> Callable[..., Principal]:
+    """A dependency admitting keys of ``role`` or higher (403 otherwise)."""
+
+    def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
+        if not who.at_least(role):
+            raise HTTPException(403, f"this route needs the {role} role, the key is {who.role}")
+        return who
+
+    check.min_role = role  # type: ignore[attr-defined]  # read by the authorization test
+    return check
+
+
+Viewer = Annotated[Principal, Depends(require("viewer"))]
+Planner = Annotated[Principal, Depends(require("planner"))]
+Operator = Annotated[Principal, Depends(require("operator"))]
+Admin = Annotated[Principal, Depends(require("admin"))]
+
+
+class Paging(BaseModel):
+    """``limit`` (1…500) and ``offset`` of a list."""
+
+    model_config = ConfigDict(extra="forbid")
+    limit: int = 100
+    offset: int = 0
+
+
+def paging(limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+           offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Paging:
+    """Bounded page parameters."""
+    return Paging(limit=limit, offset=offset)
+
+
+Paged = Annotated[Paging, Depends(paging)]
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list, with the total across pages."""
+
+    items: list[T]
+    limit: int
+    offset: int
+    total: int
+
+
+def sort_param(fields: list[str], default: str) -> Any:
+    """The ``sort`` query parameter of a list whose sortable fields are ``fields``."""
+    doc = (f"Comma-separated fields, '-' for descending; one of: {', '.join(fields)}. "
+           f"Default {default}.")
+    return Annotated[str, Query(description=doc, max_length=200)]
+
+
+def order_by(sort: str, columns: dict[str, Any]) -> list[Any]:
+    """ORDER BY terms for ``sort`` (whitelisted in ``columns``); 422 for an unknown field."""
+    terms = []
+    for part in (p.strip() for p in sort.split(",")):
+        name = part.removeprefix("-")
+        if name not in columns:
+            raise InvalidQuery(f"sort: unknown field {name!r}; sortable: "
+                               f"{', '.join(columns)}")
+        col = columns[name]
+        terms.append(col.desc() if part.startswith("-") else col.asc())
+    return terms
+
+
+def page_of(conn: Connection, stmt: Select[Any], page: Paging, order: list[Any]
+            ) -> tuple[list[dict[str, Any]], int]:
+    """Rows of one page and the total number of rows the statement selects."""
+    total = conn.execute(select(func.count()).select_from(
+        stmt.order_by(None).subquery())).scalar_one()
+    rows = conn.execute(stmt.order_by(*order).limit(page.limit).offset(page.offset))
+    return [dict(r._mapping) for r in rows], int(total)
+
+
+def scoped(stmt: Select[Any], who: Principal, *columns: Any) -> Select[Any]:
+    """Only rows whose location ``columns`` are all within the key's locations."""
+    if who.locations is None:
+        return stmt
+    return stmt.where(*[c.in_(sorted(who.locations)) for c in columns])
+
+
+def visible(who: Principal, *locations: str | None, what: str = "object") -> None:
+    """404, as if it did not exist, when any location is outside the key's scope."""
+    if any(loc is not None and not who.sees(loc) for loc in locations):
+        raise NotFound(f"no such {what}")

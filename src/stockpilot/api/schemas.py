@@ -1,0 +1,35 @@
+"""Field types shared by the request and response models (bounded like the columns)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Path
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+#: An id (SKU, location, supplier …): no whitespace or URL-path characters, ≤ 64.
+Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\s/?#%\x00]+$")]
+#: Free text without NUL (PostgreSQL refuses NUL in text).
+Text = Annotated[str, Field(max_length=255, pattern=r"^[^\x00]*$")]
+#: Money: non-negative, within NUMERIC(14, 4).
+Money = Annotated[float, Field(ge=0, le=1e9)]
+#: A positive count of units within a 32-bit column.
+Units = Annotated[StrictInt, Field(ge=1, le=1_000_000_000)]
+#: A count of days within a 32-bit column.
+Days = Annotated[StrictInt, Field(ge=0, le=36_500)]
+
+
+class In(BaseModel):
+    """A request body: unknown fields are refused (422)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Out(BaseModel):
+    """A response body."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+#: A numeric id in a path (within BIGINT).
+RowId = Annotated[int, Path(ge=1, le=2**53)]
