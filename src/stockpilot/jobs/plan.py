@@ -52,7 +52,7 @@ def load_positions(engine: Engine) -> pl.DataFrame:
 def run_plan(engine: Engine, history: HistoryStore, *, review_days: int = 7,
              class_window_days: int = 91) -> pl.DataFrame:
     """Plan every forecast series that has supplier terms; writes and returns ``plans/latest``."""
-    if "latest" not in history.parts("forecasts"):
+    if not {"latest", "cv"} <= set(history.parts("forecasts")):
         raise StockpilotError("no forecasts yet: run `stockpilot forecast` first")
     forecast = history.read("forecasts", "latest")
     cv = history.read("forecasts", "cv")
