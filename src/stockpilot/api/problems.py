@@ -9,7 +9,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stockpilot.errors import StockpilotError
@@ -90,6 +90,11 @@ def install(app: FastAPI) -> None:
     async def _data(_: Request, exc: DataError) -> JSONResponse:
         # a value the database cannot store (out of range, NUL in text): the client's input
         return problem(422, "Invalid value", str(exc.orig).splitlines()[0][:300])
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        # a constraint the checks above did not foresee: the stored data wins, nothing changed
+        return problem(409, "Conflict with stored data", str(exc.orig).splitlines()[0][:300])
 
     @app.exception_handler(Exception)
     async def _crash(_: Request, exc: Exception) -> JSONResponse:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 #: An id (SKU, location, supplier …): no whitespace or URL-path characters, ≤ 64.
 Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\s/?#%\x00]+$")]
@@ -26,9 +27,16 @@ class In(BaseModel):
 
 
 class Out(BaseModel):
-    """A response body."""
+    """A response body. Times are always in UTC with the offset (SQLite stores them naive)."""
 
     model_config = ConfigDict(from_attributes=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _utc(cls, value: Any) -> Any:
+        if isinstance(value, datetime) and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
 
 #: A numeric id in a path (within BIGINT).

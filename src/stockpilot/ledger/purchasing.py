@@ -94,6 +94,8 @@ def _check_catalogue(conn: Connection, supplier: str, lines: Sequence[OrderLine]
 
 
 def _add_on_order(conn: Connection, deltas: list[tuple[str, str, int]]) -> None:
+    if not deltas:
+        return
     keys = sorted({(s, loc) for s, loc, _ in deltas})
     backorders = dict(
         conn.execute(select(t.locations.c.location, t.locations.c.allows_backorders)).all()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter
+from pydantic import Field
 from sqlalchemy import Connection, Table, select, update
 
 from stockpilot.api.deps import (
@@ -48,7 +49,7 @@ class SkuCreate(In):
     category: Text | None = None
     unit_cost: Money | None = None
     price: Money | None = None
-    shelf_life_days: Days | None = None
+    shelf_life_days: Annotated[Days, Field(ge=1)] | None = None
     lot_tracked: bool = False
 
 
@@ -59,7 +60,7 @@ class SkuUpdate(In):
     category: Text | None = None
     unit_cost: Money | None = None
     price: Money | None = None
-    shelf_life_days: Days | None = None
+    shelf_life_days: Annotated[Days, Field(ge=1)] | None = None
     lot_tracked: bool | None = None
 
 
