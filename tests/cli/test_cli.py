@@ -74,3 +74,12 @@ def test_usage_error_has_no_traceback(tmp_path):
     proc = run("stock", "show", "--no-such-flag", ws=tmp_path, ok=False)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "No such option" in proc.stderr
+
+
+def test_serve_refuses_a_public_host_with_default_secrets(tmp_path):
+    ws = tmp_path / "shop"
+    run("init", ws=ws)
+    proc = run("serve", "--host", "0.0.0.0", ws=ws, ok=False)  # noqa: S104 - refused
+    out = proc.stdout + proc.stderr
+    assert "refusing to serve on 0.0.0.0" in out and "STOCKPILOT_SECRET_KEY" in out
+    assert "Traceback" not in out

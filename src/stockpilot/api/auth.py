@@ -64,7 +64,7 @@ def lookup(engine: Engine, secret: str) -> Principal | None:
     """The principal of a presented key, or None (unknown or revoked)."""
     k = ta.api_keys.c
     with engine.connect() as conn:
-        row = conn.execute(select(k.id, k.role, k.locations).where(
+        row = conn.execution_options(readonly=True).execute(select(k.id, k.role, k.locations).where(
             k.secret_sha256 == _digest(secret), k.revoked_at.is_(None))).first()
     if row is None:
         return None

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from stockpilot.api.ratelimit import TokenBuckets
 from stockpilot.config import Settings
@@ -30,6 +32,12 @@ class ApiContext:
     def __post_init__(self) -> None:
         self.buckets = TokenBuckets(self.settings.rate_limit_per_second,
                                     self.settings.rate_limit_burst)
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only connection (on SQLite a deferred BEGIN: it never waits for writers)."""
+        with self.engine.connect() as conn:
+            yield conn.execution_options(readonly=True)
 
     def folder(self, name: str) -> Path:
         """A folder of the workspace (404 when the app has no workspace)."""

@@ -74,7 +74,7 @@ def list_alerts(who: Viewer, ctx: Ctx, page: Paged, status: AlertStatus | None =
                        (A.location, location)):
         if value is not None:
             stmt = stmt.where(col == value)
-    with ctx.engine.connect() as conn:
+    with ctx.read() as conn:
         rows, total = page_of(conn, stmt, page, order_by(sort, ALERT_SORT))
     return Page(items=[AlertPublic(**r) for r in rows], limit=page.limit, offset=page.offset,
                 total=total)
@@ -83,7 +83,7 @@ def list_alerts(who: Viewer, ctx: Ctx, page: Paged, status: AlertStatus | None =
 @router.get("/alerts/{alert_id}")
 def get_alert(alert_id: RowId, who: Viewer, ctx: Ctx) -> AlertPublic:
     """One alert (404 outside the key's locations)."""
-    with ctx.engine.connect() as conn:
+    with ctx.read() as conn:
         return _get(conn, alert_id, who)
 
 

@@ -117,7 +117,7 @@ def list_skus(who: Viewer, ctx: Ctx, page: Paged, category: str | None = None,
     stmt = select(*SKU_COLS)
     if category is not None:
         stmt = stmt.where(S.category == category)
-    with ctx.engine.connect() as conn:
+    with ctx.read() as conn:
         rows, total = page_of(conn, stmt, page, order_by(sort, SKU_SORT))
     return Page(items=[SkuPublic(**r) for r in rows], limit=page.limit, offset=page.offset,
                 total=total)
@@ -139,7 +139,7 @@ def create_sku(body: SkuCreate, who: Planner, idem: Idem) -> SkuPublic:
 def get_sku(sku: str, who: Viewer, ctx: Ctx) -> SkuPublic:
     """One SKU."""
     del who
-    with ctx.engine.connect() as conn:
+    with ctx.read() as conn:
         return SkuPublic(**_one(conn, SKU_COLS, S.sku, sku, "SKU"))
 
 
@@ -148,7 +148,7 @@ def update_sku(sku: str, body: SkuUpdate, who: Planner, ctx: Ctx) -> SkuPublic:
     """Change some fields of a SKU."""
     del who
     _patch(ctx, t.skus, "sku", sku, body.model_dump(exclude_unset=True))
-    with ctx.engine.connect() as conn:
+    with ctx.read() as conn:
         return SkuPublic(**_one(conn, SKU_COLS, S.sku, sku, "SKU"))
 
 
@@ -194,7 +194,7 @@ def list_locations(who: Viewer, ctx: Ctx, page: Paged, kind: str | None = None,
     stmt = scoped(select(*LOC_COLS), who, L.location)
     if kind is not None:
         stmt = stmt.where(L.kind == kind)
-    with ctx.engine.connect() as conn:
+    with ctx.read() as conn:
         rows, total = page_of(conn, stmt, page, order_by(sort, LOC_SORT))
     return Page(items=[LocationPublic(**r) for r in rows], limit=page.limit,
                 offset=page.offset, total=total)
@@ -217,7 +217,7 @@ def create_location(body: LocationCreate, who: Admin, idem: Idem) -> LocationPub
 def get_location(location: str, who: Viewer, ctx: Ctx) -> LocationPublic:
     """One location (404 outside the key's locations)."""
     visible(who, location, what="location")
-    with ctx.engine.connect() as conn:
+    with ctx.read() as conn:
         return LocationPublic(**_one(conn, LOC_COLS, L.location, location, "location"))
 
 
@@ -231,7 +231,7 @@ def update_location(location: str, body: LocationUpdate, who: Admin, ctx: Ctx
         _one(uow.conn, LOC_COLS, L.location, location, "location")
         cat.upsert_locations(uow.conn, [{"location": location, **changes}])
         uow.commit()
-    with ctx.engine.connect() as conn:
+    with ctx.read() as conn:
         return LocationPublic(**_one(conn, LOC_COLS, L.location, location, "location"))
 
 
@@ -300,7 +300,7 @@ def list_suppliers(who: Viewer, ctx: Ctx, page: Paged,
                    ) -> Page[SupplierPublic]:
     """Suppliers."""
     del who
-    with ctx.engine.connect() as conn:
+    with ctx.read() as conn:
         rows, total = page_of(conn, select(*SUP_COLS), page, order_by(sort, SUP_SORT))
     return Page(items=[SupplierPublic(**r) for r in rows], limit=page.limit,
                 offset=page.offset, total=total)
@@ -323,7 +323,7 @@ def create_supplier(body: SupplierCreate, who: Planner, idem: Idem) -> SupplierP
 def get_supplier(supplier: str, who: Viewer, ctx: Ctx) -> SupplierPublic:
     """One supplier."""
     del who
-    with ctx.engine.connect() as conn:
+    with ctx.read() as conn:
         return SupplierPublic(**_one(conn, SUP_COLS, P.supplier, supplier, "supplier"))
 
 
@@ -333,7 +333,7 @@ def update_supplier(supplier: str, body: SupplierUpdate, who: Planner, ctx: Ctx
     """Change a supplier's name or email."""
     del who
     _patch(ctx, t.suppliers, "supplier", supplier, body.model_dump(exclude_unset=True))
-    with ctx.engine.connect() as conn:
+    with ctx.read() as conn:
         return SupplierPublic(**_one(conn, SUP_COLS, P.supplier, supplier, "supplier"))
 
 
@@ -343,7 +343,7 @@ def list_supplier_items(supplier: str, who: Viewer, ctx: Ctx, page: Paged,
                         ) -> Page[SupplierItemPublic]:
     """A supplier's terms per SKU (lead time, MOQ, pack size, costs)."""
     del who
-    with ctx.engine.connect() as conn:
+    with ctx.read() as conn:
         _one(conn, SUP_COLS, P.supplier, supplier, "supplier")
         stmt = select(t.supplier_items).where(I.supplier == supplier)
         rows, total = page_of(conn, stmt, page, order_by(sort, ITEM_SORT))

@@ -61,7 +61,7 @@ def list_jobs(who: Viewer, ctx: Ctx, page: Paged, job: str | None = None,
     for col, value in ((J.job, job), (J.status, status)):
         if value is not None:
             stmt = stmt.where(col == value)
-    with ctx.engine.connect() as conn:
+    with ctx.read() as conn:
         rows, total = page_of(conn, stmt, page, order_by(sort, JOB_SORT))
     return Page(items=[JobRunPublic(**r) for r in rows], limit=page.limit,
                 offset=page.offset, total=total)
@@ -71,7 +71,7 @@ def list_jobs(who: Viewer, ctx: Ctx, page: Paged, job: str | None = None,
 def get_job(run_id: RowId, who: Viewer, ctx: Ctx) -> JobRunPublic:
     """One job run."""
     del who
-    with ctx.engine.connect() as conn:
+    with ctx.read() as conn:
         return _get(conn, run_id)
 
 

@@ -68,7 +68,7 @@ def _get(conn: Connection, key_id: int, who: Principal) -> KeyPublic:
 @router.get("")
 def list_keys(who: Admin, ctx: Ctx, page: Paged, sort: KeySort = "id") -> Page[KeyPublic]:
     """Keys (a limited admin sees the keys within its locations)."""
-    with ctx.engine.connect() as conn:
+    with ctx.read() as conn:
         rows, total = page_of(conn, select(*COLS), page, order_by(sort, KEY_SORT))
     items = [KeyPublic(**r) for r in rows if _within(who, r["locations"])]
     if who.locations is not None:

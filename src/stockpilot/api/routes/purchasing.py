@@ -147,7 +147,7 @@ def list_purchase_orders(who: Viewer, ctx: Ctx, page: Paged, status: Status | No
     for col, value in ((PO.status, status), (PO.supplier, supplier)):
         if value is not None:
             stmt = stmt.where(col == value)
-    with ctx.engine.connect() as conn:
+    with ctx.read() as conn:
         rows, total = page_of(conn, stmt, page, order_by(sort, PO_SORT))
         items = _with_lines(conn, rows)
     return Page(items=items, limit=page.limit, offset=page.offset, total=total)
@@ -172,7 +172,7 @@ def create_purchase_order(body: PurchaseOrderCreate, who: Planner, idem: Idem
 @router.get("/purchase-orders/{po_id}")
 def get_purchase_order(po_id: RowId, who: Viewer, ctx: Ctx) -> PurchaseOrderPublic:
     """One purchase order (404 when a line is outside the key's locations)."""
-    with ctx.engine.connect() as conn:
+    with ctx.read() as conn:
         return _get(conn, po_id, who)
 
 

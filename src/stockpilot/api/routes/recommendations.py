@@ -64,8 +64,8 @@ def _serve(ctx: ApiContext, who: Principal, location: str | None, pick: Any
     loc = location or ctx.settings.default_location
     visible(who, loc, what="location")
     trained = ctx.recommender()
-    with ctx.engine.connect() as conn:
-        available = _available(conn.execution_options(readonly=True), loc, trained.items)
+    with ctx.read() as conn:
+        available = _available(conn, loc, trained.items)
     skus = pick(trained, available)
     return Recommendations(location=loc, items=[Recommended(sku=s, available=available[s])
                                                 for s in skus])

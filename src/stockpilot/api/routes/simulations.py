@@ -68,7 +68,7 @@ def list_simulations(who: Viewer, ctx: Ctx, page: Paged, sort: SimSort = "-id"
     """Stored simulation runs."""
     del who
     stmt = select(R.id, R.name, R.params, R.created_at)
-    with ctx.engine.connect() as conn:
+    with ctx.read() as conn:
         rows, total = page_of(conn, stmt, page, order_by(sort, SIM_SORT))
     return Page(items=[SimulationSummary(**r) for r in rows], limit=page.limit,
                 offset=page.offset, total=total)
@@ -78,7 +78,7 @@ def list_simulations(who: Viewer, ctx: Ctx, page: Paged, sort: SimSort = "-id"
 def get_simulation(run_id: RowId, who: Viewer, ctx: Ctx) -> SimulationPublic:
     """One stored simulation with its KPI rows."""
     del who
-    with ctx.engine.connect() as conn:
+    with ctx.read() as conn:
         row = conn.execute(select(tr.simulation_runs).where(R.id == run_id)).first()
     if row is None:
         raise NotFound(f"no simulation {run_id}")

@@ -72,7 +72,7 @@ def list_stock(who: Viewer, ctx: Ctx, page: Paged, sku: str | None = None,
     if max_on_hand is not None:
         where.append(K.on_hand <= max_on_hand)
     order = order_by(sort, POS_SORT)
-    with ctx.engine.connect() as conn:
+    with ctx.read() as conn:
         rows, total = _positions(conn, where, page, order)
     return Page(items=rows, limit=page.limit, offset=page.offset, total=total)
 
@@ -83,7 +83,7 @@ def stock_of(sku: str, who: Viewer, ctx: Ctx) -> list[PositionPublic]:
     where = [K.sku == sku]
     if who.locations is not None:
         where.append(K.location.in_(sorted(who.locations)))
-    with ctx.engine.connect() as conn:
+    with ctx.read() as conn:
         rows, _ = _positions(conn, where, None, [K.location])
     if not rows:
         raise NotFound(f"no stock for SKU {sku!r}")
@@ -134,7 +134,7 @@ def list_movements(who: Viewer, ctx: Ctx, page: Paged, sku: str | None = None,
         stmt = stmt.where(M.occurred_at >= since)
     if until is not None:
         stmt = stmt.where(M.occurred_at < until)
-    with ctx.engine.connect() as conn:
+    with ctx.read() as conn:
         rows, total = page_of(conn, stmt, page, order_by(sort, MOVE_SORT))
     items = [MovementPublic(**{**r, "kind": MovementKind(r["kind"]).label}) for r in rows]
     return Page(items=items, limit=page.limit, offset=page.offset, total=total)
@@ -168,7 +168,7 @@ def list_lots(who: Viewer, ctx: Ctx, page: Paged, sku: str | None = None,
             stmt = stmt.where(col == value)
     if expires_before is not None:
         stmt = stmt.where(O.expiry < expires_before)
-    with ctx.engine.connect() as conn:
+    with ctx.read() as conn:
         rows, total = page_of(conn, stmt, page, order_by(sort, LOT_SORT))
     return Page(items=[LotPublic(**r) for r in rows], limit=page.limit, offset=page.offset,
                 total=total)

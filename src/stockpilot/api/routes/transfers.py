@@ -83,7 +83,7 @@ def list_transfers(who: Viewer, ctx: Ctx, page: Paged, sku: str | None = None,
         stmt = stmt.where(M.sku == sku)
     if location is not None:
         stmt = stmt.having((location == FROM) | (location == TO))
-    with ctx.engine.connect() as conn:
+    with ctx.read() as conn:
         rows, total = page_of(conn, stmt, page, order_by(sort, TR_SORT))
     return Page(items=[TransferPublic(**r) for r in rows], limit=page.limit,
                 offset=page.offset, total=total)
