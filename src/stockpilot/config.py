@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # most ``rate_limit_burst`` requests; a rate of 0 turns the limit off.
     rate_limit_per_second: float = Field(default=20.0, ge=0)
     rate_limit_burst: int = Field(default=60, ge=1)
+    # How long the API trusts a key it looked up (a key revoked by another process keeps
+    # working for at most this long; revoking through the API takes effect at once).
+    api_key_cache_seconds: float = Field(default=5.0, ge=0)
 
     def resolved_db_url(self) -> str:
         """The database URL, defaulting to ``<workspace>/stockpilot.db``."""

@@ -79,7 +79,7 @@ def test_usage_error_has_no_traceback(tmp_path):
 def test_serve_refuses_a_public_host_with_default_secrets(tmp_path):
     ws = tmp_path / "shop"
     run("init", ws=ws)
-    proc = run("serve", "--host", "0.0.0.0", ws=ws, ok=False)  # noqa: S104 - refused
+    proc = run("serve", "--host", "0.0.0.0", ws=ws, ok=False)
     out = proc.stdout + proc.stderr
     assert "refusing to serve on 0.0.0.0" in out and "STOCKPILOT_SECRET_KEY" in out
     assert "Traceback" not in out

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Header, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, Select, func, select
 
@@ -18,7 +19,7 @@ T = TypeVar("T")
 MAX_LIMIT = 500
 
 
-def context(request: Request) -> ApiContext:
+async def context(request: Request) -> ApiContext:
     """The app's shared state."""
     return request.app.state.api  # type: ignore[no-any-return]
 
@@ -26,12 +27,21 @@ def context(request: Request) -> ApiContext:
 Ctx = Annotated[ApiContext, Depends(context)]
 
 
-def principal(ctx: Ctx, x_api_key: Annotated[str | None, Header()] = None,
-              authorization: Annotated[str | None, Header()] = None) -> Principal:
-    """The caller, from ``X-API-Key`` or ``Authorization: Bearer``; 401 without; 429 over."""
+async def principal(ctx: Ctx, x_api_key: Annotated[str | None, Header()] = None,
+                    authorization: Annotated[str | None, Header()] = None) -> Principal:
+    """The caller, from ``X-API-Key`` or ``Authorization: Bearer``; 401 without; 429 over.
+
+    Dependencies that only compute are ``async`` so a request hops to the thread pool once,
+    for its route; a key found in the short-lived cache needs no database round trip.
+    """
     secret = x_api_key or (authorization[7:].strip() if authorization and
                            authorization.lower().startswith("bearer ") else None)
-    who = lookup(ctx.engine, secret) if secret else None
+    who = None
+    if secret:
+        who = ctx.keys.get(secret)
+        if who is None:
+            who = await run_in_threadpool(lookup, ctx.engine, secret)
+            ctx.keys.put(secret, who)
     if who is None:
         raise HTTPException(401, "a valid API key is required (X-API-Key or Bearer)",
                             headers={"WWW-Authenticate": "Bearer"})
@@ -44,7 +54,7 @@ def principal(ctx: Ctx, x_api_key: Annotated[str | None, Header()] = None,
 def require(role: str) -> Callable[..., Principal]:
     """A dependency admitting keys of ``role`` or higher (403 otherwise)."""
 
-    def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
+    async def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
         if not who.at_least(role):
             raise HTTPException(403, f"this route needs the {role} role, the key is {who.role}")
         return who
@@ -67,7 +77,7 @@ class Paging(BaseModel):
     offset: int = 0
 
 
-def paging(limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+async def paging(limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
            offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Paging:
     """Bounded page parameters."""
     return Paging(limit=limit, offset=offset)

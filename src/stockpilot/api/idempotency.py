@@ -114,7 +114,7 @@ class Idempotency:
         return response
 
 
-def idempotency(request: Request, ctx: Annotated[ApiContext, Depends(context)],
+async def idempotency(request: Request, ctx: Annotated[ApiContext, Depends(context)],
                 who: Annotated[Principal, Depends(principal)],
                 idempotency_key: Annotated[str | None, Header(
                     min_length=1, max_length=255,

@@ -25,6 +25,7 @@ def create(name: str = typer.Argument(..., help="Who or what uses the key."),
 
 
 def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
+          access_log: bool = typer.Option(True, help="Log every request (off for load tests)."),
           ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
     """Serve the REST API (OpenAPI docs at /docs); refuses a public host with default secrets."""
     import uvicorn
@@ -34,7 +35,7 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
     w = workspace(ws, db)
     w.settings.check_serving(host)
     app = create_app(w.engine, w.history, w.settings.workspace, w.settings)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)
 
 
 def register(app: typer.Typer) -> None:

@@ -96,8 +96,8 @@ class RevokeIn(In):
 
 
 @router.post("/{key_id}/revoke")
-def revoke_key(key_id: RowId, body: RevokeIn, who: Admin, idem: Idem) -> KeyPublic:
-    """Revoke a key: it stops working at once."""
+def revoke_key(key_id: RowId, body: RevokeIn, who: Admin, ctx: Ctx, idem: Idem) -> KeyPublic:
+    """Revoke a key: it stops working at once on this server (see ``api_key_cache_seconds``)."""
 
     def effect(conn: Connection) -> tuple[int, Any]:
         _get(conn, key_id, who)
@@ -105,4 +105,6 @@ def revoke_key(key_id: RowId, body: RevokeIn, who: Admin, idem: Idem) -> KeyPubl
                      .values(revoked_at=datetime.now(UTC)))
         return 200, _get(conn, key_id, who)
 
-    return idem.run(body, effect)  # type: ignore[return-value]
+    response = idem.run(body, effect)
+    ctx.keys.clear()
+    return response  # type: ignore[return-value]

@@ -54,10 +54,20 @@ PosSort = sort_param(list(POS_SORT), "sku,location")
 
 def _positions(conn: Connection, where: list[Any], page: Any, order: list[Any]
                ) -> tuple[list[PositionPublic], int]:
+    """Positions matching ``where``, one page of them when ``page`` is given.
+
+    The page's keys are found first on the stock table alone (the deferred join): the
+    positions' expressions are computed for the rows shown, not for every row skipped.
+    """
+    stmt = positions_query().order_by(None)
+    if page is None:
+        rows = conn.execute(stmt.where(*where).order_by(*order)).all()
+        return [PositionPublic(**r._mapping) for r in rows], len(rows)
     total = conn.execute(select(func.count()).select_from(t.stock).where(*where)).scalar_one()
-    stmt = positions_query().order_by(None).where(*where).order_by(*order)
-    if page is not None:
-        stmt = stmt.limit(page.limit).offset(page.offset)
+    keys = (select(K.sku.label("k_sku"), K.location.label("k_loc")).where(*where)
+            .order_by(*order).limit(page.limit).offset(page.offset).subquery())
+    stmt = stmt.join_from(t.stock, keys, (K.sku == keys.c.k_sku)
+                          & (K.location == keys.c.k_loc)).order_by(*order)
     return [PositionPublic(**r._mapping) for r in conn.execute(stmt)], int(total)
 
 
@@ -84,7 +94,7 @@ def stock_of(sku: str, who: Viewer, ctx: Ctx) -> list[PositionPublic]:
     if who.locations is not None:
         where.append(K.location.in_(sorted(who.locations)))
     with ctx.read() as conn:
-        rows, _ = _positions(conn, where, None, [K.location])
+        rows, _ = _positions(conn, where, None, [K.location.asc()])
     if not rows:
         raise NotFound(f"no stock for SKU {sku!r}")
     return rows
