@@ -3,21 +3,22 @@
     python benchmarks/api_load.py [--backend sqlite|postgres|both] [--skus 30000]
         [--locations 10] [--clients 50] [--seconds 15] [--pg postgresql+psycopg://…/test]
 
-For each backend: a fresh workspace is seeded through the ledger (one receipt per
-SKU-location via ``apply_events`` in batches of 10,000, so stock rows, movements and
-idempotency records are all real), the recommender is trained on the vendored sample
-(``data/sample/online_retail_top300.csv.gz``) and its 300 items are stocked at the first
-location. Then ``stockpilot serve`` runs in a subprocess on 127.0.0.1 (one uvicorn process,
-access log off, rate limit off) and an httpx asyncio client keeps ``--clients`` requests in
-flight (closed loop, no think time) for ``--seconds`` per case:
+For each backend: a fresh workspace is seeded through the bulk path (``store.bulk``: one
+stock row and one opening receipt movement per SKU-location), the recommender is trained on
+the vendored sample (``data/sample/online_retail_top300.csv.gz``) and its 300 items are
+stocked at the first location. Then ``stockpilot serve`` runs in a subprocess on 127.0.0.1
+(one uvicorn process, access log off, rate limit off) and an httpx asyncio client keeps
+``--clients`` requests in flight (closed loop, no think time) for ``--seconds`` per case:
 
   * ``GET /stock/{sku}``                         a random SKU's positions (10 rows)
   * ``GET /stock?limit=100&offset=…``            a random page of 100 positions
   * ``GET /recommendations/customers/{id}``      a random trained customer at location L00
 
 Latency is client-side (send → full body), so it includes queueing behind the other clients.
-Peak RSS is the server process's, sampled every 0.1 s. The dashboard SKU page is not in this
-branch, so it is not measured.
+Peak RSS is the server process's, sampled every 0.1 s. "server CPU ms/req" is the server
+process's CPU time during the case divided by the requests it answered: unlike latency, it
+does not depend on how busy the machine is (the load average is printed with the table).
+The dashboard SKU page is not in this branch, so it is not measured.
 """
 
 from __future__ import annotations
@@ -44,8 +45,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import machine
 from stockpilot.api.auth import create_key
 from stockpilot.domain.commands import ReceiveStock
+from stockpilot.domain.movements import MovementKind
 from stockpilot.ledger.catalogue import upsert_locations, upsert_skus
 from stockpilot.ledger.service import apply_events
+from stockpilot.store import schema as t
+from stockpilot.store.bulk import bulk_insert
 from stockpilot.store.db import make_engine
 from stockpilot.store.migrate import upgrade
 
@@ -55,7 +59,13 @@ NOW = datetime(2024, 6, 1, tzinfo=UTC)
 
 
 def seed(url: str, ws: Path, n_skus: int, n_locs: int) -> tuple[str, list[str], list[str]]:
-    """Catalogue + one receipt per SKU-location; returns (viewer key, SKUs, customers)."""
+    """Catalogue, stock and movements (bulk path); returns (viewer key, SKUs, customers).
+
+    300,000 stock rows are written with ``store.bulk.bulk_insert`` (one opening receipt
+    movement per row beside it), not event by event: the ledger's own speed is
+    ``benchmarks/ledger_throughput.py``'s subject, and here only the read side is measured.
+    The recommender's items get real ledger receipts at the first location.
+    """
     from stockpilot.ingest.online_retail import read_invoices
     from stockpilot.ingest.online_retail_import import split_lines
     from stockpilot.recommend.service import train
@@ -68,12 +78,16 @@ def seed(url: str, ws: Path, n_skus: int, n_locs: int) -> tuple[str, list[str], 
     with engine.begin() as conn:
         upsert_skus(conn, [{"sku": s, "name": s} for s in skus])
         upsert_locations(conn, [{"location": loc} for loc in locs])
-    events = [ReceiveStock(event_id=f"seed-{s}-{loc}", sku=s, location=loc,
-                           quantity=random.randint(1, 500), occurred_at=NOW)
-              for loc in locs for s in skus]
-    for i in range(0, len(events), 10_000):
-        apply_events(engine, events[i:i + 10_000])
-    print(f"  seeded {len(events):,} SKU-locations in {time.perf_counter() - t0:.1f} s",
+        qty = {(s, loc): random.randint(1, 500) for loc in locs for s in skus}
+        bulk_insert(conn, t.stock, [
+            {"sku": s, "location": loc, "on_hand": q, "reserved": 0, "on_order": 0,
+             "allows_backorders": False, "version": 1, "updated_at": NOW}
+            for (s, loc), q in qty.items()])
+        bulk_insert(conn, t.movements, [
+            {"event_id": f"seed-{s}-{loc}", "seq": 0, "kind": MovementKind.RECEIPT.value,
+             "sku": s, "location": loc, "on_hand_delta": q, "reserved_delta": 0,
+             "occurred_at": NOW, "recorded_at": NOW} for (s, loc), q in qty.items()])
+    print(f"  seeded {len(qty):,} SKU-locations in {time.perf_counter() - t0:.1f} s",
           flush=True)
     kept, _, _ = split_lines(read_invoices(SAMPLE))
     trained = train(kept, datetime(2011, 9, 1), ws / "models" / "recommend")
@@ -94,11 +108,13 @@ def free_port() -> int:
 
 
 def start_server(url: str, ws: Path, port: int) -> subprocess.Popen[bytes]:
+    """``stockpilot serve`` on loopback; its output goes to ``<ws>/server.log``."""
     env = {**os.environ, "STOCKPILOT_RATE_LIMIT_PER_SECOND": "0",
            "PYTHONPATH": str(ROOT / "src")}
     cmd = [sys.executable, "-m", "stockpilot", "serve", "--host", "127.0.0.1", "--port",
            str(port), "--no-access-log", "-w", str(ws), "--db", url]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = (ws / "server.log").open("wb")
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     for _ in range(300):
         try:
             httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
@@ -106,7 +122,7 @@ def start_server(url: str, ws: Path, port: int) -> subprocess.Popen[bytes]:
         except httpx.HTTPError:
             time.sleep(0.1)
     proc.kill()
-    raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "server did not start")
+    raise RuntimeError((ws / "server.log").read_text())
 
 
 class RssSampler(threading.Thread):
@@ -141,9 +157,12 @@ async def load(base: str, key: str, make_path, clients: int, seconds: float
             nonlocal errors
             while time.perf_counter() < deadline:
                 start = time.perf_counter()
-                r = await client.get(make_path())
+                try:
+                    r = await client.get(make_path())
+                    errors += r.status_code != 200
+                except httpx.HTTPError:
+                    errors += 1
                 latencies.append(time.perf_counter() - start)
-                errors += r.status_code != 200
 
         await asyncio.gather(*[worker() for _ in range(clients)])
     return np.array(latencies) * 1000, errors
@@ -170,16 +189,21 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> list[dict[str,
     try:
         for case, make in cases.items():
             asyncio.run(load(base, key, make, args.clients, 2.0))  # warm-up
+            cpu0 = sum(sampler.proc.cpu_times()[:2])
             lat, errors = asyncio.run(load(base, key, make, args.clients, args.seconds))
+            cpu = sum(sampler.proc.cpu_times()[:2]) - cpu0
             rows.append({"backend": name, "case": case, "requests": len(lat),
                          "rps": len(lat) / args.seconds, "p50": float(np.percentile(lat, 50)),
-                         "p99": float(np.percentile(lat, 99)), "errors": errors})
+                         "p99": float(np.percentile(lat, 99)), "errors": errors,
+                         "cpu_ms": 1000 * cpu / max(len(lat), 1),
+                         "load": os.getloadavg()[0]})
             print(f"  {case}: {rows[-1]['rps']:.0f} req/s, p50 {rows[-1]['p50']:.1f} ms, "
                   f"p99 {rows[-1]['p99']:.1f} ms, errors {errors}", flush=True)
     finally:
         sampler.stop.set()
         server.terminate()
         server.wait(10)
+        print(f"  server log: {ws / 'server.log'}", flush=True)
     for r in rows:
         r["peak_rss_mib"] = sampler.peak / 2**20
     return rows
@@ -228,11 +252,13 @@ def main() -> None:
             drop_pg_database(args.pg, name)
     print(f"\n{machine()}; {args.skus:,} SKUs × {args.locations} locations, "
           f"{args.clients} clients, {args.seconds:.0f} s per case")
-    print("| backend | case | requests | req/s | p50 ms | p99 ms | errors | server peak RSS MiB |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    print("| backend | case | requests | req/s | p50 ms | p99 ms | errors | server CPU ms/req "
+          "| load avg | server peak RSS MiB |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['backend']} | {r['case']} | {r['requests']:,} | {r['rps']:.0f} | "
-              f"{r['p50']:.1f} | {r['p99']:.1f} | {r['errors']} | {r['peak_rss_mib']:.0f} |")
+              f"{r['p50']:.1f} | {r['p99']:.1f} | {r['errors']} | {r['cpu_ms']:.2f} | "
+              f"{r['load']:.1f} | {r['peak_rss_mib']:.0f} |")
     print("\ncommand: python " + " ".join(sys.argv))
 
 

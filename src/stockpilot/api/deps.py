@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Header, HTTPException, Query, Request
@@ -51,7 +51,7 @@ async def principal(ctx: Ctx, x_api_key: Annotated[str | None, Header()] = None,
     return who
 
 
-def require(role: str) -> Callable[..., Principal]:
+def require(role: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting keys of ``role`` or higher (403 otherwise)."""
 
     async def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
@@ -95,11 +95,14 @@ class Page(BaseModel, Generic[T]):
     total: int
 
 
-def sort_param(fields: list[str], default: str) -> Any:
-    """The ``sort`` query parameter of a list whose sortable fields are ``fields``."""
+def sort_query(fields: list[str], default: str) -> Any:
+    """The ``sort`` query parameter of a list whose sortable fields are ``fields``.
+
+    Use as ``Annotated[str, sort_query([...], "sku")]``.
+    """
     doc = (f"Comma-separated fields, '-' for descending; one of: {', '.join(fields)}. "
            f"Default {default}.")
-    return Annotated[str, Query(description=doc, max_length=200)]
+    return Query(description=doc, max_length=200)
 
 
 def order_by(sort: str, columns: dict[str, Any]) -> list[Any]:

@@ -63,12 +63,14 @@ def _doc(description: str) -> dict[str, Any]:
 
 
 #: Problem responses every route documents (read routes and write routes alike).
-COMMON = {400: _doc("The request cannot be carried out (the detail says why)"),
-          401: _doc("No valid API key"), 403: _doc("The key's role is too low"),
-          404: _doc("Not found, or outside the key's locations"),
-          422: _doc("Invalid request"), 429: _doc("Rate limit reached (see Retry-After)")}
+Responses = dict[int | str, dict[str, Any]]
+COMMON: Responses = {
+    400: _doc("The request cannot be carried out (the detail says why)"),
+    401: _doc("No valid API key"), 403: _doc("The key's role is too low"),
+    404: _doc("Not found, or outside the key's locations"),
+    422: _doc("Invalid request"), 429: _doc("Rate limit reached (see Retry-After)")}
 #: Extra problem responses of routes that change state.
-WRITES = {409: _doc("Conflict: in-flight Idempotency-Key, insufficient stock, …")}
+WRITES: Responses = {409: _doc("Conflict: in-flight Idempotency-Key, insufficient stock, …")}
 
 
 def install(app: FastAPI) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
 from sqlalchemy import Connection, select
@@ -19,7 +19,7 @@ from stockpilot.api.deps import (
     order_by,
     page_of,
     scoped,
-    sort_param,
+    sort_query,
 )
 from stockpilot.api.idempotency import Idem
 from stockpilot.api.problems import COMMON, WRITES
@@ -53,7 +53,7 @@ class AlertAction(In):
 A = te.alerts.c
 ALERT_SORT = {"id": A.id, "created_at": A.created_at, "updated_at": A.updated_at,
               "severity": A.severity, "sku": A.sku}
-AlertSort = sort_param(list(ALERT_SORT), "-id")
+AlertSort = Annotated[str, sort_query(list(ALERT_SORT), "-id")]
 AlertStatus = Literal["open", "acked", "resolved"]
 
 

@@ -19,7 +19,7 @@ from stockpilot.api.deps import (
     order_by,
     page_of,
     scoped,
-    sort_param,
+    sort_query,
     visible,
 )
 from stockpilot.api.idempotency import Idem
@@ -81,7 +81,7 @@ S = t.skus.c
 SKU_COLS = (S.sku, S.name, S.category, S.unit_cost, S.price, S.shelf_life_days, S.lot_tracked,
             S.created_at)
 SKU_SORT = {"sku": S.sku, "name": S.name, "category": S.category, "price": S.price}
-SkuSort = sort_param(list(SKU_SORT), "sku")
+SkuSort = Annotated[str, sort_query(list(SKU_SORT), "sku")]
 
 
 def _one(conn: Connection, cols: Any, key: Any, value: Any, what: str) -> dict[str, Any]:
@@ -100,12 +100,10 @@ def _create(conn: Connection, table: Table, key: str, row: dict[str, Any],
 
 def _patch(ctx: Any, table: Table, key: str, value: str, changes: dict[str, Any]) -> None:
     with UnitOfWork(ctx.engine) as uow:
-        if changes:
-            done = uow.conn.execute(update(table).where(table.c[key] == value).values(changes))
-        else:
-            done = uow.conn.execute(select(table.c[key]).where(table.c[key] == value)).all()
-        if (done.rowcount if changes else len(done)) == 0:
+        if not uow.conn.execute(select(table.c[key]).where(table.c[key] == value)).first():
             raise NotFound(f"no {key} {value!r}")
+        if changes:
+            uow.conn.execute(update(table).where(table.c[key] == value).values(changes))
         uow.commit()
 
 
@@ -183,7 +181,7 @@ class LocationPublic(Out):
 L = t.locations.c
 LOC_COLS = (L.location, L.name, L.kind, L.allows_backorders, L.created_at)
 LOC_SORT = {"location": L.location, "name": L.name, "kind": L.kind}
-LocSort = sort_param(list(LOC_SORT), "location")
+LocSort = Annotated[str, sort_query(list(LOC_SORT), "location")]
 
 
 @router.get("/locations")
@@ -288,10 +286,10 @@ class SupplierItemPublic(Out):
 P = t.suppliers.c
 SUP_COLS = (P.supplier, P.name, P.email, P.created_at)
 SUP_SORT = {"supplier": P.supplier, "name": P.name}
-SupSort = sort_param(list(SUP_SORT), "supplier")
+SupSort = Annotated[str, sort_query(list(SUP_SORT), "supplier")]
 I = t.supplier_items.c  # noqa: E741
 ITEM_SORT = {"sku": I.sku, "lead_time_days": I.lead_time_days}
-ItemSort = sort_param(list(ITEM_SORT), "sku")
+ItemSort = Annotated[str, sort_query(list(ITEM_SORT), "sku")]
 
 
 @router.get("/suppliers")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter
 
-from stockpilot.api.deps import Ctx, Page, Paged, Viewer, sort_param
+from stockpilot.api.deps import Ctx, Page, Paged, Viewer, sort_query
 from stockpilot.api.frames import latest, narrow, page
 from stockpilot.api.problems import COMMON
 from stockpilot.api.schemas import Out
@@ -35,7 +35,7 @@ def _public(r: dict[str, Any]) -> ForecastPublic:
 
 
 SORT = ["sku", "location", "ds"]
-FcSort = sort_param(SORT, "sku,location,ds")
+FcSort = Annotated[str, sort_query(SORT, "sku,location,ds")]
 
 
 @router.get("/forecasts")

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import Field
 from sqlalchemy import Connection, select
 
-from stockpilot.api.deps import Ctx, Page, Paged, Planner, Viewer, order_by, page_of, sort_param
+from stockpilot.api.deps import Ctx, Page, Paged, Planner, Viewer, order_by, page_of, sort_query
 from stockpilot.api.idempotency import Idem
 from stockpilot.api.problems import COMMON, WRITES
 from stockpilot.api.schemas import In, Out, RowId
@@ -41,7 +41,7 @@ class PlanIn(In):
 
 J = tr.job_runs.c
 JOB_SORT = {"id": J.id, "started_at": J.started_at, "job": J.job}
-JobSort = sort_param(list(JOB_SORT), "-id")
+JobSort = Annotated[str, sort_query(list(JOB_SORT), "-id")]
 
 
 def _get(conn: Connection, run_id: int) -> JobRunPublic:

@@ -10,7 +10,7 @@ from pydantic import Field
 from sqlalchemy import Connection, select, update
 
 from stockpilot.api.auth import ROLES, Principal, create_key_in
-from stockpilot.api.deps import Admin, Ctx, Page, Paged, order_by, page_of, sort_param
+from stockpilot.api.deps import Admin, Ctx, Page, Paged, order_by, page_of, sort_query
 from stockpilot.api.idempotency import Idem
 from stockpilot.api.problems import COMMON, WRITES
 from stockpilot.api.schemas import Ident, In, Out, RowId, Text
@@ -50,7 +50,7 @@ class KeyCreated(KeyPublic):
 KC = ta.api_keys.c
 COLS = (KC.id, KC.name, KC.prefix, KC.role, KC.locations, KC.created_at, KC.revoked_at)
 KEY_SORT = {"id": KC.id, "name": KC.name, "created_at": KC.created_at}
-KeySort = sort_param(list(KEY_SORT), "id")
+KeySort = Annotated[str, sort_query(list(KEY_SORT), "id")]
 
 
 def _within(who: Principal, locations: list[str] | None) -> bool:

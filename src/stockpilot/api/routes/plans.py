@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import Field
 from sqlalchemy import Connection
 
-from stockpilot.api.deps import Ctx, Page, Paged, Planner, Viewer, sort_param
+from stockpilot.api.deps import Ctx, Page, Paged, Planner, Viewer, sort_query
 from stockpilot.api.frames import latest, narrow, page
 from stockpilot.api.idempotency import Idem
 from stockpilot.api.problems import COMMON, WRITES
@@ -52,9 +52,9 @@ class SuggestionPublic(Out):
 
 
 POLICY_SORT = ["sku", "location", "supplier", "order_up_to", "service_level"]
-PolicySort = sort_param(POLICY_SORT, "sku,location")
+PolicySort = Annotated[str, sort_query(POLICY_SORT, "sku,location")]
 SUGGESTION_SORT = ["sku", "location", "supplier", "order_qty", "order_value"]
-SuggestionSort = sort_param(SUGGESTION_SORT, "-order_value")
+SuggestionSort = Annotated[str, sort_query(SUGGESTION_SORT, "-order_value")]
 
 
 @router.get("/policies")

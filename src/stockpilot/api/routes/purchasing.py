@@ -19,7 +19,7 @@ from stockpilot.api.deps import (
     Viewer,
     order_by,
     page_of,
-    sort_param,
+    sort_query,
     visible,
 )
 from stockpilot.api.idempotency import Idem
@@ -105,7 +105,7 @@ PO = t.purchase_orders.c
 LN = t.purchase_order_lines.c
 PO_SORT = {"id": PO.id, "created_at": PO.created_at, "supplier": PO.supplier,
            "expected_at": PO.expected_at}
-PoSort = sort_param(list(PO_SORT), "-id")
+PoSort = Annotated[str, sort_query(list(PO_SORT), "-id")]
 Status = Literal["open", "partial", "received", "cancelled"]
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, select
 
 from stockpilot.api.auth import Principal
 from stockpilot.api.context import ApiContext
-from stockpilot.api.deps import Ctx, Page, Paged, Planner, Viewer, order_by, page_of, sort_param
+from stockpilot.api.deps import Ctx, Page, Paged, Planner, Viewer, order_by, page_of, sort_query
 from stockpilot.api.idempotency import Idem
 from stockpilot.api.problems import COMMON, WRITES
 from stockpilot.api.schemas import In, Out, RowId, Text
@@ -59,7 +59,7 @@ class SimulationPublic(SimulationSummary):
 
 R = tr.simulation_runs.c
 SIM_SORT = {"id": R.id, "created_at": R.created_at, "name": R.name}
-SimSort = sort_param(list(SIM_SORT), "-id")
+SimSort = Annotated[str, sort_query(list(SIM_SORT), "-id")]
 
 
 @router.get("/simulations")

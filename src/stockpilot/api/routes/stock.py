@@ -19,7 +19,7 @@ from stockpilot.api.deps import (
     order_by,
     page_of,
     scoped,
-    sort_param,
+    sort_query,
 )
 from stockpilot.api.idempotency import Idem
 from stockpilot.api.problems import COMMON, WRITES
@@ -49,7 +49,7 @@ class PositionPublic(Out):
 K = t.stock.c
 POS_SORT = {"sku": K.sku, "location": K.location, "on_hand": K.on_hand,
             "reserved": K.reserved, "on_order": K.on_order}
-PosSort = sort_param(list(POS_SORT), "sku,location")
+PosSort = Annotated[str, sort_query(list(POS_SORT), "sku,location")]
 
 
 def _positions(conn: Connection, where: list[Any], page: Any, order: list[Any]
@@ -77,7 +77,7 @@ def list_stock(who: Viewer, ctx: Ctx, page: Paged, sku: str | None = None,
                max_on_hand: Annotated[int | None, Query(ge=-(2**31), le=2**31 - 1)] = None,
                sort: PosSort = "sku,location") -> Page[PositionPublic]:
     """Stock positions at the key's locations (filter by SKU, location, on hand ≤ n)."""
-    where = [] if who.locations is None else [K.location.in_(sorted(who.locations))]
+    where: list[Any] = [] if who.locations is None else [K.location.in_(sorted(who.locations))]
     where += [c == v for c, v in ((K.sku, sku), (K.location, location)) if v is not None]
     if max_on_hand is not None:
         where.append(K.on_hand <= max_on_hand)
@@ -90,7 +90,7 @@ def list_stock(who: Viewer, ctx: Ctx, page: Paged, sku: str | None = None,
 @router.get("/stock/{sku}")
 def stock_of(sku: str, who: Viewer, ctx: Ctx) -> list[PositionPublic]:
     """One SKU's positions at the locations the key may see (404 when none)."""
-    where = [K.sku == sku]
+    where: list[Any] = [K.sku == sku]
     if who.locations is not None:
         where.append(K.location.in_(sorted(who.locations)))
     with ctx.read() as conn:
@@ -101,7 +101,8 @@ def stock_of(sku: str, who: Viewer, ctx: Ctx) -> list[PositionPublic]:
 
 
 # --- movements -------------------------------------------------------------------------------
-KindName = Literal[tuple(k.label for k in MovementKind)]  # type: ignore[valid-type]
+KindName = Literal["receipt", "sale", "return", "adjustment", "transfer_out", "transfer_in",
+                   "reservation", "release", "count", "write_off"]
 
 
 class MovementPublic(Out):
@@ -125,7 +126,7 @@ class MovementPublic(Out):
 
 M = t.movements.c
 MOVE_SORT = {"id": M.id, "occurred_at": M.occurred_at, "sku": M.sku}
-MoveSort = sort_param(list(MOVE_SORT), "id")
+MoveSort = Annotated[str, sort_query(list(MOVE_SORT), "id")]
 
 
 @router.get("/movements")
@@ -164,7 +165,7 @@ class LotPublic(Out):
 
 O = t.lots.c  # noqa: E741
 LOT_SORT = {"expiry": O.expiry, "sku": O.sku, "location": O.location, "lot_code": O.lot_code}
-LotSort = sort_param(list(LOT_SORT), "expiry,sku")
+LotSort = Annotated[str, sort_query(list(LOT_SORT), "expiry,sku")]
 
 
 @router.get("/lots")
@@ -220,7 +221,7 @@ def post_events(body: EventsIn, who: Operator, idem: Idem) -> EventsOut:
                               refused_out_of_scope=refused)
 
     response = idem.run(body, effect)
-    out = json.loads(response.body)
+    out = json.loads(bytes(response.body))
     if response.headers.get("Idempotent-Replayed") is None and response.status_code == 200:
         count("api", BatchResult(out["applied"], out["duplicate"], out["dead"]))
     return response  # type: ignore[return-value]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter
 from pydantic import Field
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, case, func, or_, select
 
 from stockpilot.api.deps import (
     Ctx,
@@ -19,7 +19,7 @@ from stockpilot.api.deps import (
     order_by,
     page_of,
     scoped,
-    sort_param,
+    sort_query,
     visible,
 )
 from stockpilot.api.idempotency import Idem
@@ -59,15 +59,15 @@ class TransferPublic(Out):
 
 M = t.movements.c
 OUT_K, IN_K = MovementKind.TRANSFER_OUT.value, MovementKind.TRANSFER_IN.value
-FROM = func.min(case((M.kind == OUT_K, M.location)))
-TO = func.min(case((M.kind == IN_K, M.location)))
+from_loc = func.min(case((M.kind == OUT_K, M.location)))
+to_loc = func.min(case((M.kind == IN_K, M.location)))
 TR_SORT = {"occurred_at": func.min(M.occurred_at), "event_id": M.event_id}
-TrSort = sort_param(list(TR_SORT), "-occurred_at")
+TrSort = Annotated[str, sort_query(list(TR_SORT), "-occurred_at")]
 
 
 def _query() -> Any:
-    return (select(M.event_id, func.min(M.sku).label("sku"), FROM.label("from_location"),
-                   TO.label("to_location"),
+    return (select(M.event_id, func.min(M.sku).label("sku"), from_loc.label("from_location"),
+                   to_loc.label("to_location"),
                    func.sum(case((M.kind == IN_K, M.on_hand_delta), else_=0)).label("quantity"),
                    func.min(M.occurred_at).label("occurred_at"))
             .where(M.kind.in_([OUT_K, IN_K])).group_by(M.event_id))
@@ -78,11 +78,11 @@ def list_transfers(who: Viewer, ctx: Ctx, page: Paged, sku: str | None = None,
                    location: str | None = None, sort: TrSort = "-occurred_at"
                    ) -> Page[TransferPublic]:
     """Transfers whose two locations the key may both see (filter by SKU, either location)."""
-    stmt = scoped(_query(), who, M.location).having(FROM.is_not(None), TO.is_not(None))
+    stmt = scoped(_query(), who, M.location).having(from_loc.is_not(None), to_loc.is_not(None))
     if sku is not None:
         stmt = stmt.where(M.sku == sku)
     if location is not None:
-        stmt = stmt.having((location == FROM) | (location == TO))
+        stmt = stmt.having(or_(from_loc == location, to_loc == location))
     with ctx.read() as conn:
         rows, total = page_of(conn, stmt, page, order_by(sort, TR_SORT))
     return Page(items=[TransferPublic(**r) for r in rows], limit=page.limit,
