@@ -57,6 +57,7 @@ class ApiContext:
     workspace: Path | None = None
     buckets: TokenBuckets = field(init=False)
     keys: KeyCache = field(init=False)
+    counts: Any = field(init=False)
     _model: tuple[float, Any] | None = field(default=None, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
@@ -64,6 +65,9 @@ class ApiContext:
         self.buckets = TokenBuckets(self.settings.rate_limit_per_second,
                                     self.settings.rate_limit_burst)
         self.keys = KeyCache(self.settings.api_key_cache_seconds)
+        from stockpilot.api.deps import CountCache  # deps imports this module
+
+        self.counts = CountCache()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

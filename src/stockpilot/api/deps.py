@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Depends, Header, HTTPException, Query, Request
+from fastapi import Depends, Header, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, Select, func, select
 
 from stockpilot.api.auth import Principal, lookup
@@ -93,6 +94,40 @@ class Page(BaseModel, Generic[T]):
     limit: int
     offset: int
     total: int
+    next_after: str | None = Field(default=None, description=(
+        "Cursor of the next page (lists that take `after`): pass it as `after`"))
+
+
+def fast_json(model: BaseModel) -> Response:
+    """A response serialised once by pydantic-core (hot routes: no second validation)."""
+    return Response(model.model_dump_json(), media_type="application/json")
+
+
+class CountCache:
+    """Totals of large lists, reused for ``ttl_s`` seconds.
+
+    A total of ≥ ``min_rows`` rows may be up to ``ttl_s`` old; smaller totals are always
+    exact. Counting 300,000 rows on every page request would cost more than the page.
+    """
+
+    def __init__(self, ttl_s: float = 2.0, min_rows: int = 10_000) -> None:
+        self.ttl_s, self.min_rows = ttl_s, min_rows
+        self._seen: dict[str, tuple[float, int]] = {}
+
+    def count(self, conn: Connection, stmt: Select[Any]) -> int:
+        """The count ``stmt`` selects, from the cache when large and fresh."""
+        compiled = stmt.compile(conn)
+        key = f"{compiled}|{sorted(compiled.params.items(), key=str)!r}"
+        hit = self._seen.get(key)
+        now = time.monotonic()
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        total = int(conn.execute(stmt).scalar_one())
+        if total >= self.min_rows:
+            if len(self._seen) > 1000:
+                self._seen.clear()
+            self._seen[key] = (now + self.ttl_s, total)
+        return total
 
 
 def sort_query(fields: list[str], default: str) -> Any:

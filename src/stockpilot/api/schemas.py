@@ -12,6 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\s/?#%\x00]+$")]
 #: Free text without NUL (PostgreSQL refuses NUL in text).
 Text = Annotated[str, Field(max_length=255, pattern=r"^[^\x00]*$")]
+#: Text of at most 128 / 64 / 32 characters (the columns' widths).
+Text128 = Annotated[Text, Field(max_length=128)]
+Text64 = Annotated[Text, Field(max_length=64)]
+Ident32 = Annotated[Ident, Field(max_length=32)]
 #: Money: non-negative, within NUMERIC(14, 4).
 Money = Annotated[float, Field(ge=0, le=1e9)]
 #: A positive count of units within a 32-bit column.

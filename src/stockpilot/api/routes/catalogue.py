@@ -24,7 +24,7 @@ from stockpilot.api.deps import (
 )
 from stockpilot.api.idempotency import Idem
 from stockpilot.api.problems import COMMON, WRITES
-from stockpilot.api.schemas import Days, Ident, In, Money, Out, Text, Units
+from stockpilot.api.schemas import Days, Ident, Ident32, In, Money, Out, Text, Text128, Units
 from stockpilot.errors import NotFound, StockpilotError
 from stockpilot.ledger import catalogue as cat
 from stockpilot.store import schema as t
@@ -46,7 +46,7 @@ class SkuCreate(In):
 
     sku: Ident
     name: Text = ""
-    category: Text | None = None
+    category: Text128 | None = None
     unit_cost: Money | None = None
     price: Money | None = None
     shelf_life_days: Annotated[Days, Field(ge=1)] | None = None
@@ -54,14 +54,13 @@ class SkuCreate(In):
 
 
 class SkuUpdate(In):
-    """Fields of a SKU to change (omitted ones stay)."""
+    """Fields of a SKU to change (omitted ones stay; lot tracking is fixed at creation)."""
 
     name: Text | None = None
-    category: Text | None = None
+    category: Text128 | None = None
     unit_cost: Money | None = None
     price: Money | None = None
     shelf_life_days: Annotated[Days, Field(ge=1)] | None = None
-    lot_tracked: bool | None = None
 
 
 class SkuPublic(Out):
@@ -156,7 +155,7 @@ class LocationCreate(In):
 
     location: Ident
     name: Text = ""
-    kind: Ident = "warehouse"
+    kind: Ident32 = "warehouse"
     allows_backorders: bool = False
 
 
@@ -164,7 +163,7 @@ class LocationUpdate(In):
     """Fields of a location to change."""
 
     name: Text | None = None
-    kind: Ident | None = None
+    kind: Ident32 | None = None
     allows_backorders: bool | None = None
 
 

@@ -24,7 +24,7 @@ from stockpilot.api.deps import (
 )
 from stockpilot.api.idempotency import Idem
 from stockpilot.api.problems import COMMON, WRITES
-from stockpilot.api.schemas import Ident, In, Money, Out, RowId, Text, Units
+from stockpilot.api.schemas import Ident, In, Money, Out, RowId, Text, Text128, Units
 from stockpilot.errors import NotFound
 from stockpilot.ledger.purchasing import (
     OrderLine,
@@ -51,7 +51,7 @@ class PurchaseOrderCreate(In):
 
     supplier: Ident
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=1000)]
-    reference: Text | None = None
+    reference: Text128 | None = None
     expected_at: date | None = None
 
 

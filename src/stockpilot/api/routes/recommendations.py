@@ -6,19 +6,19 @@ filtered out or replaced by their nearest available substitute). 404 when no mod
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import Field
-from sqlalchemy import Connection, bindparam
+from sqlalchemy import Connection, bindparam, func, select
 
 from stockpilot.api.auth import Principal
 from stockpilot.api.context import ApiContext
-from stockpilot.api.deps import Ctx, Viewer, visible
+from stockpilot.api.deps import Ctx, Viewer, fast_json, visible
 from stockpilot.api.idempotency import Idem
 from stockpilot.api.problems import COMMON, WRITES
 from stockpilot.api.schemas import Ident, In, Out
-from stockpilot.ledger.positions import positions_query
 from stockpilot.recommend import service as rec
 from stockpilot.store import schema as t
 
@@ -51,12 +51,25 @@ class BasketIn(In):
     k: Annotated[int, Field(ge=1, le=100)] = 10
 
 
+_STOCK = select(t.stock.c.sku, (t.stock.c.on_hand - t.stock.c.reserved).label("free")).where(
+    t.stock.c.location == bindparam("loc"),
+    t.stock.c.sku.in_(bindparam("items", expanding=True)))
+_EXPIRED = (select(t.lots.c.sku, func.sum(t.lots.c.on_hand - t.lots.c.reserved))
+            .where(t.lots.c.location == bindparam("loc"), t.lots.c.expiry <= bindparam("today"))
+            .group_by(t.lots.c.sku))
+
+
 def _available(conn: Connection, location: str, items: list[str]) -> dict[str, int]:
-    s = t.stock.c
-    stmt = positions_query().order_by(None).where(
-        s.location == location, s.sku.in_(bindparam("items", expanding=True)))
-    rows = conn.execute(stmt, {"items": items})
-    return {r.sku: r.available for r in rows}
+    """Available units of the model's items at ``location`` now, in two indexed queries.
+
+    As the GLOSSARY has it: on hand − reserved, less the unreserved units of expired lots.
+    """
+    free = dict(conn.execute(_STOCK, {"loc": location, "items": items}).tuples().all())
+    today = datetime.now(UTC).date()
+    for sku, expired in conn.execute(_EXPIRED, {"loc": location, "today": today}).tuples():
+        if sku in free:
+            free[sku] -= int(expired or 0)
+    return free
 
 
 def _serve(ctx: ApiContext, who: Principal, location: str | None, pick: Any
@@ -71,13 +84,17 @@ def _serve(ctx: ApiContext, who: Principal, location: str | None, pick: Any
                                                 for s in skus])
 
 
+def _fast(model: Recommendations) -> Recommendations:
+    return fast_json(model)  # type: ignore[return-value]
+
+
 @router.get("/customers/{customer_id}")
 def for_customer(customer_id: str, who: Viewer, ctx: Ctx, location: Location = None,
                  k: K = 10, mode: Literal["substitute", "filter"] = "substitute"
                  ) -> Recommendations:
     """Top items for a customer, in stock at the location (popular ones when unknown)."""
-    return _serve(ctx, who, location,
-                  lambda m, av: rec.for_customer(m, customer_id, av, k, mode))
+    return _fast(_serve(ctx, who, location,
+                        lambda m, av: rec.for_customer(m, customer_id, av, k, mode)))
 
 
 @router.get("/similar/{sku}")

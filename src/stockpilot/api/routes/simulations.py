@@ -14,7 +14,7 @@ from stockpilot.api.context import ApiContext
 from stockpilot.api.deps import Ctx, Page, Paged, Planner, Viewer, order_by, page_of, sort_query
 from stockpilot.api.idempotency import Idem
 from stockpilot.api.problems import COMMON, WRITES
-from stockpilot.api.schemas import In, Out, RowId, Text
+from stockpilot.api.schemas import In, Out, RowId, Text128
 from stockpilot.errors import NotFound, StockpilotError
 from stockpilot.jobs.runs import store_simulation
 from stockpilot.store import schema_runs as tr
@@ -26,7 +26,7 @@ MAX_DAYS = 120
 class SimulationCreate(In):
     """A small replay: ≤ 120 days, ≤ 200 series (the first by id at the key's locations)."""
 
-    name: Text = "api"
+    name: Text128 = "api"
     start: date
     end: date
     lead_time_days: Annotated[int, Field(ge=1, le=120)] = 7

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
-from pydantic import Field
-from sqlalchemy import Connection, func, select
+from fastapi import APIRouter, Query, Response
+from pydantic import Field, TypeAdapter
+from sqlalchemy import Connection, func, literal, select, tuple_
 
 from stockpilot.api.deps import (
     Ctx,
@@ -16,13 +17,14 @@ from stockpilot.api.deps import (
     Page,
     Paged,
     Viewer,
+    fast_json,
     order_by,
     page_of,
     scoped,
     sort_query,
 )
 from stockpilot.api.idempotency import Idem
-from stockpilot.api.problems import COMMON, WRITES
+from stockpilot.api.problems import COMMON, WRITES, InvalidQuery
 from stockpilot.api.schemas import In, Out
 from stockpilot.domain.movements import MovementKind
 from stockpilot.errors import NotFound
@@ -52,8 +54,8 @@ POS_SORT = {"sku": K.sku, "location": K.location, "on_hand": K.on_hand,
 PosSort = Annotated[str, sort_query(list(POS_SORT), "sku,location")]
 
 
-def _positions(conn: Connection, where: list[Any], page: Any, order: list[Any]
-               ) -> tuple[list[PositionPublic], int]:
+def _positions(conn: Connection, where: list[Any], page: Any, order: list[Any],
+               counts: Any = None) -> tuple[list[PositionPublic], int]:
     """Positions matching ``where``, one page of them when ``page`` is given.
 
     The page's keys are found first on the stock table alone (the deferred join): the
@@ -63,7 +65,7 @@ def _positions(conn: Connection, where: list[Any], page: Any, order: list[Any]
     if page is None:
         rows = conn.execute(stmt.where(*where).order_by(*order)).all()
         return [PositionPublic(**r._mapping) for r in rows], len(rows)
-    total = conn.execute(select(func.count()).select_from(t.stock).where(*where)).scalar_one()
+    total = counts.count(conn, select(func.count()).select_from(t.stock).where(*where))
     keys = (select(K.sku.label("k_sku"), K.location.label("k_loc")).where(*where)
             .order_by(*order).limit(page.limit).offset(page.offset).subquery())
     stmt = stmt.join_from(t.stock, keys, (K.sku == keys.c.k_sku)
@@ -71,20 +73,53 @@ def _positions(conn: Connection, where: list[Any], page: Any, order: list[Any]
     return [PositionPublic(**r._mapping) for r in conn.execute(stmt)], int(total)
 
 
+def _cursor(row: PositionPublic) -> str:
+    return base64.urlsafe_b64encode(json.dumps([row.sku, row.location]).encode()).decode()
+
+
+def _after(cursor: str, sort: str) -> Any:
+    """The keyset condition of a cursor (only for the default order)."""
+    if sort != "sku,location":
+        raise InvalidQuery("after: a cursor pages the default order (sort=sku,location) only")
+    try:
+        sku, loc = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        assert isinstance(sku, str) and isinstance(loc, str)
+    except (ValueError, TypeError, AssertionError) as exc:
+        raise InvalidQuery("after: not a cursor from next_after") from exc
+    return tuple_(K.sku, K.location) > tuple_(literal(sku), literal(loc))
+
+
 @router.get("/stock")
 def list_stock(who: Viewer, ctx: Ctx, page: Paged, sku: str | None = None,
                location: str | None = None,
                max_on_hand: Annotated[int | None, Query(ge=-(2**31), le=2**31 - 1)] = None,
+               after: Annotated[str | None, Query(max_length=400, description=(
+                   "Cursor (``next_after`` of the previous page): pages in the default "
+                   "order without the cost of a large offset"))] = None,
                sort: PosSort = "sku,location") -> Page[PositionPublic]:
-    """Stock positions at the key's locations (filter by SKU, location, on hand ≤ n)."""
+    """Stock positions at the key's locations (filter by SKU, location, on hand ≤ n).
+
+    ``total`` counts every matching row; above 10,000 it may be up to 2 s old.
+    """
     where: list[Any] = [] if who.locations is None else [K.location.in_(sorted(who.locations))]
     where += [c == v for c, v in ((K.sku, sku), (K.location, location)) if v is not None]
     if max_on_hand is not None:
         where.append(K.on_hand <= max_on_hand)
     order = order_by(sort, POS_SORT)
     with ctx.read() as conn:
-        rows, total = _positions(conn, where, page, order)
-    return Page(items=rows, limit=page.limit, offset=page.offset, total=total)
+        total = None
+        if after is not None:
+            total = ctx.counts.count(conn, select(func.count()).select_from(t.stock)
+                                     .where(*where))
+            where.append(_after(after, sort))
+        rows, n = _positions(conn, where, page, order, ctx.counts)
+    nxt = _cursor(rows[-1]) if len(rows) == page.limit and sort == "sku,location" else None
+    return fast_json(Page[PositionPublic](  # type: ignore[return-value]
+        items=rows, limit=page.limit, offset=page.offset, total=n if total is None else total,
+        next_after=nxt))
+
+
+_POSITIONS = TypeAdapter(list[PositionPublic])
 
 
 @router.get("/stock/{sku}")
@@ -97,7 +132,7 @@ def stock_of(sku: str, who: Viewer, ctx: Ctx) -> list[PositionPublic]:
         rows, _ = _positions(conn, where, None, [K.location.asc()])
     if not rows:
         raise NotFound(f"no stock for SKU {sku!r}")
-    return rows
+    return Response(_POSITIONS.dump_json(rows), media_type="application/json")  # type: ignore[return-value]
 
 
 # --- movements -------------------------------------------------------------------------------

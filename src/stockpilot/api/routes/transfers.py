@@ -24,7 +24,7 @@ from stockpilot.api.deps import (
 )
 from stockpilot.api.idempotency import Idem
 from stockpilot.api.problems import COMMON, WRITES
-from stockpilot.api.schemas import Ident, In, Out, Text, Units
+from stockpilot.api.schemas import Ident, In, Out, Text, Text64, Units
 from stockpilot.domain.commands import TransferStock
 from stockpilot.domain.movements import MovementKind
 from stockpilot.ledger.service import _error_from, apply_in
@@ -41,7 +41,7 @@ class TransferCreate(In):
     to_location: Ident
     quantity: Units
     event_id: Ident | None = Field(default=None, description="Default: a new UUID")
-    lot_code: Text | None = None
+    lot_code: Text64 | None = None
     reference: Text | None = None
     occurred_at: datetime | None = None
 
