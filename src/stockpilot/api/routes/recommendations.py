@@ -64,9 +64,9 @@ def _available(conn: Connection, location: str, items: list[str]) -> dict[str, i
 
     As the GLOSSARY has it: on hand − reserved, less the unreserved units of expired lots.
     """
-    free = dict(conn.execute(_STOCK, {"loc": location, "items": items}).tuples().all())
+    free = {r[0]: r[1] for r in conn.execute(_STOCK, {"loc": location, "items": items})}
     today = datetime.now(UTC).date()
-    for sku, expired in conn.execute(_EXPIRED, {"loc": location, "today": today}).tuples():
+    for sku, expired in conn.execute(_EXPIRED, {"loc": location, "today": today}):
         if sku in free:
             free[sku] -= int(expired or 0)
     return free
