@@ -11,7 +11,8 @@ stocked at the first location. Then ``stockpilot serve`` runs in a subprocess on
 ``--clients`` requests in flight (closed loop, no think time) for ``--seconds`` per case:
 
   * ``GET /stock/{sku}``                         a random SKU's positions (10 rows)
-  * ``GET /stock?limit=100&offset=…``            a random page of 100 positions
+  * ``GET /stock?limit=100&offset=…``            a random page of 100 positions (offset)
+  * ``GET /stock?limit=100&after=…``             a random page of 100 positions (cursor)
   * ``GET /recommendations/customers/{id}``      a random trained customer at location L00
 
 Latency is client-side (send → full body), so it includes queueing behind the other clients.
@@ -25,6 +26,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import json
 import os
 import random
 import socket
@@ -99,6 +102,11 @@ def seed(url: str, ws: Path, n_skus: int, n_locs: int) -> tuple[str, list[str], 
     key = create_key(engine, "bench", "viewer")
     engine.dispose()
     return key, skus, trained.users
+
+
+def cursor(sku: str, location: str) -> str:
+    """The ``next_after`` cursor the API would give after (sku, location)."""
+    return base64.urlsafe_b64encode(json.dumps([sku, location]).encode()).decode()
 
 
 def free_port() -> int:
@@ -180,8 +188,10 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> list[dict[str,
     n_rows = args.skus * args.locations
     cases = {
         "GET /stock/{sku}": lambda: f"/stock/{random.choice(skus)}",
-        "GET /stock?limit=100 (a page)":
+        "GET /stock?limit=100&offset=… (random page)":
             lambda: f"/stock?limit=100&offset={random.randrange(0, n_rows - 100)}",
+        "GET /stock?limit=100&after=… (cursor page)":
+            lambda: f"/stock?limit=100&after={cursor(random.choice(skus), 'L00')}",
         "GET /recommendations/customers/{id}":
             lambda: f"/recommendations/customers/{random.choice(users)}?location=L00",
     }
