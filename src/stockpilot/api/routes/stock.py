@@ -55,7 +55,8 @@ PosSort = Annotated[str, sort_query(list(POS_SORT), "sku,location")]
 
 
 def _positions(conn: Connection, where: list[Any], page: Any, order: list[Any],
-               counts: Any = None) -> tuple[list[PositionPublic], int]:
+               counts: Any = None, total: int | None = None
+               ) -> tuple[list[PositionPublic], int]:
     """Positions matching ``where``, one page of them when ``page`` is given.
 
     The page's keys are found first on the stock table alone (the deferred join): the
@@ -65,7 +66,8 @@ def _positions(conn: Connection, where: list[Any], page: Any, order: list[Any],
     if page is None:
         rows = conn.execute(stmt.where(*where).order_by(*order)).all()
         return [PositionPublic(**r._mapping) for r in rows], len(rows)
-    total = counts.count(conn, select(func.count()).select_from(t.stock).where(*where))
+    if total is None:
+        total = counts.count(conn, select(func.count()).select_from(t.stock).where(*where))
     keys = (select(K.sku.label("k_sku"), K.location.label("k_loc")).where(*where)
             .order_by(*order).limit(page.limit).offset(page.offset).subquery())
     stmt = stmt.join_from(t.stock, keys, (K.sku == keys.c.k_sku)
@@ -112,11 +114,10 @@ def list_stock(who: Viewer, ctx: Ctx, page: Paged, sku: str | None = None,
             total = ctx.counts.count(conn, select(func.count()).select_from(t.stock)
                                      .where(*where))
             where.append(_after(after, sort))
-        rows, n = _positions(conn, where, page, order, ctx.counts)
+        rows, total = _positions(conn, where, page, order, ctx.counts, total)
     nxt = _cursor(rows[-1]) if len(rows) == page.limit and sort == "sku,location" else None
     return fast_json(Page[PositionPublic](  # type: ignore[return-value]
-        items=rows, limit=page.limit, offset=page.offset, total=n if total is None else total,
-        next_after=nxt))
+        items=rows, limit=page.limit, offset=page.offset, total=total, next_after=nxt))
 
 
 _POSITIONS = TypeAdapter(list[PositionPublic])
