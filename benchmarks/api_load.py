@@ -7,8 +7,9 @@ For each backend: a fresh workspace is seeded through the bulk path (``store.bul
 stock row and one opening receipt movement per SKU-location), the recommender is trained on
 the vendored sample (``data/sample/online_retail_top300.csv.gz``) and its 300 items are
 stocked at the first location. Then ``stockpilot serve`` runs in a subprocess on 127.0.0.1
-(one uvicorn process, access log off, rate limit off) and an httpx asyncio client keeps
-``--clients`` requests in flight (closed loop, no think time) for ``--seconds`` per case:
+(``--workers`` uvicorn processes, default 1; access log off, rate limit off) and an httpx
+asyncio client keeps ``--clients`` requests in flight (closed loop, no think time) for
+``--seconds`` per case:
 
   * ``GET /stock/{sku}``                         a random SKU's positions (10 rows)
   * ``GET /stock?limit=100&offset=…``            a random page of 100 positions (offset)
@@ -115,12 +116,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(url: str, ws: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(url: str, ws: Path, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     """``stockpilot serve`` on loopback; its output goes to ``<ws>/server.log``."""
     env = {**os.environ, "STOCKPILOT_RATE_LIMIT_PER_SECOND": "0",
            "PYTHONPATH": str(ROOT / "src")}
     cmd = [sys.executable, "-m", "stockpilot", "serve", "--host", "127.0.0.1", "--port",
-           str(port), "--no-access-log", "-w", str(ws), "--db", url]
+           str(port), "--no-access-log", "--workers", str(workers), "-w", str(ws), "--db", url]
     log = (ws / "server.log").open("wb")
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     for _ in range(300):
@@ -139,6 +140,11 @@ class RssSampler(threading.Thread):
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
         self.proc, self.peak, self.stop = psutil.Process(pid), 0, threading.Event()
+
+    def cpu(self) -> float:
+        """CPU seconds of the process and its children (the workers) so far."""
+        procs = [self.proc, *self.proc.children(recursive=True)]
+        return sum(sum(p.cpu_times()[:2]) for p in procs)
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -181,7 +187,7 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> list[dict[str,
     print(f"[{name}] seeding {args.skus:,} SKUs × {args.locations} locations", flush=True)
     key, skus, users = seed(url, ws, args.skus, args.locations)
     port = free_port()
-    server = start_server(url, ws, port)
+    server = start_server(url, ws, port, args.workers)
     sampler = RssSampler(server.pid)
     sampler.start()
     base = f"http://127.0.0.1:{port}"
@@ -199,9 +205,9 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> list[dict[str,
     try:
         for case, make in cases.items():
             asyncio.run(load(base, key, make, args.clients, 2.0))  # warm-up
-            cpu0 = sum(sampler.proc.cpu_times()[:2])
+            cpu0 = sampler.cpu()
             lat, errors = asyncio.run(load(base, key, make, args.clients, args.seconds))
-            cpu = sum(sampler.proc.cpu_times()[:2]) - cpu0
+            cpu = sampler.cpu() - cpu0
             rows.append({"backend": name, "case": case, "requests": len(lat),
                          "rps": len(lat) / args.seconds, "p50": float(np.percentile(lat, 50)),
                          "p99": float(np.percentile(lat, 99)), "errors": errors,
@@ -247,6 +253,7 @@ def main() -> None:
     ap.add_argument("--locations", type=int, default=10)
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=15.0)
+    ap.add_argument("--workers", type=int, default=1, help="stockpilot serve --workers")
     ap.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = ap.parse_args()
     random.seed(7)
@@ -261,7 +268,7 @@ def main() -> None:
         finally:
             drop_pg_database(args.pg, name)
     print(f"\n{machine()}; {args.skus:,} SKUs × {args.locations} locations, "
-          f"{args.clients} clients, {args.seconds:.0f} s per case")
+          f"{args.clients} clients, {args.seconds:.0f} s per case, {args.workers} worker(s)")
     print("| backend | case | requests | req/s | p50 ms | p99 ms | errors | server CPU ms/req "
           "| load avg | server peak RSS MiB |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
