@@ -19,6 +19,9 @@ from stockpilot.errors import ConfigError
 
 CONFIG_NAME = "stockpilot.toml"
 DEFAULT_SECRET = "change-me-insecure-default-secret"  # noqa: S105 - refused when serving publicly
+#: Settings that must not keep their default when serving beyond loopback (a session secret
+#: added by the dashboard belongs here too).
+SECRET_FIELDS: tuple[str, ...] = ("secret_key", "session_secret")
 
 
 class Settings(BaseSettings):
@@ -34,6 +37,13 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     default_location: str = "ONLINE"
+    # API rate limit per key: a token bucket refilled at ``rate_limit_per_second`` holding at
+    # most ``rate_limit_burst`` requests; a rate of 0 turns the limit off.
+    rate_limit_per_second: float = Field(default=20.0, ge=0)
+    rate_limit_burst: int = Field(default=60, ge=1)
+    # How long the API trusts a key it looked up (a key revoked by another process keeps
+    # working for at most this long; revoking through the API takes effect at once).
+    api_key_cache_seconds: float = Field(default=5.0, ge=0)
 
     def resolved_db_url(self) -> str:
         """The database URL, defaulting to ``<workspace>/stockpilot.db``."""
@@ -46,13 +56,20 @@ class Settings(BaseSettings):
         path = Path(self.history_dir)
         return path if path.is_absolute() or "://" in self.history_dir else self.workspace / path
 
+    def default_secrets(self) -> list[str]:
+        """Names of the secret settings still at their default (or empty)."""
+        return [name for name in SECRET_FIELDS if name in type(self).model_fields
+                and getattr(self, name) in (DEFAULT_SECRET, "", None)]
+
     def check_serving(self, host: str) -> None:
-        """Refuse to serve beyond loopback with the default secret (CONVENTIONS §11)."""
+        """Refuse to serve beyond loopback with a default secret (CONVENTIONS §11)."""
         loopback = host in {"127.0.0.1", "localhost", "::1"} or host.startswith("127.")
-        if not loopback and self.secret_key == DEFAULT_SECRET:
+        unset = self.default_secrets()
+        if not loopback and unset:
+            names = ", ".join(f"STOCKPILOT_{n.upper()}" for n in unset)
             raise ConfigError(
-                f"refusing to serve on {host} with the default secret: set STOCKPILOT_SECRET_KEY "
-                f"or secret_key in {CONFIG_NAME}"
+                f"refusing to serve on {host} with default secrets: set {names} (or "
+                f"{', '.join(unset)} in {CONFIG_NAME}), or serve on 127.0.0.1"
             )
 
 

@@ -94,3 +94,12 @@ def test_sample_forecast_plan_budget_segments_approve(tmp_path):
     seg = run("segments", "--k", "3", "--out", str(tmp_path / "seg.csv"), ws=ws).stdout
     assert "k = 3" in seg and (tmp_path / "seg.csv").read_text().startswith("unique_id,")
     run("orders", "approve", ws=ws)
+
+
+def test_serve_refuses_a_public_host_with_default_secrets(tmp_path):
+    ws = tmp_path / "shop"
+    run("init", ws=ws)
+    proc = run("serve", "--host", "0.0.0.0", ws=ws, ok=False)
+    out = proc.stdout + proc.stderr
+    assert "refusing to serve on 0.0.0.0" in out and "STOCKPILOT_SECRET_KEY" in out
+    assert "Traceback" not in out

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from stockpilot import metrics
 from stockpilot.alerts import rules
@@ -102,10 +102,15 @@ def _notify(engine: Engine, alert_id: int, notifiers: Sequence[Any]) -> None:
 
 def set_status(engine: Engine, alert_id: int, status: str) -> None:
     """Acknowledge (``acked``) or resolve (``resolved``) an alert."""
+    with engine.begin() as conn:
+        set_status_in(conn, alert_id, status)
+
+
+def set_status_in(conn: Connection, alert_id: int, status: str) -> None:
+    """:func:`set_status` on an open transaction (the caller commits)."""
     if status not in ("acked", "resolved"):
         raise ValueError(f"status must be acked or resolved, not {status!r}")
-    with engine.begin() as conn:
-        done = conn.execute(update(te.alerts).where(te.alerts.c.id == alert_id)
-                            .values(status=status, updated_at=datetime.now(UTC)))
+    done = conn.execute(update(te.alerts).where(te.alerts.c.id == alert_id)
+                        .values(status=status, updated_at=datetime.now(UTC)))
     if done.rowcount == 0:
         raise NotFound(f"no alert {alert_id}")

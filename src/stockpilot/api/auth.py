@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Connection, Engine, insert, select
 
 from stockpilot.store import schema_api as ta
 
@@ -43,21 +43,28 @@ def _digest(secret: str) -> str:
 def create_key(engine: Engine, name: str, role: str,
                locations: list[str] | None = None) -> str:
     """Create a key and return its secret (the only time it is shown)."""
+    with engine.begin() as conn:
+        return create_key_in(conn, name, role, locations)[1]
+
+
+def create_key_in(conn: Connection, name: str, role: str,
+                  locations: list[str] | None = None) -> tuple[int, str]:
+    """Create a key on an open transaction; returns its id and secret."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     secret = "sp_" + secrets.token_urlsafe(32)
-    with engine.begin() as conn:
-        conn.execute(insert(ta.api_keys).values(
-            name=name, prefix=secret[:10], secret_sha256=_digest(secret), role=role,
-            locations=sorted(locations) if locations else None, created_at=datetime.now(UTC)))
-    return secret
+    key_id = conn.execute(insert(ta.api_keys).values(
+        name=name, prefix=secret[:10], secret_sha256=_digest(secret), role=role,
+        locations=sorted(set(locations)) if locations else None, created_at=datetime.now(UTC))
+        .returning(ta.api_keys.c.id)).scalar_one()
+    return int(key_id), secret
 
 
 def lookup(engine: Engine, secret: str) -> Principal | None:
     """The principal of a presented key, or None (unknown or revoked)."""
     k = ta.api_keys.c
     with engine.connect() as conn:
-        row = conn.execute(select(k.id, k.role, k.locations).where(
+        row = conn.execution_options(readonly=True).execute(select(k.id, k.role, k.locations).where(
             k.secret_sha256 == _digest(secret), k.revoked_at.is_(None))).first()
     if row is None:
         return None

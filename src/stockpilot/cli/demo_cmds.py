@@ -54,10 +54,8 @@ def _serve(w: Workspace, port: int) -> None:
     import uvicorn
 
     from stockpilot.api.app import create_app
-    from stockpilot.web.app import configure
 
-    app = create_app(w.engine, w.history)
-    configure(app, w.settings)
+    app = create_app(w.engine, w.history, w.settings.workspace, w.settings)
     console.print("serving on loopback only (Ctrl-C to stop)")
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 

@@ -25,19 +25,29 @@ def create(name: str = typer.Argument(..., help="Who or what uses the key."),
 
 
 def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
+          access_log: bool = typer.Option(True, help="Log every request (off for load tests)."),
+          workers: int = typer.Option(1, min=1, max=64, help="Server processes (rate limits "
+                                      "and the key cache are per process)."),
           ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
     """Serve the dashboard (/) and the REST API (/docs); refuses a public host by default secret."""
     import uvicorn
 
     from stockpilot.api.app import create_app
-    from stockpilot.web.app import configure
 
     w = workspace(ws, db)
     w.settings.check_serving(host)
-    app = create_app(w.engine, w.history)
-    configure(app, w.settings)  # the dashboard's session secret from the workspace settings
+    if workers > 1:  # each worker builds its app from the environment
+        import os
+
+        os.environ["STOCKPILOT_WORKSPACE"] = str(w.settings.workspace.resolve())
+        os.environ["STOCKPILOT_DB_URL"] = w.settings.resolved_db_url()
+        w.engine.dispose()  # migrated; the workers open their own connections
+        uvicorn.run("stockpilot.api.asgi:app_from_env", factory=True, workers=workers,
+                    host=host, port=port, log_level="info", access_log=access_log)
+        return
+    app = create_app(w.engine, w.history, w.settings.workspace, w.settings)
     console.print(f"dashboard: http://{host}:{port}/  ·  API docs: http://{host}:{port}/docs")
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)
 
 
 def register(app: typer.Typer) -> None:

@@ -61,13 +61,24 @@ def apply_messages(engine: Engine, source: str, messages: Sequence[Message],
                 if extra is not None:
                     extra(uow.conn, result)
                 uow.commit()
-            for outcome in ("applied", "duplicate", "dead"):
-                metrics.EVENTS.labels(source, outcome).inc(getattr(result, outcome))
+            count(source, result)
             return result
         except DBAPIError:
             if attempt == retries:
                 raise
     raise AssertionError("unreachable")
+
+
+def apply_messages_in(conn: Connection, source: str, messages: Sequence[Message]
+                      ) -> BatchResult:
+    """Apply a batch on the caller's open transaction (the caller commits, then counts)."""
+    return _apply(conn, source, messages)
+
+
+def count(source: str, result: BatchResult) -> None:
+    """Add a committed batch's outcomes to the metrics."""
+    for outcome in ("applied", "duplicate", "dead"):
+        metrics.EVENTS.labels(source, outcome).inc(getattr(result, outcome))
 
 
 def _apply(conn: Connection, source: str, messages: Sequence[Message]) -> BatchResult:

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, select
+from sqlalchemy import Connection, func, select
 
 from stockpilot.store import schema as t
 
@@ -35,19 +35,23 @@ class Position:
 
 
 def _expired_free(today: date) -> Any:
-    """Per SKU-location: unreserved units in lots whose expiry has passed (not available)."""
-    c = t.lots.c
-    units = case((c.expiry <= today, c.on_hand - c.reserved), else_=0)
-    return (select(c.sku, c.location, func.sum(units).label("expired"))
-            .group_by(c.sku, c.location).subquery())
+    """Per stock row: unreserved units in lots whose expiry has passed (not available).
+
+    A correlated subquery on the lots' primary key (SKU, location, …): a page or one SKU's
+    rows cost a few index probes, not an aggregate over every lot.
+    """
+    c, s = t.lots.c, t.stock.c
+    return func.coalesce(
+        select(func.sum(c.on_hand - c.reserved))
+        .where(c.sku == s.sku, c.location == s.location, c.expiry <= today)
+        .scalar_subquery(), 0)
 
 
 def positions_query(today: date | None = None) -> Any:
     """A SELECT of all positions (filter and page it further as needed)."""
     today = today or datetime.now(UTC).date()
     s = t.stock.c
-    exp = _expired_free(today)
-    expired = func.coalesce(exp.c.expired, 0)
+    expired = _expired_free(today)
     return (
         select(
             s.sku, s.location, s.on_hand, s.reserved,
@@ -56,8 +60,6 @@ def positions_query(today: date | None = None) -> Any:
             (s.on_hand + s.on_order - s.reserved).label("projected"),
             expired.label("expired"),
         )
-        .select_from(t.stock.outerjoin(exp, and_(exp.c.sku == s.sku,
-                                                 exp.c.location == s.location)))
         .order_by(s.sku, s.location)
     )
 

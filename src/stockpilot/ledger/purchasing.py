@@ -94,6 +94,8 @@ def _check_catalogue(conn: Connection, supplier: str, lines: Sequence[OrderLine]
 
 
 def _add_on_order(conn: Connection, deltas: list[tuple[str, str, int]]) -> None:
+    if not deltas:
+        return
     keys = sorted({(s, loc) for s, loc, _ in deltas})
     backorders = dict(
         conn.execute(select(t.locations.c.location, t.locations.c.allows_backorders)).all()
@@ -122,43 +124,58 @@ def receive_purchase_order(
     Event ids are ``{event_prefix or 'po-<id>'}-<line_no>``, so posting the same receipt twice
     changes nothing. Lot-tracked SKUs need ``lots[line_no] = (lot_code, expiry)``.
     """
-    prefix = event_prefix or f"po-{po_id}"
-    when = occurred_at or datetime.now(UTC)
     with UnitOfWork(engine) as uow:
-        conn = uow.conn
-        lines = _open_lines(conn, po_id)
-        todo = received or {n: q - r for n, (_, _, q, r) in lines.items() if q > r}
-        commands = []
-        for line_no, units in sorted(todo.items()):
-            if line_no not in lines:
-                raise InvalidEvent(
-                    f"{prefix}-{line_no}", f"purchase order {po_id} has no line {line_no}"
-                )
-            sku, loc, qty, got = lines[line_no]
-            lot_code, expiry = (lots or {}).get(line_no, (None, None))
-            commands.append(
-                ReceiveStock(
-                    event_id=f"{prefix}-{line_no}",
-                    sku=sku,
-                    location=loc,
-                    quantity=units,
-                    occurred_at=when,
-                    purchase_order_id=po_id,
-                    on_order_units=max(0, min(units, qty - got)),
-                    lot_code=lot_code,
-                    expiry=expiry,
-                    reference=f"PO {po_id}",
-                )
-            )
-        results = apply_in(conn, commands)
-        applied = {
-            int(r.event_id.rsplit("-", 1)[1]): c.quantity
-            for r, c in zip(results, commands, strict=True)
-            if r.status == "applied"
-        }
-        _mark_received(conn, po_id, applied)
+        results = receive_purchase_order_in(uow.conn, po_id, received,
+                                            event_prefix=event_prefix,
+                                            occurred_at=occurred_at, lots=lots)
         uow.commit()
         return results
+
+
+def receive_purchase_order_in(
+    conn: Connection,
+    po_id: int,
+    received: dict[int, int] | None = None,
+    *,
+    event_prefix: str | None = None,
+    occurred_at: datetime | None = None,
+    lots: dict[int, tuple[str, date]] | None = None,
+) -> list[EventResult]:
+    """:func:`receive_purchase_order` on an open transaction (the caller commits)."""
+    prefix = event_prefix or f"po-{po_id}"
+    when = occurred_at or datetime.now(UTC)
+    lines = _open_lines(conn, po_id)
+    todo = received or {n: q - r for n, (_, _, q, r) in lines.items() if q > r}
+    commands = []
+    for line_no, units in sorted(todo.items()):
+        if line_no not in lines:
+            raise InvalidEvent(
+                f"{prefix}-{line_no}", f"purchase order {po_id} has no line {line_no}"
+            )
+        sku, loc, qty, got = lines[line_no]
+        lot_code, expiry = (lots or {}).get(line_no, (None, None))
+        commands.append(
+            ReceiveStock(
+                event_id=f"{prefix}-{line_no}",
+                sku=sku,
+                location=loc,
+                quantity=units,
+                occurred_at=when,
+                purchase_order_id=po_id,
+                on_order_units=max(0, min(units, qty - got)),
+                lot_code=lot_code,
+                expiry=expiry,
+                reference=f"PO {po_id}",
+            )
+        )
+    results = apply_in(conn, commands)
+    applied = {
+        int(r.event_id.rsplit("-", 1)[1]): c.quantity
+        for r, c in zip(results, commands, strict=True)
+        if r.status == "applied"
+    }
+    _mark_received(conn, po_id, applied)
+    return results
 
 
 def _open_lines(conn: Connection, po_id: int) -> dict[int, tuple[str, str, int, int]]:
@@ -196,13 +213,13 @@ def _mark_received(conn: Connection, po_id: int, applied: dict[int, int]) -> Non
 def cancel_purchase_order(engine: Engine, po_id: int) -> None:
     """Cancel an order: its open quantities leave on_order; received units stay received."""
     with UnitOfWork(engine) as uow:
-        lines = _open_lines(uow.conn, po_id)
-        _add_on_order(
-            uow.conn, [(sku, loc, -(q - r)) for sku, loc, q, r in lines.values() if q > r]
-        )
-        uow.conn.execute(
-            update(t.purchase_orders)
-            .where(t.purchase_orders.c.id == po_id)
-            .values(status="cancelled")
-        )
+        cancel_purchase_order_in(uow.conn, po_id)
         uow.commit()
+
+
+def cancel_purchase_order_in(conn: Connection, po_id: int) -> None:
+    """:func:`cancel_purchase_order` on an open transaction (the caller commits)."""
+    lines = _open_lines(conn, po_id)
+    _add_on_order(conn, [(sku, loc, -(q - r)) for sku, loc, q, r in lines.values() if q > r])
+    conn.execute(update(t.purchase_orders).where(t.purchase_orders.c.id == po_id)
+                 .values(status="cancelled"))

@@ -68,7 +68,7 @@ def for_customer(trained: Trained, customer: str, available: dict[str, int], k: 
                  mode: str = "substitute") -> list[str]:
     """Top ``k`` in-stock items for a customer (popular in-stock items when unknown)."""
     avail = np.array([available.get(i, 0) > 0 for i in trained.items])
-    index = {u: n for n, u in enumerate(trained.users)}
+    index = _user_index(trained)
     pop_model = trained.model.parts[2]
     if customer in index:
         scores = trained.model.scores(np.array([index[customer]]))[0]
@@ -76,6 +76,14 @@ def for_customer(trained: Trained, customer: str, available: dict[str, int], k: 
         scores = pop_model.pop_.astype(float)
     sim = trained.model.parts[1].b_
     return [trained.items[j] for j in rerank(scores, avail, k, mode, sim)]
+
+
+def _user_index(trained: Trained) -> dict[str, int]:
+    """Customer id → row, built once per loaded model (not per request)."""
+    index: dict[str, int] | None = trained.__dict__.get("_user_index")
+    if index is None:
+        index = trained.__dict__["_user_index"] = {u: n for n, u in enumerate(trained.users)}
+    return index
 
 
 def _mask(trained: Trained, available: dict[str, int]) -> np.ndarray:

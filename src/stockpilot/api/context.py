@@ -1,0 +1,96 @@
+"""What every route needs: the database, the history store, the workspace and settings."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from stockpilot.api.auth import Principal, _digest
+from stockpilot.api.ratelimit import TokenBuckets
+from stockpilot.config import Settings
+from stockpilot.errors import NotFound
+from stockpilot.store.history import HistoryStore
+
+
+class KeyCache:
+    """Keys looked up in the last ``ttl_s`` seconds (0: no cache), by their secret's hash.
+
+    A key revoked through this server leaves the cache at once (:meth:`clear`); revoked
+    elsewhere (the CLI, another server process), it works for at most ``ttl_s`` more.
+    """
+
+    def __init__(self, ttl_s: float) -> None:
+        self.ttl_s = ttl_s
+        self._found: dict[str, tuple[float, Principal]] = {}
+
+    def get(self, secret: str) -> Principal | None:
+        """The cached principal of ``secret``, if fresh."""
+        hit = self._found.get(_digest(secret)) if self.ttl_s > 0 else None
+        return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
+    def put(self, secret: str, who: Principal | None) -> None:
+        """Remember a found key (unknown ones are not cached: no growth from bad guesses)."""
+        if who is not None and self.ttl_s > 0:
+            if len(self._found) > 10_000:
+                self._found.clear()
+            self._found[_digest(secret)] = (time.monotonic() + self.ttl_s, who)
+
+    def clear(self) -> None:
+        """Forget every key (after a revocation)."""
+        self._found.clear()
+
+
+@dataclass
+class ApiContext:
+    """One app's shared state (``app.state.api``)."""
+
+    engine: Engine
+    history: HistoryStore
+    settings: Settings
+    workspace: Path | None = None
+    buckets: TokenBuckets = field(init=False)
+    keys: KeyCache = field(init=False)
+    counts: Any = field(init=False)
+    _model: tuple[float, Any] | None = field(default=None, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+
+    def __post_init__(self) -> None:
+        self.buckets = TokenBuckets(self.settings.rate_limit_per_second,
+                                    self.settings.rate_limit_burst)
+        self.keys = KeyCache(self.settings.api_key_cache_seconds)
+        from stockpilot.api.deps import CountCache  # deps imports this module
+
+        self.counts = CountCache()
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only connection (on SQLite a deferred BEGIN: it never waits for writers)."""
+        with self.engine.connect() as conn:
+            yield conn.execution_options(readonly=True)
+
+    def folder(self, name: str) -> Path:
+        """A folder of the workspace (404 when the app has no workspace)."""
+        if self.workspace is None:
+            raise NotFound(f"this server has no workspace, so no {name}")
+        return self.workspace / name
+
+    def recommender(self) -> Any:
+        """The trained recommender, loaded once and again when its file changes (404: none)."""
+        from stockpilot.recommend.service import FILE, load
+
+        folder = self.folder("models") / "recommend"
+        path = folder / FILE
+        if not path.exists():
+            raise NotFound("no trained recommender: run `stockpilot recommend train` first")
+        mtime = path.stat().st_mtime
+        with self._lock:
+            if self._model is None or self._model[0] != mtime:
+                self._model = (mtime, load(folder))
+            return self._model[1]

@@ -1,0 +1,175 @@
+"""Dependencies of the routes: the context, who is calling, paging, sorting, scope."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Header, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Connection, Select, func, select
+
+from stockpilot.api.auth import Principal, lookup
+from stockpilot.api.context import ApiContext
+from stockpilot.api.problems import InvalidQuery, RateLimited
+from stockpilot.errors import NotFound
+
+T = TypeVar("T")
+MAX_LIMIT = 500
+
+
+async def context(request: Request) -> ApiContext:
+    """The app's shared state."""
+    return request.app.state.api  # type: ignore[no-any-return]
+
+
+Ctx = Annotated[ApiContext, Depends(context)]
+
+
+async def principal(ctx: Ctx, x_api_key: Annotated[str | None, Header()] = None,
+                    authorization: Annotated[str | None, Header()] = None) -> Principal:
+    """The caller, from ``X-API-Key`` or ``Authorization: Bearer``; 401 without; 429 over.
+
+    Dependencies that only compute are ``async`` so a request hops to the thread pool once,
+    for its route; a key found in the short-lived cache needs no database round trip.
+    """
+    secret = x_api_key or (authorization[7:].strip() if authorization and
+                           authorization.lower().startswith("bearer ") else None)
+    who = None
+    if secret:
+        who = ctx.keys.get(secret)
+        if who is None:
+            who = await run_in_threadpool(lookup, ctx.engine, secret)
+            ctx.keys.put(secret, who)
+    if who is None:
+        raise HTTPException(401, "a valid API key is required (X-API-Key or Bearer)",
+                            headers={"WWW-Authenticate": "Bearer"})
+    wait = ctx.buckets.take(who.key_id)
+    if wait:
+        raise RateLimited(wait)
+    return who
+
+
+def require(role: str) -> Callable[..., Awaitable[Principal]]:
+    """A dependency admitting keys of ``role`` or higher (403 otherwise)."""
+
+    async def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
+        if not who.at_least(role):
+            raise HTTPException(403, f"this route needs the {role} role, the key is {who.role}")
+        return who
+
+    check.min_role = role  # type: ignore[attr-defined]  # read by the authorization test
+    return check
+
+
+Viewer = Annotated[Principal, Depends(require("viewer"))]
+Planner = Annotated[Principal, Depends(require("planner"))]
+Operator = Annotated[Principal, Depends(require("operator"))]
+Admin = Annotated[Principal, Depends(require("admin"))]
+
+
+class Paging(BaseModel):
+    """``limit`` (1…500) and ``offset`` of a list."""
+
+    model_config = ConfigDict(extra="forbid")
+    limit: int = 100
+    offset: int = 0
+
+
+async def paging(limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+           offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Paging:
+    """Bounded page parameters."""
+    return Paging(limit=limit, offset=offset)
+
+
+Paged = Annotated[Paging, Depends(paging)]
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list, with the total across pages."""
+
+    items: list[T]
+    limit: int
+    offset: int
+    total: int
+    next_after: str | None = Field(default=None, description=(
+        "Cursor of the next page (lists that take `after`): pass it as `after`"))
+
+
+def fast_json(model: BaseModel) -> Response:
+    """A response serialised once by pydantic-core (hot routes: no second validation)."""
+    return Response(model.model_dump_json(), media_type="application/json")
+
+
+class CountCache:
+    """Totals of large lists, reused for ``ttl_s`` seconds.
+
+    A total of ≥ ``min_rows`` rows may be up to ``ttl_s`` old; smaller totals are always
+    exact. Counting 300,000 rows on every page request would cost more than the page.
+    """
+
+    def __init__(self, ttl_s: float = 2.0, min_rows: int = 10_000) -> None:
+        self.ttl_s, self.min_rows = ttl_s, min_rows
+        self._seen: dict[str, tuple[float, int]] = {}
+
+    def count(self, conn: Connection, stmt: Select[Any]) -> int:
+        """The count ``stmt`` selects, from the cache when large and fresh."""
+        compiled = stmt.compile(conn)
+        key = f"{compiled}|{sorted(compiled.params.items(), key=str)!r}"
+        hit = self._seen.get(key)
+        now = time.monotonic()
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        total = int(conn.execute(stmt).scalar_one())
+        if total >= self.min_rows:
+            if len(self._seen) > 1000:
+                self._seen.clear()
+            self._seen[key] = (now + self.ttl_s, total)
+        return total
+
+
+def sort_query(fields: list[str], default: str) -> Any:
+    """The ``sort`` query parameter of a list whose sortable fields are ``fields``.
+
+    Use as ``Annotated[str, sort_query([...], "sku")]``.
+    """
+    doc = (f"Comma-separated fields, '-' for descending; one of: {', '.join(fields)}. "
+           f"Default {default}.")
+    return Query(description=doc, max_length=200)
+
+
+def order_by(sort: str, columns: dict[str, Any]) -> list[Any]:
+    """ORDER BY terms for ``sort`` (whitelisted in ``columns``); 422 for an unknown field."""
+    terms = []
+    for part in (p.strip() for p in sort.split(",")):
+        name = part.removeprefix("-")
+        if name not in columns:
+            raise InvalidQuery(f"sort: unknown field {name!r}; sortable: "
+                               f"{', '.join(columns)}")
+        col = columns[name]
+        terms.append(col.desc() if part.startswith("-") else col.asc())
+    return terms
+
+
+def page_of(conn: Connection, stmt: Select[Any], page: Paging, order: list[Any]
+            ) -> tuple[list[dict[str, Any]], int]:
+    """Rows of one page and the total number of rows the statement selects."""
+    total = conn.execute(select(func.count()).select_from(
+        stmt.order_by(None).subquery())).scalar_one()
+    rows = conn.execute(stmt.order_by(*order).limit(page.limit).offset(page.offset))
+    return [dict(r._mapping) for r in rows], int(total)
+
+
+def scoped(stmt: Select[Any], who: Principal, *columns: Any) -> Select[Any]:
+    """Only rows whose location ``columns`` are all within the key's locations."""
+    if who.locations is None:
+        return stmt
+    return stmt.where(*[c.in_(sorted(who.locations)) for c in columns])
+
+
+def visible(who: Principal, *locations: str | None, what: str = "object") -> None:
+    """404, as if it did not exist, when any location is outside the key's scope."""
+    if any(loc is not None and not who.sees(loc) for loc in locations):
+        raise NotFound(f"no such {what}")

@@ -1,0 +1,127 @@
+"""``Idempotency-Key`` on every POST: a retried request gets the first answer, not a second effect.
+
+The record (key id, idempotency key, a hash of method, path and body, status and response) is
+inserted in the same transaction as the request's effect, so either both are durable or
+neither. The same key with the same body replays the stored response; with another body it is
+refused (422); a request that finds the key taken when it commits raced one still in flight
+(409: retry it to get the stored answer). Errors roll the effect back and store nothing, so a
+failed request can be retried with the same key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy import Connection, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from stockpilot.api.auth import Principal
+from stockpilot.api.context import ApiContext
+from stockpilot.api.deps import context, principal
+from stockpilot.errors import StockpilotError
+from stockpilot.store import schema_api as ta
+from stockpilot.store.uow import UnitOfWork
+
+#: What an effect answers: HTTP status and a JSON-able body.
+Outcome = tuple[int, Any]
+
+
+class IdempotencyKeyReused(StockpilotError):
+    """The key was used before with a different request body."""
+
+    status = 422
+    title = "Idempotency-Key reused"
+
+
+class RequestInFlight(StockpilotError):
+    """Another request with the same key committed first."""
+
+    status = 409
+    title = "Request in flight"
+
+
+@dataclass
+class Idempotency:
+    """The Idempotency-Key of one request (maybe absent) and how to honour it."""
+
+    ctx: ApiContext
+    who: Principal
+    key: str | None
+    scope: str
+
+    def digest(self, body: Any) -> str:
+        """Hash of method, path and body (a key reused on another route is another body)."""
+        text = json.dumps(jsonable_encoder(body), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(f"{self.scope}\n{text}".encode()).hexdigest()
+
+    def replay(self, digest: str) -> JSONResponse | None:
+        """The stored response for this key and body; 422 for another body; None if new."""
+        if not self.key:
+            return None
+        i = ta.idempotency_keys.c
+        with self.ctx.engine.connect() as conn:
+            seen = conn.execution_options(readonly=True).execute(
+                select(i.body_sha256, i.status_code, i.response).where(
+                    i.key_id == self.who.key_id, i.idem_key == self.key)).first()
+        if seen is None:
+            return None
+        if seen.body_sha256 != digest:
+            raise IdempotencyKeyReused(f"Idempotency-Key {self.key!r} was used with a "
+                                       "different request")
+        return JSONResponse(seen.response, status_code=seen.status_code,
+                            headers={"Idempotent-Replayed": "true"})
+
+    def record(self, conn: Connection, digest: str, outcome: Outcome,
+               redact: Callable[[Any], Any] | None = None) -> JSONResponse:
+        """Store the response on the effect's transaction (no-op without a key)."""
+        status, payload = outcome[0], jsonable_encoder(outcome[1])
+        if self.key:
+            stored = redact(payload) if redact else payload
+            try:
+                conn.execute(insert(ta.idempotency_keys).values(
+                    key_id=self.who.key_id, idem_key=self.key, body_sha256=digest,
+                    status_code=status, response=stored, created_at=datetime.now(UTC)))
+            except IntegrityError as exc:
+                raise RequestInFlight(f"another request with Idempotency-Key {self.key!r} "
+                                      "was processed meanwhile; retry to get its answer") from exc
+        return JSONResponse(payload, status_code=status)
+
+    def run(self, body: Any, effect: Callable[[Connection], Outcome], *,
+            before: Callable[[], None] | None = None,
+            redact: Callable[[Any], Any] | None = None) -> JSONResponse:
+        """Replay, or run ``effect`` and store its answer in one transaction.
+
+        ``before`` runs after the replay check and outside the transaction (long work that
+        must not hold SQLite's write lock); ``redact`` strips secrets from the stored copy.
+        """
+        digest = self.digest(body)
+        replayed = self.replay(digest)
+        if replayed is not None:
+            return replayed
+        if before is not None:
+            before()
+        with UnitOfWork(self.ctx.engine) as uow:
+            response = self.record(uow.conn, digest, effect(uow.conn), redact)
+            uow.commit()
+        return response
+
+
+async def idempotency(request: Request, ctx: Annotated[ApiContext, Depends(context)],
+                who: Annotated[Principal, Depends(principal)],
+                idempotency_key: Annotated[str | None, Header(
+                    min_length=1, max_length=255,
+                    description="Replays the first response for the same key and body")] = None
+                ) -> Idempotency:
+    """The request's idempotency handling."""
+    return Idempotency(ctx, who, idempotency_key, f"{request.method} {request.url.path}")
+
+
+Idem = Annotated[Idempotency, Depends(idempotency)]

@@ -1,0 +1,111 @@
+"""Transfers between locations: one atomic ledger event (out of one, into the other)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter
+from pydantic import Field
+from sqlalchemy import Connection, case, func, or_, select
+
+from stockpilot.api.deps import (
+    Ctx,
+    Operator,
+    Page,
+    Paged,
+    Viewer,
+    order_by,
+    page_of,
+    scoped,
+    sort_query,
+    visible,
+)
+from stockpilot.api.idempotency import Idem
+from stockpilot.api.problems import COMMON, WRITES
+from stockpilot.api.schemas import Ident, In, Out, Text, Text64, Units
+from stockpilot.domain.commands import TransferStock
+from stockpilot.domain.movements import MovementKind
+from stockpilot.ledger.service import _error_from, apply_in
+from stockpilot.store import schema as t
+
+router = APIRouter(tags=["transfers"], responses={**COMMON, **WRITES})
+
+
+class TransferCreate(In):
+    """Move units of a SKU from one location to another."""
+
+    sku: Ident
+    from_location: Ident
+    to_location: Ident
+    quantity: Units
+    event_id: Ident | None = Field(default=None, description="Default: a new UUID")
+    lot_code: Text64 | None = None
+    reference: Text | None = None
+    occurred_at: datetime | None = None
+
+
+class TransferPublic(Out):
+    """A transfer as the ledger recorded it."""
+
+    event_id: str
+    sku: str
+    from_location: str
+    to_location: str
+    quantity: int
+    occurred_at: datetime
+
+
+M = t.movements.c
+OUT_K, IN_K = MovementKind.TRANSFER_OUT.value, MovementKind.TRANSFER_IN.value
+from_loc = func.min(case((M.kind == OUT_K, M.location)))
+to_loc = func.min(case((M.kind == IN_K, M.location)))
+TR_SORT = {"occurred_at": func.min(M.occurred_at), "event_id": M.event_id}
+TrSort = Annotated[str, sort_query(list(TR_SORT), "-occurred_at")]
+
+
+def _query() -> Any:
+    return (select(M.event_id, func.min(M.sku).label("sku"), from_loc.label("from_location"),
+                   to_loc.label("to_location"),
+                   func.sum(case((M.kind == IN_K, M.on_hand_delta), else_=0)).label("quantity"),
+                   func.min(M.occurred_at).label("occurred_at"))
+            .where(M.kind.in_([OUT_K, IN_K])).group_by(M.event_id))
+
+
+@router.get("/transfers")
+def list_transfers(who: Viewer, ctx: Ctx, page: Paged, sku: str | None = None,
+                   location: str | None = None, sort: TrSort = "-occurred_at"
+                   ) -> Page[TransferPublic]:
+    """Transfers whose two locations the key may both see (filter by SKU, either location)."""
+    stmt = scoped(_query(), who, M.location).having(from_loc.is_not(None), to_loc.is_not(None))
+    if sku is not None:
+        stmt = stmt.where(M.sku == sku)
+    if location is not None:
+        stmt = stmt.having(or_(from_loc == location, to_loc == location))
+    with ctx.read() as conn:
+        rows, total = page_of(conn, stmt, page, order_by(sort, TR_SORT))
+    return Page(items=[TransferPublic(**r) for r in rows], limit=page.limit,
+                offset=page.offset, total=total)
+
+
+@router.post("/transfers", status_code=201)
+def create_transfer(body: TransferCreate, who: Operator, idem: Idem) -> TransferPublic:
+    """Move units now (409 when the source has too few available; never clamped)."""
+    visible(who, body.from_location, body.to_location, what="location")
+    event_id = body.event_id or f"api-transfer-{uuid.uuid4()}"
+    when = body.occurred_at or datetime.now(UTC)
+    cmd = TransferStock(event_id=event_id, sku=body.sku, location=body.from_location,
+                        to_location=body.to_location, quantity=body.quantity,
+                        occurred_at=when, lot_code=body.lot_code, reference=body.reference)
+
+    def effect(conn: Connection) -> tuple[int, Any]:
+        (res,) = apply_in(conn, [cmd])
+        if not res.ok:
+            raise _error_from(res)
+        return 201, TransferPublic(event_id=event_id, sku=body.sku,
+                                   from_location=body.from_location,
+                                   to_location=body.to_location, quantity=body.quantity,
+                                   occurred_at=when)
+
+    return idem.run(body, effect)  # type: ignore[return-value]
