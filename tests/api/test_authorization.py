@@ -149,7 +149,9 @@ def api_routes(routes, prefix: str = "") -> set[tuple[str, str]]:
     an included router as one entry of ``app.routes``)."""
     out: set[tuple[str, str]] = set()
     for r in routes:
-        if isinstance(r, APIRoute):
+        if isinstance(r, APIRoute) and r.include_in_schema:
+            # (the dashboard's pages are left out of the schema; they take a login session,
+            # not an API key, and tests/web checks their roles and locations)
             out |= {(m, prefix + r.path.replace(":path", "")) for m in r.methods}
         elif hasattr(r, "original_router"):
             out |= api_routes(r.original_router.routes, prefix + r.include_context.prefix)
