@@ -9,7 +9,7 @@ average inventory against fill rate; :func:`inventory_at_fill` reads the curves 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -17,6 +17,7 @@ import polars as pl
 
 from stockpilot.planning.policies import quantile_at
 from stockpilot.simulate import strategies as st
+from stockpilot.simulate.calibrate import ALL, LevelMap, fit_level_map
 from stockpilot.simulate.engine import Policy, Setup, Trace, simulate
 from stockpilot.simulate.kpis import Costs, kpis
 from stockpilot.simulate.rolling import FAST_MODELS, Origin, rolling_ltd
@@ -33,6 +34,7 @@ class Comparison:
     traces: dict[str, Trace] = field(default_factory=dict)
     ids: list[str] = field(default_factory=list)
     days: list[date] = field(default_factory=list)
+    maps: dict[str, LevelMap] = field(default_factory=dict)
 
 
 def matrix(df: pl.DataFrame, first: date, last: date) -> tuple[list[str], np.ndarray]:
@@ -53,12 +55,16 @@ def compare(df: pl.DataFrame, start: date, end: date, setup: Setup, *,
             class_levels: dict[str, float] | None = None, keep: float = 0.95,
             costs: Costs | None = None, models: Sequence[str] = FAST_MODELS,
             n_windows: int = 2, horizon: int | None = None, integer: str = "ceil",
-            max_start: int | None = None,
+            max_start: int | None = None, calibration_weeks: int = 0,
+            groups: dict[str, str] | None = None,
             progress: Callable[[str], None] | None = None) -> Comparison:
     """Run every policy over ``start … end``; traces are kept at service ``keep``.
 
     ``integer`` turns the continuous quantile into whole units: ``ceil`` (never below the
-    quantile, as the planner does) or ``round`` (nearest unit).
+    quantile, as the planner does) or ``round`` (nearest unit). With ``calibration_weeks``,
+    the reviews of that many weeks before ``start`` learn a target → level map
+    (:mod:`.calibrate`, per group of ``groups`` when given) and "ours (calibrated)" and
+    "normal (calibrated)" order at the mapped levels.
     """
     to_int = np.ceil if integer == "ceil" else np.rint
     first: date = df["ds"].min()  # type: ignore[assignment]
@@ -88,10 +94,54 @@ def compare(df: pl.DataFrame, start: date, end: date, setup: Setup, *,
         level = np.array([class_levels.get(u, keep) for u in ids])
         run("ours (class targets)", float(level.mean()),
             _levels(origins, reviews, len(ids), days, level, to_int), True)
+    weeks = _calibration_weeks(calibration_weeks, s0, setup)
+    if weeks:
+        (progress or (lambda _m: None))(f"calibrating on {weeks} reviews before {start}")
+        cal = rolling_ltd(df, ids, [start - timedelta(days=(weeks - i) * setup.review)
+                                    for i in range(weeks)],
+                          setup.lead_time + setup.review, models, n_windows, horizon,
+                          max_start, progress=progress)
+        group = [groups.get(u, ALL) for u in ids] if groups else [ALL] * len(ids)
+        c0 = s0 - weeks * setup.review
+        hand0 = np.rint(st.trailing_mean(hist, c0, 1)[:, 0] * (setup.lead_time + setup.review))
+        cmp.maps = _fit_maps(cal, hist[:, c0:s0], hand0.astype(np.int64), setup, group, to_int)
+        targets = [(tau, np.full(len(ids), tau), "") for tau in service_levels]
+        if class_levels:
+            level = np.array([class_levels.get(u, keep) for u in ids])
+            targets.append((float(level.mean()), level, ", class targets"))
+        for name, lmap in cmp.maps.items():
+            for knob, target, tag in targets:
+                policy = _POLICIES[name](origins, reviews, len(ids), days,
+                                         lmap.level_for(target, group), to_int)
+                run(f"{name} (calibrated{tag})", knob, policy, knob == keep or bool(tag))
     for k in ks:
         run("erp_min_max", k, st.erp_min_max(hist, s0, days, setup, k), k == 1.5)
     run("oracle", 1.0, st.oracle(hist, s0, days, setup), True)
     return cmp
+
+
+ToInt = Callable[[np.ndarray], np.ndarray]
+
+
+def _fit_maps(cal: list[Origin], demand: np.ndarray, hand0: np.ndarray, setup: Setup,
+              group: list[str], to_int: ToInt) -> dict[str, LevelMap]:
+    """Target → level maps of "ours" and "normal" from reviews before the evaluated period.
+
+    ``demand`` covers exactly the calibration days, whose first day is the first review.
+    """
+    n, days = demand.shape
+    reviews = list(range(0, days, setup.review))
+
+    def builder(name: str) -> Callable[[np.ndarray], Policy]:
+        return lambda lv: _POLICIES[name](cal, reviews, n, days, lv, to_int)
+
+    one = replace(setup, first_review=0)
+    return {name: fit_level_map(builder(name), demand, hand0, one, group) for name in _POLICIES}
+
+
+def _calibration_weeks(wanted: int, s0: int, setup: Setup, min_history: int = 56) -> int:
+    """Reviews available for calibration: each needs ``min_history`` days before it."""
+    return max(min(wanted, (s0 - min_history) // setup.review), 0) if wanted > 0 else 0
 
 
 def _levels(origins: list[Origin], reviews: list[int], n: int, days: int,
@@ -101,11 +151,15 @@ def _levels(origins: list[Origin], reviews: list[int], n: int, days: int,
                            for r, o in zip(reviews, origins, strict=True)}, n, days)
 
 
-def _normal(origins: list[Origin], reviews: list[int], n: int, days: int, tau: float,
-            to_int: Callable[[np.ndarray], np.ndarray]) -> Policy:
-    return st.from_levels({r: to_int(st.normal_level(o.ltd["mean"].to_numpy(), o.sigma,
-                                                      np.full(n, tau)))
+def _normal(origins: list[Origin], reviews: list[int], n: int, days: int,
+            tau: float | np.ndarray, to_int: Callable[[np.ndarray], np.ndarray]) -> Policy:
+    level = np.broadcast_to(np.asarray(tau, dtype=float), (n,))
+    return st.from_levels({r: to_int(st.normal_level(o.ltd["mean"].to_numpy(), o.sigma, level))
                            for r, o in zip(reviews, origins, strict=True)}, n, days)
+
+
+_POLICIES: dict[str, Callable[[list[Origin], list[int], int, int, float | np.ndarray, ToInt],
+                               Policy]] = {"ours": _levels, "normal": _normal}
 
 
 def inventory_at_fill(rows: list[dict[str, object]], policy: str, fill: float) -> float | None:
@@ -129,6 +183,7 @@ def trace_frame(cmp: Comparison) -> pl.DataFrame:
             "sku": np.repeat([s for s, _ in sku_loc], days),
             "location": np.repeat([loc for _, loc in sku_loc], days),
             "day": cmp.days * n,
+            "review": tr.review_day.reshape(-1),
             **{c: getattr(tr, c).reshape(-1) for c in ("demand", "sales", "lost", "on_hand_end",
                                                       "on_order", "ordered", "received")},
         }))
