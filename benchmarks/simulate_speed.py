@@ -4,10 +4,10 @@
 
 Policy (both simulators): order-up-to (R, S), lead time 7 days, weekly review, lost sales;
 at each review S = trailing 28-day mean daily demand × (L + R) × 2, from the days before the
-decision only, rounded up to whole units. Demand: the 972 real M5 daily series (TX_3/FOODS_3 and CA_3/HOBBIES_2), last
-``--days`` days. The 30,490-SKU case (ours only) resamples them: series drawn with replacement,
-each shifted by a random whole number of weeks within its own history, so weekly patterns and
-intermittency stay real.
+decision only, rounded up to whole units. Demand: the 972 real M5 daily series (TX_3/FOODS_3
+and CA_3/HOBBIES_2), last ``--days`` days. The 30,490-SKU case (ours only) resamples them:
+series drawn with replacement, each shifted by a random whole number of weeks within its own
+history, so weekly patterns and intermittency stay real.
 
 The two day orders differ: stockcast receives, decides, then meets demand; we receive, meet
 demand, then decide (GLOSSARY). A stockcast decision before demand on day t with lead time L

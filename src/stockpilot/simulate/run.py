@@ -35,6 +35,7 @@ class Comparison:
     ids: list[str] = field(default_factory=list)
     days: list[date] = field(default_factory=list)
     maps: dict[str, LevelMap] = field(default_factory=dict)
+    knobs: dict[str, float] = field(default_factory=dict)  # knob of each kept trace
 
 
 def matrix(df: pl.DataFrame, first: date, last: date) -> tuple[list[str], np.ndarray]:
@@ -85,6 +86,7 @@ def compare(df: pl.DataFrame, start: date, end: date, setup: Setup, *,
         cmp.rows.append({"policy": name, "knob": knob, **kpis(trace, costs)})
         if keep_trace:
             cmp.traces[name] = trace
+            cmp.knobs[name] = knob
 
     for tau in service_levels:
         run("ours", tau, _levels(origins, reviews, len(ids), days, tau, to_int), tau == keep)
@@ -173,13 +175,18 @@ def inventory_at_fill(rows: list[dict[str, object]], policy: str, fill: float) -
 
 
 def trace_frame(cmp: Comparison) -> pl.DataFrame:
-    """The per SKU-day trace of the kept policies, in the documented column order."""
+    """The per SKU-day trace of the kept policies, in the documented column order.
+
+    ``policy, knob`` name the KPI row; ``review`` marks review days (a replenishment cycle runs
+    from one review to the next), so every KPI of that row can be recomputed from the trace.
+    """
     parts = []
     n, days = len(cmp.ids), len(cmp.days)
     sku_loc = [u.split("@", 1) for u in cmp.ids]
     for name, tr in cmp.traces.items():
         parts.append(pl.DataFrame({
             "policy": [name] * (n * days),
+            "knob": [cmp.knobs[name]] * (n * days),
             "sku": np.repeat([s for s, _ in sku_loc], days),
             "location": np.repeat([loc for _, loc in sku_loc], days),
             "day": cmp.days * n,
