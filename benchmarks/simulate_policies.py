@@ -104,6 +104,8 @@ def main() -> None:
                     help="calibrate per demand class (ADI/CV²) instead of all SKUs together")
     ap.add_argument("--class-targets", action="store_true",
                     help="also run ABC–XYZ class service levels")
+    ap.add_argument("--empirical-window", type=int, default=0,
+                    help="days of past P-day sums for the empirical (intermittent) policies")
     ap.add_argument("--sweep", type=str, default=None,
                     help="comma-separated service targets (default 0.5 … 0.99)")
     args = ap.parse_args()
@@ -128,7 +130,8 @@ def main() -> None:
     cmp = compare(df, start, end, Setup(7, 7), n_windows=args.windows, horizon=args.horizon,
                   integer=args.integer, max_start=args.max_start,
                   calibration_weeks=args.calibration_weeks, groups=groups,
-                  class_levels=class_levels, progress=lambda m: print(m, file=sys.stderr),
+                  class_levels=class_levels, empirical_window=args.empirical_window,
+                  progress=lambda m: print(m, file=sys.stderr),
                   **sweep)
     wall = time.perf_counter() - t0
     print(f"# policies on {args.dataset}: {df['unique_id'].n_unique()} series, {start} … {end}"
@@ -152,6 +155,7 @@ def main() -> None:
           + (f" --calibration-weeks {args.calibration_weeks}" if args.calibration_weeks else "")
           + (f" --groups {args.groups}" if args.groups != "none" else "")
           + (" --class-targets" if args.class_targets else "")
+          + (f" --empirical-window {args.empirical_window}" if args.empirical_window else "")
           + (f" --sweep {args.sweep}" if args.sweep else ""))
     if args.out:
         args.out.write_text(json.dumps(cmp.rows, indent=2))

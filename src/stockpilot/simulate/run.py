@@ -57,7 +57,7 @@ def compare(df: pl.DataFrame, start: date, end: date, setup: Setup, *,
             costs: Costs | None = None, models: Sequence[str] = FAST_MODELS,
             n_windows: int = 2, horizon: int | None = None, integer: str = "ceil",
             max_start: int | None = None, calibration_weeks: int = 0,
-            groups: dict[str, str] | None = None,
+            groups: dict[str, str] | None = None, empirical_window: int = 0,
             progress: Callable[[str], None] | None = None) -> Comparison:
     """Run every policy over ``start … end``; traces are kept at service ``keep``.
 
@@ -65,7 +65,10 @@ def compare(df: pl.DataFrame, start: date, end: date, setup: Setup, *,
     quantile, as the planner does) or ``round`` (nearest unit). With ``calibration_weeks``,
     the reviews of that many weeks before ``start`` learn a target → level map
     (:mod:`.calibrate`, per group of ``groups`` when given) and "ours (calibrated)" and
-    "normal (calibrated)" order at the mapped levels.
+    "normal (calibrated)" order at the mapped levels. With ``empirical_window`` (days),
+    "empirical" orders up to the quantile of past P-day sums (:func:`.strategies.
+    empirical_levels`) and "ours + empirical (intermittent)" does so only for the SKUs whose
+    group is ``intermittent`` or ``lumpy``, keeping the forecast quantiles elsewhere.
     """
     to_int = np.ceil if integer == "ceil" else np.rint
     first: date = df["ds"].min()  # type: ignore[assignment]
@@ -96,6 +99,17 @@ def compare(df: pl.DataFrame, start: date, end: date, setup: Setup, *,
         level = np.array([class_levels.get(u, keep) for u in ids])
         run("ours (class targets)", float(level.mean()),
             _levels(origins, reviews, len(ids), days, level, to_int), True)
+    if empirical_window:
+        lumpy = np.array([(groups or {}).get(u) in ("intermittent", "lumpy") for u in ids])
+        for tau in service_levels:
+            emp = st.empirical_levels(hist, s0, reviews, setup.lead_time + setup.review,
+                                      empirical_window, np.full(len(ids), tau))
+            run("empirical", tau, st.from_levels(
+                {r: to_int(v) for r, v in emp.items()}, len(ids), days), tau == keep)
+            mixed = {r: np.where(lumpy, to_int(emp[r]), to_int(quantile_at(o.ltd, tau)))
+                     for r, o in zip(reviews, origins, strict=True)}
+            run("ours + empirical (intermittent)", tau, st.from_levels(mixed, len(ids), days),
+                tau == keep)
     weeks = _calibration_weeks(calibration_weeks, s0, setup)
     if weeks:
         (progress or (lambda _m: None))(f"calibrating on {weeks} reviews before {start}")
