@@ -48,14 +48,14 @@ def simulate(start: str = typer.Option(..., help="First simulated day (YYYY-MM-D
     """Compare ERP min/max, normal theory, ours and the oracle on the imported history."""
     from stockpilot.forecast.data import to_long
     from stockpilot.simulate.engine import Setup
-    from stockpilot.simulate.run import compare, inventory_at_fill, trace_frame
+    from stockpilot.simulate.run import SERVICE_SWEEP, compare, inventory_at_fill, trace_frame
 
     w = workspace(ws)
     first, last = _day(start, w.history), _day(end, w.history)
     if last <= first:
         raise StockpilotError(f"--end {end} must come after --start {start}")
     df = to_long(w.history.daily(end=last)).with_columns(pl.col("y").clip(lower_bound=0))
-    levels = sorted({0.8, 0.9, 0.95, 0.98, 0.99, service_level})
+    levels = sorted({*SERVICE_SWEEP, service_level})
     with spinner("simulating") as progress:
         task = progress.tasks[0].id
         cmp = compare(df, first, last, Setup(lead_time, review), service_levels=levels,
