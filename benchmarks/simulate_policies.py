@@ -33,7 +33,7 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import machine
 from stockpilot.forecast.classify import demand_classes
-from stockpilot.forecast.data import to_long
+from stockpilot.forecast.data import prepare, to_long
 from stockpilot.ingest import m5
 from stockpilot.ingest.online_retail import daily_demand, read_invoices
 from stockpilot.ingest.online_retail_import import split_lines
@@ -115,7 +115,8 @@ def main() -> None:
     cal_start = start - timedelta(days=7 * args.calibration_weeks)
     groups = None
     if args.groups == "class":
-        cls = demand_classes(df.filter(pl.col("ds") < cal_start))
+        # on the gap-filled frame: Online Retail lists only days with sales
+        cls = demand_classes(prepare(df.filter(pl.col("ds") < cal_start)).df)
         groups = dict(zip(cls["unique_id"], cls["demand_class"], strict=True))
     class_levels = None
     if args.class_targets:
