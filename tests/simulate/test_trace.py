@@ -40,14 +40,16 @@ def comparison():  # type: ignore[no-untyped-def]
             for i in range(10) for t, v in enumerate(rng.poisson(0.5 + i % 4, 260))]
     df = pl.DataFrame(rows, schema=["unique_id", "ds", "y"], orient="row")
     return compare(df, d0 + timedelta(days=190), d0 + timedelta(days=259), Setup(7, 7),
-                   service_levels=(0.8, 0.95), ks=(1.5, 3.0), calibration_weeks=8)
+                   service_levels=(0.8, 0.95), ks=(1.5, 3.0), calibration_weeks=8,
+                   empirical_window=56, groups={f"s{i}@W": "lumpy" for i in range(0, 10, 2)})
 
 
 def test_every_kpi_recomputes_from_the_trace(comparison):  # type: ignore[no-untyped-def]
     trace = trace_frame(comparison)
     kept = trace.select("policy", "knob").unique()
     assert set(kept["policy"]) == {"ours", "normal", "ours (calibrated)",
-                                   "normal (calibrated)", "erp_min_max", "oracle"}
+                                   "normal (calibrated)", "erp_min_max", "oracle", "empirical",
+                                   "ours + empirical (intermittent)"}
     for policy, knob in kept.iter_rows():
         row = next(r for r in comparison.rows if r["policy"] == policy and r["knob"] == knob)
         got = _recompute(trace.filter(pl.col("policy") == policy))

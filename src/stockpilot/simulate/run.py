@@ -99,17 +99,9 @@ def compare(df: pl.DataFrame, start: date, end: date, setup: Setup, *,
         level = np.array([class_levels.get(u, keep) for u in ids])
         run("ours (class targets)", float(level.mean()),
             _levels(origins, reviews, len(ids), days, level, to_int), True)
+    ctx = _Context(ids, hist, s0, days, reviews, origins, setup, to_int, keep, run)
     if empirical_window:
-        lumpy = np.array([(groups or {}).get(u) in ("intermittent", "lumpy") for u in ids])
-        for tau in service_levels:
-            emp = st.empirical_levels(hist, s0, reviews, setup.lead_time + setup.review,
-                                      empirical_window, np.full(len(ids), tau))
-            run("empirical", tau, st.from_levels(
-                {r: to_int(v) for r, v in emp.items()}, len(ids), days), tau == keep)
-            mixed = {r: np.where(lumpy, to_int(emp[r]), to_int(quantile_at(o.ltd, tau)))
-                     for r, o in zip(reviews, origins, strict=True)}
-            run("ours + empirical (intermittent)", tau, st.from_levels(mixed, len(ids), days),
-                tau == keep)
+        _run_empirical(ctx, service_levels, empirical_window, groups or {})
     weeks = _calibration_weeks(calibration_weeks, s0, setup)
     if weeks:
         (progress or (lambda _m: None))(f"calibrating on {weeks} reviews before {start}")
@@ -117,19 +109,7 @@ def compare(df: pl.DataFrame, start: date, end: date, setup: Setup, *,
                                     for i in range(weeks)],
                           setup.lead_time + setup.review, models, n_windows, horizon,
                           max_start, progress=progress)
-        group = [groups.get(u, ALL) for u in ids] if groups else [ALL] * len(ids)
-        c0 = s0 - weeks * setup.review
-        hand0 = np.rint(st.trailing_mean(hist, c0, 1)[:, 0] * (setup.lead_time + setup.review))
-        cmp.maps = _fit_maps(cal, hist[:, c0:s0], hand0.astype(np.int64), setup, group, to_int)
-        targets = [(tau, np.full(len(ids), tau), "") for tau in service_levels]
-        if class_levels:
-            level = np.array([class_levels.get(u, keep) for u in ids])
-            targets.append((float(level.mean()), level, ", class targets"))
-        for name, lmap in cmp.maps.items():
-            for knob, target, tag in targets:
-                policy = _POLICIES[name](origins, reviews, len(ids), days,
-                                         lmap.level_for(target, group), to_int)
-                run(f"{name} (calibrated{tag})", knob, policy, knob == keep or bool(tag))
+        cmp.maps = _run_calibrated(ctx, cal, weeks, service_levels, class_levels, groups)
     for k in ks:
         run("erp_min_max", k, st.erp_min_max(hist, s0, days, setup, k), k == 1.5)
     run("oracle", 1.0, st.oracle(hist, s0, days, setup), True)
@@ -137,6 +117,60 @@ def compare(df: pl.DataFrame, start: date, end: date, setup: Setup, *,
 
 
 ToInt = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every extra policy of :func:`compare` needs: the data, the forecasts, a runner."""
+
+    ids: list[str]
+    hist: np.ndarray
+    s0: int
+    days: int
+    reviews: list[int]
+    origins: list[Origin]
+    setup: Setup
+    to_int: ToInt
+    keep: float
+    run: Callable[[str, float, Policy, bool], None]
+
+
+def _run_empirical(ctx: _Context, service_levels: Sequence[float], window: int,
+                   groups: dict[str, str]) -> None:
+    """"empirical" for all SKUs, and for the intermittent/lumpy ones only (else "ours")."""
+    n, protection = len(ctx.ids), ctx.setup.lead_time + ctx.setup.review
+    lumpy = np.array([groups.get(u) in ("intermittent", "lumpy") for u in ctx.ids])
+    for tau in service_levels:
+        emp = st.empirical_levels(ctx.hist, ctx.s0, ctx.reviews, protection, window,
+                                  np.full(n, tau))
+        ctx.run("empirical", tau, st.from_levels(
+            {r: ctx.to_int(v) for r, v in emp.items()}, n, ctx.days), tau == ctx.keep)
+        mixed = {r: np.where(lumpy, ctx.to_int(emp[r]), ctx.to_int(quantile_at(o.ltd, tau)))
+                 for r, o in zip(ctx.reviews, ctx.origins, strict=True)}
+        ctx.run("ours + empirical (intermittent)", tau, st.from_levels(mixed, n, ctx.days),
+                tau == ctx.keep)
+
+
+def _run_calibrated(ctx: _Context, cal: list[Origin], weeks: int,
+                    service_levels: Sequence[float], class_levels: dict[str, float] | None,
+                    groups: dict[str, str] | None) -> dict[str, LevelMap]:
+    """Learn the maps on the ``weeks`` reviews before the period, then run at mapped levels."""
+    n = len(ctx.ids)
+    group = [groups.get(u, ALL) for u in ctx.ids] if groups else [ALL] * n
+    c0 = ctx.s0 - weeks * ctx.setup.review
+    protection = ctx.setup.lead_time + ctx.setup.review
+    hand0 = np.rint(st.trailing_mean(ctx.hist, c0, 1)[:, 0] * protection).astype(np.int64)
+    maps = _fit_maps(cal, ctx.hist[:, c0:ctx.s0], hand0, ctx.setup, group, ctx.to_int)
+    targets = [(tau, np.full(n, tau), "") for tau in service_levels]
+    if class_levels:
+        level = np.array([class_levels.get(u, ctx.keep) for u in ctx.ids])
+        targets.append((float(level.mean()), level, ", class targets"))
+    for name, lmap in maps.items():
+        for knob, target, tag in targets:
+            policy = _POLICIES[name](ctx.origins, ctx.reviews, n, ctx.days,
+                                     lmap.level_for(target, group), ctx.to_int)
+            ctx.run(f"{name} (calibrated{tag})", knob, policy, knob == ctx.keep or bool(tag))
+    return maps
 
 
 def _fit_maps(cal: list[Origin], demand: np.ndarray, hand0: np.ndarray, setup: Setup,
