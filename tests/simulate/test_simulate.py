@@ -76,3 +76,11 @@ def test_compare_runs_every_policy_and_trace_recomputes_kpis():
     hi = [r["fill_rate"] for r in cmp.rows if r["policy"] == "ours"]
     assert hi[1] >= hi[0]
     assert inventory_at_fill(cmp.rows, "ours", 2.0) is None
+
+
+def test_empirical_levels_are_quantiles_of_past_sums():
+    hist = np.array([[1, 0, 0, 5, 0, 0, 2, 0, 9, 9]])
+    # review r=0 at start=8: past days 0..7, P=2 → sums 1,0,5,5,0,2,2 → sorted 0,0,1,2,2,5,5
+    got = st.empirical_levels(hist, 8, [0], 2, 8, np.array([0.5]))
+    assert got[0].tolist() == [2.0]
+    assert st.empirical_levels(hist, 8, [0], 2, 8, np.array([1.0]))[0].tolist() == [5.0]

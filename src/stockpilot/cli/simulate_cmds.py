@@ -40,22 +40,26 @@ def simulate(start: str = typer.Option(..., help="First simulated day (YYYY-MM-D
              csv_out: Path | None = typer.Option(None, "--csv", help="KPI table as CSV."),
              trace: Path | None = typer.Option(None, help="Per SKU-day trace (CSV/Parquet)."),
              chart: Path | None = typer.Option(None, help="Inventory vs fill rate (PNG)."),
+             calibration_weeks: int = typer.Option(
+                 26, min=0, max=104,
+                 help="Weekly reviews before --start that learn target → quantile level "
+                      "(0: off; fewer when the history is short)."),
              ws: Path | None = WorkspaceOpt) -> None:
     """Compare ERP min/max, normal theory, ours and the oracle on the imported history."""
     from stockpilot.forecast.data import to_long
     from stockpilot.simulate.engine import Setup
-    from stockpilot.simulate.run import compare, inventory_at_fill, trace_frame
+    from stockpilot.simulate.run import SERVICE_SWEEP, compare, inventory_at_fill, trace_frame
 
     w = workspace(ws)
     first, last = _day(start, w.history), _day(end, w.history)
     if last <= first:
         raise StockpilotError(f"--end {end} must come after --start {start}")
     df = to_long(w.history.daily(end=last)).with_columns(pl.col("y").clip(lower_bound=0))
-    levels = sorted({0.8, 0.9, 0.95, 0.98, 0.99, service_level})
+    levels = sorted({*SERVICE_SWEEP, service_level})
     with spinner("simulating") as progress:
         task = progress.tasks[0].id
         cmp = compare(df, first, last, Setup(lead_time, review), service_levels=levels,
-                      keep=service_level,
+                      keep=service_level, calibration_weeks=calibration_weeks,
                       progress=lambda m: progress.update(task, description=m))
     table = Table("policy", "knob", "fill rate", "CSL", "avg on hand/SKU", "lost units",
                   "orders", title=f"simulation {first} … {last}, L={lead_time}, R={review}")
@@ -65,8 +69,14 @@ def simulate(start: str = typer.Option(..., help="First simulated day (YYYY-MM-D
                       f"{r['lost_units']:,.0f}", f"{r['orders_placed']:,.0f}")
     console.print(table)
     w.history.write("simulations", "latest", pl.DataFrame(cmp.rows))  # shown by the dashboard
+    csl = {str(r["policy"]): float(r["cycle_service_level"]) for r in cmp.rows  # type: ignore[arg-type]
+           if r["knob"] == service_level and str(r["policy"]).startswith(("ours", "normal"))}
+    console.print(f"achieved CSL at target {service_level:.0%}: "
+                  + ", ".join(f"{p} {v:.3f}" for p, v in csl.items()))
     for fill in (0.95, 0.98):
-        got = {p: inventory_at_fill(cmp.rows, p, fill) for p in ("ours", "normal", "erp_min_max")}
+        names = [p for p in ("ours", "ours (calibrated)", "normal", "erp_min_max")
+                 if any(r["policy"] == p for r in cmp.rows)]
+        got = {p: inventory_at_fill(cmp.rows, p, fill) for p in names}
         shown = ", ".join(f"{p} {v:.1f}" if v is not None else f"{p} n/a" for p, v in got.items())
         console.print(f"avg on hand per SKU at {fill:.0%} fill: {shown}")
     if json_out:

@@ -58,3 +58,30 @@ def normal_level(mean_p: FloatArray, sigma_p: FloatArray, service: FloatArray) -
     """Normal-theory order-up-to: μ_P + z(τ)·σ_P (Silver, Pyke & Thomas 2017, eq. 7.13)."""
     level: FloatArray = mean_p + norm.ppf(np.clip(service, 1e-6, 1 - 1e-6)) * sigma_p
     return level
+
+
+def empirical_levels(history: IntArray, start: int, reviews: list[int], protection: int,
+                     window: int, service: FloatArray) -> dict[int, FloatArray]:
+    """S per review = the ``service`` quantile of the past P-day demand sums (per SKU).
+
+    An intermittent-aware lead-time demand without a forecast: every run of P consecutive
+    days within the ``window`` days before the review is one draw of protection-interval
+    demand (the empirical, overlapping-blocks version of Willemain, Smart & Schwarz 2004,
+    "A new approach to forecasting intermittent demand for service parts inventories").
+    Lumpy demand keeps its lumps, which a mean-plus-error model smooths over.
+    """
+    c = np.concatenate([np.zeros((history.shape[0], 1)), np.cumsum(history, axis=1)], axis=1)
+    out: dict[int, FloatArray] = {}
+    for r in reviews:
+        t = start + r  # days before the review day: the same information as the forecasts
+        ends = np.arange(max(t - window, 0) + protection, t + 1)
+        if len(ends) == 0:
+            out[r] = np.zeros(history.shape[0])
+            continue
+        sums = np.sort(c[:, ends] - c[:, ends - protection], axis=1)
+        pos = np.clip(service, 0.0, 1.0) * (sums.shape[1] - 1)
+        lo = np.floor(pos).astype(np.int64)
+        hi = np.minimum(lo + 1, sums.shape[1] - 1)
+        rows = np.arange(sums.shape[0])
+        out[r] = sums[rows, lo] + (pos - lo) * (sums[rows, hi] - sums[rows, lo])
+    return out
