@@ -54,7 +54,7 @@ def _steps(fc: pl.DataFrame) -> np.ndarray:
         .drop("unique_id").to_numpy()
 
 
-@pytest.mark.parametrize("column, value", [("sell_price", 1e4), ("price_rel_max", 1e4),
+@pytest.mark.parametrize("column, value", [("sell_price", 1e4), ("snap", 1),
                                            ("event", 1)])
 def test_covariate_changed_on_step_5_changes_step_5_only_before_it(fitted, foods_recent,
                                                                    covariates, column, value):

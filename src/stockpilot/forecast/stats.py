@@ -32,7 +32,9 @@ def _register() -> None:
                                                                    window_size=4),
         "AutoETS": lambda s: m.AutoETS(season_length=s),
         "AutoTheta": lambda s: m.AutoTheta(season_length=s),
-        "AutoARIMA": lambda s: m.AutoARIMA(season_length=s),
+        # approximation=True is R forecast::auto.arima's default for series longer than 150
+        # (Hyndman & Khandakar 2008): 3-4x faster on M5 daily series
+        "AutoARIMA": lambda s: m.AutoARIMA(season_length=s, approximation=True),
         "MSTL": lambda s: m.MSTL(season_length=s, trend_forecaster=m.AutoETS(model="ZZN")),
         "CrostonOptimized": lambda s: m.CrostonOptimized(),
         "TSB": lambda s: m.TSB(alpha_d=0.1, alpha_p=0.1),
