@@ -31,7 +31,7 @@ def covariates(m5_calendar, foods_prices, foods_recent):
 
 @pytest.fixture(scope="module")
 def fitted(foods_recent, covariates):
-    return LGBMForecaster(horizon=H, n_windows=1, n_estimators=60, num_threads=2).fit(
+    return LGBMForecaster(horizon=H, n_windows=1, n_estimators=60, num_threads=1).fit(
         foods_recent, covariates)
 
 
