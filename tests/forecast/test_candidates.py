@@ -74,3 +74,14 @@ def test_routes_table_pairs_series_with_eligible_models():
     got = {(u, m) for u, m, _ in r.iter_rows()}
     assert got == {("a", "AutoETS"), ("a", "SeasonalNaive"), ("b", "TSB"),
                    ("b", "SeasonalNaive")}
+
+
+def test_a_series_too_short_for_ets_falls_back_instead_of_failing(mixed_recent):
+    one = mixed_recent["unique_id"].unique().sort()[0]
+    tiny = pl.DataFrame({"unique_id": "new", "ds": mixed_recent["ds"].max()
+                         - pl.Series([timedelta(days=i) for i in range(2, -1, -1)]),
+                         "y": [3.0, 0.0, 2.0]})
+    df = pl.concat([mixed_recent.filter(pl.col("unique_id") == one), tiny])
+    fc = StatsForecaster("AutoETS", season_length=7, horizon=7, n_windows=1).fit(df).predict(7)
+    new = fc.filter(pl.col("unique_id") == "new")
+    assert new.height == 7 and new["mean"].to_list() == pytest.approx([5 / 3] * 7)

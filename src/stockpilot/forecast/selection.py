@@ -49,12 +49,14 @@ class Forecasts:
 
 
 def forecast_frame(prep: Prepared, models: Sequence[str], horizon: int, n_windows: int,
-                   say: Progress | None = None, covariates: pl.DataFrame | None = None
-                   ) -> Forecasts:
+                   say: Progress | None = None, covariates: pl.DataFrame | None = None,
+                   freq: str = "1d", season_length: int = 7) -> Forecasts:
     """Route, cross-validate and fit every candidate, choose per series, forecast — no I/O.
 
     ``covariates`` (``unique_id, ds, …`` over the history and the ``horizon`` days after it,
     see :mod:`stockpilot.forecast.features`) go to the models that use them (LightGBM).
+    ``freq``/``season_length`` describe the series for the statistical models (daily by
+    default; ``"1mo"``/12 for monthly totals — the global models are daily only).
     """
     say = say or (lambda _m: None)
     classes = demand_classes(prep.df)
@@ -68,10 +70,11 @@ def forecast_frame(prep: Prepared, models: Sequence[str], horizon: int, n_window
         df = prep.df if name in GLOBAL_MODELS else prep.df.join(ids, on="unique_id",
                                                                 how="semi")
         X = covariates if name == "LightGBM" else None
-        fitted[name] = make_forecaster(name, horizon, n_windows).fit(df, X)
+        fitted[name] = make_forecaster(name, horizon, n_windows, freq, season_length) \
+            .fit(df, X)
     say("choosing a model per series")
     choice = _choose(fitted, route, classes)
-    forecasts = _forecast(fitted, choice, horizon, prep)
+    forecasts = _forecast(fitted, choice, horizon, prep, freq)
     cv = pl.concat([f.cv_.join(choice.filter(pl.col("model") == m), on="unique_id", how="semi")
                     for m, f in fitted.items()])
     return Forecasts(forecasts, cv, choice)
@@ -92,7 +95,8 @@ def routes(classes: pl.DataFrame, models: Sequence[str]) -> pl.DataFrame:
         .select("unique_id", "model", "rank")
 
 
-def make_forecaster(name: str, horizon: int, n_windows: int) -> Any:
+def make_forecaster(name: str, horizon: int, n_windows: int, freq: str = "1d",
+                    season_length: int = 7) -> Any:
     """A forecaster by name: LightGBM, LSTM, Transformer (global) or a statsforecast model.
 
     ``LSTM`` and ``Transformer`` need PyTorch (the ``deep`` extra).
@@ -105,7 +109,8 @@ def make_forecaster(name: str, horizon: int, n_windows: int) -> Any:
         from stockpilot.forecast.deep import DeepForecaster
 
         return DeepForecaster(name, horizon=horizon, n_windows=min(n_windows, 1))
-    return StatsForecaster(name, horizon=horizon, n_windows=n_windows)
+    return StatsForecaster(name, season_length=season_length, horizon=horizon,
+                           n_windows=n_windows, freq=freq)
 
 
 def _choose(fitted: dict[str, Any], route: pl.DataFrame, classes: pl.DataFrame
@@ -132,7 +137,7 @@ def _choose(fitted: dict[str, Any], route: pl.DataFrame, classes: pl.DataFrame
 
 
 def _forecast(fitted: dict[str, Any], choice: pl.DataFrame, horizon: int,
-              prep: Prepared) -> pl.DataFrame:
+              prep: Prepared, freq: str = "1d") -> pl.DataFrame:
     parts = []
     for name, f in fitted.items():
         fc = f.predict(horizon).join(choice.filter(pl.col("model") == name)
@@ -140,7 +145,8 @@ def _forecast(fitted: dict[str, Any], choice: pl.DataFrame, horizon: int,
         parts.append(fc.with_columns(pl.lit(name).alias("model")))
     out = pl.concat(parts, how="diagonal")
     if prep.all_zero:
-        out = pl.concat([out, _zeros(prep.all_zero, prep.end, horizon)], how="diagonal")
+        out = pl.concat([out, _zeros(prep.all_zero, prep.end, horizon, freq)],
+                        how="diagonal")
     parts_id = pl.col("unique_id").str.split_exact("@", 1)
     return out.with_columns(parts_id.struct.field("field_0").alias("sku"),
                             parts_id.struct.field("field_1").alias("location")).select(
@@ -148,8 +154,9 @@ def _forecast(fitted: dict[str, Any], choice: pl.DataFrame, horizon: int,
     ).sort("unique_id", "ds")
 
 
-def _zeros(ids: list[str], end: date, horizon: int) -> pl.DataFrame:
-    days = [end + timedelta(days=i) for i in range(1, horizon + 1)]
+def _zeros(ids: list[str], end: date, horizon: int, freq: str = "1d") -> pl.DataFrame:
+    stop = end + timedelta(days=horizon * (31 if freq.endswith("mo") else 1))
+    days = pl.date_range(end, stop, freq, eager=True)[1:horizon + 1].to_list()
     frame = pl.DataFrame({"unique_id": ids}).join(pl.DataFrame({"ds": days}), how="cross")
     return frame.with_columns(pl.lit(0.0).alias("mean"), pl.lit("zero").alias("model"),
                               *[pl.lit(0.0).alias(c) for c in QUANTILE_COLUMNS])
