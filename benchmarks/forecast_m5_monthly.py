@@ -15,7 +15,8 @@ last 28 training days", which on the first-of-month dates here is exactly the la
 upper levels sum the bottom forecasts and quantiles, as :mod:`stockpilot.forecast.metrics` does.
 Coverage is measured on the item-store series. Methods:
   * sNaive: statsforecast SeasonalNaive(12), quantiles from its own rolling-origin errors;
-  * ETS: statsforecast AutoETS(12) per series with its Gaussian intervals (M5's "ES_bu");
+  * ETS: statsforecast AutoETS(12) per series with its Gaussian intervals (M5's "ES_bu"; a
+    series too short for ETS gets the historic average and its intervals);
   * ours: per-series choice by rolling-origin error among SeasonalNaive(12), AutoETS (smooth
     and erratic series only), CrostonOptimized, TSB, ADIDA and IMAPA (intermittent and lumpy
     only), conformal quantiles from the chosen model's errors.
@@ -91,11 +92,11 @@ def prepared(train: pl.DataFrame, end: object) -> Prepared:
 
 def ets_gaussian(train: pl.DataFrame, h: int) -> pl.DataFrame:
     from statsforecast import StatsForecast
-    from statsforecast.models import AutoETS
+    from statsforecast.models import AutoETS, HistoricAverage
 
     levels = sorted({round(abs(2 * t - 1) * 100, 1) for t in QUANTILES} - {0.0})
-    fc = StatsForecast(models=[AutoETS(season_length=12)], freq="1mo").forecast(
-        df=train, h=h, level=levels)
+    fc = StatsForecast(models=[AutoETS(season_length=12)], freq="1mo",
+                       fallback_model=HistoricAverage()).forecast(df=train, h=h, level=levels)
     cols = {}
     for t in QUANTILES:
         lv = round(abs(2 * t - 1) * 100, 1)

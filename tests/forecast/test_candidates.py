@@ -22,8 +22,8 @@ H = 14
 @pytest.mark.parametrize("name", NAMED)
 def test_each_named_model_gives_nine_monotone_non_negative_quantiles(name, mixed_recent):
     df = mixed_recent
-    if name == "AutoARIMA":  # its order search is the slow one: 120 days keep the test fast
-        df = df.filter(pl.col("ds") > df["ds"].max() - timedelta(days=120))
+    if name == "AutoARIMA":  # its order search is the slow one: 90 days keep the test fast
+        df = df.filter(pl.col("ds") > df["ds"].max() - timedelta(days=90))
     f = StatsForecaster(name, horizon=H, n_windows=1).fit(df)
     fc = f.predict(H)
     assert fc.height == 20 * H

@@ -19,7 +19,7 @@ rolling-origin frame ``cv_`` (for model choice), ``predict(h)`` returns
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any, Self
 
 import numpy as np
@@ -124,7 +124,7 @@ class DeepForecaster:
     def cross_validate(self, df: pl.DataFrame) -> pl.DataFrame:
         """``unique_id, cutoff, ds, h, y, mean`` over ``n_windows`` origins, refitting each."""
         parts = []
-        end = df["ds"].max()
+        end: date = df["ds"].max()  # type: ignore[assignment]
         for w in range(self.n_windows, 0, -1):
             cutoff = end - timedelta(days=w * self.horizon)
             train = df.filter(pl.col("ds") <= cutoff)

@@ -19,6 +19,8 @@ Columns (besides ``unique_id, ds``):
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 
 EVENT_TYPES = ("Sporting", "Cultural", "National", "Religious")
@@ -40,7 +42,7 @@ def calendar_features(calendar: pl.DataFrame) -> pl.DataFrame:
 
 
 def m5_covariates(calendar: pl.DataFrame, prices: pl.DataFrame, ids: pl.Series | list[str],
-                  start: object, end: object) -> pl.DataFrame:
+                  start: date, end: date) -> pl.DataFrame:
     """Covariates ``unique_id, ds, <COVARIATES>`` for ``ids`` on every day from start to end.
 
     Args:

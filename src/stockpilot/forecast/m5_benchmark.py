@@ -80,7 +80,8 @@ def run(directory: Path, train_end: str, horizon: int, out: Path,
     end = day_of(data, train_end)
     train = data.df.filter(pl.col("ds") <= end)
     covariates = m5_covariates(data.calendar, data.prices, data.ids["unique_id"],
-                               train["ds"].min(), end + timedelta(days=horizon))  # type: ignore[operator]
+                               train["ds"].min(),  # type: ignore[arg-type]
+                               end + timedelta(days=horizon))  # type: ignore[operator,arg-type]
     fc = forecast_frame(prepare(train, end), models, horizon, n_windows, progress,  # type: ignore[arg-type]
                         covariates).forecasts
     out.mkdir(parents=True, exist_ok=True)
