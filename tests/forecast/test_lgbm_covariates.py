@@ -86,3 +86,15 @@ def test_missing_future_covariates_are_refused(fitted, foods_recent, covariates)
     short = covariates.filter((pl.col("ds") > end) & (pl.col("ds") <= end + timedelta(days=3)))
     with pytest.raises(StockpilotError, match="covariates"):
         fitted.predict(H, short)
+
+
+def test_selection_hands_the_covariates_to_lightgbm(foods_recent, covariates):
+    from stockpilot.forecast.data import Prepared
+    from stockpilot.forecast.selection import forecast_frame
+
+    ids = foods_recent["unique_id"].unique().sort()[:5]
+    df = foods_recent.filter(pl.col("unique_id").is_in(ids.implode()))
+    result = forecast_frame(Prepared(df, df["ds"].max()), ("SeasonalNaive", "LightGBM"), 7, 1,
+                            covariates=covariates)
+    assert result.forecasts.height == 5 * 7
+    assert result.choice["mse_LightGBM"].is_not_null().all()
