@@ -123,3 +123,13 @@ def test_series_too_short_to_cross_validate_still_get_forecasts():
     fc = f.predict(7)
     assert fc.height == 14
     assert (fc["q0.995"] == fc["mean"]).all()  # no errors to learn a spread from
+
+
+def test_a_series_too_short_to_cross_validate_borrows_the_pooled_spread(hobbies):
+    # a product listed 20 days ago has no rolling-origin errors of its own; it must still get
+    # an interval (pooled scaled errors × its level), not the zero-width [mean, mean]
+    new = series("new", [1, 0, 2, 0, 3] * 4, start=hobbies["ds"].max() - timedelta(days=19))
+    f = StatsForecaster("SeasonalNaive", horizon=14, n_windows=2).fit(pl.concat([hobbies, new]))
+    assert "new" not in f.cv_["unique_id"].to_list()
+    fc = f.predict(14).filter(pl.col("unique_id") == "new")
+    assert (fc["q0.995"] > fc["mean"]).all() and (fc["q0.995"] > fc["q0.005"]).all()

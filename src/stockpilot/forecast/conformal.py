@@ -30,7 +30,8 @@ def residual_quantiles(residuals: pl.DataFrame, scale: pl.DataFrame,
 
     Args:
         residuals: ``unique_id, resid`` (actual − forecast) from rolling-origin windows.
-        scale: ``unique_id, scale`` (a positive level per series, e.g. mean |y|).
+        scale: ``unique_id, scale`` (a positive level per series, e.g. mean |y|); series here
+            without residuals get the pooled quantiles times their scale.
         quantiles: the levels wanted.
         k: shrinkage strength towards the pooled, scaled quantiles.
     """
@@ -42,8 +43,14 @@ def residual_quantiles(residuals: pl.DataFrame, scale: pl.DataFrame,
         pl.col("scale").fill_null(1.0).clip(lower_bound=1e-6))
     pooled = {t: float(np.quantile((r["resid"] / r["scale"]).to_numpy(), t)) for t in quantiles}
     per = r.group_by("unique_id").agg(
-        pl.len().alias("n"), pl.col("scale").first(),
+        pl.len().alias("n"),
         *[pl.col("resid").quantile(t, interpolation="linear").alias(qcol(t)) for t in quantiles])
+    # every series in ``scale`` gets offsets: one without errors of its own (too short to
+    # cross-validate, e.g. a new product) takes the pooled quantiles at its own scale (w = 0)
+    per = scale.with_columns(pl.col("scale").fill_null(1.0).clip(lower_bound=1e-6)).join(
+        per, on="unique_id", how="full", coalesce=True).with_columns(
+        pl.col("scale").fill_null(1.0), pl.col("n").fill_null(0),
+        *[pl.col(qcol(t)).fill_null(0.0) for t in quantiles])
     w = pl.col("n") / (pl.col("n") + k)
     return per.select("unique_id", *[
         (w * pl.col(qcol(t)) + (1 - w) * pl.col("scale") * pooled[t]).alias(qcol(t))
@@ -54,8 +61,8 @@ def apply_offsets(point: pl.DataFrame, offsets: pl.DataFrame,
                   quantiles: tuple[float, ...] = QUANTILES) -> pl.DataFrame:
     """Quantile columns from ``point`` (``unique_id, ds, mean``) plus per-series offsets.
 
-    Series without offsets get the median-free interval [mean, mean] (they had no errors to
-    learn from); every quantile is clipped at zero and made non-decreasing in the level.
+    Series without offsets (only when no series at all had errors to learn from) get the
+    interval [mean, mean]; every quantile is clipped at zero and made non-decreasing in the level.
     """
     out = point.join(offsets, on="unique_id", how="left")
     cols = [qcol(t) for t in quantiles]

@@ -2,9 +2,12 @@
 
 One gradient-boosted model learns from every series at once: lags 7/14/28, rolling means of
 the last 7 and 28 days (of lag 1) and of the same weekday over 4 weeks (lag 7), day of week
-and month. Forecasting is recursive (mlforecast's default: one model, each step's prediction
-feeds the next step's lags), so future-known covariates added later reach every step — the
-direct strategy would silently use only step 1's (mlforecast issue 705). A Tweedie objective
+and month, plus optional future-known covariates (events, SNAP, prices — see
+:mod:`stockpilot.forecast.features`). Forecasting is recursive (mlforecast's default: one
+model, each step's prediction feeds the next step's lags), so each step reads its own day's
+covariates. mlforecast's direct strategy used to give every step only step 1's (mlforecast
+issue 705; the mlforecast 1.1.0 we lock no longer does);
+``tests/forecast/test_lgbm_covariates.py`` checks that step h uses step h's. A Tweedie objective
 suits non-negative, zero-heavy retail demand. Quantiles come from the model's rolling-origin
 errors, as for the statistical models (:mod:`stockpilot.forecast.conformal`).
 """
@@ -15,6 +18,7 @@ from typing import Any, Self
 
 import polars as pl
 
+from stockpilot.errors import StockpilotError
 from stockpilot.forecast.base import QUANTILES
 from stockpilot.forecast.conformal import apply_offsets, offsets_from_cv
 
@@ -51,23 +55,52 @@ class LGBMForecaster:
             date_features=["weekday", "month"])  # polars names (frames are polars)
 
     def fit(self, df: pl.DataFrame, X: pl.DataFrame | None = None) -> Self:
-        """Cross-validate (errors for quantiles and selection), then fit on all of ``df``."""
-        del X
+        """Cross-validate (errors for quantiles and selection), then fit on all of ``df``.
+
+        Args:
+            df: history ``unique_id, ds, y``.
+            X: optional covariates ``unique_id, ds, <columns>`` known in advance. It must cover
+                the history's days; days after the history are kept for :meth:`predict`.
+        """
         df = df.select("unique_id", "ds", "y").sort("unique_id", "ds")
+        self.exog_: list[str] = [] if X is None else [
+            c for c in X.columns if c not in ("unique_id", "ds", "y")]
+        self.future_exog_ = None
+        if X is not None:
+            X = X.select("unique_id", "ds", *self.exog_)
+            df = df.join(X, on=["unique_id", "ds"], how="left")
+            self.future_exog_ = X.join(df.group_by("unique_id").agg(pl.col("ds").max()
+                                                                    .alias("_end")),
+                                       on="unique_id").filter(pl.col("ds") > pl.col("_end")) \
+                .drop("_end")
+        static: list[str] = []  # every extra column is dynamic (changes by day)
         cv = self._mlf().cross_validation(df=df, n_windows=self.n_windows, h=self.horizon,
-                                          step_size=self.horizon)
+                                          step_size=self.horizon, static_features=static)
         self.cv_ = cv.select(
             "unique_id", "cutoff", "ds",
             (pl.col("ds") - pl.col("cutoff")).dt.total_days().cast(pl.Int32).alias("h"),
             "y", pl.col("LGBM").clip(lower_bound=0.0).alias("mean"))
         self.offsets_ = offsets_from_cv(self.cv_, df)
-        self.mlf_ = self._mlf().fit(df=df)
+        self.mlf_ = self._mlf().fit(df=df, static_features=static)
         return self
 
     def predict(self, h: int, X_future: pl.DataFrame | None = None,
                 quantiles: tuple[float, ...] = QUANTILES) -> pl.DataFrame:
-        """``unique_id, ds, mean, q…`` for ``h`` days after the history's end (recursive)."""
-        del X_future
-        fc = self.mlf_.predict(h=h)
+        """``unique_id, ds, mean, q…`` for ``h`` days after the history's end (recursive).
+
+        Covariates for the forecast days come from ``X_future`` or else from the days after
+        the history that ``fit`` was given.
+        """
+        X_df = None
+        if self.exog_:
+            X_df = X_future if X_future is not None else self.future_exog_
+            missing = (self.mlf_.get_missing_future(h, X_df.select("unique_id", "ds"))
+                       if X_df is not None else None)
+            if X_df is None or (missing is not None and missing.height):
+                raise StockpilotError(
+                    f"the model uses covariates ({', '.join(self.exog_)}): give them for "
+                    f"each series' next {h} days")
+            X_df = X_df.select("unique_id", "ds", *self.exog_)
+        fc = self.mlf_.predict(h=h, X_df=X_df)
         point = fc.select("unique_id", "ds", pl.col("LGBM").clip(lower_bound=0.0).alias("mean"))
         return apply_offsets(point, self.offsets_, quantiles)

@@ -3,7 +3,8 @@
 Takes a directory laid out like ``shared/data/m5`` (calendar, sell_prices, ``daily/*.csv[.gz]``
 in the M5 wide layout), fits on days up to and including ``--train-end``, and writes
 ``forecast.csv`` (M5 accuracy layout: ``id,F1..Fh``) and ``quantiles.csv`` (M5 uncertainty
-layout: ``id`` suffixed ``_0.005`` … ``_0.995``, ``F1..Fh``). When the data holds the true days
+layout: ``id`` suffixed ``_0.005`` … ``_0.995``, ``F1..Fh``). LightGBM gets the calendar and
+price covariates of :mod:`stockpilot.forecast.features`. When the data holds the true days
 after ``--train-end``, it scores them with WRMSSE and WSPL over the levels the files have
 (total, store-department, item-store), dollar-weighted with the real prices.
 """
@@ -20,6 +21,7 @@ import polars as pl
 from stockpilot.errors import StockpilotError
 from stockpilot.forecast.base import QUANTILES, qcol
 from stockpilot.forecast.data import prepare
+from stockpilot.forecast.features import m5_covariates
 from stockpilot.forecast.metrics import wrmsse_wspl
 from stockpilot.forecast.selection import forecast_frame
 from stockpilot.ingest import m5
@@ -77,7 +79,11 @@ def run(directory: Path, train_end: str, horizon: int, out: Path,
     data = load(directory)
     end = day_of(data, train_end)
     train = data.df.filter(pl.col("ds") <= end)
-    fc = forecast_frame(prepare(train, end), models, horizon, n_windows, progress).forecasts  # type: ignore[arg-type]
+    covariates = m5_covariates(data.calendar, data.prices, data.ids["unique_id"],
+                               train["ds"].min(),  # type: ignore[arg-type]
+                               end + timedelta(days=horizon))  # type: ignore[operator,arg-type]
+    fc = forecast_frame(prepare(train, end), models, horizon, n_windows, progress,  # type: ignore[arg-type]
+                        covariates).forecasts
     out.mkdir(parents=True, exist_ok=True)
     write_submission(fc, data.ids, horizon, out)
     actual = data.df.filter((pl.col("ds") > end) &

@@ -32,7 +32,9 @@ def _register() -> None:
                                                                    window_size=4),
         "AutoETS": lambda s: m.AutoETS(season_length=s),
         "AutoTheta": lambda s: m.AutoTheta(season_length=s),
-        "AutoARIMA": lambda s: m.AutoARIMA(season_length=s),
+        # approximation=True is R forecast::auto.arima's default for series longer than 150
+        # (Hyndman & Khandakar 2008): 3-4x faster on M5 daily series
+        "AutoARIMA": lambda s: m.AutoARIMA(season_length=s, approximation=True),
         "MSTL": lambda s: m.MSTL(season_length=s, trend_forecaster=m.AutoETS(model="ZZN")),
         "CrostonOptimized": lambda s: m.CrostonOptimized(),
         "TSB": lambda s: m.TSB(alpha_d=0.1, alpha_p=0.1),
@@ -56,18 +58,23 @@ class StatsForecaster:
     """One statsforecast model with conformal quantiles (scikit-learn style estimator)."""
 
     def __init__(self, model: str = "AutoETS", season_length: int = 7, horizon: int = 28,
-                 n_windows: int = 3, n_jobs: int = 1) -> None:
+                 n_windows: int = 3, n_jobs: int = 1, freq: str = "1d") -> None:
         self.model = model
         self.season_length = season_length
         self.horizon = horizon
         self.n_windows = n_windows
         self.n_jobs = n_jobs
+        self.freq = freq  # polars offset of the series: "1d" daily, "1mo" monthly
 
     def _sf(self) -> Any:
         from statsforecast import StatsForecast
+        from statsforecast.models import HistoricAverage
 
-        return StatsForecast(models=[build_model(self.model, self.season_length)], freq="1d",
-                             n_jobs=self.n_jobs)
+        # A series too short for the model (AutoETS raises "tiny datasets" on a product
+        # listed a few months ago) gets its historic average instead of failing the run.
+        return StatsForecast(models=[build_model(self.model, self.season_length)],
+                             freq=self.freq, n_jobs=self.n_jobs,
+                             fallback_model=HistoricAverage())
 
     def fit(self, df: pl.DataFrame, X: pl.DataFrame | None = None) -> Self:
         """Cross-validate (errors for quantiles and selection), then fit on all of ``df``."""
@@ -95,7 +102,7 @@ class StatsForecaster:
                                          step_size=self.horizon)
         return cv.select(
             "unique_id", "cutoff", "ds",
-            ((pl.col("ds") - pl.col("cutoff")).dt.total_days()).cast(pl.Int32).alias("h"),
+            pl.col("ds").rank("dense").over("unique_id", "cutoff").cast(pl.Int32).alias("h"),
             "y", pl.col(self.model).clip(lower_bound=0.0).alias("mean")
         ).filter(pl.col("mean").is_not_nan() & pl.col("mean").is_not_null())
 
