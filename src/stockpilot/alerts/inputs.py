@@ -64,10 +64,15 @@ _RESTOCKED = text(
 
 
 def quiet_days(conn: Connection, pos: pl.DataFrame, today: date) -> pl.DataFrame:
-    """``sku, location, on_hand, quiet_days``: days since the last sale or restock from zero."""
+    """``sku, location, on_hand, quiet_days``: days since the last sale, count or restock.
+
+    A restock counts only when it brought on_hand up from zero or below (no sale was possible
+    before it); a count verified the shelf.
+    """
     m = t.movements.c
+    # a count verifies the shelf, so silence is measured from it too
     sold = conn.execute(select(m.sku, m.location, func.max(m.occurred_at))
-                        .where(m.kind == int(MovementKind.SALE))
+                        .where(m.kind.in_([int(MovementKind.SALE), int(MovementKind.COUNT)]))
                         .group_by(m.sku, m.location)).all()
     since: dict[tuple[str, str], datetime] = {(s, loc): _aware(at) for s, loc, at in sold}
     for s, loc, at in conn.execute(_RESTOCKED):
