@@ -1,6 +1,7 @@
 """Chaos at full size: kill -9 the consumer three times mid-stream, restart, drain, check.
 
-    python benchmarks/stream_chaos.py [--events 100000] [--skus 1000] [--sources nats,redis,embedded]
+    python benchmarks/stream_chaos.py [--events 100000] [--skus 1000]
+        [--sources nats,redis,embedded]
 
 For each source: publish ``--events`` distinct receipts over ``--skus`` SKUs with 10% of the
 messages sent twice by the publisher (shuffled in), run the real ``stockpilot stream``

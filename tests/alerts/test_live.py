@@ -57,7 +57,7 @@ def test_a_batch_that_crosses_the_reorder_point_raises_and_routes(engine, tmp_pa
     live = LiveAlerts(engine, hs, Router({"webhook": web, "sms": sms},
                                          {"low_stock": ["webhook"],
                                           "projected_stockout": ["webhook", "sms"]}),
-                      gauges_every_s=0)
+                      gauges_every_s=0, background=False)
     embedded.publish(engine, [_ev(c.ReceiveStock, "a1", "A", 40),
                               _ev(c.ReceiveStock, "b1", "B", 40)])
     before = metrics.value("stockpilot_alerts_total", rule="low_stock") or 0

@@ -27,6 +27,15 @@ from typing import Any
 
 import httpx
 
+_CLIENT: list[httpx.Client] = []
+
+
+def _http() -> httpx.Client:
+    """One shared client: keeps connections open; building a client per send cost ~10 ms."""
+    if not _CLIENT:
+        _CLIENT.append(httpx.Client())
+    return _CLIENT[0]
+
 
 def signature(secret: str, body: bytes) -> str:
     """The header value for ``body``."""
@@ -50,7 +59,7 @@ class Webhook:
     def send(self, alert: dict[str, Any]) -> None:
         """Deliver once; raise on any non-2xx answer."""
         body = json.dumps(alert, default=str, separators=(",", ":")).encode()
-        r = httpx.post(self.url, content=body, timeout=self.timeout_s,
+        r = _http().post(self.url, content=body, timeout=self.timeout_s,
                        headers={"Content-Type": "application/json",
                                 "X-Stockpilot-Signature": signature(self.secret, body)})
         r.raise_for_status()
@@ -68,7 +77,7 @@ class Slack:
         """Deliver once; raise on any non-2xx answer."""
         text = f"[{alert['severity']}] {alert['rule']} {alert['sku']}@{alert['location']}: " \
                f"{alert['message']}"
-        httpx.post(self.url, json={"text": text}, timeout=self.timeout_s).raise_for_status()
+        _http().post(self.url, json={"text": text}, timeout=self.timeout_s).raise_for_status()
 
 
 @dataclass(frozen=True)
@@ -111,7 +120,7 @@ class Sms:
         """Deliver to every recipient once; raise on any non-2xx answer."""
         url = f"{self.base_url.rstrip('/')}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
         for number in self.to:
-            r = httpx.post(url, data={"To": number, "From": self.sender,
+            r = _http().post(url, data={"To": number, "From": self.sender,
                                       "Body": sms_text(alert)},
                            auth=(self.account_sid, self.auth_token), timeout=self.timeout_s)
             r.raise_for_status()

@@ -8,8 +8,9 @@ the cooldown. Every transition is appended to ``alert_history``; every delivery 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import polars as pl
@@ -60,8 +61,13 @@ def position_findings(pos: pl.DataFrame, plan: pl.DataFrame | None,
 
 
 def raise_alerts(engine: Engine, found: Sequence[rules.Finding], notifiers: Notifiers = (),
-                 now: datetime | None = None, cooldown: timedelta = COOLDOWN) -> list[int]:
-    """Store new alerts and notify each on its rule's channels; returns the new alert ids."""
+                 now: datetime | None = None, cooldown: timedelta = COOLDOWN,
+                 send: Callable[[Callable[[], None]], Any] | None = None) -> list[int]:
+    """Store new alerts and notify each on its rule's channels; returns the new alert ids.
+
+    ``send`` runs each delivery (default: now, in this thread); the stream passes an
+    executor's ``submit`` so a slow receiver never holds up the ledger.
+    """
     now = now or datetime.now(UTC)
     new: list[tuple[int, str]] = []
     with engine.begin() as conn:
@@ -80,7 +86,10 @@ def raise_alerts(engine: Engine, found: Sequence[rules.Finding], notifiers: Noti
             new.append((alert_id, f.rule))
     for alert_id, rule in new:
         metrics.ALERTS.labels(rule).inc()
-        _notify(engine, alert_id, route(notifiers, rule))
+        targets = route(notifiers, rule)
+        if targets:
+            job = partial(_notify, engine, alert_id, targets)
+            job() if send is None else send(job)
     return [alert_id for alert_id, _ in new]
 
 

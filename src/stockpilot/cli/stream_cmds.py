@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import time
 from pathlib import Path
 
@@ -43,16 +44,27 @@ def stream(source: str = typer.Option("embedded", help="embedded | nats | redis"
     hook = _live_alerts(w) if alerts else None
     idle = idle_exit or 5.0
     totals = {"applied": 0, "duplicate": 0, "dead": 0}
-    while True:
-        res = _consume(source, w.engine, url or URLS.get(source, ""), batch, idle, consumer,
-                       hook, stream_name)
-        for key in totals:
-            totals[key] += getattr(res, key) if res else 0
-        if idle_exit and not (res and (res.applied or res.duplicate or res.dead)):
-            break
-        if res is None and source == "embedded":
-            time.sleep(min(idle, 0.2))
+    signal.signal(signal.SIGTERM, _stop)  # finish deliveries under way on a polite stop
+    try:
+        while True:
+            res = _consume(source, w.engine, url or URLS.get(source, ""), batch, idle,
+                           consumer, hook, stream_name)
+            for key in totals:
+                totals[key] += getattr(res, key) if res else 0
+            if idle_exit and not (res and (res.applied or res.duplicate or res.dead)):
+                break
+            if res is None and source == "embedded":
+                time.sleep(min(idle, 0.2))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if hook is not None:
+            hook.close()
     console.print(", ".join(f"{v} {k}" for k, v in totals.items()))
+
+
+def _stop(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _live_alerts(w):  # type: ignore[no-untyped-def]
