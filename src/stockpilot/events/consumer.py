@@ -26,6 +26,7 @@ from stockpilot.domain.ledger import keys_of
 from stockpilot.events.schema import BadMessage, parse
 from stockpilot.ledger.service import apply_in
 from stockpilot.store import schema_events as te
+from stockpilot.store.bulk import bulk_insert
 from stockpilot.store.db import dialect_insert
 from stockpilot.store.uow import UnitOfWork
 
@@ -137,4 +138,7 @@ def _dead(source: str, msg: Message, kind: str, reason: str) -> dict[str, Any]:
 
 
 def _insert_dead(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    if conn.dialect.name == "postgresql":  # one statement, not one per row
+        bulk_insert(conn, te.dead_letters, rows, skip_conflicts=True)
+        return
     conn.execute(dialect_insert(conn, te.dead_letters).on_conflict_do_nothing(), rows)

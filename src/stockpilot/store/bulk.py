@@ -30,13 +30,20 @@ class JsonText(str):
     __slots__ = ()
 
 
-def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert ``rows`` (dicts keyed by column name) with one driver ``executemany``."""
+def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]],
+                skip_conflicts: bool = False) -> None:
+    """Insert ``rows`` (dicts keyed by column name) with one driver call.
+
+    ``skip_conflicts`` leaves out rows that would violate a unique key (PostgreSQL only: ON
+    CONFLICT DO NOTHING; elsewhere use the dialect's insert).
+    """
     if not rows:
         return
     if conn.dialect.name == "postgresql":
-        _pg_unnest_insert(conn, table, rows)
+        _pg_unnest_insert(conn, table, rows, skip_conflicts)
         return
+    if skip_conflicts:
+        raise ValueError("skip_conflicts is for PostgreSQL; use dialect_insert elsewhere")
     sql, keys, converters = _compiled(conn.dialect.name, table, tuple(rows[0]), conn)
     getter = itemgetter(*keys)
     convert = [(i, f) for i, f in enumerate(converters) if f is not _identity]
@@ -47,8 +54,11 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     conn.exec_driver_sql(sql, params)
 
 
-def _pg_unnest_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+def _pg_unnest_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]],
+                      skip_conflicts: bool = False) -> None:
     sql, names, json_cols = _pg_statement(table, tuple(rows[0]), conn)
+    if skip_conflicts:
+        sql += " ON CONFLICT DO NOTHING"
     params = []
     for name in names:
         col = [row[name] for row in rows]
