@@ -124,8 +124,11 @@ def _error_from(result: EventResult) -> StockpilotError:
     return InvalidEvent(result.event_id, result.error or "rejected")
 
 
+_PLAIN = frozenset((str, int, float))  # detail values kept (a set lookup: hot for oversells)
+
+
 def _rejected(cmd: LedgerCommand, exc: StockpilotError) -> EventResult:
-    detail = {k: v for k, v in vars(exc).items() if isinstance(v, str | int | float)}
+    detail = {k: v for k, v in vars(exc).items() if type(v) in _PLAIN}
     if isinstance(exc, InvalidEvent):
         detail = {"reason": exc.reason}
     return EventResult(cmd.event_id, "rejected", error=str(exc),
