@@ -36,7 +36,7 @@ class LiveAlerts:
     """The ``on_batch`` hook of a stream consumer."""
 
     def __init__(self, engine: Engine, history: HistoryStore, notifiers: Notifiers = (),
-                 gauges_every_s: float = 10.0, cooldown: Any = COOLDOWN,
+                 gauges_every_s: float = 30.0, cooldown: Any = COOLDOWN,
                  background: bool = True) -> None:
         self.engine, self.notifiers, self.cooldown = engine, notifiers, cooldown
         self.cache = inputs.PlanCache(history)

@@ -27,6 +27,9 @@ def stream(source: str = typer.Option("embedded", help="embedded | nats | redis"
                                        help="After each batch, check the SKUs it touched "
                                             "(low stock, projected stockout) and notify per "
                                             "[alerts.routes]."),
+           gauges_every: float = typer.Option(30.0, min=1.0,
+                                              help="With --alerts: recompute the planning "
+                                                   "gauges at most this often (seconds)."),
            stream_name: str | None = typer.Option(None, envvar="STOCKPILOT_STREAM_NAME",
                                                   help="NATS stream / Redis key (default: "
                                                        "STOCKPILOT_EVENTS / stockpilot:events)."),
@@ -41,7 +44,7 @@ def stream(source: str = typer.Option("embedded", help="embedded | nats | redis"
 
         start_http_server(metrics_port, addr="127.0.0.1", registry=REGISTRY)
     w = workspace(ws, db)
-    hook = _live_alerts(w) if alerts else None
+    hook = _live_alerts(w, gauges_every) if alerts else None
     idle = idle_exit or 5.0
     totals = {"applied": 0, "duplicate": 0, "dead": 0}
     signal.signal(signal.SIGTERM, _stop)  # finish deliveries under way on a polite stop
@@ -67,7 +70,7 @@ def _stop(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _live_alerts(w):  # type: ignore[no-untyped-def]
+def _live_alerts(w, gauges_every: float):  # type: ignore[no-untyped-def]
     from datetime import timedelta
 
     from stockpilot.alerts.live import LiveAlerts
@@ -75,7 +78,7 @@ def _live_alerts(w):  # type: ignore[no-untyped-def]
 
     cfg = w.settings.alerts
     return LiveAlerts(w.engine, w.history, Router.from_settings(cfg),
-                      cooldown=timedelta(hours=cfg.cooldown_hours))
+                      cooldown=timedelta(hours=cfg.cooldown_hours), gauges_every_s=gauges_every)
 
 
 def _consume(source: str, engine, url: str, batch: int, idle: float, consumer: str,  # type: ignore[no-untyped-def]
