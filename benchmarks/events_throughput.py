@@ -15,6 +15,7 @@ rate is measured from its first fetch to the last commit (publishing is timed se
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import random
@@ -147,16 +148,19 @@ def main() -> None:
         if key not in cases:
             continue
         engine = fresh("postgres", args.skus, tmp)
-        bus.reset(url)
+        # our own stream where the code supports it: parallel runs on the server do not collide
+        own = ({"stream": f"BENCH_{uuid.uuid4().hex[:8].upper()}"}
+               if "stream" in inspect.signature(bus.publish).parameters else {})
+        bus.reset(url, **own)
         t0 = time.perf_counter()
-        bus.publish(url, msgs)
+        bus.publish(url, msgs, **own)
         pub = time.perf_counter() - t0
         t0 = time.perf_counter()
-        res = bus.consume(engine, url, batch=args.batch, idle_exit=1.0)
+        res = bus.consume(engine, url, batch=args.batch, idle_exit=1.0, **own)
         wall = time.perf_counter() - t0 - 1.0  # minus the final idle wait
         assert res.applied + res.dead == len(msgs), res
         rows.append((f"{name} → postgres", f"{len(msgs) / pub:,.0f}", len(msgs) / wall))
-        bus.reset(url)
+        bus.reset(url, **own)
     if args.json:
         print(json.dumps(rows))
         return
