@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Sequence
 
 from sqlalchemy import Engine
@@ -64,6 +65,12 @@ def publish(url: str, messages: Sequence[tuple[str, bytes]], stream: str = STREA
 
 
 ACK_WAIT_S = 5.0  # a dead consumer's unacked messages come back after this long
+# How long one fetch may wait to fill its batch. When the consumer has caught up, a pull
+# request lingers on the server and collects messages as they arrive: with the whole idle
+# timeout as its limit, a batch of 1,000 at 1,000 events/s waited ~1 s to fill (measured:
+# publish → alert p99 1.35 s). A short wait returns what has arrived; a backlog still comes
+# back in full batches at once.
+FETCH_WAIT_S = 0.05
 
 
 async def consume_async(engine: Engine, url: str, batch: int = 1000, idle_exit: float = 2.0,
@@ -77,7 +84,6 @@ async def consume_async(engine: Engine, url: str, batch: int = 1000, idle_exit: 
     not send (measured: 885 events/s with the default 1,000 and batches of 2,000).
     ``on_batch`` runs after each batch is committed and acknowledged.
     """
-    import nats.errors
     from nats.js.api import ConsumerConfig
 
     nc, js = await _connect(url, stream)
@@ -89,10 +95,16 @@ async def consume_async(engine: Engine, url: str, batch: int = 1000, idle_exit: 
                                                             max_ack_pending=max(4 * batch, 1000)))
         lag = _NatsLag(sub)
         done = 0
+        poll = min(idle_exit, FETCH_WAIT_S)
+        idle_since = time.monotonic()
         while max_batches is None or done < max_batches:
             try:
-                msgs = await sub.fetch(batch, timeout=idle_exit)
-            except nats.errors.TimeoutError:
+                msgs = await sub.fetch(batch, timeout=poll)
+            except TimeoutError:  # asyncio.TimeoutError is TimeoutError; nats raises both kinds
+                msgs = []  # a short wait can also come back empty-handed
+            if not msgs:
+                if time.monotonic() - idle_since < idle_exit:
+                    continue
                 await lag.measure(force=True)
                 break
             res = await asyncio.to_thread(apply_messages, engine, SOURCE, [
@@ -104,6 +116,7 @@ async def consume_async(engine: Engine, url: str, batch: int = 1000, idle_exit: 
                 await asyncio.to_thread(on_batch, res)
             total.add(res)
             done += 1
+            idle_since = time.monotonic()
     finally:
         await nc.close()
     return total
