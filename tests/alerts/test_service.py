@@ -110,3 +110,11 @@ def test_every_rule_through_findings(engine, tmp_path):
     }
     # not fired: RS (restocked yesterday, quiet 1 day), CT (counted today), LO (quiet 5 days
     # at 0.5/day: 8%), OK has 28 left (no low stock, 14 days of cover), Z sells every day
+
+
+def test_many_findings_at_once_dedup_in_one_pass(engine):
+    found = [rules.Finding("low_stock", f"S{i:05d}", "W", "warning", "low")
+             for i in range(1200)]  # more SKUs than one IN list takes
+    t0 = datetime(2024, 1, 1, tzinfo=UTC)
+    assert len(raise_alerts(engine, found, now=t0)) == 1200
+    assert raise_alerts(engine, found, now=t0 + timedelta(minutes=1)) == []

@@ -104,10 +104,12 @@ def _latest(conn: Connection, found: Sequence[rules.Finding]) -> dict[tuple[str,
         return {}
     a = te.alerts.c
     wanted = {(f.rule, f.sku, f.location) for f in found}
-    rows = conn.execute(select(a.id, a.rule, a.sku, a.location, a.status, a.message,
-                               a.updated_at).where(a.rule.in_({f.rule for f in found}),
-                                                   a.sku.in_({f.sku for f in found}))
-                        .order_by(a.id)).all()
+    skus = {f.sku for f in found}
+    q = select(a.id, a.rule, a.sku, a.location, a.status, a.message, a.updated_at).where(
+        a.rule.in_({f.rule for f in found}))
+    if len(skus) <= 900:  # beyond that, by rule alone (SQLite caps bound parameters)
+        q = q.where(a.sku.in_(skus))
+    rows = conn.execute(q.order_by(a.id)).all()
     return {(r.rule, r.sku, r.location): r for r in rows
             if (r.rule, r.sku, r.location) in wanted}
 
