@@ -1,16 +1,22 @@
 """End-to-end stream throughput: publish → consumer → ledger commit, beside the bare ledger.
 
     python benchmarks/events_throughput.py [--events 100000] [--skus 30000] [--batch 2000]
+        [--cases ledger-sqlite,ledger-pg,bare-pg,embedded,nats,redis] [--json]
 
 Cases (fresh database each): embedded inbox → SQLite; NATS JetStream → PostgreSQL; Redis
-Streams → PostgreSQL; and the ledger batch path (``apply_events``) on the same commands with
-no stream, per database. Events: 70% receipts, 30% sales over ``--skus`` SKUs. The consumer
+Streams → PostgreSQL; the ledger batch path (``apply_events``) on the same commands with
+no stream, per database; and ``bare-pg``: the same events' movement rows inserted straight
+through psycopg (no stockpilot code: ``executemany`` and ``COPY``), the floor any ledger path
+is measured against. Events: 70% receipts, 30% sales over ``--skus`` SKUs. The consumer
 rate is measured from its first fetch to the last commit (publishing is timed separately).
+``benchmarks/stream_ab.py`` runs this script on two versions of the code side by side.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
+import json
 import os
 import random
 import resource
@@ -62,44 +68,102 @@ def fresh(kind: str, skus: int, tmp: Path):  # type: ignore[no-untyped-def]
     return engine
 
 
+def bare_pg(cmds: list[c.LedgerCommand], batch: int, tmp: Path) -> list[tuple[str, str, float]]:
+    """Movement rows straight through psycopg, per batch: executemany, then COPY."""
+    import psycopg
+
+    engine = fresh("postgres", 1, tmp)
+    with engine.connect() as conn:
+        schema = conn.exec_driver_sql("SELECT current_schema()").scalar_one()
+    engine.dispose()
+    now = datetime.now(UTC)
+    rows = [(x.event_id, 0, 10 if isinstance(x, c.ReceiveStock) else 20, x.sku, x.location,
+             x.quantity if isinstance(x, c.ReceiveStock) else -x.quantity, 0, x.occurred_at,
+             now) for x in cmds]
+    cols = ("event_id, seq, kind, sku, location, on_hand_delta, reserved_delta, occurred_at, "
+            "recorded_at")
+    out = []
+    with psycopg.connect(PG.replace("postgresql+psycopg", "postgresql"),
+                         options=f"-csearch_path={schema}") as pg:
+        t0 = time.perf_counter()
+        for i in range(0, len(rows), batch):
+            with pg.transaction(), pg.cursor() as cur:
+                cur.executemany(f"INSERT INTO movements ({cols}) VALUES "
+                                "(%s, %s, %s, %s, %s, %s, %s, %s, %s)", rows[i:i + batch])
+        out.append(("bare executemany → postgres (movements only)", "",
+                    len(rows) / (time.perf_counter() - t0)))
+        pg.execute("TRUNCATE movements")
+        pg.commit()
+        t0 = time.perf_counter()
+        for i in range(0, len(rows), batch):
+            with pg.transaction(), pg.cursor() as cur, cur.copy(
+                    f"COPY movements ({cols}) FROM STDIN") as copy:
+                for row in rows[i:i + batch]:
+                    copy.write_row(row)
+        out.append(("bare COPY → postgres (movements only)", "",
+                    len(rows) / (time.perf_counter() - t0)))
+    return out
+
+
+CASES = ("ledger-sqlite", "ledger-pg", "bare-pg", "embedded", "nats", "redis")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--events", type=int, default=100_000)
     ap.add_argument("--skus", type=int, default=30_000)
     ap.add_argument("--batch", type=int, default=2_000)
+    ap.add_argument("--cases", default=",".join(CASES))
+    ap.add_argument("--json", action="store_true", help="One JSON line of rows (for stream_ab)")
     args = ap.parse_args()
+    cases = args.cases.split(",")
     tmp = Path("/tmp/stockpilot-events-bench")
     tmp.mkdir(exist_ok=True)
     cmds = commands(args.events, args.skus)
     msgs = [(x.event_id, dump(x)) for x in cmds]
     rows = []
-    for db in ("sqlite", "postgres"):
+    for db, case in (("sqlite", "ledger-sqlite"), ("postgres", "ledger-pg")):
+        if case not in cases:
+            continue
         engine = fresh(db, args.skus, tmp)
         t0 = time.perf_counter()
         for i in range(0, len(cmds), args.batch):
             apply_events(engine, cmds[i:i + args.batch])
         rows.append((f"ledger batch path → {db}", "", len(cmds) / (time.perf_counter() - t0)))
-    engine = fresh("sqlite", args.skus, tmp)
-    t0 = time.perf_counter()
-    embedded.publish(engine, msgs)
-    pub = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    while embedded.consume_once(engine, args.batch):
-        pass
-    rows.append(("embedded inbox → sqlite", f"{len(msgs) / pub:,.0f}",
-                 len(msgs) / (time.perf_counter() - t0)))
-    for name, bus, url in (("NATS JetStream", nats_js, "nats://127.0.0.1:4222"),
-                           ("Redis Streams", redis_streams, "redis://127.0.0.1:6379/0")):
-        engine = fresh("postgres", args.skus, tmp)
-        bus.reset(url)
+    if "bare-pg" in cases:
+        rows += bare_pg(cmds, args.batch, tmp)
+    if "embedded" in cases:
+        engine = fresh("sqlite", args.skus, tmp)
         t0 = time.perf_counter()
-        bus.publish(url, msgs)
+        embedded.publish(engine, msgs)
         pub = time.perf_counter() - t0
         t0 = time.perf_counter()
-        res = bus.consume(engine, url, batch=args.batch, idle_exit=1.0)
+        while embedded.consume_once(engine, args.batch):
+            pass
+        rows.append(("embedded inbox → sqlite", f"{len(msgs) / pub:,.0f}",
+                     len(msgs) / (time.perf_counter() - t0)))
+    for key, name, bus, url in (("nats", "NATS JetStream", nats_js, "nats://127.0.0.1:4222"),
+                                ("redis", "Redis Streams", redis_streams,
+                                 "redis://127.0.0.1:6379/0")):
+        if key not in cases:
+            continue
+        engine = fresh("postgres", args.skus, tmp)
+        # our own stream where the code supports it: parallel runs on the server do not collide
+        own = ({"stream": f"BENCH_{uuid.uuid4().hex[:8].upper()}"}
+               if "stream" in inspect.signature(bus.publish).parameters else {})
+        bus.reset(url, **own)
+        t0 = time.perf_counter()
+        bus.publish(url, msgs, **own)
+        pub = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        res = bus.consume(engine, url, batch=args.batch, idle_exit=1.0, **own)
         wall = time.perf_counter() - t0 - 1.0  # minus the final idle wait
         assert res.applied + res.dead == len(msgs), res
         rows.append((f"{name} → postgres", f"{len(msgs) / pub:,.0f}", len(msgs) / wall))
+        bus.reset(url, **own)
+    if args.json:
+        print(json.dumps(rows))
+        return
     print(f"# stream throughput, {args.events:,} events, {args.skus:,} SKUs, batch "
           f"{args.batch:,} — {machine()}")
     print("| path | publish events/s | apply events/s |")
@@ -108,7 +172,7 @@ def main() -> None:
         print(f"| {name} | {pub_rate} | {rate:,.0f} |")
     print(f"\npeak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     print(f"command: python benchmarks/events_throughput.py --events {args.events} --skus "
-          f"{args.skus} --batch {args.batch}")
+          f"{args.skus} --batch {args.batch} --cases {args.cases}")
 
 
 if __name__ == "__main__":

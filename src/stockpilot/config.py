@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from stockpilot.errors import ConfigError
@@ -24,10 +24,45 @@ DEFAULT_SECRET = "change-me-insecure-default-secret"  # noqa: S105 - refused whe
 SECRET_FIELDS: tuple[str, ...] = ("secret_key", "session_secret")
 
 
+class AlertChannels(BaseModel):
+    """Where alerts can go; a channel is configured when its address is set."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    slack_url: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 25
+    email_from: str = "stockpilot@localhost"
+    email_to: list[str] = Field(default_factory=list)
+    sms_base_url: str = Field(default="", description="Twilio-compatible gateway base URL")
+    sms_account_sid: str = ""
+    sms_auth_token: str = ""
+    sms_from: str = ""
+    sms_to: list[str] = Field(default_factory=list)
+
+
+class AlertSettings(BaseModel):
+    """``[alerts]`` in stockpilot.toml: channels, per-rule routes, cooldown.
+
+    ``routes`` maps a rule to the channels it goes to, e.g. ``projected_stockout = ["webhook",
+    "email", "sms"]``; ``default`` covers rules not listed; without a ``default`` an unlisted
+    rule goes to every configured channel.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    channels: AlertChannels = Field(default_factory=AlertChannels)
+    routes: dict[str, list[str]] = Field(default_factory=dict)
+    cooldown_hours: float = 24.0
+
+
 class Settings(BaseSettings):
     """Workspace settings; see the module docstring for precedence."""
 
-    model_config = SettingsConfigDict(env_prefix="STOCKPILOT_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="STOCKPILOT_", extra="ignore",
+                                      env_nested_delimiter="__")
 
     workspace: Path = Field(default=Path("."), description="folder of stockpilot.toml")
     db_url: str = Field(default="", description="SQLAlchemy URL; default SQLite in workspace")
@@ -44,6 +79,7 @@ class Settings(BaseSettings):
     # How long the API trusts a key it looked up (a key revoked by another process keeps
     # working for at most this long; revoking through the API takes effect at once).
     api_key_cache_seconds: float = Field(default=5.0, ge=0)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
 
     def resolved_db_url(self) -> str:
         """The database URL, defaulting to ``<workspace>/stockpilot.db``."""
@@ -80,11 +116,26 @@ def load_settings(workspace: Path | None = None, **overrides: Any) -> Settings:
     path = ws / CONFIG_NAME
     if path.exists():
         try:
-            values = tomllib.loads(path.read_text(encoding="utf-8")).get("stockpilot", {})
+            doc = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: {exc}") from exc
-    env = {k: v for k, v in Settings().model_dump().items()
+        values = dict(doc.get("stockpilot", {}))
+        if "alerts" in doc:  # a top-level [alerts] table, beside [stockpilot]
+            values["alerts"] = _deep_merge(values.get("alerts", {}), doc["alerts"])
+    from_env = Settings()
+    env = {k: v for k, v in from_env.model_dump().items()
            if f"STOCKPILOT_{k.upper()}" in os.environ}
+    if any(k.startswith("STOCKPILOT_ALERTS__") for k in os.environ):
+        env["alerts"] = _deep_merge(values.get("alerts", {}),
+                                    from_env.alerts.model_dump(exclude_unset=True))
     merged = {**values, **env, **{k: v for k, v in overrides.items() if v is not None}}
     merged["workspace"] = ws
     return Settings(**merged)
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(
+            out.get(k), dict) else v
+    return out

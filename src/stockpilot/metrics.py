@@ -2,8 +2,12 @@
 
 ``events_total{source,outcome}`` counts messages by outcome (applied, duplicate, dead);
 ``apply_seconds{source}`` is the latency of applying one batch (one transaction);
-``consumer_lag{source}`` is what the source still holds for us; ``alerts_total{rule}`` counts
-alerts raised; ``planning_*`` gauges carry the planner's headline numbers. ``exposition()``
+``consumer_lag{source}`` is what the source still holds for us, set after every batch (NATS:
+the durable consumer's ``num_pending`` + ``num_ack_pending``; Redis: the group's ``lag`` +
+XPENDING count; embedded: pending inbox rows); ``alerts_total{rule}`` counts alerts raised;
+``planning_*`` gauges carry the planner's headline numbers (below reorder point, projected
+stockouts, fill rate of the last 28 days), recomputed by ``stockpilot alerts check`` and
+periodically by ``stockpilot stream --alerts``. ``exposition()``
 returns the text format for ``/metrics``; ``stockpilot stream --metrics-port`` serves it.
 """
 
@@ -33,3 +37,14 @@ PROJECTED_STOCKOUTS = Gauge("stockpilot_planning_projected_stockouts",
 def exposition() -> bytes:
     """The Prometheus text format of every stockpilot metric."""
     return generate_latest(REGISTRY)
+
+
+FILL_RATE_28D = Gauge("stockpilot_planning_fill_rate_28d",
+                      "Units sold / units asked for over the last 28 days (refused sales count "
+                      "as unfilled)", registry=REGISTRY)
+
+
+def value(name: str, **labels: str) -> float | None:
+    """The current value of one sample (tests, and the CLI's summary)."""
+    got = REGISTRY.get_sample_value(name, labels or None)
+    return None if got is None else float(got)

@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -62,13 +63,15 @@ def applied(engine) -> int:  # type: ignore[no-untyped-def]
 
 
 def run_consumer(source: str, ws, url: str | None, kill_after: int | None,  # type: ignore[no-untyped-def]
-                 engine=None) -> int:
+                 engine=None, stream: str | None = None) -> int:
     """Run ``stockpilot stream``; with ``kill_after``, SIGKILL it once it has applied that many
     more events (so every kill lands mid-stream, whatever the machine's speed)."""
     cmd = [sys.executable, "-m", "stockpilot", "stream", "--source", source, "--batch", "40",
            "--idle-exit", "3", "-w", str(ws), "--consumer", "c1"]
     if url:
         cmd += ["--url", url]
+    if stream:  # our own stream: parallel runs on the same server do not collide
+        cmd += ["--stream-name", stream]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             env={**os.environ, "STOCKPILOT_SQLITE_SYNCHRONOUS": "NORMAL"})
     if kill_after is None:
@@ -103,18 +106,21 @@ def test_kill_nine_three_times_loses_and_doubles_nothing(source, tmp_path, reque
         upsert_skus(conn, [{"sku": f"K{i:03d}", "name": "k"} for i in range(N_SKUS)])
         upsert_locations(conn, [{"location": "W"}])
     stream, expected = workload()
+    name = f"T_{uuid.uuid4().hex[:10].upper()}"
     if source == "embedded":
         from stockpilot.events import embedded
 
         embedded.publish(engine, stream)
     else:
-        bus.reset(url)
-        bus.publish(url, stream)
-    at_kill = [run_consumer(source, ws, url, n, engine) for n in (200, 400, 400)]
+        bus.reset(url, name)
+        bus.publish(url, stream, stream=name)
+    at_kill = [run_consumer(source, ws, url, n, engine, name) for n in (200, 400, 400)]
     assert at_kill[0] > 0 and all(n < N_EVENTS for n in at_kill), at_kill  # all mid-stream
     if source in ("redis", "nats"):
         time.sleep(5.5)  # a dead consumer's unacked messages come back after 5 s
-    run_consumer(source, ws, url, None)
+    run_consumer(source, ws, url, None, stream=name)
+    if source != "embedded":
+        bus.reset(url, name)
     with engine.connect() as conn:
         on_hand = {p.sku: p.on_hand for p in get_positions(conn)}
         events = conn.execute(select(func.count()).select_from(t.ledger_events)).scalar_one()

@@ -1,4 +1,4 @@
-"""Notifiers: signed webhook, Slack-compatible webhook, SMTP e-mail — with retry and backoff.
+"""Notifiers: signed webhook, Slack-compatible webhook, SMTP e-mail, SMS — with retry and backoff.
 
 Each ``send`` raises on failure; :func:`deliver` retries with exponential backoff and returns
 how many attempts it took and the last error, which the service records (a final failure is a
@@ -7,6 +7,10 @@ dead-letter row in ``notifications``).
 The webhook body is JSON; ``X-Stockpilot-Signature: sha256=<hex>`` is the HMAC-SHA256 of the
 exact body bytes with the shared secret (as GitHub and Stripe sign theirs), so a receiver
 verifies it with :func:`verify`.
+
+SMS goes through any gateway speaking Twilio's Messages API: a form POST of ``To``, ``From``
+and ``Body`` to ``{base}/2010-04-01/Accounts/{sid}/Messages.json`` with HTTP basic auth
+(account SID, auth token); one message per recipient.
 """
 
 from __future__ import annotations
@@ -22,6 +26,15 @@ from email.message import EmailMessage
 from typing import Any
 
 import httpx
+
+_CLIENT: list[httpx.Client] = []
+
+
+def _http() -> httpx.Client:
+    """One shared client: keeps connections open; building a client per send cost ~10 ms."""
+    if not _CLIENT:
+        _CLIENT.append(httpx.Client())
+    return _CLIENT[0]
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -46,7 +59,7 @@ class Webhook:
     def send(self, alert: dict[str, Any]) -> None:
         """Deliver once; raise on any non-2xx answer."""
         body = json.dumps(alert, default=str, separators=(",", ":")).encode()
-        r = httpx.post(self.url, content=body, timeout=self.timeout_s,
+        r = _http().post(self.url, content=body, timeout=self.timeout_s,
                        headers={"Content-Type": "application/json",
                                 "X-Stockpilot-Signature": signature(self.secret, body)})
         r.raise_for_status()
@@ -64,7 +77,7 @@ class Slack:
         """Deliver once; raise on any non-2xx answer."""
         text = f"[{alert['severity']}] {alert['rule']} {alert['sku']}@{alert['location']}: " \
                f"{alert['message']}"
-        httpx.post(self.url, json={"text": text}, timeout=self.timeout_s).raise_for_status()
+        _http().post(self.url, json={"text": text}, timeout=self.timeout_s).raise_for_status()
 
 
 @dataclass(frozen=True)
@@ -86,6 +99,37 @@ class Email:
                         f"alert id: {alert.get('id')}\n")
         with smtplib.SMTP(self.host, self.port, timeout=10) as smtp:
             smtp.send_message(msg)
+
+
+SMS_LIMIT = 160  # one GSM-7 segment; longer bodies are cut rather than split and billed twice
+
+
+@dataclass(frozen=True)
+class Sms:
+    """Send a short text through a Twilio-compatible HTTP SMS gateway."""
+
+    base_url: str
+    account_sid: str
+    auth_token: str
+    sender: str
+    to: tuple[str, ...]
+    timeout_s: float = 5.0
+    channel: str = "sms"
+
+    def send(self, alert: dict[str, Any]) -> None:
+        """Deliver to every recipient once; raise on any non-2xx answer."""
+        url = f"{self.base_url.rstrip('/')}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
+        for number in self.to:
+            r = _http().post(url, data={"To": number, "From": self.sender,
+                                      "Body": sms_text(alert)},
+                           auth=(self.account_sid, self.auth_token), timeout=self.timeout_s)
+            r.raise_for_status()
+
+
+def sms_text(alert: dict[str, Any]) -> str:
+    """The alert in at most :data:`SMS_LIMIT` characters."""
+    text = f"stockpilot {alert['rule']} {alert['sku']}@{alert['location']}: {alert['message']}"
+    return text if len(text) <= SMS_LIMIT else text[:SMS_LIMIT - 1] + "…"
 
 
 def deliver(notifier: Any, alert: dict[str, Any], attempts: int = 3, backoff_s: float = 0.2,

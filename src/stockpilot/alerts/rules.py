@@ -6,6 +6,8 @@
 * ``count_discrepancy`` — a count whose variance exceeds the tolerance (units and share);
 * ``expiring_lot`` — a lot expiring within N days holding more than the forecast will sell
   before it expires.
+
+The statistical rules (demand anomaly, phantom stock) live in :mod:`stockpilot.alerts.anomaly`.
 """
 
 from __future__ import annotations
@@ -37,10 +39,16 @@ def low_stock(positions: pl.DataFrame, plan: pl.DataFrame) -> list[Finding]:
 
 def projected_stockout(positions: pl.DataFrame, forecast: pl.DataFrame, plan: pl.DataFrame
                        ) -> list[Finding]:
-    """Days of cover below the lead time (forecast: unique_id, mean; plan: protection_days…)."""
+    """Days of cover below the lead time.
+
+    ``forecast``: unique_id, mean (daily); ``plan``: unique_id and lead_time_days, or
+    protection_days (lead time + a 7-day review).
+    """
     daily = forecast.group_by("unique_id").agg(pl.col("mean").mean().alias("daily"))
-    lead = plan.select("unique_id", (pl.col("protection_days") - 7).clip(lower_bound=1)
-                       .alias("lead_days"))
+    # plans carry protection_days = lead time + review (7 days unless a plan says otherwise)
+    lead_col = (pl.col("lead_time_days") if "lead_time_days" in plan.columns
+                else pl.col("protection_days") - 7)
+    lead = plan.select("unique_id", lead_col.clip(lower_bound=1).alias("lead_days"))
     df = _with_uid(positions).join(daily, on="unique_id").join(lead, on="unique_id")
     df = df.with_columns((pl.col("available").clip(lower_bound=0) / pl.col("daily"))
                          .alias("cover")).filter((pl.col("daily") > 0) &

@@ -1,87 +1,127 @@
-"""Evaluate the rules on the workspace, store alerts (dedup + cooldown), notify, ack/resolve."""
+"""Evaluate the rules, store alerts (dedup + cooldown, with history), notify, ack/resolve.
+
+An alert is keyed by (rule, SKU, location). While one is open or acknowledged, the same
+condition found again only refreshes its message; once resolved it may be raised again after
+the cooldown. Every transition is appended to ``alert_history``; every delivery attempt to
+``notifications`` (a final failure stays there as the dead letter).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from stockpilot import metrics
-from stockpilot.alerts import rules
+from stockpilot.alerts import anomaly, inputs, rules
 from stockpilot.alerts.notifiers import deliver
+from stockpilot.alerts.routing import Router, route
 from stockpilot.errors import NotFound
-from stockpilot.ledger.positions import get_positions
-from stockpilot.store import schema as t
 from stockpilot.store import schema_events as te
 from stockpilot.store.history import HistoryStore
 
 COOLDOWN = timedelta(hours=24)
+Notifiers = Sequence[Any] | Router
 
 
 def findings(engine: Engine, history: HistoryStore, today: date | None = None,
              since_movement: int = 0) -> list[rules.Finding]:
-    """Run every rule whose inputs exist (plans/forecasts are optional)."""
+    """Run every rule whose inputs exist (plans and forecasts are optional)."""
     today = today or datetime.now(UTC).date()
+    cache = inputs.PlanCache(history)
+    plan, fc = cache.get("plans"), cache.get("forecasts")
     with engine.connect() as conn:
-        pos = pl.DataFrame([p.to_dict() for p in get_positions(conn, today=today)])
-        m = t.movements.c
-        # counts from a stock-snapshot import set opening balances: not discrepancies
-        counts = conn.execute(select(m.sku, m.location, m.variance, m.on_hand_delta).where(
-            m.kind == 70, m.id > since_movement, ~m.event_id.like("import:%"))).all()
-        lots = conn.execute(select(t.lots)).all()
-        books = {(p["sku"], p["location"]): p["on_hand"] for p in pos.iter_rows(named=True)} \
-            if pos.height else {}
-    out: list[rules.Finding] = []
-    plan = history.read("plans", "latest") if "latest" in history.parts("plans") else None
-    fc = history.read("forecasts", "latest") if "latest" in history.parts("forecasts") else None
-    if pos.height and plan is not None and "reorder_point" in plan.columns:
-        out += rules.low_stock(pos, plan)
-        if fc is not None:
-            out += rules.projected_stockout(pos, fc, plan)
-    if counts:
-        cdf = pl.DataFrame([{"sku": s, "location": loc, "variance": v,
-                             "counted": books.get((s, loc), 0)} for s, loc, v, _ in counts])
-        out += rules.count_discrepancy(cdf)
-    if lots and fc is not None:
-        ldf = pl.DataFrame([dict(r._mapping) for r in lots])
-        out += rules.expiring_lots(ldf, fc, today)
+        pos = inputs.positions(conn, today)
+        counts = inputs.counts_since(conn, since_movement, pos)
+        lots = inputs.lots(conn)
+        demand = inputs.demand_on(conn, today)
+        quiet = inputs.quiet_days(conn, pos, today) if fc is not None else None
+    out = position_findings(pos, plan, fc)
+    out += rules.count_discrepancy(counts) if counts.height else []
+    if lots.height and fc is not None:
+        out += rules.expiring_lots(lots, fc, today)
+    recent = history.daily(start=today - timedelta(days=56), end=today - timedelta(days=1))
+    out += anomaly.demand_anomaly(demand, fc, recent, today)
+    if quiet is not None and fc is not None:
+        out += anomaly.phantom_stock(quiet, fc)
     return out
 
 
-def raise_alerts(engine: Engine, found: Sequence[rules.Finding], notifiers: Sequence[Any] = (),
-                 now: datetime | None = None) -> list[int]:
-    """Store new alerts and notify each on every channel; returns the new alert ids.
+def position_findings(pos: pl.DataFrame, plan: pl.DataFrame | None,
+                      fc: pl.DataFrame | None) -> list[rules.Finding]:
+    """The rules that need only positions, the plan and the forecast (cheap per batch)."""
+    if not pos.height or plan is None or "reorder_point" not in plan.columns:
+        return []
+    out = rules.low_stock(pos, plan)
+    return out + (rules.projected_stockout(pos, fc, plan) if fc is not None else [])
 
-    An open alert for the same rule and SKU-location is updated, not repeated; a resolved one
-    only comes back after the cooldown.
+
+def raise_alerts(engine: Engine, found: Sequence[rules.Finding], notifiers: Notifiers = (),
+                 now: datetime | None = None, cooldown: timedelta = COOLDOWN,
+                 send: Callable[[Callable[[], None]], Any] | None = None) -> list[int]:
+    """Store new alerts and notify each on its rule's channels; returns the new alert ids.
+
+    ``send`` runs each delivery (default: now, in this thread); the stream passes an
+    executor's ``submit`` so a slow receiver never holds up the ledger.
     """
     now = now or datetime.now(UTC)
-    a = te.alerts.c
-    new_ids = []
+    new: list[tuple[int, str]] = []
     with engine.begin() as conn:
+        latest = _latest(conn, found)
         for f in found:
-            last = conn.execute(select(a.id, a.status, a.updated_at).where(
-                a.rule == f.rule, a.sku == f.sku, a.location == f.location)
-                .order_by(a.id.desc()).limit(1)).first()
+            last = latest.get((f.rule, f.sku, f.location))
             if last is not None and last.status != "resolved":
-                conn.execute(update(te.alerts).where(a.id == last.id)
-                             .values(message=f.message, updated_at=now))
+                if last.message != f.message:
+                    conn.execute(update(te.alerts).where(te.alerts.c.id == last.id)
+                                 .values(message=f.message, updated_at=now))
                 continue
-            if last is not None and _aware(last.updated_at) > now - COOLDOWN:
+            if last is not None and _aware(last.updated_at) > now - cooldown:
                 continue
-            metrics.ALERTS.labels(f.rule).inc()
-            new_ids.append(conn.execute(insert(te.alerts).values(
-                rule=f.rule, sku=f.sku, location=f.location, severity=f.severity,
-                message=f.message, status="open", created_at=now, updated_at=now)
-                .returning(a.id)).scalar_one())
-    metrics.BELOW_REORDER.set(sum(f.rule == "low_stock" for f in found))
-    metrics.PROJECTED_STOCKOUTS.set(sum(f.rule == "projected_stockout" for f in found))
-    for alert_id in new_ids:
-        _notify(engine, alert_id, notifiers)
-    return new_ids
+            alert_id = _insert_alert(conn, f, now)
+            latest[(f.rule, f.sku, f.location)] = _Row(alert_id, "open", f.message, now)
+            new.append((alert_id, f.rule))
+    for alert_id, rule in new:
+        metrics.ALERTS.labels(rule).inc()
+        targets = route(notifiers, rule)
+        if targets:
+            job = partial(_notify, engine, alert_id, targets)
+            job() if send is None else send(job)
+    return [alert_id for alert_id, _ in new]
+
+
+class _Row:
+    def __init__(self, id_: int, status: str, message: str, updated_at: datetime) -> None:
+        self.id, self.status, self.message, self.updated_at = id_, status, message, updated_at
+
+
+def _latest(conn: Connection, found: Sequence[rules.Finding]) -> dict[tuple[str, str, str], Any]:
+    """The newest alert per (rule, SKU, location) among the rules found (one query)."""
+    if not found:
+        return {}
+    a = te.alerts.c
+    wanted = {(f.rule, f.sku, f.location) for f in found}
+    skus = {f.sku for f in found}
+    q = select(a.id, a.rule, a.sku, a.location, a.status, a.message, a.updated_at).where(
+        a.rule.in_({f.rule for f in found}))
+    if len(skus) <= 900:  # beyond that, by rule alone (SQLite caps bound parameters)
+        q = q.where(a.sku.in_(skus))
+    rows = conn.execute(q.order_by(a.id)).all()
+    return {(r.rule, r.sku, r.location): r for r in rows
+            if (r.rule, r.sku, r.location) in wanted}
+
+
+def _insert_alert(conn: Connection, f: rules.Finding, now: datetime) -> int:
+    a = te.alerts.c
+    alert_id: int = conn.execute(insert(te.alerts).values(
+        rule=f.rule, sku=f.sku, location=f.location, severity=f.severity, message=f.message,
+        status="open", created_at=now, updated_at=now).returning(a.id)).scalar_one()
+    conn.execute(insert(te.alert_history).values(alert_id=alert_id, action="raised",
+                                                 status="open", message=f.message, at=now))
+    return alert_id
 
 
 def _aware(ts: datetime) -> datetime:
@@ -89,6 +129,8 @@ def _aware(ts: datetime) -> datetime:
 
 
 def _notify(engine: Engine, alert_id: int, notifiers: Sequence[Any]) -> None:
+    if not notifiers:
+        return
     with engine.connect() as conn:
         row = dict(conn.execute(select(te.alerts).where(te.alerts.c.id == alert_id)).one()
                    ._mapping)
@@ -100,17 +142,22 @@ def _notify(engine: Engine, alert_id: int, notifiers: Sequence[Any]) -> None:
                 attempts=attempts, last_error=error, created_at=datetime.now(UTC)))
 
 
-def set_status(engine: Engine, alert_id: int, status: str) -> None:
-    """Acknowledge (``acked``) or resolve (``resolved``) an alert."""
+def set_status(engine: Engine, alert_id: int, status: str, actor: str | None = None,
+               now: datetime | None = None) -> None:
+    """Acknowledge (``acked``) or resolve (``resolved``) an alert; recorded in its history."""
     with engine.begin() as conn:
-        set_status_in(conn, alert_id, status)
+        set_status_in(conn, alert_id, status, actor, now)
 
 
-def set_status_in(conn: Connection, alert_id: int, status: str) -> None:
+def set_status_in(conn: Connection, alert_id: int, status: str, actor: str | None = None,
+                  now: datetime | None = None) -> None:
     """:func:`set_status` on an open transaction (the caller commits)."""
     if status not in ("acked", "resolved"):
         raise ValueError(f"status must be acked or resolved, not {status!r}")
+    now = now or datetime.now(UTC)
     done = conn.execute(update(te.alerts).where(te.alerts.c.id == alert_id)
-                        .values(status=status, updated_at=datetime.now(UTC)))
+                        .values(status=status, updated_at=now))
     if done.rowcount == 0:
         raise NotFound(f"no alert {alert_id}")
+    conn.execute(insert(te.alert_history).values(
+        alert_id=alert_id, action=status, status=status, actor=actor, at=now))

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from stockpilot.cli.common import DbOpt, WorkspaceOpt, console, workspace
 
-app = typer.Typer(help="Alerts: low stock, projected stockouts, counts, expiring lots.",
+app = typer.Typer(help="Alerts: low stock, projected stockouts, counts, expiring lots, demand "
+                       "anomalies, phantom stock.",
                   no_args_is_help=True)
 
 
@@ -22,22 +23,45 @@ def check(webhook: str | None = typer.Option(None, help="Signed webhook URL."),
           smtp: str | None = typer.Option(None, help="SMTP host:port for e-mail."),
           to: list[str] = typer.Option(None, help="E-mail recipient (repeat)."),
           ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
-    """Run every rule now; store new alerts and send them to the given channels."""
+    """Run every rule now; store new alerts and send them per [alerts.routes].
+
+    Channels come from [alerts.channels] in stockpilot.toml; the flags add or replace them.
+    """
+    from datetime import timedelta
+
     from stockpilot.alerts import notifiers as n
-    from stockpilot.alerts.service import findings, raise_alerts
+    from stockpilot.alerts.inputs import PlanCache
+    from stockpilot.alerts.routing import Router
+    from stockpilot.alerts.service import findings, raise_alerts, update_planning_gauges
 
     w = workspace(ws, db)
-    chans: list[object] = []
+    extra: dict[str, object] = {}
     if webhook:
-        chans.append(n.Webhook(webhook, secret))
+        extra["webhook"] = n.Webhook(webhook, secret)
     if slack:
-        chans.append(n.Slack(slack))
+        extra["slack"] = n.Slack(slack)
     if smtp and to:
         host, _, port = smtp.partition(":")
-        chans.append(n.Email(host, int(port or 25), "stockpilot@localhost", tuple(to)))
+        extra["email"] = n.Email(host, int(port or 25), "stockpilot@localhost", tuple(to))
+    cfg = w.settings.alerts
     found = findings(w.engine, w.history)
-    new = raise_alerts(w.engine, found, chans)
-    console.print(f"{len(found)} conditions found, {len(new)} new alerts")
+    new = raise_alerts(w.engine, found, Router.from_settings(cfg, extra),
+                       cooldown=timedelta(hours=cfg.cooldown_hours))
+    kpis = update_planning_gauges(w.engine, PlanCache(w.history))
+    console.print(f"{len(found)} conditions found, {len(new)} new alerts; "
+                  + ", ".join(f"{k} {v}" for k, v in kpis.items()))
+
+
+@app.command("history")
+def history(alert_id: int, ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
+    """Show every transition of one alert (raised, acked, resolved, …)."""
+    from stockpilot.alerts.service import history_of
+
+    table = Table("at", "action", "status", "actor", "message")
+    for h in history_of(workspace(ws, db).engine, alert_id):
+        table.add_row(str(h["at"]), h["action"], h["status"], h["actor"] or "",
+                      h["message"] or "")
+    console.print(table)
 
 
 @app.command("list")
@@ -58,16 +82,18 @@ def list_(status: str = typer.Option("open", help="open | acked | resolved | all
 
 
 @app.command("ack")
-def ack(alert_id: int, ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
+def ack(alert_id: int, by: str | None = typer.Option(None, help="Who acknowledges."),
+        ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
     """Acknowledge an alert."""
     from stockpilot.alerts.service import set_status
 
-    set_status(workspace(ws, db).engine, alert_id, "acked")
+    set_status(workspace(ws, db).engine, alert_id, "acked", actor=by)
 
 
 @app.command("resolve")
-def resolve(alert_id: int, ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
+def resolve(alert_id: int, by: str | None = typer.Option(None, help="Who resolves."),
+            ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
     """Resolve an alert (it may be raised again after the cooldown)."""
     from stockpilot.alerts.service import set_status
 
-    set_status(workspace(ws, db).engine, alert_id, "resolved")
+    set_status(workspace(ws, db).engine, alert_id, "resolved", actor=by)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import time
 from pathlib import Path
 
@@ -22,6 +23,16 @@ def stream(source: str = typer.Option("embedded", help="embedded | nats | redis"
                                            help="Stop after this many idle seconds (0: never)."),
            consumer: str = typer.Option("c1", help="Consumer name (Redis group member)."),
            metrics_port: int = typer.Option(0, help="Serve Prometheus /metrics on this port."),
+           alerts: bool = typer.Option(False, "--alerts/--no-alerts",
+                                       help="After each batch, check the SKUs it touched "
+                                            "(low stock, projected stockout) and notify per "
+                                            "[alerts.routes]."),
+           gauges_every: float = typer.Option(30.0, min=1.0,
+                                              help="With --alerts: recompute the planning "
+                                                   "gauges at most this often (seconds)."),
+           stream_name: str | None = typer.Option(None, envvar="STOCKPILOT_STREAM_NAME",
+                                                  help="NATS stream / Redis key (default: "
+                                                       "STOCKPILOT_EVENTS / stockpilot:events)."),
            ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
     """Consume stock events into the ledger: one transaction per batch, ack after commit."""
     if source not in SOURCES:
@@ -33,47 +44,67 @@ def stream(source: str = typer.Option("embedded", help="embedded | nats | redis"
 
         start_http_server(metrics_port, addr="127.0.0.1", registry=REGISTRY)
     w = workspace(ws, db)
+    hook = _live_alerts(w, gauges_every) if alerts else None
     idle = idle_exit or 5.0
     totals = {"applied": 0, "duplicate": 0, "dead": 0}
-    while True:
-        res = _consume(source, w.engine, url or URLS.get(source, ""), batch, idle, consumer)
-        for key in totals:
-            totals[key] += getattr(res, key) if res else 0
-        if idle_exit and not (res and (res.applied or res.duplicate or res.dead)):
-            break
-        if res is None and source == "embedded":
-            time.sleep(min(idle, 0.2))
+    signal.signal(signal.SIGTERM, _stop)  # finish deliveries under way on a polite stop
+    try:
+        while True:
+            res = _consume(source, w.engine, url or URLS.get(source, ""), batch, idle,
+                           consumer, hook, stream_name)
+            for key in totals:
+                totals[key] += getattr(res, key) if res else 0
+            if idle_exit and not (res and (res.applied or res.duplicate or res.dead)):
+                break
+            if res is None and source == "embedded":
+                time.sleep(min(idle, 0.2))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if hook is not None:
+            hook.close()
     console.print(", ".join(f"{v} {k}" for k, v in totals.items()))
 
 
-def _consume(source: str, engine, url: str, batch: int, idle: float, consumer: str):  # type: ignore[no-untyped-def]
+def _stop(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _live_alerts(w, gauges_every: float):  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from stockpilot.alerts.live import LiveAlerts
+    from stockpilot.alerts.routing import Router
+
+    cfg = w.settings.alerts
+    return LiveAlerts(w.engine, w.history, Router.from_settings(cfg),
+                      cooldown=timedelta(hours=cfg.cooldown_hours), gauges_every_s=gauges_every)
+
+
+def _consume(source: str, engine, url: str, batch: int, idle: float, consumer: str,  # type: ignore[no-untyped-def]
+             hook=None, stream_name: str | None = None):
     if source == "embedded":
         from stockpilot.events import embedded
 
         deadline = time.monotonic() + idle
         total = None
         while time.monotonic() < deadline:
-            res = embedded.consume_once(engine, batch)
+            res = embedded.consume_once(engine, batch, on_batch=hook)
             if res is None:
                 time.sleep(0.05)
                 continue
-            total = res if total is None else _add(total, res)
+            total = res if total is None else total.add(res)
             deadline = time.monotonic() + idle
         return total
     if source == "nats":
         from stockpilot.events import nats_js
 
-        return nats_js.consume(engine, url, batch, idle)
+        return nats_js.consume(engine, url, batch, idle, on_batch=hook,
+                               stream=stream_name or nats_js.STREAM)
     from stockpilot.events import redis_streams
 
-    return redis_streams.consume(engine, url, consumer, batch, idle)
-
-
-def _add(a, b):  # type: ignore[no-untyped-def]
-    a.applied += b.applied
-    a.duplicate += b.duplicate
-    a.dead += b.dead
-    return a
+    return redis_streams.consume(engine, url, consumer, batch, idle, on_batch=hook,
+                                 stream=stream_name or redis_streams.STREAM)
 
 
 @events_app.command("publish")
@@ -81,6 +112,8 @@ def publish(file: Path = typer.Argument(..., help="JSON lines, one event per lin
             source: str = typer.Option("embedded", help="embedded | nats | redis"),
             url: str | None = typer.Option(None, help="Broker URL (NATS or Redis)."),
             rate: float = typer.Option(0.0, min=0.0, help="Events per second (0: as fast)."),
+            stream_name: str | None = typer.Option(None, envvar="STOCKPILOT_STREAM_NAME",
+                                                   help="NATS stream / Redis key."),
             ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
     """Publish a file of events to a stream (message id = event id), optionally paced."""
     lines = [ln for ln in file.read_text(encoding="utf-8").splitlines() if ln.strip()]
@@ -97,11 +130,12 @@ def publish(file: Path = typer.Argument(..., help="JSON lines, one event per lin
         elif source == "nats":
             from stockpilot.events import nats_js
 
-            nats_js.publish(url or URLS["nats"], part)
+            nats_js.publish(url or URLS["nats"], part, stream=stream_name or nats_js.STREAM)
         else:
             from stockpilot.events import redis_streams
 
-            redis_streams.publish(url or URLS["redis"], part)
+            redis_streams.publish(url or URLS["redis"], part,
+                                  stream=stream_name or redis_streams.STREAM)
         if rate:
             time.sleep(max(0.0, 1.0 - (time.monotonic() - t0)))
     console.print(f"published {len(msgs)} events to {source}")

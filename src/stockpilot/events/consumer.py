@@ -11,6 +11,8 @@ the ack means redelivery, which the ledger's dedup and the dead letters' unique 
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,9 +22,11 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from stockpilot import metrics
+from stockpilot.domain.ledger import keys_of
 from stockpilot.events.schema import BadMessage, parse
 from stockpilot.ledger.service import apply_in
 from stockpilot.store import schema_events as te
+from stockpilot.store.bulk import bulk_insert
 from stockpilot.store.db import dialect_insert
 from stockpilot.store.uow import UnitOfWork
 
@@ -44,6 +48,40 @@ class BatchResult:
     duplicate: int = 0
     dead: int = 0
     errors: list[str] = field(default_factory=list)
+    #: SKU-locations whose stock the batch changed (what the live alert check looks at)
+    touched: set[tuple[str, str]] = field(default_factory=set)
+
+    def add(self, other: BatchResult) -> BatchResult:
+        """Accumulate ``other`` into this one (counts and touched keys)."""
+        self.applied += other.applied
+        self.duplicate += other.duplicate
+        self.dead += other.dead
+        self.touched |= other.touched
+        return self
+
+
+#: Called by an adapter after each batch is committed and acknowledged.
+OnBatch = Callable[[BatchResult], None]
+
+
+class LagProbe:
+    """Sets ``consumer_lag{source}`` from ``measure()`` at most once per ``every_s``.
+
+    Measuring costs a round trip (or a COUNT), so it is throttled rather than done per batch.
+    """
+
+    def __init__(self, source: str, measure: Callable[[], int], every_s: float = 1.0) -> None:
+        self.source, self.measure, self.every_s = source, measure, every_s
+        self._next = 0.0
+
+    def __call__(self, force: bool = False) -> None:
+        """Measure now if due (or ``force``); failures to measure leave the gauge as it was."""
+        now = time.monotonic()
+        if not force and now < self._next:
+            return
+        self._next = now + self.every_s
+        with contextlib.suppress(Exception):  # a metric must never stop the consumer
+            metrics.CONSUMER_LAG.labels(self.source).set(self.measure())
 
 
 def apply_messages(engine: Engine, source: str, messages: Sequence[Message],
@@ -90,9 +128,10 @@ def _apply(conn: Connection, source: str, messages: Sequence[Message]) -> BatchR
             origin.append(msg)
         except BadMessage as exc:
             dead.append(_dead(source, msg, "BadMessage", exc.reason))
-    for msg, res in zip(origin, apply_in(conn, commands), strict=True):
+    for cmd, msg, res in zip(commands, origin, apply_in(conn, commands), strict=True):
         if res.status == "applied":
             out.applied += 1
+            out.touched.update(keys_of(cmd))
         elif res.status == "duplicate":
             out.duplicate += 1
         else:
@@ -110,4 +149,7 @@ def _dead(source: str, msg: Message, kind: str, reason: str) -> dict[str, Any]:
 
 
 def _insert_dead(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    if conn.dialect.name == "postgresql":  # one statement, not one per row
+        bulk_insert(conn, te.dead_letters, rows, skip_conflicts=True)
+        return
     conn.execute(dialect_insert(conn, te.dead_letters).on_conflict_do_nothing(), rows)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 
-from stockpilot.events.consumer import BatchResult, Message, apply_messages
+from stockpilot.events.consumer import BatchResult, LagProbe, Message, OnBatch, apply_messages
 from stockpilot.store import schema_events as te
 from stockpilot.store.bulk import bulk_insert
 
@@ -28,13 +28,20 @@ def publish(engine: Engine, messages: Sequence[tuple[str, bytes]]) -> int:
     return len(messages)
 
 
-def consume_once(engine: Engine, batch: int = 1000) -> BatchResult | None:
-    """Apply up to ``batch`` pending messages; None when the inbox is empty."""
+def consume_once(engine: Engine, batch: int = 1000, on_batch: OnBatch | None = None,
+                 lag: LagProbe | None = None) -> BatchResult | None:
+    """Apply up to ``batch`` pending messages; None when the inbox is empty.
+
+    ``on_batch`` runs after the commit (e.g. the live alert check); ``lag`` (default: a
+    probe counting pending rows at most once a second) keeps ``consumer_lag`` current.
+    """
     i = te.inbox.c
     with engine.connect() as conn:
         rows = conn.execute(select(i.id, i.message_id, i.body).where(i.done_at.is_(None))
                             .order_by(i.id).limit(batch)).all()
+    probe = lag or _probe(engine)
     if not rows:
+        probe(force=True)
         return None
     ids = [r.id for r in rows]
 
@@ -44,14 +51,26 @@ def consume_once(engine: Engine, batch: int = 1000) -> BatchResult | None:
         if done.rowcount != len(ids):  # another consumer took them: roll everything back
             raise RuntimeError("inbox rows were consumed concurrently")
 
-    return apply_messages(engine, SOURCE,
-                          [Message(r.message_id, r.body.encode(), r.id) for r in rows], mark)
+    result = apply_messages(engine, SOURCE,
+                            [Message(r.message_id, r.body.encode(), r.id) for r in rows], mark)
+    probe()
+    if on_batch is not None:
+        on_batch(result)
+    return result
+
+
+_PROBE: list[tuple[Engine, LagProbe]] = []  # the last engine's probe (one consumer a process)
+
+
+def _probe(engine: Engine) -> LagProbe:
+    if not _PROBE or _PROBE[0][0] is not engine:
+        _PROBE[:] = [(engine, LagProbe(SOURCE, lambda: pending(engine)))]
+    return _PROBE[0][1]
 
 
 def pending(engine: Engine) -> int:
     """Messages not yet applied (the consumer lag)."""
-    from sqlalchemy import func
-
     with engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(te.inbox)
-                            .where(te.inbox.c.done_at.is_(None))).scalar_one()
+        n: int = conn.execute(select(func.count()).select_from(te.inbox)
+                              .where(te.inbox.c.done_at.is_(None))).scalar_one()
+    return n

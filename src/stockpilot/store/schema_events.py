@@ -64,3 +64,18 @@ notifications = Table(
     Column("last_error", Text),
     Column("created_at", Tz, nullable=False),
 )
+
+# The life of every alert, append-only: raised, updated (the condition still holds, message
+# refreshed), acked, resolved, and raised again after the cooldown — who and when.
+alert_history = Table(
+    "alert_history",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("alert_id", BigId, nullable=False),
+    Column("action", String(16), nullable=False),  # raised | updated | acked | resolved
+    Column("status", String(16), nullable=False),  # the alert's status after the action
+    Column("message", Text),
+    Column("actor", String(64)),
+    Column("at", Tz, nullable=False),
+    Index("ix_alert_history_alert", "alert_id", "id"),
+)

@@ -1,0 +1,40 @@
+"""The consumer core on both databases: dead letters once per message, touched keys."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from stockpilot.domain.commands import ReceiveStock, RecordSale, TransferStock
+from stockpilot.events.consumer import Message, apply_messages
+from stockpilot.events.schema import dump
+from stockpilot.ledger.catalogue import upsert_locations, upsert_skus
+from stockpilot.store import schema_events as te
+
+NOW = datetime(2024, 6, 1, tzinfo=UTC)
+
+
+def test_redelivered_dead_letters_are_recorded_once_and_touched_keys_reported(engine):
+    with engine.begin() as conn:
+        upsert_skus(conn, [{"sku": "A", "name": "a"}])
+        upsert_locations(conn, [{"location": "W"}, {"location": "V"}])
+    batch = [
+        Message("r1", dump(ReceiveStock(event_id="r1", sku="A", location="W", quantity=5,
+                                        occurred_at=NOW))),
+        Message("t1", dump(TransferStock(event_id="t1", sku="A", location="W", quantity=2,
+                                         to_location="V", occurred_at=NOW))),
+        Message("s1", dump(RecordSale(event_id="s1", sku="A", location="W", quantity=99,
+                                      occurred_at=NOW))),          # oversell
+        Message("junk", b"{nope"),
+    ]
+    first = apply_messages(engine, "test", batch)
+    assert (first.applied, first.dead) == (2, 2)
+    assert first.touched == {("A", "W"), ("A", "V")}
+    again = apply_messages(engine, "test", batch)  # a redelivery after a crash before the ack
+    assert (again.applied, again.duplicate, again.dead) == (0, 2, 2)
+    assert again.touched == set()
+    with engine.connect() as conn:
+        dead = conn.execute(select(te.dead_letters.c.message_id,
+                                   te.dead_letters.c.error_type)).all()
+    assert sorted(dead) == [("junk", "BadMessage"), ("s1", "InsufficientStock")]
