@@ -161,3 +161,29 @@ def set_status_in(conn: Connection, alert_id: int, status: str, actor: str | Non
         raise NotFound(f"no alert {alert_id}")
     conn.execute(insert(te.alert_history).values(
         alert_id=alert_id, action=status, status=status, actor=actor, at=now))
+
+
+def history_of(engine: Engine, alert_id: int) -> list[dict[str, Any]]:
+    """Every transition of one alert, oldest first."""
+    h = te.alert_history.c
+    with engine.connect() as conn:
+        rows = conn.execute(select(h.action, h.status, h.message, h.actor, h.at)
+                            .where(h.alert_id == alert_id).order_by(h.id)).all()
+    return [dict(r._mapping) for r in rows]
+
+
+def update_planning_gauges(engine: Engine, cache: inputs.PlanCache,
+                           today: date | None = None) -> dict[str, float | None]:
+    """Recompute the planning KPI gauges from the whole book (not just what changed)."""
+    today = today or datetime.now(UTC).date()
+    with engine.connect() as conn:
+        pos = inputs.positions(conn, today)
+    found = position_findings(pos, cache.get("plans"), cache.get("forecasts"))
+    below = sum(f.rule == "low_stock" for f in found)
+    stockouts = sum(f.rule == "projected_stockout" for f in found)
+    fill = inputs.fill_rate(engine, today)
+    metrics.BELOW_REORDER.set(below)
+    metrics.PROJECTED_STOCKOUTS.set(stockouts)
+    if fill is not None:
+        metrics.FILL_RATE_28D.set(fill)
+    return {"below_reorder_point": below, "projected_stockouts": stockouts, "fill_rate": fill}
