@@ -51,8 +51,9 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import machine
+from stockpilot.forecast import selection
 from stockpilot.forecast.data import prepare
-from stockpilot.forecast.selection import forecast_frame
+from stockpilot.forecast.scale import large_panel_factory, using_candidates
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ("SeasonalNaive", "CrostonOptimized", "TSB", "WindowAverage28", "LightGBM")
@@ -155,7 +156,14 @@ def main() -> None:
     ap.add_argument("--windows", type=int, default=1)
     ap.add_argument("--models", default=",".join(FAST))
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--lgbm", choices=("default", "recent"), default="default",
+                    help="default: the pipeline's LightGBM as is; recent: "
+                    "stockpilot.forecast.scale.RecentLGBM (last --train-days days, bagging)")
+    ap.add_argument("--train-days", type=int, default=365)
+    ap.add_argument("--lgbm-threads", type=int, default=1)
     args = ap.parse_args()
+    factory = (large_panel_factory(args.train_days, num_threads=args.lgbm_threads)
+               if args.lgbm == "recent" else selection.make_forecaster)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     stages: dict[str, float] = {}
     with PeakRss() as rss:
@@ -176,7 +184,8 @@ def main() -> None:
                   f"{os.getloadavg()[0]:.2f}, rss {rss.peak_bytes / 2**30:.1f} GiB)",
                   file=sys.stderr)
 
-        fc = forecast_frame(prep, models, args.horizon, args.windows, say).forecasts
+        with using_candidates(factory):
+            fc = selection.forecast_frame(prep, models, args.horizon, args.windows, say).forecasts
         wall = time.perf_counter() - start
         marks.append(("forecast + quantiles", time.perf_counter()))
         for (name, t), (_, t_next) in itertools.pairwise(marks):
@@ -185,7 +194,7 @@ def main() -> None:
     assert fc["unique_id"].n_unique() == n and fc.height == n * args.horizon
     print(f"# forecast scale: {n:,} series × {args.days} days, {args.horizon}-day quantile "
           f"forecast, {args.windows} rolling-origin window(s) — {machine()}")
-    print(f"models: {', '.join(models)}; load average at the end "
+    print(f"models: {', '.join(models)} (LightGBM: {args.lgbm}); load average at the end "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("| stage | wall s |\n|---|---|")
     for name, secs in stages.items():
@@ -195,7 +204,9 @@ def main() -> None:
     print(f"chosen: {dict(fc.group_by('model').agg(pl.col('unique_id').n_unique()).iter_rows())}")
     print(f"command: python benchmarks/forecast_scale.py --series {args.series} --days "
           f"{args.days} --horizon {args.horizon} --windows {args.windows} --models "
-          f"{','.join(models)} --seed {args.seed}")
+          f"{','.join(models)} --seed {args.seed} --lgbm {args.lgbm}"
+          + (f" --train-days {args.train_days} --lgbm-threads {args.lgbm_threads}"
+             if args.lgbm == "recent" else ""))
 
 
 if __name__ == "__main__":

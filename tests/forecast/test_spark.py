@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from itertools import pairwise
 from pathlib import Path
 
 import polars as pl
@@ -21,7 +22,7 @@ from stockpilot.forecast.stats import StatsForecaster
 pytest.importorskip("pyspark")
 pytest.importorskip("fugue_spark")
 
-from stockpilot.forecast.spark import SparkStatsForecaster, spark_session  # noqa: E402
+from stockpilot.forecast.spark import SparkStatsForecaster, spark_session
 
 N_SERIES, N_DAYS, H = 20, 200, 28
 # statsforecast's fugue backend returns float32 (spark.py's module docstring)
@@ -56,7 +57,7 @@ def spark():
 def check_quantiles(fc: pl.DataFrame) -> None:
     q = fc.select(QUANTILE_COLUMNS)
     assert q.min().min_horizontal()[0] >= 0
-    for lo, hi in zip(QUANTILE_COLUMNS, QUANTILE_COLUMNS[1:], strict=False):
+    for lo, hi in pairwise(QUANTILE_COLUMNS):
         assert (fc[hi] >= fc[lo]).all(), (lo, hi)
 
 

@@ -23,9 +23,8 @@ cluster instead. Needs the ``spark`` extra (pyspark, fugue) and a Java 17 runtim
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, Self
 
 import polars as pl
@@ -33,6 +32,7 @@ import polars as pl
 from stockpilot.errors import StockpilotError
 from stockpilot.forecast import selection
 from stockpilot.forecast.data import Prepared
+from stockpilot.forecast.scale import using_candidates
 from stockpilot.forecast.selection import Forecasts, Progress
 from stockpilot.forecast.stats import StatsForecaster
 
@@ -128,18 +128,6 @@ def make_forecaster(name: str, horizon: int, n_windows: int) -> Any:
 _local_make_forecaster = selection.make_forecaster
 
 
-@contextlib.contextmanager
-def _spark_candidates() -> Iterator[None]:
-    # selection.forecast_frame builds candidates with its module's make_forecaster; it takes
-    # no factory argument (yet), so it is swapped for the duration of one call. Not
-    # re-entrant across threads; forecasting runs one at a time per process.
-    selection.make_forecaster = make_forecaster
-    try:
-        yield
-    finally:
-        selection.make_forecaster = _local_make_forecaster
-
-
 def forecast_frame(prep: Prepared, models: Sequence[str], horizon: int, n_windows: int,
                    say: Progress | None = None) -> Forecasts:
     """:func:`selection.forecast_frame` with the statistical candidates on Spark."""
@@ -152,5 +140,5 @@ def forecast_frame(prep: Prepared, models: Sequence[str], horizon: int, n_window
                               "pip install 'stockpilot[spark]' (and a Java 17 runtime)") from exc
     say("starting Spark")
     spark_session()
-    with _spark_candidates():
+    with using_candidates(make_forecaster):
         return selection.forecast_frame(prep, models, horizon, n_windows, say)
