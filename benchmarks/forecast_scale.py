@@ -114,8 +114,9 @@ def synthesize(m5: Path, n_series: int, n_days: int, seed: int) -> pl.DataFrame:
 class PeakRss:
     """Sample the RSS of this process and its children (statsforecast/LightGBM workers)."""
 
-    def __init__(self, every_s: float = 0.25) -> None:
+    def __init__(self, every_s: float = 0.25, limit_gib: float = 14.0) -> None:
         self.every_s = every_s
+        self.limit_gib = limit_gib
         self.peak_bytes = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -130,6 +131,10 @@ class PeakRss:
                 with contextlib.suppress(psutil.Error):
                     total += p.memory_info().rss
             self.peak_bytes = max(self.peak_bytes, total)
+            if total > self.limit_gib * 2**30:  # the machine is shared: stop before it swaps
+                print(f"RSS {total / 2**30:.1f} GiB > --max-rss-gib {self.limit_gib}: stopped",
+                      file=sys.stderr, flush=True)
+                os._exit(3)
             self._stop.wait(self.every_s)
 
     def __enter__(self) -> PeakRss:
@@ -161,12 +166,14 @@ def main() -> None:
                     "stockpilot.forecast.scale.RecentLGBM (last --train-days days, bagging)")
     ap.add_argument("--train-days", type=int, default=365)
     ap.add_argument("--lgbm-threads", type=int, default=1)
+    ap.add_argument("--max-rss-gib", type=float, default=14.0,
+                    help="abort when the process tree's RSS exceeds this (the target is 12)")
     args = ap.parse_args()
     factory = (large_panel_factory(args.train_days, num_threads=args.lgbm_threads)
                if args.lgbm == "recent" else selection.make_forecaster)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     stages: dict[str, float] = {}
-    with PeakRss() as rss:
+    with PeakRss(limit_gib=args.max_rss_gib) as rss:
         t0 = time.perf_counter()
         df = synthesize(args.data / "m5", args.series, args.days, args.seed)
         stages["synthesize (not counted)"] = time.perf_counter() - t0
