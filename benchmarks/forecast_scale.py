@@ -2,6 +2,7 @@
 
     python benchmarks/forecast_scale.py [--data ../shared/data] [--series 30490] [--days 1941]
         [--horizon 28] [--windows 1] [--models SeasonalNaive,...,LightGBM] [--seed 0]
+        [--lgbm default|recent] [--train-days 365] [--lgbm-threads 1] [--max-rss-gib 14]
 
 What runs: our default pipeline path without the history store's I/O —
 :func:`stockpilot.forecast.data.prepare` (gap filling, cleaning) and
@@ -9,9 +10,13 @@ What runs: our default pipeline path without the history store's I/O —
 cross-validation of every candidate, per-series choice, conformal quantiles, 28-day
 forecast) over the fast candidates of ``benchmarks/forecast_m5.py``: SeasonalNaive,
 CrostonOptimized, TSB, a 28-day window average (statsforecast, per series) and a global
-LightGBM (mlforecast, recursive). Reported: wall time of each stage, peak RSS (the larger of
-``getrusage`` self + children and a psutil sampler summing the process tree every 0.25 s),
-and seconds per 1,000 series.
+LightGBM (mlforecast, recursive) — as configured for the pipeline (``--lgbm default``: all
+days, 300 trees, 2 threads) or as :class:`stockpilot.forecast.scale.RecentLGBM`
+(``--lgbm recent``: the last ``--train-days`` days, bagging 0.5, 150 trees at rate 0.1,
+``--lgbm-threads``). One rolling-origin window by default (the pipeline's default is 3):
+each window is one more fit of every candidate. Reported: wall time of each stage, peak RSS
+(the larger of ``getrusage`` self + children and a psutil sampler summing the process tree
+every 0.25 s), and seconds per 1,000 series.
 
 How the data are made (the real daily matrix has only 972 of the 30,490 series; see
 ``shared/data/README.md``):
