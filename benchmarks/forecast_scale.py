@@ -15,8 +15,8 @@ days, 300 trees, 2 threads) or as :class:`stockpilot.forecast.scale.RecentLGBM`
 (``--lgbm recent``: the last ``--train-days`` days, bagging 0.5, 150 trees at rate 0.1,
 ``--lgbm-threads``). One rolling-origin window by default (the pipeline's default is 3):
 each window is one more fit of every candidate. Reported: wall time of each stage, peak RSS
-(the larger of ``getrusage`` self + children and a psutil sampler summing the process tree
-every 0.25 s), and seconds per 1,000 series.
+(the larger of ``getrusage`` self and a psutil sampler summing the process tree every
+0.25 s), and seconds per 1,000 series.
 
 How the data are made (the real daily matrix has only 972 of the 30,490 series; see
 ``shared/data/README.md``):
@@ -151,10 +151,13 @@ class PeakRss:
         self._thread.join()
 
     def peak_mib(self) -> float:
-        """Largest of the sampled tree RSS and getrusage's self + children maxima, MiB."""
-        ru = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-              + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
-        return max(self.peak_bytes / 2**20, ru)
+        """Largest of the sampled tree RSS and ``getrusage`` self maximum, MiB.
+
+        ``RUSAGE_CHILDREN`` is not added: a forked child (``platform.processor()`` runs
+        ``uname``) reports the parent's resident pages as its own, which doubled the figure.
+        """
+        ru_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return max(self.peak_bytes / 2**20, ru_self)
 
 
 def main() -> None:
@@ -212,7 +215,9 @@ def main() -> None:
     for name, secs in stages.items():
         print(f"| {name} | {secs:.1f} |")
     print(f"\nwall (prepare → forecasts) {wall:.0f} s = {wall / 60:.1f} min; "
-          f"{wall / n * 1000:.1f} s per 1,000 series; peak RSS {rss.peak_mib():,.0f} MiB")
+          f"{wall / n * 1000:.1f} s per 1,000 series; peak RSS {rss.peak_mib():,.0f} MiB "
+          f"(sampled tree {rss.peak_bytes / 2**20:,.0f}, getrusage self "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f})")
     print(f"chosen: {dict(fc.group_by('model').agg(pl.col('unique_id').n_unique()).iter_rows())}")
     print(f"command: python benchmarks/forecast_scale.py --series {args.series} --days "
           f"{args.days} --horizon {args.horizon} --windows {args.windows} --models "
