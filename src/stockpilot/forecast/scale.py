@@ -57,7 +57,7 @@ class RecentLGBM(LGBMForecaster):
         """Fit on the last ``train_days`` (+ the cross-validation windows) days of ``df``."""
         keep = self.train_days + FEATURE_LOOKBACK_DAYS + self.horizon * self.n_windows
         end = df["ds"].max()
-        recent = df.filter(pl.col("ds") > end - pl.duration(days=keep))  # type: ignore[operator]
+        recent = df.filter(pl.col("ds") > end - pl.duration(days=keep))
         return super().fit(recent, X)
 
 
@@ -81,7 +81,7 @@ def using_candidates(factory: Factory) -> Iterator[None]:
     Not re-entrant across threads: forecasting runs one call at a time per process.
     """
     before = selection.make_forecaster
-    selection.make_forecaster = factory
+    selection.make_forecaster = factory  # type: ignore[assignment]
     try:
         yield
     finally:
