@@ -20,11 +20,15 @@ def forecast(horizon: int = typer.Option(28, min=1, max=365, help="Days to forec
              retrain_if_drift: float | None = typer.Option(
                  None, help="Refit only if the last run's error on new days exceeds this "
                  "multiple of its backtest error (e.g. 1.5)."),
+             engine: str = typer.Option("local", help="local, or spark: statistical candidates "
+                                        "on Spark (needs the spark extra)."),
              ws: Path | None = WorkspaceOpt) -> None:
     """Cross-validate candidates, choose one per series, write calibrated quantile forecasts."""
     from stockpilot.forecast.pipeline import run_forecast
     from stockpilot.forecast.stats import build_model
 
+    if engine not in ("local", "spark"):
+        raise typer.BadParameter(f"--engine {engine!r}: local or spark")
     names = [m.strip() for m in models.split(",") if m.strip()]
     for name in names:
         if name != "LightGBM":
@@ -34,7 +38,7 @@ def forecast(horizon: int = typer.Option(28, min=1, max=365, help="Days to forec
         task = progress.tasks[0].id
         run = run_forecast(w.history, horizon=horizon, models=names, n_windows=windows,
                            winsorise=winsorise, retrain_if_drift=retrain_if_drift,
-                           progress=lambda m: progress.update(task, description=m))
+                           engine=engine, progress=lambda m: progress.update(task, description=m))
     if not run.refit:
         console.print(run.notes[0])
         return

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
 import polars as pl
 
 from stockpilot.errors import StockpilotError
@@ -47,20 +48,60 @@ def prepare(df: pl.DataFrame, end: date | None = None) -> Prepared:
     neg = (df["y"] < 0).sum()
     if neg:
         notes.append(f"{neg} negative days (returns above sales) clipped to 0")
-    clean = df.filter(pl.col("ds") <= end).with_columns(
-        pl.col("y").fill_nan(0.0).fill_null(0.0).clip(lower_bound=0.0))
-    agg = clean.group_by("unique_id", "ds").agg(pl.col("y").sum())
-    first = agg.filter(pl.col("y") > 0).group_by("unique_id").agg(pl.col("ds").min()
-                                                                  .alias("first"))
-    all_zero = sorted(set(agg["unique_id"].unique().to_list()) - set(first["unique_id"]))
+    clean = df.filter(pl.col("ds") <= end).select(
+        "unique_id", "ds", pl.col("y").fill_nan(0.0).fill_null(0.0).clip(lower_bound=0.0))
+    full, all_zero, filled = _dense(clean, end)
     if all_zero:
         notes.append(f"{len(all_zero)} series without any sale are forecast as 0")
-    grid = first.with_columns(pl.date_ranges("first", pl.lit(end)).alias("ds")) \
-        .explode("ds").select("unique_id", "ds")
-    full = grid.join(agg, on=["unique_id", "ds"], how="left").with_columns(
-        pl.col("y").fill_null(0.0)).sort("unique_id", "ds")
-    filled = full.height - agg.join(first, on="unique_id").filter(
-        pl.col("ds") >= pl.col("first")).height
     if filled:
         notes.append(f"{filled} missing days filled with 0")
     return Prepared(full, end, notes, all_zero)
+
+
+def _dense(clean: pl.DataFrame, end: date) -> tuple[pl.DataFrame, list[str], int]:
+    """Every day from each series' first sale to ``end`` (sums per day, zeros in gaps).
+
+    Array arithmetic on integer keys rather than string group-bys and joins: at the M5
+    shape (59 M rows) the joins peaked above 20 GB; this stays within a few times the input.
+    Returns the frame sorted by ``unique_id, ds``, the ids without any sale, and the number
+    of days filled.
+    """
+    ids = clean["unique_id"].unique().sort()
+    code = clean.select("unique_id").join(
+        ids.to_frame().with_row_index("code"), on="unique_id", how="left",
+        maintain_order="left")["code"].to_numpy().astype(np.int64)
+    day = clean["ds"].cast(pl.Int32).to_numpy().astype(np.int64)
+    y = clean["y"].to_numpy()
+    key = (code << 32) | (day - _EPOCH_SHIFT)  # day shifted non-negative for the bit-or
+    order = np.argsort(key, kind="stable")
+    key, y = key[order], y[order]
+    new = np.ones(key.size, dtype=bool)
+    new[1:] = key[1:] != key[:-1]
+    if not new.all():  # several rows on one day: sum them
+        y = np.add.reduceat(y, np.flatnonzero(new))
+        key = key[new]
+    code, day = key >> 32, (key & 0xFFFFFFFF) + _EPOCH_SHIFT
+    sold = y > 0
+    live, at = np.unique(code[sold], return_index=True)
+    first = np.zeros(ids.len(), dtype=np.int64)
+    first[live] = day[sold][at]
+    has_sale = np.zeros(ids.len(), dtype=bool)
+    has_sale[live] = True
+    end_day = (end - date(1970, 1, 1)).days
+    lengths = end_day - first[live] + 1
+    offsets = np.zeros(ids.len(), dtype=np.int64)
+    offsets[live] = np.cumsum(lengths) - lengths
+    keep = has_sale[code] & (day >= first[code])
+    values = np.zeros(int(lengths.sum()))
+    values[offsets[code[keep]] + day[keep] - first[code[keep]]] = y[keep]
+    rows = np.repeat(live, lengths)
+    ds = np.arange(values.size) - np.repeat(offsets[live] - first[live], lengths)
+    full = pl.DataFrame({"unique_id": ids.gather(rows),
+                         "ds": pl.Series(ds.astype(np.int32)).cast(pl.Date),
+                         "y": values})
+    all_zero = ids.gather(np.flatnonzero(~has_sale)).to_list()
+    return full, all_zero, int(values.size - keep.sum())
+
+
+# Days since 1970 may be negative: shift them so the key's low 32 bits stay non-negative.
+_EPOCH_SHIFT = -(2**31)

@@ -59,11 +59,12 @@ def run_forecast(history: HistoryStore, *, horizon: int = 28,
                  models: Sequence[str] = DEFAULT_MODELS, n_windows: int = 3,
                  end: date | None = None, sources: list[str] | None = None,
                  winsorise: bool = False, retrain_if_drift: float | None = None,
-                 progress: Progress | None = None) -> ForecastRun:
+                 progress: Progress | None = None, engine: str = "local") -> ForecastRun:
     """Forecast every series in the history store; see the module docstring.
 
     Censored days (``stockouts`` from the ledger) are imputed before fitting; outliers are
     flagged into ``forecasts/outliers`` and, with ``winsorise``, pulled in before fitting.
+    ``engine="spark"`` runs the statistical candidates on Spark (:mod:`.spark`).
     """
     say = progress or (lambda _m: None)
     prep = prepare(to_long(history.daily(sources=sources)), end)
@@ -86,7 +87,11 @@ def run_forecast(history: HistoryStore, *, horizon: int = 28,
                           + ("; winsorised before fitting" if winsorise else ""))
     if winsorise:
         prep.df = winsorise_frame(flags)
-    result = forecast_frame(prep, models, horizon, n_windows, say)
+    frame = forecast_frame
+    if engine == "spark":
+        from stockpilot.forecast.spark import forecast_frame as frame
+        prep.notes.append("engine spark: statistical candidates ran on Spark")
+    result = frame(prep, models, horizon, n_windows, say)
     run = _record(prep, horizon, list(models), n_windows, result.choice)
     say("writing forecasts")
     history.write("forecasts", "latest", result.forecasts)
