@@ -17,11 +17,11 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml $(LOCK)
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(PIP) install -q -c $(LOCK) -e '.[dev,spark]'
+	$(PIP) install -q -c $(LOCK) -e '.[dev,spark,deep]'
 	touch $@
 
 install: $(VENV)/.installed          ## runtime dependencies, pinned by requirements.lock
-install-dev: $(VENV)/.installed-dev  ## plus test and lint tools and the spark extra (its tests run in CI)
+install-dev: $(VENV)/.installed-dev  ## plus test and lint tools, the spark and deep (torch CPU) extras: their tests run in CI
 
 demo: install                        ## import the bundled sample, forecast, plan, simulate, serve
 	$(BIN)/stockpilot demo --workspace $(WORKSPACE)
@@ -47,7 +47,7 @@ bench: install-dev                   ## the heavy benchmarks (minutes each; see 
 lock:                                ## re-pin every dependency from a clean resolve
 	rm -rf /tmp/stockpilot-lock && $(PYTHON) -m venv /tmp/stockpilot-lock
 	/tmp/stockpilot-lock/bin/python -m pip install -q --upgrade pip
-	/tmp/stockpilot-lock/bin/python -m pip install -q '.[dev,spark]'
+	/tmp/stockpilot-lock/bin/python -m pip install -q '.[dev,spark,deep]'
 	/tmp/stockpilot-lock/bin/python -m pip freeze --exclude stockpilot | grep -v '^-e' > $(LOCK)
 
 clean:
