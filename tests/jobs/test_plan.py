@@ -122,3 +122,39 @@ def test_approve_creates_orders_for_due_lines_only(shop):
         lines = conn.execute(t.purchase_order_lines.select().where(
             t.purchase_order_lines.c.po_id.in_(ids))).all()
     assert len(lines) == plan.filter(pl.col("order_qty") > 0).height
+
+
+def test_transfers_from_a_dc_cover_store_needs_within_dc_stock(shop):
+    from stockpilot.domain.commands import ReceiveStock
+    from stockpilot.jobs.transfers import apply_transfers, plan_transfers
+    from stockpilot.ledger.catalogue import upsert_locations
+    from stockpilot.ledger.invariants import check_ledger
+    from stockpilot.ledger.service import apply_events
+
+    engine, history = shop
+    plan = run_plan(engine, history)
+    needy = plan.filter(pl.col("need") > 0).sort("need", descending=True).head(3)
+    skus = [u.split("@")[0] for u in needy["unique_id"]]
+    with engine.begin() as conn:
+        upsert_locations(conn, [{"location": "DC"}])
+    dc_units = {s: int(n) // 2 + 1 for s, n in zip(skus, needy["need"], strict=True)}
+    apply_events(engine, [ReceiveStock(event_id=f"dc-{s}", sku=s, location="DC", quantity=q,
+                                       occurred_at=datetime(2011, 9, 30, tzinfo=UTC))
+                          for s, q in dc_units.items()])
+    lines = plan_transfers(engine, history, "DC", transfer_cost=0.01)
+    assert set(lines["sku"]) == set(skus)
+    for s in skus:
+        got = lines.filter(pl.col("sku") == s)
+        assert got["qty"].sum() == dc_units[s]  # stock is short: all of it goes out
+        assert (got["qty"] <= got["target"]).all()
+        assert all(r.startswith("store need ") for r in got["reason"])
+    # too dear to move: nothing is sent
+    assert plan_transfers(engine, history, "DC", transfer_cost=1e6).is_empty()
+    assert apply_transfers(engine, lines) == lines.height
+    apply_transfers(engine, lines)  # replay: idempotent
+    from stockpilot.ledger.positions import get_positions
+
+    with engine.connect() as conn:
+        at_dc = {p.sku: p.on_hand for p in get_positions(conn, location="DC")}
+        assert all(at_dc[s] == 0 for s in skus)
+        assert check_ledger(conn) == []

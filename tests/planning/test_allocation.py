@@ -89,3 +89,11 @@ def test_model_has_two_nonzeros_per_capacitated_column():
     assert set(per_col.tolist()) <= {1, 2}
     assert np.all((per_col == 1) == (m.store == 1))
     assert m.csc.shape == (len(stock) + len(capacity) - 1, len(m.cost))
+
+
+def test_no_helpful_route_gives_an_empty_allocation():
+    from stockpilot.planning.allocation import allocate
+
+    target = np.array([[3.0, 2.0]])
+    got = allocate(np.array([5.0]), target, np.full_like(target, 9.0), np.ones_like(target))
+    assert got.sent.sum() == 0 and np.array_equal(got.shortfall, target)

@@ -13,6 +13,42 @@ from stockpilot.ledger.export import write_csv
 
 orders_app = typer.Typer(help="Purchase-order suggestions: show, export, approve.",
                          no_args_is_help=True)
+transfers_app = typer.Typer(help="Transfers from a distribution centre to stores (LP).",
+                            no_args_is_help=True)
+
+
+@transfers_app.command("plan")
+def transfers_plan(dc: str = typer.Option(..., "--from", help="The distribution centre."),
+                   cost: float = typer.Option(0.5, min=0.0, help="Transfer cost per unit."),
+                   capacity: list[str] = typer.Option([], help="STORE=UNITS receiving "
+                                                      "capacity (repeatable)."),
+                   out: Path | None = typer.Option(None, help="Write the lines to CSV."),
+                   apply: bool = typer.Option(False, "--apply", help="Post the transfers "
+                                              "to the ledger."),
+                   ws: Path | None = WorkspaceOpt) -> None:
+    """Allocate the DC's available stock to stores' needs from the latest plan."""
+    from stockpilot.jobs.transfers import apply_transfers, plan_transfers
+
+    caps = {}
+    for item in capacity:
+        name, _, units = item.partition("=")
+        try:
+            caps[name.strip()] = float(units)
+        except ValueError:
+            raise typer.BadParameter(f"--capacity {item!r}: expected STORE=UNITS") from None
+    w = workspace(ws)
+    with spinner("allocating"):
+        lines = plan_transfers(w.engine, w.history, dc, transfer_cost=cost,
+                               capacity=caps or None)
+    console.print(f"{lines.height} transfers, {int(lines['qty'].sum() or 0):,} units from {dc}")
+    for r in lines.head(10).iter_rows(named=True):
+        console.print(f"{r['sku']} → {r['to_location']}: {r['qty']} — {r['reason']}",
+                      highlight=False)
+    if out:
+        write_csv(out, lines.columns, lines.iter_rows())
+        console.print(f"written to {out}")
+    if apply and lines.height:
+        console.print(f"{apply_transfers(w.engine, lines)} transfers posted to the ledger")
 
 
 def plan(review: int = typer.Option(7, min=1, max=90, help="Review period R in days."),
@@ -125,3 +161,4 @@ def register(app: typer.Typer) -> None:
     app.command()(plan)
     app.command()(segments)
     app.add_typer(orders_app, name="orders")
+    app.add_typer(transfers_app, name="transfers")

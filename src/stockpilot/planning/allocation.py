@@ -170,7 +170,10 @@ def allocate(dc_stock: Array, target: Array, transfer_cost: Array, shortfall_cos
         AllocationSolveFailed: the LP was not solved to optimality.
     """
     model = build_model(dc_stock, target, transfer_cost, shortfall_cost, capacity)
-    x = solve_highspy(model) if backend == "highspy" else solve_linprog(model)
+    if len(model.cost) == 0:  # no route can help (nothing needed, or moving costs too much)
+        x: Array = np.zeros(0)
+    else:
+        x = solve_highspy(model) if backend == "highspy" else solve_linprog(model)
     sent = np.zeros(model.shape)
     sent[model.sku, model.store] = np.clip(x, 0.0, model.upper)
     shortfall = target - sent
