@@ -32,7 +32,7 @@ from stockpilot.forecast.lgbm import LGBMForecaster
 #: and 4 weeks of lag 7): rows before that have missing features and are dropped anyway.
 FEATURE_LOOKBACK_DAYS = 56
 
-Factory = Callable[[str, int, int], Any]
+Factory = Callable[..., Any]  # (name, horizon, n_windows, freq, season_length)
 _LOCAL: Factory = selection.make_forecaster
 
 
@@ -65,11 +65,12 @@ def large_panel_factory(train_days: int = 365, subsample: float = 0.5,
                         num_threads: int = 1, n_estimators: int = 150) -> Factory:
     """A candidate factory: :class:`RecentLGBM` for ``LightGBM``, the usual ones otherwise."""
 
-    def make(name: str, horizon: int, n_windows: int) -> Any:
+    def make(name: str, horizon: int, n_windows: int, freq: str = "1d",
+             season_length: int = 7) -> Any:
         if name == "LightGBM":
             return RecentLGBM(horizon, n_windows, train_days, subsample, num_threads,
                               n_estimators, learning_rate=15.0 / n_estimators)
-        return _LOCAL(name, horizon, n_windows)
+        return _LOCAL(name, horizon, n_windows, freq, season_length)
 
     return make
 

@@ -110,19 +110,21 @@ class SparkStatsForecaster(StatsForecaster):
     """:class:`StatsForecaster` whose statsforecast calls run on Spark (same results)."""
 
     def __init__(self, model: str = "AutoETS", season_length: int = 7, horizon: int = 28,
-                 n_windows: int = 3, master: str | None = None) -> None:
-        super().__init__(model, season_length, horizon, n_windows, n_jobs=1)
+                 n_windows: int = 3, master: str | None = None, freq: str = "1d") -> None:
+        super().__init__(model, season_length, horizon, n_windows, n_jobs=1, freq=freq)
         self.master = master
 
     def _sf(self) -> Any:
         return _OnSpark(super()._sf(), spark_session(self.master))
 
 
-def make_forecaster(name: str, horizon: int, n_windows: int) -> Any:
+def make_forecaster(name: str, horizon: int, n_windows: int, freq: str = "1d",
+                    season_length: int = 7) -> Any:
     """Like :func:`selection.make_forecaster`, with statsforecast models on Spark."""
-    if name == "LightGBM":  # global model: on the driver, see the module docstring
-        return _local_make_forecaster(name, horizon, n_windows)
-    return SparkStatsForecaster(name, horizon=horizon, n_windows=n_windows)
+    if name in ("LightGBM", "LSTM", "Transformer"):  # global models: on the driver
+        return _local_make_forecaster(name, horizon, n_windows, freq, season_length)
+    return SparkStatsForecaster(name, season_length=season_length, horizon=horizon,
+                                n_windows=n_windows, freq=freq)
 
 
 _local_make_forecaster = selection.make_forecaster
