@@ -32,6 +32,7 @@ from _harness import machine
 from stockpilot.forecast.base import QUANTILES, qcol
 from stockpilot.forecast.conformal import monotone
 from stockpilot.forecast.data import prepare
+from stockpilot.forecast.features import m5_covariates
 from stockpilot.forecast.m5_benchmark import load, score
 from stockpilot.forecast.metrics import coverage
 from stockpilot.forecast.selection import forecast_frame
@@ -65,7 +66,11 @@ def main() -> None:
     ap.add_argument("--windows", type=int, default=3)
     ap.add_argument("--horizon", type=int, default=28)
     ap.add_argument("--ets", action=argparse.BooleanOptionalAction, default=True)
+    ap.add_argument("--covariates", action=argparse.BooleanOptionalAction, default=True,
+                    help="M5 events, SNAP and price features for LightGBM (future-known)")
+    ap.add_argument("--models", default=",".join(FAST), help="ours: the candidates")
     args = ap.parse_args()
+    models = tuple(m.strip() for m in args.models.split(",") if m.strip())
     data = load(args.data / "m5")
     df, prices = data.df, data.prices
     end = df["ds"].max()
@@ -78,10 +83,14 @@ def main() -> None:
         actual = df.filter((pl.col("ds") > cutoff) &
                            (pl.col("ds") <= cutoff + timedelta(days=args.horizon)))
         prep = prepare(train, cutoff)
+        cov = (m5_covariates(data.calendar, data.prices, data.ids["unique_id"],
+                             train["ds"].min(), cutoff + timedelta(days=args.horizon))
+               if args.covariates else None)
         methods = {
             "sNaive": lambda p=prep: StatsForecaster("SeasonalNaive", horizon=args.horizon)
             .fit(p.df).predict(args.horizon),
-            "ours": lambda p=prep: forecast_frame(p, FAST, args.horizon, 3).forecasts,
+            "ours": lambda p=prep, c=cov: forecast_frame(p, models, args.horizon, 3, None,
+                                                         c).forecasts,
         }
         if args.ets:
             methods["ETS"] = lambda p=prep: ets_gaussian(p.df, args.horizon)
@@ -114,7 +123,8 @@ def main() -> None:
         print(f"| {t} | " + " | ".join(cells) + " |")
     print(f"\npeak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     print(f"command: python benchmarks/forecast_m5.py --windows {args.windows} "
-          f"--horizon {args.horizon}{'' if args.ets else ' --no-ets'}")
+          f"--horizon {args.horizon}{'' if args.ets else ' --no-ets'}"
+          f"{'' if args.covariates else ' --no-covariates'} --models {','.join(models)}")
 
 
 if __name__ == "__main__":
