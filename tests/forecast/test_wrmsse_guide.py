@@ -73,3 +73,34 @@ def test_wspl_replaces_rmsse_by_spl_with_the_same_weights(guide_example):
     test = test.with_columns(*[pl.col("mean").alias(c) for c in QUANTILE_COLUMNS])
     got = wrmsse_wspl(train, test, LEVELS, value="dollars")
     assert got["wspl"] == pytest.approx(0.5 * 0.7577272727)
+
+
+def test_level_quantiles_come_from_the_aggregates_own_errors():
+    import polars as pl
+
+    from stockpilot.forecast.metrics import level_quantiles, wrmsse_wspl
+
+    # two items whose errors cancel: the total is forecast exactly, though each item is not
+    days = [date(2024, 1, d) for d in range(1, 11)]
+    cv = pl.DataFrame({
+        "unique_id": ["a"] * 10 + ["b"] * 10, "cutoff": [date(2023, 12, 31)] * 20,
+        "ds": days * 2, "y": [5.0, 1.0] * 5 + [1.0, 5.0] * 5, "mean": [3.0] * 20})
+    fc = pl.DataFrame({"unique_id": ["a", "b"], "ds": [date(2024, 1, 11)] * 2,
+                       "mean": [3.0, 3.0]})
+    tot = level_quantiles(fc, cv, [])
+    assert tot.height == 1
+    qs = [c for c in tot.columns if c.startswith("q")]
+    assert all(tot[c][0] == pytest.approx(6.0) for c in qs)  # no spread at the total
+    # the override reaches the score: a tight correct total beats summed wide quantiles
+    train = pl.DataFrame({"unique_id": ["a", "b"] * 20,
+                          "ds": [date(2023, 12, 1 + i // 2) for i in range(40)],
+                          "y": [5.0, 1.0, 1.0, 5.0, 4.0, 2.0, 2.0, 2.0] * 5})
+    from stockpilot.forecast.base import QUANTILES, qcol
+
+    test = fc.with_columns(pl.Series("y", [4.0, 2.0]),
+                           *[pl.lit(0.0 if t < 0.5 else 9.0).alias(qcol(t)) for t in QUANTILES])
+    levels = {"total": [], "item": ["unique_id"]}
+    summed = wrmsse_wspl(train, test, levels)
+    own = wrmsse_wspl(train, test, levels, level_q={"total": tot})
+    assert own["wspl_total"] < summed["wspl_total"]
+    assert own["wspl_item"] == summed["wspl_item"]

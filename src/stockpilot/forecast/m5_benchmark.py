@@ -119,8 +119,21 @@ def with_keys(df: pl.DataFrame) -> pl.DataFrame:
                            item.str.split("_").list.slice(0, 2).list.join("_").alias("dept"))
 
 
-def score(train: pl.DataFrame, test: pl.DataFrame, prices: pl.DataFrame) -> dict[str, float]:
-    """WRMSSE and WSPL over total, store-department and item-store, dollar weights."""
+def score(train: pl.DataFrame, test: pl.DataFrame, prices: pl.DataFrame,
+          level_q: dict[str, pl.DataFrame] | None = None) -> dict[str, float]:
+    """WRMSSE and WSPL over total, store-department and item-store, dollar weights.
+
+    ``level_q``: the aggregate levels' own quantiles (see ``metrics.level_quantiles``) instead
+    of summed item quantiles.
+    """
     tr = with_keys(train.join(prices, on=["unique_id", "ds"], how="left").with_columns(
         (pl.col("y") * pl.col("sell_price").fill_null(0.0)).alias("dollars")))
-    return wrmsse_wspl(tr, with_keys(test), LEVELS, value="dollars")
+    return wrmsse_wspl(tr, with_keys(test), LEVELS, value="dollars", level_q=level_q)
+
+
+def aggregate_quantiles(forecast: pl.DataFrame, cv: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """Total and store-department quantiles from their own backtest errors."""
+    from stockpilot.forecast.metrics import level_quantiles
+
+    return {name: level_quantiles(with_keys(forecast), with_keys(cv), ids)
+            for name, ids in LEVELS.items() if ids != ["unique_id"]}

@@ -81,13 +81,43 @@ def aggregate(df: pl.DataFrame, ids: list[str], cols: list[str]) -> pl.DataFrame
     return df.group_by(*ids, "ds").agg([pl.col(c).sum() for c in cols])
 
 
+def level_quantiles(forecast: pl.DataFrame, cv: pl.DataFrame, ids: list[str],
+                    quantiles: tuple[float, ...] = QUANTILES) -> pl.DataFrame:
+    """Quantiles of an aggregate level from its own rolling-origin errors (split conformal).
+
+    Summing item quantiles (the bottom-up way) makes an aggregate's interval as wide as if
+    every item hit its extreme on the same day. Here the aggregate's point forecast is the sum
+    of its items' means, and each quantile adds the empirical τ-quantile of the aggregate's own
+    backtest residuals (``cv``: ``<ids>, cutoff, ds, y, mean`` at the bottom level), clipped
+    at zero and kept monotone.
+
+    Returns:
+        ``<ids or _all>, ds, q…`` per aggregate series and day of ``forecast``.
+    """
+    keys = ids or ["_all"]
+    add = pl.lit("all").alias("_all")
+    res = (cv.with_columns(add).group_by(*keys, "cutoff", "ds")
+           .agg(pl.col("y").sum(), pl.col("mean").sum())
+           .with_columns((pl.col("y") - pl.col("mean")).alias("r")))
+    off = res.group_by(*keys).agg(
+        [pl.col("r").quantile(t, interpolation="linear").alias(qcol(t)) for t in quantiles])
+    point = forecast.with_columns(add).group_by(*keys, "ds").agg(pl.col("mean").sum())
+    out = point.join(off, on=keys, how="left").select(
+        *keys, "ds", *[(pl.col("mean") + pl.col(qcol(t)).fill_null(0.0)).clip(lower_bound=0.0)
+                       .alias(qcol(t)) for t in quantiles])
+    # residual quantiles rise with τ; adding one mean and clipping at 0 keeps that order
+    return out
+
+
 def wrmsse_wspl(train: pl.DataFrame, test: pl.DataFrame, levels: dict[str, list[str]],
-                quantiles: tuple[float, ...] = QUANTILES, value: str = "y") -> dict[str, float]:
+                quantiles: tuple[float, ...] = QUANTILES, value: str = "y",
+                level_q: dict[str, pl.DataFrame] | None = None) -> dict[str, float]:
     """WRMSSE and WSPL over the hierarchy ``levels`` ({name: grouping columns}).
 
     ``train``: ``<all grouping columns>, ds, y`` (and ``value``); ``test``: the same keys with
     ``ds, y, mean, q…`` at the bottom level. Each level's score is the weight-sum of its series'
-    RMSSE (SPL); the result averages levels equally.
+    RMSSE (SPL); the result averages levels equally. ``level_q`` gives a level's own quantiles
+    (``<ids or _all>, ds, q…``, e.g. from :func:`level_quantiles`) instead of summed ones.
     """
     qs = [qcol(t) for t in quantiles if qcol(t) in test.columns]
     per_level = {}
@@ -96,6 +126,8 @@ def wrmsse_wspl(train: pl.DataFrame, test: pl.DataFrame, levels: dict[str, list[
                        ids or ["_all"], ["y", value] if value != "y" else ["y"])
         te = aggregate(test.with_columns(pl.lit("all").alias("_all")), ids or ["_all"],
                        ["y", "mean", *qs])
+        if level_q and name in level_q:
+            te = te.drop(qs).join(level_q[name], on=[*(ids or ["_all"]), "ds"], how="left")
         s = level_scores(tr, te, ids or ["_all"], quantiles, value)
         per_level[name] = (float((s["w"] * s["rmsse"]).sum()),
                            float((s["w"] * s["spl"]).sum()) if qs else float("nan"))
