@@ -23,6 +23,7 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import polars as pl
@@ -60,6 +61,11 @@ def ets_gaussian(train: pl.DataFrame, h: int) -> pl.DataFrame:
     return monotone(out, [qcol(t) for t in QUANTILES])
 
 
+def _with_cv(model: StatsForecaster, horizon: int) -> SimpleNamespace:
+    """Forecasts plus the model's rolling-origin errors (for the aggregates' own quantiles)."""
+    return SimpleNamespace(forecasts=model.predict(horizon), cv=model.cv_)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
@@ -87,8 +93,9 @@ def main() -> None:
                              train["ds"].min(), cutoff + timedelta(days=args.horizon))
                if args.covariates else None)
         methods = {
-            "sNaive": lambda p=prep: StatsForecaster("SeasonalNaive", horizon=args.horizon)
-            .fit(p.df).predict(args.horizon),
+            "sNaive": lambda p=prep: _with_cv(StatsForecaster("SeasonalNaive",
+                                                              horizon=args.horizon).fit(p.df),
+                                              args.horizon),
             "ours": lambda p=prep, c=cov: forecast_frame(p, models, args.horizon, 3, None, c),
         }
         if args.ets:
@@ -100,7 +107,7 @@ def main() -> None:
             fc = fn()
             timing[name] = timing.get(name, 0.0) + time.perf_counter() - t0
             level_q = None
-            if hasattr(fc, "cv"):  # ours: also score the aggregates' own quantiles
+            if hasattr(fc, "cv"):  # also score the aggregates' own quantiles
                 level_q = aggregate_quantiles(fc.forecasts, fc.cv)
                 fc = fc.forecasts
             test = actual.join(fc.select("unique_id", "ds", "mean",
