@@ -13,6 +13,18 @@ from stockpilot.ledger.export import write_csv
 
 orders_app = typer.Typer(help="Purchase-order suggestions: show, export, approve.",
                          no_args_is_help=True)
+def _named_numbers(items: list[str], option: str, form: str) -> dict[str, float]:
+    """``NAME=NUMBER`` options as a dict; a malformed one is a usage error naming it."""
+    out = {}
+    for item in items:
+        name, _, number = item.partition("=")
+        try:
+            out[name.strip()] = float(number)
+        except ValueError:
+            raise typer.BadParameter(f"{option} {item!r}: expected {form}") from None
+    return out
+
+
 transfers_app = typer.Typer(help="Transfers from a distribution centre to stores (LP).",
                             no_args_is_help=True)
 
@@ -29,13 +41,7 @@ def transfers_plan(dc: str = typer.Option(..., "--from", help="The distribution 
     """Allocate the DC's available stock to stores' needs from the latest plan."""
     from stockpilot.jobs.transfers import apply_transfers, plan_transfers
 
-    caps = {}
-    for item in capacity:
-        name, _, units = item.partition("=")
-        try:
-            caps[name.strip()] = float(units)
-        except ValueError:
-            raise typer.BadParameter(f"--capacity {item!r}: expected STORE=UNITS") from None
+    caps = _named_numbers(capacity, "--capacity", "STORE=UNITS")
     w = workspace(ws)
     with spinner("allocating"):
         lines = plan_transfers(w.engine, w.history, dc, transfer_cost=cost,
@@ -61,13 +67,7 @@ def plan(review: int = typer.Option(7, min=1, max=90, help="Review period R in d
     """Compute order-up-to levels and today's purchase-order suggestions, each with a reason."""
     from stockpilot.jobs.plan import run_plan
 
-    budgets = {}
-    for item in budget:
-        name, _, amount = item.partition("=")
-        try:
-            budgets[name.strip()] = float(amount)
-        except ValueError:
-            raise typer.BadParameter(f"--budget {item!r}: expected SUPPLIER=AMOUNT") from None
+    budgets = _named_numbers(budget, "--budget", "SUPPLIER=AMOUNT")
     w = workspace(ws)
     with spinner("planning"):
         result = run_plan(w.engine, w.history, review_days=review, budgets=budgets or None,
