@@ -22,13 +22,18 @@ def forecast(horizon: int = typer.Option(28, min=1, max=365, help="Days to forec
                  "multiple of its backtest error (e.g. 1.5)."),
              engine: str = typer.Option("local", help="local, or spark: statistical candidates "
                                         "on Spark (needs the spark extra)."),
+             choice: str = typer.Option("class", help="class: one model per demand class by "
+                                        "volume-weighted backtest RMSSE; series: each series' "
+                                        "own best backtest MSE."),
              ws: Path | None = WorkspaceOpt) -> None:
-    """Cross-validate candidates, choose one per series, write calibrated quantile forecasts."""
+    """Cross-validate candidates, choose per demand class (or series), write quantile forecasts."""
     from stockpilot.forecast.pipeline import run_forecast
     from stockpilot.forecast.stats import build_model
 
     if engine not in ("local", "spark"):
         raise typer.BadParameter(f"--engine {engine!r}: local or spark")
+    if choice not in ("class", "series"):
+        raise typer.BadParameter(f"--choice {choice!r}: class or series")
     names = [m.strip() for m in models.split(",") if m.strip()]
     for name in names:
         if name != "LightGBM":
@@ -38,7 +43,8 @@ def forecast(horizon: int = typer.Option(28, min=1, max=365, help="Days to forec
         task = progress.tasks[0].id
         run = run_forecast(w.history, horizon=horizon, models=names, n_windows=windows,
                            winsorise=winsorise, retrain_if_drift=retrain_if_drift,
-                           engine=engine, progress=lambda m: progress.update(task, description=m))
+                           engine=engine, choice=choice,
+                           progress=lambda m: progress.update(task, description=m))
     if not run.refit:
         console.print(run.notes[0])
         return
@@ -79,8 +85,10 @@ def benchmark_m5(data: Path = typer.Option(..., help="Folder laid out like share
         return
     for key in ("wrmsse", "wspl"):
         levels = ", ".join(f"{k.split('_', 1)[1]} {v:.3f}" for k, v in scores.items()
-                           if k.startswith(f"{key}_"))
+                           if k.startswith(f"{key}_") and not k.endswith("_bottom_up"))
         console.print(f"{key.upper()} {scores[key]:.3f} ({levels})")
+    if "wspl_bottom_up" in scores:
+        console.print(f"WSPL with summed item quantiles (bottom-up) {scores['wspl_bottom_up']:.3f}")
 
 
 def register(app: typer.Typer) -> None:

@@ -75,15 +75,20 @@ def day_of(data: M5Data, d: str) -> object:
 def run(directory: Path, train_end: str, horizon: int, out: Path,
         models: Sequence[str] = DEFAULT_MODELS, n_windows: int = 3,
         progress: Callable[[str], None] | None = None) -> dict[str, float] | None:
-    """Fit, write both files, and return WRMSSE/WSPL when the true days are in the data."""
+    """Fit, write both files, and return WRMSSE/WSPL when the true days are in the data.
+
+    WSPL takes the aggregate levels' quantiles from their own backtest errors
+    (:func:`aggregate_quantiles`); ``wspl*_bottom_up`` sums the item quantiles instead.
+    """
     data = load(directory)
     end = day_of(data, train_end)
     train = data.df.filter(pl.col("ds") <= end)
     covariates = m5_covariates(data.calendar, data.prices, data.ids["unique_id"],
                                train["ds"].min(),  # type: ignore[arg-type]
                                end + timedelta(days=horizon))  # type: ignore[operator,arg-type]
-    fc = forecast_frame(prepare(train, end), models, horizon, n_windows, progress,  # type: ignore[arg-type]
-                        covariates).forecasts
+    result = forecast_frame(prepare(train, end), models, horizon, n_windows,  # type: ignore[arg-type]
+                            progress, covariates)
+    fc = result.forecasts
     out.mkdir(parents=True, exist_ok=True)
     write_submission(fc, data.ids, horizon, out)
     actual = data.df.filter((pl.col("ds") > end) &
@@ -92,7 +97,9 @@ def run(directory: Path, train_end: str, horizon: int, out: Path,
         return None
     test = actual.join(fc.select("unique_id", "ds", "mean", *[qcol(t) for t in QUANTILES]),
                        on=["unique_id", "ds"], how="left").fill_null(0.0)
-    return score(train, test, data.prices)
+    scores = score(train, test, data.prices, aggregate_quantiles(fc, result.cv))
+    bottom_up = score(train, test, data.prices)
+    return scores | {f"{k}_bottom_up": v for k, v in bottom_up.items() if k.startswith("wspl")}
 
 
 def write_submission(fc: pl.DataFrame, ids: pl.DataFrame, horizon: int, out: Path) -> None:

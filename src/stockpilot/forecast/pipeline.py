@@ -23,7 +23,7 @@ from stockpilot.forecast.censoring import impute_censored
 from stockpilot.forecast.data import Prepared, prepare, to_long
 from stockpilot.forecast.outliers import flag_outliers
 from stockpilot.forecast.outliers import winsorise as winsorise_frame
-from stockpilot.forecast.selection import Progress, forecast_frame
+from stockpilot.forecast.selection import Progress, check_choice, forecast_frame
 from stockpilot.store.history import HistoryStore
 
 DEFAULT_MODELS = ("SeasonalNaive", "CrostonOptimized", "TSB", "AutoETS")
@@ -46,6 +46,7 @@ class ForecastRun:
     cv_mse: dict[str, float] = field(default_factory=dict)
     cv_mse_chosen: float = 0.0
     refit: bool = True
+    choice: str = "class"
 
 
 def fingerprint(df: pl.DataFrame) -> str:
@@ -59,12 +60,14 @@ def run_forecast(history: HistoryStore, *, horizon: int = 28,
                  models: Sequence[str] = DEFAULT_MODELS, n_windows: int = 3,
                  end: date | None = None, sources: list[str] | None = None,
                  winsorise: bool = False, retrain_if_drift: float | None = None,
-                 progress: Progress | None = None, engine: str = "local") -> ForecastRun:
+                 progress: Progress | None = None, engine: str = "local",
+                 choice: str = "class") -> ForecastRun:
     """Forecast every series in the history store; see the module docstring.
 
     Censored days (``stockouts`` from the ledger) are imputed before fitting; outliers are
     flagged into ``forecasts/outliers`` and, with ``winsorise``, pulled in before fitting.
-    ``engine="spark"`` runs the statistical candidates on Spark (:mod:`.spark`).
+    ``engine="spark"`` runs the statistical candidates on Spark (:mod:`.spark`); ``choice``
+    picks one model per demand class (default) or per series (:mod:`.selection`).
     """
     say = progress or (lambda _m: None)
     prep = prepare(to_long(history.daily(sources=sources)), end)
@@ -87,12 +90,15 @@ def run_forecast(history: HistoryStore, *, horizon: int = 28,
                           + ("; winsorised before fitting" if winsorise else ""))
     if winsorise:
         prep.df = winsorise_frame(flags)
-    frame = forecast_frame
+    check_choice(choice)
     if engine == "spark":
-        from stockpilot.forecast.spark import forecast_frame as frame
+        from stockpilot.forecast.spark import forecast_frame as on_spark
         prep.notes.append("engine spark: statistical candidates ran on Spark")
-    result = frame(prep, models, horizon, n_windows, say)
+        result = on_spark(prep, models, horizon, n_windows, say, choice)
+    else:
+        result = forecast_frame(prep, models, horizon, n_windows, say, choice=choice)
     run = _record(prep, horizon, list(models), n_windows, result.choice)
+    run.choice = choice
     say("writing forecasts")
     history.write("forecasts", "latest", result.forecasts)
     history.write("forecasts", "series", result.choice)

@@ -131,7 +131,7 @@ _local_make_forecaster = selection.make_forecaster
 
 
 def forecast_frame(prep: Prepared, models: Sequence[str], horizon: int, n_windows: int,
-                   say: Progress | None = None) -> Forecasts:
+                   say: Progress | None = None, choice: str = "class") -> Forecasts:
     """:func:`selection.forecast_frame` with the statistical candidates on Spark."""
     say = say or (lambda _m: None)
     try:
@@ -143,4 +143,4 @@ def forecast_frame(prep: Prepared, models: Sequence[str], horizon: int, n_window
     say("starting Spark")
     spark_session()
     with using_candidates(make_forecaster):
-        return selection.forecast_frame(prep, models, horizon, n_windows, say)
+        return selection.forecast_frame(prep, models, horizon, n_windows, say, choice=choice)
