@@ -35,6 +35,7 @@ from stockpilot.forecast.data import prepare
 from stockpilot.forecast.features import m5_covariates
 from stockpilot.forecast.lgbm import LGBMForecaster
 from stockpilot.forecast.m5_benchmark import aggregate_quantiles, load, score
+from stockpilot.forecast.metrics import coverage
 from stockpilot.forecast.selection import class_winners
 from stockpilot.forecast.stats import StatsForecaster
 
@@ -97,9 +98,10 @@ def main() -> None:
     end = data.df["ds"].max()
     strategies = ("LightGBM everywhere", "per series", "per series, margin 10%",
                   "per series, margin 20%", "per demand class")
-    ks = (10.0, 30.0, 100.0, 1000.0)
+    ks = (10.0, 30.0, 50.0, 100.0, 1000.0)
     wr: dict[str, list[float]] = {s: [] for s in strategies}
     ws: dict[float, list[dict[str, float]]] = {k: [] for k in ks}
+    tests: dict[float, list[pl.DataFrame]] = {k: [] for k in ks}
     for w in (3, 2, 1):
         cutoff = end - timedelta(days=w * H)
         train = data.df.filter(pl.col("ds") <= cutoff)
@@ -124,14 +126,19 @@ def main() -> None:
             test = actual.join(q.select("unique_id", "ds", "mean", *QUANTILE_COLUMNS),
                                on=["unique_id", "ds"], how="left").fill_null(0.0)
             ws[k].append(score(train, test, data.prices, aggregate_quantiles(q, cv)))
+            tests[k].append(test)
     print(f"# M5 daily, 972 series, 3 × 28-day windows ending {end} — {machine()}")
     print("| model choice | WRMSSE (mean of 3 windows) |\n|---|---|")
     for s, v in wr.items():
         print(f"| {s} | {np.mean(v):.4f} |")
-    print("\n| conformal shrinkage k | WSPL | item-store SPL | total SPL |\n|---|---|---|---|")
+    upper = (0.75, 0.835, 0.975, 0.995)
+    print("\n| conformal shrinkage k | WSPL | item-store SPL | total SPL | P(y ≤ q) at "
+          + " / ".join(f"{t:g}" for t in upper) + " |\n|---|---|---|---|---|")
     for k, rows in ws.items():
         m = {x: np.mean([r[x] for r in rows]) for x in ("wspl", "wspl_item_store", "wspl_total")}
-        print(f"| {k:g} | {m['wspl']:.4f} | {m['wspl_item_store']:.3f} | {m['wspl_total']:.3f} |")
+        cov = coverage(pl.concat(tests[k]), upper)
+        print(f"| {k:g} | {m['wspl']:.4f} | {m['wspl_item_store']:.3f} | {m['wspl_total']:.3f} | "
+              + " / ".join(f"{v:.3f}" for v in cov["p_le"]) + " |")
     print("\ncommand: python benchmarks/forecast_m5_explore.py")
 
 
