@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import polars as pl
@@ -36,6 +37,7 @@ import polars as pl
 from stockpilot.errors import StockpilotError
 from stockpilot.forecast.base import QUANTILE_COLUMNS
 from stockpilot.forecast.classify import demand_classes
+from stockpilot.forecast.conformal import apply_offsets, offsets_from_cv
 from stockpilot.forecast.data import Prepared
 from stockpilot.forecast.stats import StatsForecaster
 
@@ -90,6 +92,12 @@ def forecast_frame(prep: Prepared, models: Sequence[str], horizon: int, n_window
         fitted[name] = make_forecaster(name, horizon, n_windows, freq, season_length) \
             .fit(df, X)
     say(f"choosing a model per {choice}")
+    return _assemble(fitted, route, classes, prep, horizon, freq, choice)
+
+
+def _assemble(fitted: dict[str, Any], route: pl.DataFrame, classes: pl.DataFrame,
+              prep: Prepared, horizon: int, freq: str, choice: str) -> Forecasts:
+    """Choose among the fitted candidates, forecast with the chosen ones, keep their errors."""
     chosen = _choose(fitted, route, classes, prep.df if choice == "class" else None)
     forecasts = _forecast(fitted, chosen, horizon, prep, freq)
     cv = pl.concat([f.cv_.join(chosen.filter(pl.col("model") == m), on="unique_id", how="semi")
@@ -255,11 +263,7 @@ def choose_from_cv(prep: Prepared, models: Sequence[str], cvs: dict[str, pl.Data
         freq: polars offset of the series (for the all-zero series' dates).
         choice: ``"class"`` or ``"series"``, as for :func:`forecast_frame`.
     """
-    # imported here so that this addition leaves the module's header as it is
-    from types import SimpleNamespace
-
-    from stockpilot.forecast.conformal import apply_offsets, offsets_from_cv
-
+    check_choice(choice)
     classes = demand_classes(prep.df)
     route = routes(classes, models)
     fitted: dict[str, Any] = {}
@@ -272,9 +276,4 @@ def choose_from_cv(prep: Prepared, models: Sequence[str], cvs: dict[str, pl.Data
         fc = apply_offsets(points[name].join(ids, on="unique_id", how="semi"), offsets)
         # stands in for a fitted StatsForecaster: _choose reads ``cv_``, _forecast ``predict``
         fitted[name] = SimpleNamespace(cv_=cv, predict=lambda _h, fc=fc: fc)
-    check_choice(choice)
-    chosen = _choose(fitted, route, classes, prep.df if choice == "class" else None)
-    forecasts = _forecast(fitted, chosen, horizon, prep, freq)
-    cv = pl.concat([f.cv_.join(chosen.filter(pl.col("model") == m), on="unique_id", how="semi")
-                    for m, f in fitted.items()])
-    return Forecasts(forecasts, cv, chosen)
+    return _assemble(fitted, route, classes, prep, horizon, freq, choice)
