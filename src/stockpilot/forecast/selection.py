@@ -26,7 +26,7 @@ Quantiles come from the chosen model's own errors (conformal), intermittent mode
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from types import SimpleNamespace
@@ -81,10 +81,7 @@ def forecast_frame(prep: Prepared, models: Sequence[str], horizon: int, n_window
     classes = demand_classes(prep.df)
     route = routes(classes, models)
     fitted: dict[str, Any] = {}
-    for name in models:
-        ids = route.filter(pl.col("model") == name).select("unique_id")
-        if ids.is_empty():
-            continue
+    for name, ids in routed(route, models):
         say(f"cross-validating and fitting {name} on {ids.height} series")
         df = prep.df if name in GLOBAL_MODELS else prep.df.join(ids, on="unique_id",
                                                                 how="semi")
@@ -124,6 +121,14 @@ def routes(classes: pl.DataFrame, models: Sequence[str]) -> pl.DataFrame:
         schema={"demand_class": pl.Utf8, "model": pl.Utf8, "rank": pl.Int32}, orient="row")
     return classes.select("unique_id", "demand_class").join(table, on="demand_class") \
         .select("unique_id", "model", "rank")
+
+
+def routed(route: pl.DataFrame, models: Sequence[str]) -> Iterator[tuple[str, pl.DataFrame]]:
+    """``(model, unique_id frame)`` for each candidate that some series is routed to."""
+    for name in models:
+        ids = route.filter(pl.col("model") == name).select("unique_id")
+        if not ids.is_empty():
+            yield name, ids
 
 
 def make_forecaster(name: str, horizon: int, n_windows: int, freq: str = "1d",
@@ -267,10 +272,7 @@ def choose_from_cv(prep: Prepared, models: Sequence[str], cvs: dict[str, pl.Data
     classes = demand_classes(prep.df)
     route = routes(classes, models)
     fitted: dict[str, Any] = {}
-    for name in models:
-        ids = route.filter(pl.col("model") == name).select("unique_id")
-        if ids.is_empty():
-            continue
+    for name, ids in routed(route, models):
         cv = cvs[name].join(ids, on="unique_id", how="semi")
         offsets = offsets_from_cv(cv, prep.df.join(ids, on="unique_id", how="semi"))
         fc = apply_offsets(points[name].join(ids, on="unique_id", how="semi"), offsets)
