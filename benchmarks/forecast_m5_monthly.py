@@ -18,9 +18,9 @@ Coverage is measured on the item-store series. Methods:
   * sNaive: statsforecast SeasonalNaive(12), quantiles from its own rolling-origin errors;
   * ETS: statsforecast AutoETS(12) per series with its Gaussian intervals (M5's "ES_bu"; a
     series too short for ETS gets the historic average and its intervals, see ``fallback``);
-  * ours: per-series choice by rolling-origin error among SeasonalNaive(12), AutoETS (smooth
-    and erratic series only), CrostonOptimized, TSB, ADIDA and IMAPA (intermittent and lumpy
-    only), conformal quantiles from the chosen model's errors.
+  * ours: one model per demand class by rolling-origin error (``selection``'s default) among
+    SeasonalNaive(12), AutoETS (smooth and erratic series only), CrostonOptimized, TSB, ADIDA
+    and IMAPA (intermittent and lumpy only), conformal quantiles from the chosen model's errors.
 
 One shared cross-validation (the default). Refitting everything in each window — ours
 cross-validates every candidate on 3 inner windows and refits, the baselines refit again — takes

@@ -1,1 +1,1 @@
-"""Demand forecasting: quantile forecasts per SKU-location, backtested and chosen per series."""
+"""Demand forecasting: quantile forecasts per SKU-location, backtested, chosen per demand class."""

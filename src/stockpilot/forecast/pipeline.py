@@ -1,4 +1,4 @@
-"""``stockpilot forecast``: classify, cross-validate candidates, choose per series, forecast.
+"""``stockpilot forecast``: classify, cross-validate candidates, choose, forecast.
 
 The choice itself is :mod:`stockpilot.forecast.selection` (pure); this module reads the
 history store and writes the run to it:

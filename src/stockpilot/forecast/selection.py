@@ -1,4 +1,4 @@
-"""Model choice per series by rolling-origin error, and the forecasts of the chosen models.
+"""Model choice by rolling-origin error (per demand class or per series), and the forecasts.
 
 Pure (no I/O): takes a prepared frame, returns frames. Candidates are routed by each series'
 demand class (Syntetos & Boylan 2005, :mod:`stockpilot.forecast.classify`): Croston-type
