@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,10 @@ from stockpilot.api.auth import Principal, _digest
 from stockpilot.api.ratelimit import TokenBuckets
 from stockpilot.config import Settings
 from stockpilot.errors import NotFound
+from stockpilot.store.artifacts import ArtifactStore
 from stockpilot.store.history import HistoryStore
+from stockpilot.store.uow import UnitOfWork, reading
+from stockpilot.usecases.paging import CountCache
 
 
 class KeyCache:
@@ -57,7 +60,8 @@ class ApiContext:
     workspace: Path | None = None
     buckets: TokenBuckets = field(init=False)
     keys: KeyCache = field(init=False)
-    counts: Any = field(init=False)
+    counts: CountCache = field(init=False)
+    artifacts: ArtifactStore = field(init=False)
     _model: tuple[float, Any] | None = field(default=None, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
@@ -65,9 +69,12 @@ class ApiContext:
         self.buckets = TokenBuckets(self.settings.rate_limit_per_second,
                                     self.settings.rate_limit_burst)
         self.keys = KeyCache(self.settings.api_key_cache_seconds)
-        from stockpilot.api.deps import CountCache  # deps imports this module
-
         self.counts = CountCache()
+        self.artifacts = ArtifactStore(self.history)
+
+    def uow(self) -> AbstractContextManager[UnitOfWork]:
+        """A read-only unit of work for the use cases."""
+        return reading(self.engine)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

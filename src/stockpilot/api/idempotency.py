@@ -94,10 +94,10 @@ class Idempotency:
                                       "was processed meanwhile; retry to get its answer") from exc
         return JSONResponse(payload, status_code=status)
 
-    def run(self, body: Any, effect: Callable[[Connection], Outcome], *,
+    def run(self, body: Any, effect: Callable[[UnitOfWork], Outcome], *,
             before: Callable[[], None] | None = None,
             redact: Callable[[Any], Any] | None = None) -> JSONResponse:
-        """Replay, or run ``effect`` and store its answer in one transaction.
+        """Replay, or run ``effect`` on a unit of work and store its answer in the same one.
 
         ``before`` runs after the replay check and outside the transaction (long work that
         must not hold SQLite's write lock); ``redact`` strips secrets from the stored copy.
@@ -109,7 +109,7 @@ class Idempotency:
         if before is not None:
             before()
         with UnitOfWork(self.ctx.engine) as uow:
-            response = self.record(uow.conn, digest, effect(uow.conn), redact)
+            response = self.record(uow.conn, digest, effect(uow), redact)
             uow.commit()
         return response
 

@@ -13,6 +13,9 @@ from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stockpilot.errors import StockpilotError
+from stockpilot.usecases.paging import InvalidQuery
+
+__all__ = ["InvalidQuery", "RateLimited", "install", "problem"]
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("stockpilot.api")
@@ -36,13 +39,6 @@ class RateLimited(StockpilotError):
     def __init__(self, retry_after_s: float) -> None:
         super().__init__(f"rate limit reached: retry in {retry_after_s:.1f} s")
         self.retry_after_s = retry_after_s
-
-
-class InvalidQuery(StockpilotError):
-    """A query parameter the route does not accept (an unknown sort field, …)."""
-
-    status = 422
-    title = "Invalid request"
 
 
 def problem(status: int, title: str, detail: str,

@@ -17,6 +17,9 @@ from sqlalchemy import Engine
 from stockpilot.ingest import files
 from stockpilot.ingest.online_retail_import import import_online_retail
 from stockpilot.store.history import HistoryStore
+from stockpilot.store.uow import writing
+from stockpilot.usecases import simulations
+from stockpilot.usecases.actor import SYSTEM
 
 SAMPLE = Path(__file__).resolve().parents[3] / "data" / "sample"
 AS_OF = datetime(2011, 9, 30, 23, 59, tzinfo=UTC)
@@ -89,7 +92,10 @@ def forecast_plan_simulate(engine: Engine, history: HistoryStore, report_dir: Pa
     else:
         sim = "curves do not both reach 90% fill on this window"
     out.append(StepResult("simulate", sim))
-    history.write("simulations", "latest", pl.DataFrame(cmp.rows))  # the dashboard's chart
+    with writing(engine) as uow:  # the dashboard's chart
+        simulations.store(uow, SYSTEM, "demo", {"start": (end - timedelta(days=55)).isoformat(),
+                                                "end": end.isoformat(), "lead_time_days": 7,
+                                                "review_days": 7}, cmp.rows)
     say("training the recommender")
     out.append(StepResult("recommend", train_recommender(engine, history.root.parent)))
     from stockpilot.alerts.service import findings, raise_alerts

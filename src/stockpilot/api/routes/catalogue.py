@@ -16,8 +16,7 @@ from stockpilot.api.deps import (
     Paged,
     Planner,
     Viewer,
-    order_by,
-    page_of,
+    page_request,
     scoped,
     sort_query,
     visible,
@@ -29,6 +28,7 @@ from stockpilot.errors import NotFound, StockpilotError
 from stockpilot.ledger import catalogue as cat
 from stockpilot.store import schema as t
 from stockpilot.store.uow import UnitOfWork
+from stockpilot.usecases.paging import page_of
 
 router = APIRouter(tags=["catalogue"], responses={**COMMON, **WRITES})
 
@@ -115,7 +115,7 @@ def list_skus(who: Viewer, ctx: Ctx, page: Paged, category: str | None = None,
     if category is not None:
         stmt = stmt.where(S.category == category)
     with ctx.read() as conn:
-        rows, total = page_of(conn, stmt, page, order_by(sort, SKU_SORT))
+        rows, total = page_of(conn, stmt, page_request(page, sort), SKU_SORT)
     return Page(items=[SkuPublic(**r) for r in rows], limit=page.limit, offset=page.offset,
                 total=total)
 
@@ -125,7 +125,8 @@ def create_sku(body: SkuCreate, who: Planner, idem: Idem) -> SkuPublic:
     """Add a SKU (409 when the id is taken)."""
     del who
 
-    def effect(conn: Connection) -> tuple[int, Any]:
+    def effect(uow: UnitOfWork) -> tuple[int, Any]:
+        conn = uow.conn
         _create(conn, t.skus, "sku", body.model_dump(), cat.upsert_skus)
         return 201, SkuPublic(**_one(conn, SKU_COLS, S.sku, body.sku, "SKU"))
 
@@ -192,7 +193,7 @@ def list_locations(who: Viewer, ctx: Ctx, page: Paged, kind: str | None = None,
     if kind is not None:
         stmt = stmt.where(L.kind == kind)
     with ctx.read() as conn:
-        rows, total = page_of(conn, stmt, page, order_by(sort, LOC_SORT))
+        rows, total = page_of(conn, stmt, page_request(page, sort), LOC_SORT)
     return Page(items=[LocationPublic(**r) for r in rows], limit=page.limit,
                 offset=page.offset, total=total)
 
@@ -202,7 +203,8 @@ def create_location(body: LocationCreate, who: Admin, idem: Idem) -> LocationPub
     """Add a location (a key limited to locations may only add one of its own)."""
     visible(who, body.location, what="location")
 
-    def effect(conn: Connection) -> tuple[int, Any]:
+    def effect(uow: UnitOfWork) -> tuple[int, Any]:
+        conn = uow.conn
         _create(conn, t.locations, "location", body.model_dump(), cat.upsert_locations)
         return 201, LocationPublic(**_one(conn, LOC_COLS, L.location, body.location,
                                           "location"))
@@ -298,7 +300,7 @@ def list_suppliers(who: Viewer, ctx: Ctx, page: Paged,
     """Suppliers."""
     del who
     with ctx.read() as conn:
-        rows, total = page_of(conn, select(*SUP_COLS), page, order_by(sort, SUP_SORT))
+        rows, total = page_of(conn, select(*SUP_COLS), page_request(page, sort), SUP_SORT)
     return Page(items=[SupplierPublic(**r) for r in rows], limit=page.limit,
                 offset=page.offset, total=total)
 
@@ -308,7 +310,8 @@ def create_supplier(body: SupplierCreate, who: Planner, idem: Idem) -> SupplierP
     """Add a supplier (409 when the id is taken)."""
     del who
 
-    def effect(conn: Connection) -> tuple[int, Any]:
+    def effect(uow: UnitOfWork) -> tuple[int, Any]:
+        conn = uow.conn
         _create(conn, t.suppliers, "supplier", body.model_dump(), cat.upsert_suppliers)
         return 201, SupplierPublic(**_one(conn, SUP_COLS, P.supplier, body.supplier,
                                           "supplier"))
@@ -343,7 +346,7 @@ def list_supplier_items(supplier: str, who: Viewer, ctx: Ctx, page: Paged,
     with ctx.read() as conn:
         _one(conn, SUP_COLS, P.supplier, supplier, "supplier")
         stmt = select(t.supplier_items).where(I.supplier == supplier)
-        rows, total = page_of(conn, stmt, page, order_by(sort, ITEM_SORT))
+        rows, total = page_of(conn, stmt, page_request(page, sort), ITEM_SORT)
     return Page(items=[SupplierItemPublic(**r) for r in rows], limit=page.limit,
                 offset=page.offset, total=total)
 
@@ -354,7 +357,8 @@ def put_supplier_item(supplier: str, body: SupplierItemCreate, who: Planner, ide
     """Set a supplier's terms for one SKU."""
     del who
 
-    def effect(conn: Connection) -> tuple[int, Any]:
+    def effect(uow: UnitOfWork) -> tuple[int, Any]:
+        conn = uow.conn
         _one(conn, SUP_COLS, P.supplier, supplier, "supplier")
         _one(conn, (S.sku,), S.sku, body.sku, "SKU")
         cat.upsert_supplier_items(conn, [{"supplier": supplier, **body.model_dump()}])

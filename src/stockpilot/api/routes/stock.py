@@ -18,8 +18,7 @@ from stockpilot.api.deps import (
     Paged,
     Viewer,
     fast_json,
-    order_by,
-    page_of,
+    page_request,
     scoped,
     sort_query,
 )
@@ -31,6 +30,8 @@ from stockpilot.errors import NotFound
 from stockpilot.events.consumer import BatchResult, Message, apply_messages_in, count
 from stockpilot.ledger.positions import positions_query
 from stockpilot.store import schema as t
+from stockpilot.store.uow import UnitOfWork
+from stockpilot.usecases.paging import order_by, page_of
 
 router = APIRouter(tags=["stock"], responses={**COMMON, **WRITES})
 
@@ -182,7 +183,7 @@ def list_movements(who: Viewer, ctx: Ctx, page: Paged, sku: str | None = None,
     if until is not None:
         stmt = stmt.where(M.occurred_at < until)
     with ctx.read() as conn:
-        rows, total = page_of(conn, stmt, page, order_by(sort, MOVE_SORT))
+        rows, total = page_of(conn, stmt, page_request(page, sort), MOVE_SORT)
     items = [MovementPublic(**{**r, "kind": MovementKind(r["kind"]).label}) for r in rows]
     return Page(items=items, limit=page.limit, offset=page.offset, total=total)
 
@@ -216,7 +217,7 @@ def list_lots(who: Viewer, ctx: Ctx, page: Paged, sku: str | None = None,
     if expires_before is not None:
         stmt = stmt.where(O.expiry < expires_before)
     with ctx.read() as conn:
-        rows, total = page_of(conn, stmt, page, order_by(sort, LOT_SORT))
+        rows, total = page_of(conn, stmt, page_request(page, sort), LOT_SORT)
     return Page(items=[LotPublic(**r) for r in rows], limit=page.limit, offset=page.offset,
                 total=total)
 
@@ -251,7 +252,8 @@ def post_events(body: EventsIn, who: Operator, idem: Idem) -> EventsOut:
             continue
         msgs.append(Message(str(e.get("event_id", ""))[:160], json.dumps(e).encode()))
 
-    def effect(conn: Connection) -> tuple[int, Any]:
+    def effect(uow: UnitOfWork) -> tuple[int, Any]:
+        conn = uow.conn
         res = apply_messages_in(conn, "api", msgs)
         return 200, EventsOut(applied=res.applied, duplicate=res.duplicate, dead=res.dead,
                               refused_out_of_scope=refused)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter
 from pydantic import Field
-from sqlalchemy import Connection, case, func, or_, select
+from sqlalchemy import case, func, or_, select
 
 from stockpilot.api.deps import (
     Ctx,
@@ -16,8 +16,7 @@ from stockpilot.api.deps import (
     Page,
     Paged,
     Viewer,
-    order_by,
-    page_of,
+    page_request,
     scoped,
     sort_query,
     visible,
@@ -29,6 +28,8 @@ from stockpilot.domain.commands import TransferStock
 from stockpilot.domain.movements import MovementKind
 from stockpilot.ledger.service import _error_from, apply_in
 from stockpilot.store import schema as t
+from stockpilot.store.uow import UnitOfWork
+from stockpilot.usecases.paging import page_of
 
 router = APIRouter(tags=["transfers"], responses={**COMMON, **WRITES})
 
@@ -84,7 +85,7 @@ def list_transfers(who: Viewer, ctx: Ctx, page: Paged, sku: str | None = None,
     if location is not None:
         stmt = stmt.having(or_(from_loc == location, to_loc == location))
     with ctx.read() as conn:
-        rows, total = page_of(conn, stmt, page, order_by(sort, TR_SORT))
+        rows, total = page_of(conn, stmt, page_request(page, sort), TR_SORT)
     return Page(items=[TransferPublic(**r) for r in rows], limit=page.limit,
                 offset=page.offset, total=total)
 
@@ -99,7 +100,8 @@ def create_transfer(body: TransferCreate, who: Operator, idem: Idem) -> Transfer
                         to_location=body.to_location, quantity=body.quantity,
                         occurred_at=when, lot_code=body.lot_code, reference=body.reference)
 
-    def effect(conn: Connection) -> tuple[int, Any]:
+    def effect(uow: UnitOfWork) -> tuple[int, Any]:
+        conn = uow.conn
         (res,) = apply_in(conn, [cmd])
         if not res.ok:
             raise _error_from(res)
