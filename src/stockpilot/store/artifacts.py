@@ -96,7 +96,7 @@ class HistoryCache:
         return tuple(out)
 
     def get(self, name: str, files: list[Path], build: Callable[[], T]) -> T | None:
-        """The value ``build()`` made from ``files`` (None without files), kept until they change."""
+        """What ``build()`` made from ``files`` (None without files), kept until they change."""
         stamp = self._stamp(files)
         held = self._held.get(name)
         if held is not None and held[0] == stamp:
