@@ -46,7 +46,7 @@ async def principal(ctx: Ctx, x_api_key: Annotated[str | None, Header()] = None,
     if who is None:
         raise HTTPException(401, "a valid API key is required (X-API-Key or Bearer)",
                             headers={"WWW-Authenticate": "Bearer"})
-    wait = ctx.buckets.take(who.key_id)
+    wait = ctx.buckets.take(who.key_id or 0)  # a key's actor always has its id
     if wait:
         raise RateLimited(wait)
     return who

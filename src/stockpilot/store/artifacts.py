@@ -81,7 +81,7 @@ class HistoryCache:
 
     def __init__(self, history: HistoryStore) -> None:
         self.history = history
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a build may read another cached part
         self._held: dict[str, tuple[Stamp, object]] = {}
 
     @staticmethod

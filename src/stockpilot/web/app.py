@@ -266,9 +266,8 @@ def _page_routes(r: APIRouter) -> None:
 
     @r.get("/ui/simulation")
     def simulation(request: Request, ctx: Viewer) -> HTMLResponse:
-        rows = _web(request).src.simulation()
-        return _render(request, "simulation.html", ctx=ctx, page="simulation",
-                       rows=rows.to_dicts() if rows is not None else [])
+        rows = _web(request).src.simulation(ctx.user)
+        return _render(request, "simulation.html", ctx=ctx, page="simulation", rows=rows)
 
     @r.get("/ui/recommendations")
     def recommendations(request: Request, ctx: Viewer, customer: str = "") -> HTMLResponse:

@@ -73,7 +73,9 @@ def _as_of(last_move: date | None, src: Sources) -> date:
     days = [last_move] if last_move is not None else []
     demand = src.demand()
     if demand is not None and demand.df.height:
-        days.append(demand.df["date"].max())
+        last = demand.df["date"].max()
+        if isinstance(last, date):
+            days.append(last)
     return max(days) if days else datetime.now(UTC).date()
 
 
