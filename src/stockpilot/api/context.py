@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import Connection, Engine
+from typing import TYPE_CHECKING, Any
 
 from stockpilot.api.auth import Principal, _digest
 from stockpilot.api.ratelimit import TokenBuckets
@@ -20,6 +17,9 @@ from stockpilot.store.artifacts import ArtifactStore
 from stockpilot.store.history import HistoryStore
 from stockpilot.store.uow import UnitOfWork, reading
 from stockpilot.usecases.paging import CountCache
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 class KeyCache:
@@ -75,12 +75,6 @@ class ApiContext:
     def uow(self) -> AbstractContextManager[UnitOfWork]:
         """A read-only unit of work for the use cases."""
         return reading(self.engine)
-
-    @contextmanager
-    def read(self) -> Iterator[Connection]:
-        """A read-only connection (on SQLite a deferred BEGIN: it never waits for writers)."""
-        with self.engine.connect() as conn:
-            yield conn.execution_options(readonly=True)
 
     def folder(self, name: str) -> Path:
         """A folder of the workspace (404 when the app has no workspace)."""

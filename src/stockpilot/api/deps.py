@@ -8,7 +8,6 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Depends, Header, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Select
 
 from stockpilot.api.auth import Principal, lookup
 from stockpilot.api.context import ApiContext
@@ -116,13 +115,6 @@ def sort_query(fields: list[str], default: str) -> Any:
 def page_request(page: Paging, sort: str) -> PageRequest:
     """The use cases' page request for a route's paging and ``sort`` parameters."""
     return PageRequest(page.limit, page.offset, sort)
-
-
-def scoped(stmt: Select[Any], who: Principal, *columns: Any) -> Select[Any]:
-    """Only rows whose location ``columns`` are all within the key's locations."""
-    if who.locations is None:
-        return stmt
-    return stmt.where(*[c.in_(sorted(who.locations)) for c in columns])
 
 
 def visible(who: Principal, *locations: str | None, what: str = "object") -> None:

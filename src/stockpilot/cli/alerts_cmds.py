@@ -8,9 +8,9 @@ import typer
 from rich.table import Table
 
 from stockpilot.cli.common import DbOpt, WorkspaceOpt, console, workspace
-from stockpilot.store.uow import reading
+from stockpilot.store.uow import reading, writing
 from stockpilot.usecases import alerts
-from stockpilot.usecases.actor import SYSTEM
+from stockpilot.usecases.actor import SYSTEM, Actor
 from stockpilot.usecases.paging import PageRequest
 
 app = typer.Typer(help="Alerts: low stock, projected stockouts, counts, expiring lots, demand "
@@ -86,15 +86,13 @@ def list_(status: str = typer.Option("open", help="open | acked | resolved | all
 def ack(alert_id: int, by: str | None = typer.Option(None, help="Who acknowledges."),
         ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
     """Acknowledge an alert."""
-    from stockpilot.alerts.service import set_status
-
-    set_status(workspace(ws, db).engine, alert_id, "acked", actor=by)
+    with writing(workspace(ws, db).engine) as uow:
+        alerts.set_status(uow, Actor("admin", name=by or ""), alert_id, "acked")
 
 
 @app.command("resolve")
 def resolve(alert_id: int, by: str | None = typer.Option(None, help="Who resolves."),
             ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
     """Resolve an alert (it may be raised again after the cooldown)."""
-    from stockpilot.alerts.service import set_status
-
-    set_status(workspace(ws, db).engine, alert_id, "resolved", actor=by)
+    with writing(workspace(ws, db).engine) as uow:
+        alerts.set_status(uow, Actor("admin", name=by or ""), alert_id, "resolved")
