@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 
 from stockpilot.domain.commands import TransferStock
+from stockpilot.domain.series import split_unique_id
 from stockpilot.errors import StockpilotError
 from stockpilot.jobs.plan import load_positions, sku_prices
 from stockpilot.ledger.service import apply_events
@@ -32,12 +33,8 @@ def plan_transfers(engine: Engine, history: HistoryStore, dc: str, *,
     """``sku, from_location, to_location, qty, target, dc_available, reason`` (qty > 0 only)."""
     if "latest" not in history.parts("plans"):
         raise StockpilotError("no plan yet: run `stockpilot plan` first")
-    plan = history.read("plans", "latest").with_columns(
-        pl.col("unique_id").str.split("@").list.first().alias("sku"),
-        pl.col("unique_id").str.split("@").list.last().alias("location"))
-    pos = load_positions(engine).with_columns(
-        pl.col("unique_id").str.split("@").list.first().alias("sku"),
-        pl.col("unique_id").str.split("@").list.last().alias("location"))
+    plan = history.read("plans", "latest").with_columns(split_unique_id())
+    pos = load_positions(engine).with_columns(split_unique_id())
     at_dc = pos.filter(pl.col("location") == dc).select(
         "sku", (pl.col("on_hand") - pl.col("reserved")).clip(lower_bound=0).alias("available"))
     if at_dc.is_empty():

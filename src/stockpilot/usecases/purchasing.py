@@ -25,6 +25,7 @@ import polars as pl
 from sqlalchemy import exists, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from stockpilot.domain.series import SeriesKey
 from stockpilot.errors import NotFound
 from stockpilot.ledger.purchasing import (
     OrderLine,
@@ -244,7 +245,8 @@ def _approve_supplier(uow: UnitOfWork, actor: Actor, run_id: str, supplier: str,
 def _order_lines(uow: UnitOfWork, actor: Actor, run_id: str, supplier: str,
                  lines: list[OrderLine]) -> int:
     """Claim the lines for this plan run and create their order, in one savepoint."""
-    ident = "\n".join([run_id] + [f"{ln.sku}@{ln.location}={ln.quantity}" for ln in lines])
+    keys = [f"{SeriesKey(ln.sku, ln.location)}={ln.quantity}" for ln in lines]
+    ident = "\n".join([run_id, *keys])
     digest = hashlib.sha256(ident.encode()).hexdigest()[:20]
     po_id, _ = create_purchase_order_in(uow.conn, supplier, lines,
                                         reference=f"SUG-{supplier[:64]}-{digest}")
