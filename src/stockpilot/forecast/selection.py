@@ -49,7 +49,9 @@ ROUTES: dict[str, frozenset[str]] = (
     {m: frozenset({"intermittent", "lumpy"}) for m in INTERMITTENT_MODELS}
     | {m: frozenset({"smooth", "erratic"}) for m in CONTINUOUS_MODELS})
 #: Models fitted once on all series (they learn across series); the rest are per series.
-GLOBAL_MODELS = frozenset({"LightGBM", "LSTM", "Transformer"})
+GLOBAL_MODELS = frozenset({"LightGBM", "LightGBMDirect", "LSTM", "Transformer"})
+#: Global models that read future-known covariates (events, prices, promotions).
+COVARIATE_MODELS = frozenset({"LightGBM", "LightGBMDirect"})
 
 Progress = Callable[[str], None]
 CHOICES = ("class", "series")
@@ -85,7 +87,7 @@ def forecast_frame(prep: Prepared, models: Sequence[str], horizon: int, n_window
         say(f"cross-validating and fitting {name} on {ids.height} series")
         df = prep.df if name in GLOBAL_MODELS else prep.df.join(ids, on="unique_id",
                                                                 how="semi")
-        X = covariates if name == "LightGBM" else None
+        X = covariates if name in COVARIATE_MODELS else None
         fitted[name] = make_forecaster(name, horizon, n_windows, freq, season_length) \
             .fit(df, X)
     say(f"choosing a model per {choice}")
@@ -141,6 +143,10 @@ def make_forecaster(name: str, horizon: int, n_windows: int, freq: str = "1d",
         from stockpilot.forecast.lgbm import LGBMForecaster
 
         return LGBMForecaster(horizon=horizon, n_windows=n_windows)
+    if name == "LightGBMDirect":
+        from stockpilot.forecast.lgbm_direct import LGBMDirectForecaster
+
+        return LGBMDirectForecaster(horizon=horizon, n_windows=n_windows)
     if name in ("LSTM", "Transformer"):
         from stockpilot.forecast.deep import DeepForecaster
 
