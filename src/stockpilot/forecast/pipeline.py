@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 
@@ -23,7 +23,13 @@ from stockpilot.forecast.censoring import impute_censored
 from stockpilot.forecast.data import Prepared, prepare, to_long
 from stockpilot.forecast.outliers import flag_outliers
 from stockpilot.forecast.outliers import winsorise as winsorise_frame
-from stockpilot.forecast.selection import Progress, check_choice, forecast_frame
+from stockpilot.forecast.selection import (
+    COVARIATE_MODELS,
+    Progress,
+    check_choice,
+    forecast_frame,
+)
+from stockpilot.forecast.signals import Signals, covariates
 from stockpilot.store.history import HistoryStore
 
 DEFAULT_MODELS = ("SeasonalNaive", "CrostonOptimized", "TSB", "AutoETS")
@@ -96,7 +102,8 @@ def run_forecast(history: HistoryStore, *, horizon: int = 28,
         prep.notes.append("engine spark: statistical candidates ran on Spark")
         result = on_spark(prep, models, horizon, n_windows, say, choice)
     else:
-        result = forecast_frame(prep, models, horizon, n_windows, say, choice=choice)
+        cov = _covariates(history, prep, models, horizon, say)
+        result = forecast_frame(prep, models, horizon, n_windows, say, cov, choice=choice)
     run = _record(prep, horizon, list(models), n_windows, result.choice)
     run.choice = choice
     say("writing forecasts")
@@ -105,6 +112,43 @@ def run_forecast(history: HistoryStore, *, horizon: int = 28,
     history.write("forecasts", "cv", result.cv)
     _register(history, run)
     return run
+
+
+def load_signals(history: HistoryStore) -> Signals:
+    """Events, promotions, prices and categories the history store holds (M5's included)."""
+    def part(dataset: str, name: str) -> pl.DataFrame | None:
+        return history.read(dataset, name) if name in history.parts(dataset) else None
+
+    prices = history.scan("prices")
+    cats = []
+    for name in history.parts("series"):
+        attrs = history.read("series", name)
+        cats += [attrs.select("sku", pl.col(c).alias("category")) for c in
+                 ("category", "dept_id", "cat_id") if c in attrs.columns]
+    return Signals(
+        calendar=part("calendar", "m5"), events=part("signals", "events"),
+        promotions=part("signals", "promotions"),
+        prices=None if prices is None else prices.select(
+            "sku", "location", "valid_from", "valid_to", "price").collect(),
+        categories=pl.concat(cats).unique() if cats else None)
+
+
+def _covariates(history: HistoryStore, prep: Prepared, models: Sequence[str], horizon: int,
+                say: Progress) -> pl.DataFrame | None:
+    """Future-known covariates for the models that read them, when the store has signals."""
+    if not COVARIATE_MODELS & set(models):
+        return None
+    signals = load_signals(history)
+    if signals.empty():
+        return None
+    say("building covariates from " + ", ".join(signals.describe()))
+    cov = covariates(prep.df["unique_id"].unique().to_list(), prep.df["ds"].min(),
+                     prep.end + timedelta(days=horizon), signals)
+    if cov is not None:
+        used = [c for c in cov.columns if c not in ("unique_id", "ds")]
+        prep.notes.append(f"covariates for {', '.join(sorted(COVARIATE_MODELS & set(models)))}"
+                          f": {', '.join(used)} (from {', '.join(signals.describe())})")
+    return cov
 
 
 def _record(prep: Prepared, horizon: int, models: list[str], n_windows: int,
