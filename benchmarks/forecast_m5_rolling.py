@@ -5,8 +5,9 @@
 
 Eight 28-day windows spread over the last 364 days of the shared M5 daily data (972 series,
 last day d_1913 = 2016-04-24): window i ends ``spacing`` × (windows − i) days before d_1913.
-For each window every candidate is fitted on the days before it, cross-validated on three
-inner 28-day windows (for the choice and the conformal quantiles) and forecasts the window;
+For each window every candidate is fitted on the ``--train-days`` (730) days before it,
+cross-validated on ``--inner`` (2) inner 28-day windows (for the choice and the conformal
+quantiles) and forecasts the window (scores use the whole history, as M5's scales do);
 each (candidate, window) is cached under ``--cache`` (``cv.parquet``, ``fc.parquet``,
 ``seconds.txt``), so reruns only score. ``--only`` fills the cache for some candidates and
 stops (run two of those side by side on two cores).
@@ -61,9 +62,10 @@ KS = (10.0, 30.0, 50.0, 100.0)
 UPPER = (0.75, 0.835, 0.975, 0.995)
 
 
-def fit_one(name: str, data, train: pl.DataFrame, cutoff: date, threads: int
+def fit_one(name: str, data, train: pl.DataFrame, cutoff: date, args
             ) -> tuple[pl.DataFrame | None, pl.DataFrame]:
     """(inner-window cv or None, forecast of the window) for one candidate or baseline."""
+    threads, inner = args.threads, args.inner
     prep = prepare(train, cutoff)
     if name == "AutoETS":
         return None, ets_gaussian(prep.df, H)
@@ -74,22 +76,22 @@ def fit_one(name: str, data, train: pl.DataFrame, cutoff: date, threads: int
         cls = LGBMForecaster if name == "LightGBM" else LGBMDirectForecaster
         cov = m5_covariates(data.calendar, data.prices, data.ids["unique_id"],
                             train["ds"].min(), cutoff + timedelta(days=H))
-        f = cls(horizon=H, n_windows=3, num_threads=threads).fit(prep.df, cov)
+        f = cls(horizon=H, n_windows=inner, num_threads=threads).fit(prep.df, cov)
     else:
         from stockpilot.forecast.stats import StatsForecaster
 
-        f = StatsForecaster(name, horizon=H, n_windows=3).fit(prep.df)
+        f = StatsForecaster(name, horizon=H, n_windows=inner).fit(prep.df)
     return f.cv_, f.predict(H)
 
 
-def cached(name: str, data, train: pl.DataFrame, cutoff: date, cache: Path, threads: int
+def cached(name: str, data, train: pl.DataFrame, cutoff: date, cache: Path, args
            ) -> tuple[pl.DataFrame | None, pl.DataFrame, float]:
     """The candidate's frames for one window, computed once."""
     folder = cache / f"{name}_{cutoff}"
     if not (folder / "fc.parquet").exists():
         print(f"{cutoff}: {name}", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
-        cv, fc = fit_one(name, data, train, cutoff, threads)
+        cv, fc = fit_one(name, data, train, cutoff, args)
         folder.mkdir(parents=True, exist_ok=True)
         if cv is not None:
             cv.write_parquet(folder / "cv.parquet")
@@ -137,6 +139,9 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=Path("/tmp/stockpilot-rolling"))
     ap.add_argument("--only", default="", help="fill the cache for these candidates, stop")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--inner", type=int, default=2, help="inner backtest windows per fit")
+    ap.add_argument("--train-days", type=int, default=730,
+                    help="fit on this many days before each window (0: all history)")
     ap.add_argument("--series", type=int, default=0, help="first N series only (smoke runs)")
     args = ap.parse_args()
     data = load(args.data / "m5")
@@ -152,8 +157,10 @@ def main() -> None:
     tests: dict[str, list[pl.DataFrame]] = {}
     secs: dict[str, float] = {}
     for cutoff in cutoffs:
+        first = cutoff - timedelta(days=args.train_days) if args.train_days else date.min
+        fit_on = data.df.filter((pl.col("ds") <= cutoff) & (pl.col("ds") > first))
         train = data.df.filter(pl.col("ds") <= cutoff)
-        frames = {m: cached(m, data, train, cutoff, args.cache, args.threads)
+        frames = {m: cached(m, data, fit_on, cutoff, args.cache, args)
                   for m in (only or ALL)}
         if only:
             continue
@@ -161,7 +168,7 @@ def main() -> None:
             secs[m] = secs.get(m, 0.0) + s
         actual = data.df.filter((pl.col("ds") > cutoff) &
                                 (pl.col("ds") <= cutoff + timedelta(days=H)))
-        prep = prepare(train, cutoff)
+        prep = prepare(fit_on, cutoff)
         cvs = {m: f[0] for m, f in frames.items() if f[0] is not None}
         points = {m: f[1].select("unique_id", "ds", "mean") for m, f in frames.items()}
         cvs[MEAN] = averaged(cvs["LightGBM"], cvs["LightGBMDirect"], ["unique_id", "ds"])
@@ -239,7 +246,7 @@ def report(rows, tests, secs, cutoffs, args) -> None:
     print(f"seconds per candidate, all windows (cached fits): {json.dumps(secs)}")
     print(f"command: OMP_NUM_THREADS=1 nice -n 10 python benchmarks/forecast_m5_rolling.py "
           f"--windows {args.windows} --spacing {args.spacing} --early {args.early} "
-          f"--threads {args.threads}")
+          f"--threads {args.threads} --inner {args.inner} --train-days {args.train_days}")
 
 
 def _seconds(label: str, secs: dict[str, float], n: int, cutoffs) -> str:

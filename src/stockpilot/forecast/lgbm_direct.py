@@ -9,7 +9,9 @@ feature of steps a+1 … b is known at the forecast origin and no prediction is 
 Bands default to two fortnights (14, 28): two models, each step reading the future-known
 covariates of its own day; ``bands=(7, 14, 21, 28)`` gives one per week at twice the cost.
 Rolling-origin errors (for quantiles and the choice) come from refitting every band on each
-window's history, as mlforecast's cross-validation does.
+window's history, as mlforecast's cross-validation does. One LightGBM thread by default: on
+a machine shared with other jobs OpenMP threads busy-wait (a 3,000-row fit took 77 ms per tree
+with two threads under load, see :mod:`stockpilot.forecast.scale`).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ class LGBMDirectForecaster(LGBMForecaster):
 
     def __init__(self, horizon: int = 28, n_windows: int = 2, n_estimators: int = 300,
                  learning_rate: float = 0.05, num_leaves: int = 63,
-                 objective: str = "tweedie", random_state: int = 0, num_threads: int = 2,
+                 objective: str = "tweedie", random_state: int = 0, num_threads: int = 1,
                  bands: tuple[int, ...] = (14, 28)) -> None:
         super().__init__(horizon, n_windows, n_estimators, learning_rate, num_leaves,
                          objective, random_state, num_threads)
