@@ -13,7 +13,9 @@ from stockpilot.cli.common import WorkspaceOpt, console, spinner, workspace
 def forecast(horizon: int = typer.Option(28, min=1, max=365, help="Days to forecast."),
              models: str = typer.Option("SeasonalNaive,CrostonOptimized,TSB,AutoETS",
                                         help="Comma-separated candidates: statsforecast "
-                                        "model names and/or LightGBM."),
+                                        "model names and/or the global models LightGBM, "
+                                        "LightGBMDirect (these two read the imported events, "
+                                        "promotions and prices), LSTM, Transformer."),
              windows: int = typer.Option(3, min=1, max=12, help="Rolling-origin windows."),
              winsorise: bool = typer.Option(False, help="Pull flagged outliers in before "
                                             "fitting (they are always flagged)."),
@@ -28,6 +30,7 @@ def forecast(horizon: int = typer.Option(28, min=1, max=365, help="Days to forec
              ws: Path | None = WorkspaceOpt) -> None:
     """Cross-validate candidates, choose per demand class (or series), write quantile forecasts."""
     from stockpilot.forecast.pipeline import run_forecast
+    from stockpilot.forecast.selection import GLOBAL_MODELS
     from stockpilot.forecast.stats import build_model
 
     if engine not in ("local", "spark"):
@@ -36,7 +39,7 @@ def forecast(horizon: int = typer.Option(28, min=1, max=365, help="Days to forec
         raise typer.BadParameter(f"--choice {choice!r}: class or series")
     names = [m.strip() for m in models.split(",") if m.strip()]
     for name in names:
-        if name != "LightGBM":
+        if name not in GLOBAL_MODELS:
             build_model(name)  # unknown names fail here, before any work
     w = workspace(ws)
     with spinner("forecasting") as progress:
@@ -50,7 +53,8 @@ def forecast(horizon: int = typer.Option(28, min=1, max=365, help="Days to forec
         return
     table = Table("model", "series chosen", "mean CV MSE", title=f"forecast run {run.run_id}")
     for name in names:
-        table.add_row(name, str(run.chosen.get(name, 0)), f"{run.cv_mse.get(name, 0):.2f}")
+        mse = run.cv_mse.get(name)  # absent: the model did not run or had no backtest
+        table.add_row(name, str(run.chosen.get(name, 0)), "—" if mse is None else f"{mse:.2f}")
     console.print(table)
     for note in run.notes:
         console.print(f"note: {note}")

@@ -156,8 +156,9 @@ def _record(prep: Prepared, horizon: int, models: list[str], n_windows: int,
     fp = fingerprint(prep.df)
     now = datetime.now(UTC)
     chosen = dict(choice.group_by("model").len().iter_rows())
-    cv = {m: float(choice[f"mse_{m}"].mean() or 0.0) for m in models
-          if f"mse_{m}" in choice.columns}
+    # a model that did not run (or had no series long enough to backtest) gets no score
+    cv = {m: float(v) for m in models if f"mse_{m}" in choice.columns
+          and (v := choice[f"mse_{m}"].drop_nulls().drop_nans().mean()) is not None}
     chosen_mse = float(choice["cv_mse"].filter(choice["cv_mse"].is_finite()).mean() or 0.0)
     return ForecastRun(f"{now:%Y%m%dT%H%M%S}-{fp[:6]}", now.isoformat(), horizon, models,
                        n_windows, prep.end.isoformat(), prep.df["unique_id"].n_unique(), fp,
