@@ -27,6 +27,9 @@ def forecast(horizon: int = typer.Option(28, min=1, max=365, help="Days to forec
              choice: str = typer.Option("class", help="class: one model per demand class by "
                                         "volume-weighted backtest RMSSE; series: each series' "
                                         "own best backtest MSE."),
+             censor_zero_runs: bool = typer.Option(
+                 False, help="Treat zero runs implausible for the item (inside steady "
+                 "selling) as stockouts: for imported histories without stock data, e.g. M5."),
              ws: Path | None = WorkspaceOpt) -> None:
     """Cross-validate candidates, choose per demand class (or series), write quantile forecasts."""
     from stockpilot.forecast.pipeline import run_forecast
@@ -46,7 +49,7 @@ def forecast(horizon: int = typer.Option(28, min=1, max=365, help="Days to forec
         task = progress.tasks[0].id
         run = run_forecast(w.history, horizon=horizon, models=names, n_windows=windows,
                            winsorise=winsorise, retrain_if_drift=retrain_if_drift,
-                           engine=engine, choice=choice,
+                           engine=engine, choice=choice, censor_zero_runs=censor_zero_runs,
                            progress=lambda m: progress.update(task, description=m))
     if not run.refit:
         console.print(run.notes[0])

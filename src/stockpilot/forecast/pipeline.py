@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 
-from stockpilot.forecast.censoring import impute_censored
+from stockpilot.forecast.censoring import impute_censored, probable_stockouts
 from stockpilot.forecast.data import Prepared, prepare, to_long
 from stockpilot.forecast.outliers import flag_outliers
 from stockpilot.forecast.outliers import winsorise as winsorise_frame
@@ -67,13 +67,15 @@ def run_forecast(history: HistoryStore, *, horizon: int = 28,
                  end: date | None = None, sources: list[str] | None = None,
                  winsorise: bool = False, retrain_if_drift: float | None = None,
                  progress: Progress | None = None, engine: str = "local",
-                 choice: str = "class") -> ForecastRun:
+                 choice: str = "class", censor_zero_runs: bool = False) -> ForecastRun:
     """Forecast every series in the history store; see the module docstring.
 
     Censored days (``stockouts`` from the ledger) are imputed before fitting; outliers are
     flagged into ``forecasts/outliers`` and, with ``winsorise``, pulled in before fitting.
     ``engine="spark"`` runs the statistical candidates on Spark (:mod:`.spark`); ``choice``
     picks one model per demand class (default) or per series (:mod:`.selection`).
+    ``censor_zero_runs`` also treats implausible zero runs as stockouts
+    (:func:`.censoring.probable_stockouts`; for histories without stock data, such as M5).
     """
     say = progress or (lambda _m: None)
     prep = prepare(to_long(history.daily(sources=sources)), end)
@@ -88,6 +90,8 @@ def run_forecast(history: HistoryStore, *, horizon: int = 28,
             pl.col("date").alias("ds"))
         prep.df = impute_censored(prep.df, censored)
         prep.notes.append(f"{censored.height} censored (stockout) days imputed")
+    if censor_zero_runs:
+        _censor_zero_runs(history, prep)
     flags = flag_outliers(prep.df)
     history.write("forecasts", "outliers", flags.filter(pl.col("outlier")))
     n_out = int(flags["outlier"].sum())
@@ -112,6 +116,15 @@ def run_forecast(history: HistoryStore, *, horizon: int = 28,
     history.write("forecasts", "cv", result.cv)
     _register(history, run)
     return run
+
+
+def _censor_zero_runs(history: HistoryStore, prep: Prepared) -> None:
+    """Flag implausible zero runs (``forecasts/probable_stockouts``) and impute them."""
+    flagged = probable_stockouts(prep.df)
+    history.write("forecasts", "probable_stockouts", flagged)
+    prep.df = impute_censored(prep.df, flagged.select("unique_id", "ds"))
+    prep.notes.append(f"{flagged.height} days in {flagged['unique_id'].n_unique()} series "
+                      "flagged as probable stockouts (zero runs) and imputed")
 
 
 def load_signals(history: HistoryStore) -> Signals:

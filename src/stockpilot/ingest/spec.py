@@ -89,6 +89,8 @@ SPECS: dict[str, FileSpec] = {
             Col("occurred_at", "datetime", doc="ISO date or date-time"),
             Col("unit_price", "decimal", required=False, rule="nonneg"),
             Col("customer_id", "str", required=False),
+            Col("stockout", "bool", required=False,
+                doc="true: the shelf ran empty that day, so the day's sales understate demand"),
         ), ("order_id", "line"), "historic sales lines (history, not stock movements)"),
         FileSpec("purchase_orders", (
             Col("reference", "str", doc="your PO number; lines with one reference form one PO"),
