@@ -10,7 +10,11 @@ from rich.table import Table
 from stockpilot.cli.common import WorkspaceOpt, console, spinner, workspace
 
 
-def forecast(horizon: int = typer.Option(28, min=1, max=365, help="Days to forecast."),
+def forecast(horizon: int = typer.Option(28, min=1, max=365,
+                                         help="Periods to forecast (days, or see --freq)."),
+             freq: str = typer.Option("D", help="D daily (what planning reads), W weekly or M "
+                                      "monthly (statistical models; monthly uses stored "
+                                      "monthly totals when the workspace has them, e.g. M5)."),
              models: str = typer.Option("SeasonalNaive,CrostonOptimized,TSB,AutoETS",
                                         help="Comma-separated candidates: statsforecast "
                                         "model names and/or the global models LightGBM, "
@@ -38,6 +42,8 @@ def forecast(horizon: int = typer.Option(28, min=1, max=365, help="Days to forec
 
     if engine not in ("local", "spark"):
         raise typer.BadParameter(f"--engine {engine!r}: local or spark")
+    if freq.upper() not in ("D", "W", "M"):
+        raise typer.BadParameter(f"--freq {freq!r}: D, W or M")
     if choice not in ("class", "series"):
         raise typer.BadParameter(f"--choice {choice!r}: class or series")
     names = [m.strip() for m in models.split(",") if m.strip()]
@@ -50,6 +56,7 @@ def forecast(horizon: int = typer.Option(28, min=1, max=365, help="Days to forec
         run = run_forecast(w.history, horizon=horizon, models=names, n_windows=windows,
                            winsorise=winsorise, retrain_if_drift=retrain_if_drift,
                            engine=engine, choice=choice, censor_zero_runs=censor_zero_runs,
+                           freq=freq.upper(),
                            progress=lambda m: progress.update(task, description=m))
     if not run.refit:
         console.print(run.notes[0])
@@ -61,8 +68,10 @@ def forecast(horizon: int = typer.Option(28, min=1, max=365, help="Days to forec
     console.print(table)
     for note in run.notes:
         console.print(f"note: {note}")
-    console.print(f"{run.series} series × {horizon} days to "
-                  f"{w.history.path('forecasts', 'latest')}")
+    part = "latest" + {"D": "", "W": "_weekly", "M": "_monthly"}[freq.upper()]
+    unit = {"D": "days", "W": "weeks", "M": "months"}[freq.upper()]
+    console.print(f"{run.series} series × {horizon} {unit} to "
+                  f"{w.history.path('forecasts', part)}")
 
 
 

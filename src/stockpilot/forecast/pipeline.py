@@ -19,12 +19,15 @@ from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 
+from stockpilot.errors import StockpilotError
 from stockpilot.forecast.censoring import impute_censored, probable_stockouts
 from stockpilot.forecast.data import Prepared, prepare, to_long
+from stockpilot.forecast.frequency import Frequency, frequency, from_monthly, to_periods
 from stockpilot.forecast.outliers import flag_outliers
 from stockpilot.forecast.outliers import winsorise as winsorise_frame
 from stockpilot.forecast.selection import (
     COVARIATE_MODELS,
+    GLOBAL_MODELS,
     Progress,
     check_choice,
     forecast_frame,
@@ -53,6 +56,7 @@ class ForecastRun:
     cv_mse_chosen: float = 0.0
     refit: bool = True
     choice: str = "class"
+    freq: str = "D"
 
 
 def fingerprint(df: pl.DataFrame) -> str:
@@ -67,22 +71,61 @@ def run_forecast(history: HistoryStore, *, horizon: int = 28,
                  end: date | None = None, sources: list[str] | None = None,
                  winsorise: bool = False, retrain_if_drift: float | None = None,
                  progress: Progress | None = None, engine: str = "local",
-                 choice: str = "class", censor_zero_runs: bool = False) -> ForecastRun:
+                 choice: str = "class", censor_zero_runs: bool = False,
+                 freq: str = "D") -> ForecastRun:
     """Forecast every series in the history store; see the module docstring.
 
-    Censored days (``stockouts`` from the ledger) are imputed before fitting; outliers are
-    flagged into ``forecasts/outliers`` and, with ``winsorise``, pulled in before fitting.
-    ``engine="spark"`` runs the statistical candidates on Spark (:mod:`.spark`); ``choice``
-    picks one model per demand class (default) or per series (:mod:`.selection`).
+    Censored days (``stockouts`` from the ledger or the sales import) are imputed before
+    fitting; outliers are flagged into ``forecasts/outliers`` and, with ``winsorise``, pulled in
+    before fitting. ``engine="spark"`` runs the statistical candidates on Spark (:mod:`.spark`);
+    ``choice`` picks one model per demand class (default) or per series (:mod:`.selection`).
     ``censor_zero_runs`` also treats implausible zero runs as stockouts
     (:func:`.censoring.probable_stockouts`; for histories without stock data, such as M5).
+    ``freq`` ``W`` or ``M`` forecasts ``horizon`` weeks or months (:mod:`.frequency`) into
+    ``forecasts/latest_weekly`` / ``latest_monthly`` (and ``series_…``, ``cv_…``); the daily
+    ``forecasts/latest`` that planning reads is left alone.
     """
     say = progress or (lambda _m: None)
+    f = frequency(freq)
+    if f.code != "D" and GLOBAL_MODELS & set(models):
+        raise StockpilotError(f"--freq {f.code}: the global models "
+                              f"({', '.join(sorted(GLOBAL_MODELS & set(models)))}) are daily "
+                              "only; use statistical models")
     prep = prepare(to_long(history.daily(sources=sources)), end)
-    if retrain_if_drift is not None:
+    if retrain_if_drift is not None and f.code == "D":
         kept = _keep_if_no_drift(history, prep, retrain_if_drift)
         if kept is not None:
             return kept
+    _clean(history, prep, winsorise, censor_zero_runs)
+    check_choice(choice)
+    if f.code != "D":
+        prep = _periods(history, prep, f)
+    if engine == "spark":
+        from stockpilot.forecast.spark import forecast_frame as on_spark
+        prep.notes.append("engine spark: statistical candidates ran on Spark")
+        result = on_spark(prep, models, horizon, n_windows, say, choice)
+    else:
+        cov = _covariates(history, prep, models, horizon, say) if f.code == "D" else None
+        result = forecast_frame(prep, models, horizon, n_windows, say, cov,
+                                freq=f.offset, season_length=f.season_length, choice=choice)
+    run = _record(prep, horizon, list(models), n_windows, result.choice)
+    run.choice, run.freq = choice, f.code
+    say("writing forecasts")
+    suffix = SUFFIX[f.code]
+    history.write("forecasts", f"latest{suffix}", result.forecasts)
+    history.write("forecasts", f"series{suffix}", result.choice)
+    history.write("forecasts", f"cv{suffix}", result.cv)
+    _register(history, run)
+    return run
+
+
+#: forecasts/<part><suffix> per frequency: daily keeps the names planning reads
+SUFFIX = {"D": "", "W": "_weekly", "M": "_monthly"}
+
+
+def _clean(history: HistoryStore, prep: Prepared, winsorise: bool, censor_zero_runs: bool
+           ) -> None:
+    """Impute censored days, flag (and optionally winsorise) outliers, in place."""
     stockouts = history.scan("stockouts")
     if stockouts is not None:
         censored = stockouts.collect().select(
@@ -100,22 +143,15 @@ def run_forecast(history: HistoryStore, *, horizon: int = 28,
                           + ("; winsorised before fitting" if winsorise else ""))
     if winsorise:
         prep.df = winsorise_frame(flags)
-    check_choice(choice)
-    if engine == "spark":
-        from stockpilot.forecast.spark import forecast_frame as on_spark
-        prep.notes.append("engine spark: statistical candidates ran on Spark")
-        result = on_spark(prep, models, horizon, n_windows, say, choice)
-    else:
-        cov = _covariates(history, prep, models, horizon, say)
-        result = forecast_frame(prep, models, horizon, n_windows, say, cov, choice=choice)
-    run = _record(prep, horizon, list(models), n_windows, result.choice)
-    run.choice = choice
-    say("writing forecasts")
-    history.write("forecasts", "latest", result.forecasts)
-    history.write("forecasts", "series", result.choice)
-    history.write("forecasts", "cv", result.cv)
-    _register(history, run)
-    return run
+
+
+def _periods(history: HistoryStore, prep: Prepared, f: Frequency) -> Prepared:
+    """Weekly or monthly frame: stored monthly totals when there are any, else summed days."""
+    monthly = history.scan("monthly") if f.code == "M" else None
+    if monthly is not None:
+        return from_monthly(monthly.select("sku", "location", "month", "n_days", "units")
+                            .collect())
+    return to_periods(prep, f)
 
 
 def _censor_zero_runs(history: HistoryStore, prep: Prepared) -> None:

@@ -243,7 +243,8 @@ def _forecast(fitted: dict[str, Any], choice: pl.DataFrame, horizon: int,
 
 
 def _zeros(ids: list[str], end: date, horizon: int, freq: str = "1d") -> pl.DataFrame:
-    stop = end + timedelta(days=horizon * (31 if freq.endswith("mo") else 1))
+    per = 31 if freq.endswith("mo") else 7 if freq.endswith("w") else 1
+    stop = end + timedelta(days=(horizon + 1) * per)
     days = pl.date_range(end, stop, freq, eager=True)[1:horizon + 1].to_list()
     frame = pl.DataFrame({"unique_id": ids}).join(pl.DataFrame({"ds": days}), how="cross")
     return frame.with_columns(pl.lit(0.0).alias("mean"), pl.lit("zero").alias("model"),
