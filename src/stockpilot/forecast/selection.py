@@ -49,7 +49,8 @@ ROUTES: dict[str, frozenset[str]] = (
     {m: frozenset({"intermittent", "lumpy"}) for m in INTERMITTENT_MODELS}
     | {m: frozenset({"smooth", "erratic"}) for m in CONTINUOUS_MODELS})
 #: Models fitted once on all series (they learn across series); the rest are per series.
-GLOBAL_MODELS = frozenset({"LightGBM", "LightGBMDirect", "LSTM", "Transformer"})
+GLOBAL_MODELS = frozenset({"LightGBM", "LightGBMDirect", "LSTM", "Transformer",
+                           "NF-LSTM", "GRU", "NHITS", "TFT"})
 #: Global models that read future-known covariates (events, prices, promotions).
 COVARIATE_MODELS = frozenset({"LightGBM", "LightGBMDirect"})
 
@@ -147,6 +148,10 @@ def make_forecaster(name: str, horizon: int, n_windows: int, freq: str = "1d",
         from stockpilot.forecast.lgbm_direct import LGBMDirectForecaster
 
         return LGBMDirectForecaster(horizon=horizon, n_windows=n_windows)
+    if name in ("NF-LSTM", "GRU", "NHITS", "TFT"):
+        from stockpilot.forecast.neural import NeuralForecaster
+
+        return NeuralForecaster(name, horizon=horizon, n_windows=min(n_windows, 1))
     if name in ("LSTM", "Transformer"):
         from stockpilot.forecast.deep import DeepForecaster
 
