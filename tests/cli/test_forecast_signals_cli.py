@@ -44,3 +44,22 @@ def test_signals_reach_the_global_model_from_the_cli(tmp_path: Path) -> None:
     assert "covariates for LightGBMDirect" in out
     for column in ("event_holiday", "promo_discount", "sell_price"):
         assert column in out
+
+
+def test_runs_promote_rollback_from_the_cli(tmp_path: Path) -> None:
+    ws = tmp_path / "shop"
+    run("init", ws=ws)
+    run("import", "online-retail", str(ROOT / "data" / "sample" / "online_retail_top300.csv.gz"),
+        ws=ws)
+    run("forecast", "--models", "WindowAverage28", "--horizon", "7", "--windows", "1", ws=ws)
+    out = run("forecast", "--models", "SeasonalNaive", "--horizon", "7", "--windows", "1",
+              "--challenger", ws=ws).stdout
+    assert "challenger: stored as run" in out
+    listed = run("forecast", "runs", ws=ws).stdout
+    assert "champion" in listed and "challenger" in listed
+    challenger = next(line.split("│")[1].strip() for line in listed.splitlines()
+                      if "challenger" in line and "│" in line)
+    refused = run("forecast", "promote", challenger, ws=ws, ok=False)
+    assert "no new days yet" in refused.stdout + refused.stderr
+    run("forecast", "promote", challenger, "--force", ws=ws)
+    assert "rolled back" in run("forecast", "rollback", ws=ws).stdout

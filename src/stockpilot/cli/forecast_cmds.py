@@ -9,8 +9,14 @@ from rich.table import Table
 
 from stockpilot.cli.common import WorkspaceOpt, console, spinner, workspace
 
+forecast_app = typer.Typer(
+    help="Forecast every series (no sub-command), or manage the runs: runs, promote, rollback.",
+    invoke_without_command=True)
 
-def forecast(horizon: int = typer.Option(28, min=1, max=365,
+
+@forecast_app.callback()
+def forecast(ctx: typer.Context,
+             horizon: int = typer.Option(28, min=1, max=365,
                                          help="Periods to forecast (days, or see --freq)."),
              freq: str = typer.Option("D", help="D daily (what planning reads), W weekly or M "
                                       "monthly (statistical models; monthly uses stored "
@@ -34,8 +40,13 @@ def forecast(horizon: int = typer.Option(28, min=1, max=365,
              censor_zero_runs: bool = typer.Option(
                  False, help="Treat zero runs implausible for the item (inside steady "
                  "selling) as stockouts: for imported histories without stock data, e.g. M5."),
+             challenger: bool = typer.Option(
+                 False, help="Store the run as a challenger, not served, to be promoted once "
+                 "it beats the champion on new days (stockpilot forecast promote RUN)."),
              ws: Path | None = WorkspaceOpt) -> None:
     """Cross-validate candidates, choose per demand class (or series), write quantile forecasts."""
+    if ctx.invoked_subcommand is not None:
+        return
     from stockpilot.forecast.pipeline import run_forecast
     from stockpilot.forecast.selection import GLOBAL_MODELS
     from stockpilot.forecast.stats import build_model
@@ -56,7 +67,7 @@ def forecast(horizon: int = typer.Option(28, min=1, max=365,
         run = run_forecast(w.history, horizon=horizon, models=names, n_windows=windows,
                            winsorise=winsorise, retrain_if_drift=retrain_if_drift,
                            engine=engine, choice=choice, censor_zero_runs=censor_zero_runs,
-                           freq=freq.upper(),
+                           freq=freq.upper(), promote=not challenger,
                            progress=lambda m: progress.update(task, description=m))
     if not run.refit:
         console.print(run.notes[0])
@@ -107,7 +118,45 @@ def benchmark_m5(data: Path = typer.Option(..., help="Folder laid out like share
         console.print(f"WSPL with summed item quantiles (bottom-up) {scores['wspl_bottom_up']:.3f}")
 
 
+@forecast_app.command("runs")
+def runs(ws: Path | None = WorkspaceOpt) -> None:
+    """List the forecast runs: champion, challengers, retired champions."""
+    from stockpilot.forecast.registry import list_runs
+
+    table = Table("run", "status", "created", "history to", "freq", "models chosen",
+                  "CV MSE (chosen)", title="forecast runs")
+    for r in list_runs(workspace(ws).history):
+        chosen = ", ".join(f"{m} {n}" for m, n in sorted(r.get("chosen", {}).items()))
+        mse = r.get("cv_mse_chosen")
+        table.add_row(r["run_id"], r["status"], r["created_at"][:19], r["end"],
+                      r.get("freq", "D"), chosen, "—" if not mse else f"{mse:.3f}")
+    console.print(table)
+
+
+@forecast_app.command("promote")
+def promote(run_id: str = typer.Argument(..., help="The run to serve (see `forecast runs`)."),
+            force: bool = typer.Option(False, help="Promote without the new-days check."),
+            ws: Path | None = WorkspaceOpt) -> None:
+    """Serve a run if it did no worse than the champion on the same new days."""
+    from stockpilot.forecast.registry import promote as promote_run
+
+    result = promote_run(workspace(ws).history, run_id, force)
+    if result is not None:
+        console.print(f"on {result.days} new days ({result.pairs} series-days): MSE "
+                      f"{result.challenger_mse:.3f} vs champion {result.champion:s} "
+                      f"{result.champion_mse:.3f}")
+    console.print(f"[green]promoted[/] {run_id}: its forecasts are served")
+
+
+@forecast_app.command("rollback")
+def rollback(ws: Path | None = WorkspaceOpt) -> None:
+    """Serve the previous champion again."""
+    from stockpilot.forecast.registry import rollback as roll_back
+
+    console.print(f"rolled back: {roll_back(workspace(ws).history)} is the champion again")
+
+
 def register(app: typer.Typer) -> None:
     """Add ``forecast`` and ``benchmark`` to the top-level app."""
-    app.command()(forecast)
+    app.add_typer(forecast_app, name="forecast")
     app.add_typer(benchmark_app, name="benchmark")

@@ -6,13 +6,15 @@ history store and writes the run to it:
     forecasts/latest      unique_id, sku, location, ds, model, mean, q0.005 … q0.995
     forecasts/series      unique_id, demand_class, model, cv_mse (per candidate: mse_<model>)
     forecasts/cv          the chosen models' rolling-origin errors (for lead-time quantiles)
-    runs/<run_id>.json    config, data fingerprint, metrics (the model registry)
+    runs/<run_id>.json    config, data fingerprint, metrics; runs/<run_id>/ the run's
+                          frames and fitted models (the model registry, :mod:`.registry`)
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -20,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 import polars as pl
 
 from stockpilot.errors import StockpilotError
+from stockpilot.forecast import registry
 from stockpilot.forecast.censoring import impute_censored, probable_stockouts
 from stockpilot.forecast.data import Prepared, prepare, to_long
 from stockpilot.forecast.frequency import Frequency, frequency, from_monthly, to_periods
@@ -28,6 +31,7 @@ from stockpilot.forecast.outliers import winsorise as winsorise_frame
 from stockpilot.forecast.selection import (
     COVARIATE_MODELS,
     GLOBAL_MODELS,
+    Forecasts,
     Progress,
     check_choice,
     forecast_frame,
@@ -72,7 +76,7 @@ def run_forecast(history: HistoryStore, *, horizon: int = 28,
                  winsorise: bool = False, retrain_if_drift: float | None = None,
                  progress: Progress | None = None, engine: str = "local",
                  choice: str = "class", censor_zero_runs: bool = False,
-                 freq: str = "D") -> ForecastRun:
+                 freq: str = "D", promote: bool = True) -> ForecastRun:
     """Forecast every series in the history store; see the module docstring.
 
     Censored days (``stockouts`` from the ledger or the sales import) are imputed before
@@ -83,7 +87,8 @@ def run_forecast(history: HistoryStore, *, horizon: int = 28,
     (:func:`.censoring.probable_stockouts`; for histories without stock data, such as M5).
     ``freq`` ``W`` or ``M`` forecasts ``horizon`` weeks or months (:mod:`.frequency`) into
     ``forecasts/latest_weekly`` / ``latest_monthly`` (and ``series_…``, ``cv_…``); the daily
-    ``forecasts/latest`` that planning reads is left alone.
+    ``forecasts/latest`` that planning reads is left alone. Every run's artefacts go to the
+    registry (:mod:`.registry`); ``promote=False`` keeps the run as a challenger, not served.
     """
     say = progress or (lambda _m: None)
     f = frequency(freq)
@@ -111,16 +116,8 @@ def run_forecast(history: HistoryStore, *, horizon: int = 28,
     run = _record(prep, horizon, list(models), n_windows, result.choice)
     run.choice, run.freq = choice, f.code
     say("writing forecasts")
-    suffix = SUFFIX[f.code]
-    history.write("forecasts", f"latest{suffix}", result.forecasts)
-    history.write("forecasts", f"series{suffix}", result.choice)
-    history.write("forecasts", f"cv{suffix}", result.cv)
-    _register(history, run)
+    _register(history, run, result, promote)
     return run
-
-
-#: forecasts/<part><suffix> per frequency: daily keeps the names planning reads
-SUFFIX = {"D": "", "W": "_weekly", "M": "_monthly"}
 
 
 def _clean(history: HistoryStore, prep: Prepared, winsorise: bool, censor_zero_runs: bool
@@ -209,7 +206,9 @@ def _record(prep: Prepared, horizon: int, models: list[str], n_windows: int,
     cv = {m: float(v) for m in models if f"mse_{m}" in choice.columns
           and (v := choice[f"mse_{m}"].drop_nulls().drop_nans().mean()) is not None}
     chosen_mse = float(choice["cv_mse"].filter(choice["cv_mse"].is_finite()).mean() or 0.0)
-    return ForecastRun(f"{now:%Y%m%dT%H%M%S}-{fp[:6]}", now.isoformat(), horizon, models,
+    # two runs in one second on the same data must not share an id (the registry keys on it)
+    run_id = f"{now:%Y%m%dT%H%M%S}-{fp[:6]}-{secrets.token_hex(2)}"
+    return ForecastRun(run_id, now.isoformat(), horizon, models,
                        n_windows, prep.end.isoformat(), prep.df["unique_id"].n_unique(), fp,
                        prep.notes, chosen, cv, chosen_mse)
 
@@ -249,8 +248,18 @@ def _keep_if_no_drift(history: HistoryStore, prep: Prepared, threshold: float
     return run
 
 
-def _register(history: HistoryStore, run: ForecastRun) -> None:
+def _register(history: HistoryStore, run: ForecastRun, result: Forecasts, promote: bool
+              ) -> None:
+    """Keep the run's artefacts; serve it (the new champion) unless it is a challenger."""
+    note = registry.save_artefacts(history, run.run_id, {
+        "forecasts": result.forecasts, "series": result.choice, "cv": result.cv},
+        result.fitted)
+    if note:
+        run.notes.append(note)
+    if not promote:
+        run.notes.append(f"challenger: stored as run {run.run_id}, not served; "
+                         f"`stockpilot forecast promote {run.run_id}` after new days arrive")
     folder = history.root / "runs"
-    folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{run.run_id}.json").write_text(json.dumps(asdict(run), indent=2))
-    (folder / "latest.json").write_text(json.dumps(asdict(run), indent=2))
+    if promote:
+        registry.promote(history, run.run_id, force=True)

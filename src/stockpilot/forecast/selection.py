@@ -27,7 +27,7 @@ Quantiles come from the chosen model's own errors (conformal), intermittent mode
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -65,6 +65,8 @@ class Forecasts:
     forecasts: pl.DataFrame
     cv: pl.DataFrame
     choice: pl.DataFrame
+    #: the fitted candidates by name (kept by the registry as the run's artefacts)
+    fitted: dict[str, Any] = field(default_factory=dict)
 
 
 def forecast_frame(prep: Prepared, models: Sequence[str], horizon: int, n_windows: int,
@@ -102,7 +104,7 @@ def _assemble(fitted: dict[str, Any], route: pl.DataFrame, classes: pl.DataFrame
     forecasts = _forecast(fitted, chosen, horizon, prep, freq)
     cv = pl.concat([f.cv_.join(chosen.filter(pl.col("model") == m), on="unique_id", how="semi")
                     for m, f in fitted.items()])
-    return Forecasts(forecasts, cv, chosen)
+    return Forecasts(forecasts, cv, chosen, fitted)
 
 
 def check_choice(choice: str) -> None:
