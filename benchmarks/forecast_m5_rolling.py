@@ -89,6 +89,10 @@ def cached(name: str, data, train: pl.DataFrame, cutoff: date, cache: Path, args
     """The candidate's frames for one window, computed once."""
     folder = cache / f"{name}_{cutoff}"
     if not (folder / "fc.parquet").exists():
+        if args.only and (folder / "started").exists():
+            return None, pl.DataFrame(), 0.0  # another cache-filling run has it
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "started").touch()
         print(f"{cutoff}: {name}", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
         cv, fc = fit_one(name, data, train, cutoff, args)
@@ -148,6 +152,8 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=Path("/tmp/stockpilot-rolling"))
     ap.add_argument("--only", default="", help="fill the cache for these candidates, stop")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--reverse", action="store_true",
+                    help="with --only: newest window first (a second run meets the first)")
     ap.add_argument("--inner", type=int, default=2, help="inner backtest windows per fit")
     ap.add_argument("--train-days", type=int, default=730,
                     help="fit on this many days before each window (0: all history)")
@@ -178,7 +184,7 @@ def main() -> None:
     rows: dict[str, list[dict[str, float]]] = {}
     tests: dict[str, list[pl.DataFrame]] = {}
     secs: dict[str, float] = {}
-    for cutoff in cutoffs:
+    for cutoff in (cutoffs[::-1] if only and args.reverse else cutoffs):
         first = cutoff - timedelta(days=args.train_days) if args.train_days else date.min
         fit_on = data.df.filter((pl.col("ds") <= cutoff) & (pl.col("ds") > first))
         train = data.df.filter(pl.col("ds") <= cutoff)
