@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
 import pytest
 from sqlalchemy import func, select
 
@@ -103,3 +104,20 @@ def test_purchase_order_reference_with_two_suppliers_is_rejected(shop, tmp_path)
     with pytest.raises(ImportRejected, match="already has supplier"):
         files.import_purchase_orders(shop, path)
     assert count(shop, t.purchase_orders) == 0
+
+
+def test_sales_stockout_column_marks_censored_days(shop, tmp_path):
+    path = write(tmp_path, "sales.csv", "order_id,line,sku,location,quantity,occurred_at,"
+                 "stockout\no1,1,A,W,3,2024-01-01 10:00:00,\no2,1,A,W,1,2024-01-02,yes\n"
+                 "o3,1,A,W,1,2024-01-02 18:00:00,true\n")
+    history = HistoryStore(tmp_path / "history")
+    files.import_sales(shop, path, history)
+    files.import_sales(shop, path, history)  # idempotent: the day is held once
+    out = history.read("stockouts", "import")
+    assert out.select("sku", "location", pl.col("date").cast(pl.Utf8)).rows() == [
+        ("A", "W", "2024-01-02")]
+    bad = write(tmp_path, "bad.csv", "order_id,line,sku,location,quantity,occurred_at,stockout\n"
+                "o9,1,A,W,3,2024-01-01,maybe\n")
+    with pytest.raises(ImportRejected) as err:
+        files.import_sales(shop, bad, history)
+    assert err.value.problems[0].field == "stockout"

@@ -105,6 +105,26 @@ def online_retail(file: Path = typer.Argument(..., help="online_retail.csv[.gz]"
     console.print(table)
 
 
+def _signal_command(kind: str) -> None:
+    def command(file: Path = FileArg, ws: Path | None = WorkspaceOpt,
+                db: str | None = DbOpt) -> None:
+        from stockpilot.ingest.signals import import_signal
+
+        w = workspace(ws, db)
+        with spinner(f"importing {kind.replace('_', ' ')} from {file}"):
+            report = import_signal(w.history, kind, file, w.engine)
+        console.print(f"[green]imported[/] {kind.replace('_', ' ')} from {report.file}: "
+                      f"{report.rows} rows ({report.total} held)")
+
+    command.__doc__ = (f"Import {SPECS[kind].doc}: future-known covariates for `stockpilot "
+                       f"forecast` (see `stockpilot import spec {kind}`).")
+    app.command(kind.replace("_", "-"))(command)
+
+
+for _kind in ("events", "promotions", "price_lists"):
+    _signal_command(_kind)
+
+
 @app.command()
 def spec(kind: str = typer.Argument(None, help="One of: " + ", ".join(SPECS))) -> None:
     """Print the column spec of the import files (all, or one kind)."""

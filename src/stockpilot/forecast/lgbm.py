@@ -39,7 +39,8 @@ class LGBMForecaster:
         self.random_state = random_state
         self.num_threads = num_threads
 
-    def _mlf(self) -> Any:
+    def _mlf(self, min_lag: int | None = None) -> Any:
+        """The mlforecast pipeline; ``min_lag``: lags from it only (the direct models)."""
         import lightgbm as lgb
         from mlforecast import MLForecast
         from mlforecast.lag_transforms import RollingMean
@@ -48,11 +49,16 @@ class LGBMForecaster:
             n_estimators=self.n_estimators, learning_rate=self.learning_rate,
             num_leaves=self.num_leaves, objective=self.objective,
             random_state=self.random_state, n_jobs=self.num_threads, verbosity=-1)
-        return MLForecast(
-            models={"LGBM": model}, freq="1d", lags=[7, 14, 28],
-            lag_transforms={1: [RollingMean(window_size=7), RollingMean(window_size=28)],
-                            7: [RollingMean(window_size=4)]},
-            date_features=["weekday", "month"])  # polars names (frames are polars)
+        if min_lag is not None:
+            lags = [min_lag, min_lag + 7, min_lag + 14, min_lag + 21]
+            transforms = {min_lag: [RollingMean(window_size=7), RollingMean(window_size=28)]}
+        else:
+            lags = [7, 14, 28]
+            transforms = {1: [RollingMean(window_size=7), RollingMean(window_size=28)],
+                          7: [RollingMean(window_size=4)]}
+        return MLForecast(models={"LGBM": model}, freq="1d", lags=lags,
+                          lag_transforms=transforms,  # type: ignore[arg-type]
+                          date_features=["weekday", "month"])  # polars names (frames are polars)
 
     def fit(self, df: pl.DataFrame, X: pl.DataFrame | None = None) -> Self:
         """Cross-validate (errors for quantiles and selection), then fit on all of ``df``.
@@ -62,17 +68,7 @@ class LGBMForecaster:
             X: optional covariates ``unique_id, ds, <columns>`` known in advance. It must cover
                 the history's days; days after the history are kept for :meth:`predict`.
         """
-        df = df.select("unique_id", "ds", "y").sort("unique_id", "ds")
-        self.exog_: list[str] = [] if X is None else [
-            c for c in X.columns if c not in ("unique_id", "ds", "y")]
-        self.future_exog_ = None
-        if X is not None:
-            X = X.select("unique_id", "ds", *self.exog_)
-            df = df.join(X, on=["unique_id", "ds"], how="left")
-            self.future_exog_ = X.join(df.group_by("unique_id").agg(pl.col("ds").max()
-                                                                    .alias("_end")),
-                                       on="unique_id").filter(pl.col("ds") > pl.col("_end")) \
-                .drop("_end")
+        df = self._with_exog(df, X)
         static: list[str] = []  # every extra column is dynamic (changes by day)
         cv = self._mlf().cross_validation(df=df, n_windows=self.n_windows, h=self.horizon,
                                           step_size=self.horizon, static_features=static)
@@ -83,6 +79,20 @@ class LGBMForecaster:
         self.offsets_ = offsets_from_cv(self.cv_, df)
         self.mlf_ = self._mlf().fit(df=df, static_features=static)
         return self
+
+    def _with_exog(self, df: pl.DataFrame, X: pl.DataFrame | None) -> pl.DataFrame:
+        """``df`` sorted, with the covariates joined; keeps the days after it for predict."""
+        df = df.select("unique_id", "ds", "y").sort("unique_id", "ds")
+        self.exog_: list[str] = [] if X is None else [
+            c for c in X.columns if c not in ("unique_id", "ds", "y")]
+        self.future_exog_: pl.DataFrame | None = None
+        if X is not None:
+            X = X.select("unique_id", "ds", *self.exog_)
+            df = df.join(X, on=["unique_id", "ds"], how="left")
+            ends = df.group_by("unique_id").agg(pl.col("ds").max().alias("_end"))
+            self.future_exog_ = X.join(ends, on="unique_id") \
+                .filter(pl.col("ds") > pl.col("_end")).drop("_end")
+        return df
 
     def predict(self, h: int, X_future: pl.DataFrame | None = None,
                 quantiles: tuple[float, ...] = QUANTILES) -> pl.DataFrame:

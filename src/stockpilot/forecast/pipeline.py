@@ -6,24 +6,37 @@ history store and writes the run to it:
     forecasts/latest      unique_id, sku, location, ds, model, mean, q0.005 … q0.995
     forecasts/series      unique_id, demand_class, model, cv_mse (per candidate: mse_<model>)
     forecasts/cv          the chosen models' rolling-origin errors (for lead-time quantiles)
-    runs/<run_id>.json    config, data fingerprint, metrics (the model registry)
+    runs/<run_id>.json    config, data fingerprint, metrics; runs/<run_id>/ the run's
+                          frames and fitted models (the model registry, :mod:`.registry`)
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 
-from stockpilot.forecast.censoring import impute_censored
+from stockpilot.errors import StockpilotError
+from stockpilot.forecast import registry
+from stockpilot.forecast.censoring import impute_censored, probable_stockouts
 from stockpilot.forecast.data import Prepared, prepare, to_long
+from stockpilot.forecast.frequency import Frequency, frequency, from_monthly, to_periods
 from stockpilot.forecast.outliers import flag_outliers
 from stockpilot.forecast.outliers import winsorise as winsorise_frame
-from stockpilot.forecast.selection import Progress, check_choice, forecast_frame
+from stockpilot.forecast.selection import (
+    COVARIATE_MODELS,
+    GLOBAL_MODELS,
+    Forecasts,
+    Progress,
+    check_choice,
+    forecast_frame,
+)
+from stockpilot.forecast.signals import Signals, covariates
 from stockpilot.store.history import HistoryStore
 
 DEFAULT_MODELS = ("SeasonalNaive", "CrostonOptimized", "TSB", "AutoETS")
@@ -47,6 +60,7 @@ class ForecastRun:
     cv_mse_chosen: float = 0.0
     refit: bool = True
     choice: str = "class"
+    freq: str = "D"
 
 
 def fingerprint(df: pl.DataFrame) -> str:
@@ -61,20 +75,54 @@ def run_forecast(history: HistoryStore, *, horizon: int = 28,
                  end: date | None = None, sources: list[str] | None = None,
                  winsorise: bool = False, retrain_if_drift: float | None = None,
                  progress: Progress | None = None, engine: str = "local",
-                 choice: str = "class") -> ForecastRun:
+                 choice: str = "class", censor_zero_runs: bool = False,
+                 freq: str = "D", promote: bool = True) -> ForecastRun:
     """Forecast every series in the history store; see the module docstring.
 
-    Censored days (``stockouts`` from the ledger) are imputed before fitting; outliers are
-    flagged into ``forecasts/outliers`` and, with ``winsorise``, pulled in before fitting.
-    ``engine="spark"`` runs the statistical candidates on Spark (:mod:`.spark`); ``choice``
-    picks one model per demand class (default) or per series (:mod:`.selection`).
+    Censored days (``stockouts`` from the ledger or the sales import) are imputed before
+    fitting; outliers are flagged into ``forecasts/outliers`` and, with ``winsorise``, pulled in
+    before fitting. ``engine="spark"`` runs the statistical candidates on Spark (:mod:`.spark`);
+    ``choice`` picks one model per demand class (default) or per series (:mod:`.selection`).
+    ``censor_zero_runs`` also treats implausible zero runs as stockouts
+    (:func:`.censoring.probable_stockouts`; for histories without stock data, such as M5).
+    ``freq`` ``W`` or ``M`` forecasts ``horizon`` weeks or months (:mod:`.frequency`) into
+    ``forecasts/latest_weekly`` / ``latest_monthly`` (and ``series_…``, ``cv_…``); the daily
+    ``forecasts/latest`` that planning reads is left alone. Every run's artefacts go to the
+    registry (:mod:`.registry`); ``promote=False`` keeps the run as a challenger, not served.
     """
     say = progress or (lambda _m: None)
+    f = frequency(freq)
+    if f.code != "D" and GLOBAL_MODELS & set(models):
+        raise StockpilotError(f"--freq {f.code}: the global models "
+                              f"({', '.join(sorted(GLOBAL_MODELS & set(models)))}) are daily "
+                              "only; use statistical models")
     prep = prepare(to_long(history.daily(sources=sources)), end)
-    if retrain_if_drift is not None:
+    if retrain_if_drift is not None and f.code == "D":
         kept = _keep_if_no_drift(history, prep, retrain_if_drift)
         if kept is not None:
             return kept
+    _clean(history, prep, winsorise, censor_zero_runs)
+    check_choice(choice)
+    if f.code != "D":
+        prep = _periods(history, prep, f)
+    if engine == "spark":
+        from stockpilot.forecast.spark import forecast_frame as on_spark
+        prep.notes.append("engine spark: statistical candidates ran on Spark")
+        result = on_spark(prep, models, horizon, n_windows, say, choice)
+    else:
+        cov = _covariates(history, prep, models, horizon, say) if f.code == "D" else None
+        result = forecast_frame(prep, models, horizon, n_windows, say, cov,
+                                freq=f.offset, season_length=f.season_length, choice=choice)
+    run = _record(prep, horizon, list(models), n_windows, result.choice)
+    run.choice, run.freq = choice, f.code
+    say("writing forecasts")
+    _register(history, run, result, promote)
+    return run
+
+
+def _clean(history: HistoryStore, prep: Prepared, winsorise: bool, censor_zero_runs: bool
+           ) -> None:
+    """Impute censored days, flag (and optionally winsorise) outliers, in place."""
     stockouts = history.scan("stockouts")
     if stockouts is not None:
         censored = stockouts.collect().select(
@@ -82,6 +130,8 @@ def run_forecast(history: HistoryStore, *, horizon: int = 28,
             pl.col("date").alias("ds"))
         prep.df = impute_censored(prep.df, censored)
         prep.notes.append(f"{censored.height} censored (stockout) days imputed")
+    if censor_zero_runs:
+        _censor_zero_runs(history, prep)
     flags = flag_outliers(prep.df)
     history.write("forecasts", "outliers", flags.filter(pl.col("outlier")))
     n_out = int(flags["outlier"].sum())
@@ -90,21 +140,61 @@ def run_forecast(history: HistoryStore, *, horizon: int = 28,
                           + ("; winsorised before fitting" if winsorise else ""))
     if winsorise:
         prep.df = winsorise_frame(flags)
-    check_choice(choice)
-    if engine == "spark":
-        from stockpilot.forecast.spark import forecast_frame as on_spark
-        prep.notes.append("engine spark: statistical candidates ran on Spark")
-        result = on_spark(prep, models, horizon, n_windows, say, choice)
-    else:
-        result = forecast_frame(prep, models, horizon, n_windows, say, choice=choice)
-    run = _record(prep, horizon, list(models), n_windows, result.choice)
-    run.choice = choice
-    say("writing forecasts")
-    history.write("forecasts", "latest", result.forecasts)
-    history.write("forecasts", "series", result.choice)
-    history.write("forecasts", "cv", result.cv)
-    _register(history, run)
-    return run
+
+
+def _periods(history: HistoryStore, prep: Prepared, f: Frequency) -> Prepared:
+    """Weekly or monthly frame: stored monthly totals when there are any, else summed days."""
+    monthly = history.scan("monthly") if f.code == "M" else None
+    if monthly is not None:
+        return from_monthly(monthly.select("sku", "location", "month", "n_days", "units")
+                            .collect())
+    return to_periods(prep, f)
+
+
+def _censor_zero_runs(history: HistoryStore, prep: Prepared) -> None:
+    """Flag implausible zero runs (``forecasts/probable_stockouts``) and impute them."""
+    flagged = probable_stockouts(prep.df)
+    history.write("forecasts", "probable_stockouts", flagged)
+    prep.df = impute_censored(prep.df, flagged.select("unique_id", "ds"))
+    prep.notes.append(f"{flagged.height} days in {flagged['unique_id'].n_unique()} series "
+                      "flagged as probable stockouts (zero runs) and imputed")
+
+
+def load_signals(history: HistoryStore) -> Signals:
+    """Events, promotions, prices and categories the history store holds (M5's included)."""
+    def part(dataset: str, name: str) -> pl.DataFrame | None:
+        return history.read(dataset, name) if name in history.parts(dataset) else None
+
+    prices = history.scan("prices")
+    cats = []
+    for name in history.parts("series"):
+        attrs = history.read("series", name)
+        cats += [attrs.select("sku", pl.col(c).alias("category")) for c in
+                 ("category", "dept_id", "cat_id") if c in attrs.columns]
+    return Signals(
+        calendar=part("calendar", "m5"), events=part("signals", "events"),
+        promotions=part("signals", "promotions"),
+        prices=None if prices is None else prices.select(
+            "sku", "location", "valid_from", "valid_to", "price").collect(),
+        categories=pl.concat(cats).unique() if cats else None)
+
+
+def _covariates(history: HistoryStore, prep: Prepared, models: Sequence[str], horizon: int,
+                say: Progress) -> pl.DataFrame | None:
+    """Future-known covariates for the models that read them, when the store has signals."""
+    if not COVARIATE_MODELS & set(models):
+        return None
+    signals = load_signals(history)
+    if signals.empty():
+        return None
+    say("building covariates from " + ", ".join(signals.describe()))
+    cov = covariates(prep.df["unique_id"].unique().to_list(), prep.df["ds"].min(),
+                     prep.end + timedelta(days=horizon), signals)
+    if cov is not None:
+        used = [c for c in cov.columns if c not in ("unique_id", "ds")]
+        prep.notes.append(f"covariates for {', '.join(sorted(COVARIATE_MODELS & set(models)))}"
+                          f": {', '.join(used)} (from {', '.join(signals.describe())})")
+    return cov
 
 
 def _record(prep: Prepared, horizon: int, models: list[str], n_windows: int,
@@ -112,10 +202,13 @@ def _record(prep: Prepared, horizon: int, models: list[str], n_windows: int,
     fp = fingerprint(prep.df)
     now = datetime.now(UTC)
     chosen = dict(choice.group_by("model").len().iter_rows())
-    cv = {m: float(choice[f"mse_{m}"].mean() or 0.0) for m in models
-          if f"mse_{m}" in choice.columns}
+    # a model that did not run (or had no series long enough to backtest) gets no score
+    cv = {m: float(v) for m in models if f"mse_{m}" in choice.columns
+          and (v := choice[f"mse_{m}"].drop_nulls().drop_nans().mean()) is not None}
     chosen_mse = float(choice["cv_mse"].filter(choice["cv_mse"].is_finite()).mean() or 0.0)
-    return ForecastRun(f"{now:%Y%m%dT%H%M%S}-{fp[:6]}", now.isoformat(), horizon, models,
+    # two runs in one second on the same data must not share an id (the registry keys on it)
+    run_id = f"{now:%Y%m%dT%H%M%S}-{fp[:6]}-{secrets.token_hex(2)}"
+    return ForecastRun(run_id, now.isoformat(), horizon, models,
                        n_windows, prep.end.isoformat(), prep.df["unique_id"].n_unique(), fp,
                        prep.notes, chosen, cv, chosen_mse)
 
@@ -155,8 +248,18 @@ def _keep_if_no_drift(history: HistoryStore, prep: Prepared, threshold: float
     return run
 
 
-def _register(history: HistoryStore, run: ForecastRun) -> None:
+def _register(history: HistoryStore, run: ForecastRun, result: Forecasts, promote: bool
+              ) -> None:
+    """Keep the run's artefacts; serve it (the new champion) unless it is a challenger."""
+    note = registry.save_artefacts(history, run.run_id, {
+        "forecasts": result.forecasts, "series": result.choice, "cv": result.cv},
+        result.fitted)
+    if note:
+        run.notes.append(note)
+    if not promote:
+        run.notes.append(f"challenger: stored as run {run.run_id}, not served; "
+                         f"`stockpilot forecast promote {run.run_id}` after new days arrive")
     folder = history.root / "runs"
-    folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{run.run_id}.json").write_text(json.dumps(asdict(run), indent=2))
-    (folder / "latest.json").write_text(json.dumps(asdict(run), indent=2))
+    if promote:
+        registry.promote(history, run.run_id, force=True)

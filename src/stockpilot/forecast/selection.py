@@ -27,7 +27,7 @@ Quantiles come from the chosen model's own errors (conformal), intermittent mode
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -49,7 +49,10 @@ ROUTES: dict[str, frozenset[str]] = (
     {m: frozenset({"intermittent", "lumpy"}) for m in INTERMITTENT_MODELS}
     | {m: frozenset({"smooth", "erratic"}) for m in CONTINUOUS_MODELS})
 #: Models fitted once on all series (they learn across series); the rest are per series.
-GLOBAL_MODELS = frozenset({"LightGBM", "LSTM", "Transformer"})
+GLOBAL_MODELS = frozenset({"LightGBM", "LightGBMDirect", "LSTM", "Transformer",
+                           "NF-LSTM", "GRU", "NHITS", "TFT"})
+#: Global models that read future-known covariates (events, prices, promotions).
+COVARIATE_MODELS = frozenset({"LightGBM", "LightGBMDirect"})
 
 Progress = Callable[[str], None]
 CHOICES = ("class", "series")
@@ -62,6 +65,8 @@ class Forecasts:
     forecasts: pl.DataFrame
     cv: pl.DataFrame
     choice: pl.DataFrame
+    #: the fitted candidates by name (kept by the registry as the run's artefacts)
+    fitted: dict[str, Any] = field(default_factory=dict)
 
 
 def forecast_frame(prep: Prepared, models: Sequence[str], horizon: int, n_windows: int,
@@ -85,7 +90,7 @@ def forecast_frame(prep: Prepared, models: Sequence[str], horizon: int, n_window
         say(f"cross-validating and fitting {name} on {ids.height} series")
         df = prep.df if name in GLOBAL_MODELS else prep.df.join(ids, on="unique_id",
                                                                 how="semi")
-        X = covariates if name == "LightGBM" else None
+        X = covariates if name in COVARIATE_MODELS else None
         fitted[name] = make_forecaster(name, horizon, n_windows, freq, season_length) \
             .fit(df, X)
     say(f"choosing a model per {choice}")
@@ -99,7 +104,7 @@ def _assemble(fitted: dict[str, Any], route: pl.DataFrame, classes: pl.DataFrame
     forecasts = _forecast(fitted, chosen, horizon, prep, freq)
     cv = pl.concat([f.cv_.join(chosen.filter(pl.col("model") == m), on="unique_id", how="semi")
                     for m, f in fitted.items()])
-    return Forecasts(forecasts, cv, chosen)
+    return Forecasts(forecasts, cv, chosen, fitted)
 
 
 def check_choice(choice: str) -> None:
@@ -141,6 +146,14 @@ def make_forecaster(name: str, horizon: int, n_windows: int, freq: str = "1d",
         from stockpilot.forecast.lgbm import LGBMForecaster
 
         return LGBMForecaster(horizon=horizon, n_windows=n_windows)
+    if name == "LightGBMDirect":
+        from stockpilot.forecast.lgbm_direct import LGBMDirectForecaster
+
+        return LGBMDirectForecaster(horizon=horizon, n_windows=n_windows)
+    if name in ("NF-LSTM", "GRU", "NHITS", "TFT"):
+        from stockpilot.forecast.neural import NeuralForecaster
+
+        return NeuralForecaster(name, horizon=horizon, n_windows=min(n_windows, 1))
     if name in ("LSTM", "Transformer"):
         from stockpilot.forecast.deep import DeepForecaster
 
@@ -237,7 +250,8 @@ def _forecast(fitted: dict[str, Any], choice: pl.DataFrame, horizon: int,
 
 
 def _zeros(ids: list[str], end: date, horizon: int, freq: str = "1d") -> pl.DataFrame:
-    stop = end + timedelta(days=horizon * (31 if freq.endswith("mo") else 1))
+    per = 31 if freq.endswith("mo") else 7 if freq.endswith("w") else 1
+    stop = end + timedelta(days=(horizon + 1) * per)
     days = pl.date_range(end, stop, freq, eager=True)[1:horizon + 1].to_list()
     frame = pl.DataFrame({"unique_id": ids}).join(pl.DataFrame({"ds": days}), how="cross")
     return frame.with_columns(pl.lit(0.0).alias("mean"), pl.lit("zero").alias("model"),

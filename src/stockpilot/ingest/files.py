@@ -163,6 +163,7 @@ def import_sales(engine: Engine, path: Path, history: HistoryStore | None = None
         uow.commit()
     if history is not None:
         refresh_sales_history(engine, history, source)
+        _merge_stockouts(history, df, source)
     return ImportReport("sales", str(path), df.height, written, df.height - written)
 
 
@@ -180,6 +181,17 @@ def _insert_order_lines(conn: Connection, df: pl.DataFrame, source: str) -> int:
             for r, k in zip(df.iter_rows(named=True), keys, strict=True) if k not in have]
     bulk_insert(conn, t.order_lines, rows)
     return len(rows)
+
+
+def _merge_stockouts(history: HistoryStore, df: pl.DataFrame, source: str) -> None:
+    """Days a line marks ``stockout`` go to ``stockouts/<source>`` (censored for forecasting)."""
+    days = df.filter(pl.col("stockout").fill_null(False)).select(
+        "sku", "location", pl.col("occurred_at").dt.date().alias("date"))
+    if days.is_empty():
+        return
+    if source in history.parts("stockouts"):
+        days = pl.concat([history.read("stockouts", source).select(days.columns), days])
+    history.write("stockouts", source, days.unique().sort("sku", "location", "date"))
 
 
 def refresh_sales_history(engine: Engine, history: HistoryStore, source: str) -> Path:

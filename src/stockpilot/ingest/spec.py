@@ -89,6 +89,8 @@ SPECS: dict[str, FileSpec] = {
             Col("occurred_at", "datetime", doc="ISO date or date-time"),
             Col("unit_price", "decimal", required=False, rule="nonneg"),
             Col("customer_id", "str", required=False),
+            Col("stockout", "bool", required=False,
+                doc="true: the shelf ran empty that day, so the day's sales understate demand"),
         ), ("order_id", "line"), "historic sales lines (history, not stock movements)"),
         FileSpec("purchase_orders", (
             Col("reference", "str", doc="your PO number; lines with one reference form one PO"),
@@ -99,6 +101,33 @@ SPECS: dict[str, FileSpec] = {
             Col("unit_cost", "decimal", required=False, rule="nonneg"),
             Col("expected_at", "date", required=False),
         ), ("reference", "sku", "location"), "open purchase orders"),
+        # the shop's own signals: future-known covariates for the forecaster
+        # (stockpilot.ingest.signals; docs/import-formats.md)
+        FileSpec("events", (
+            Col("date", "date"),
+            Col("name", "str", doc="e.g. Easter, town fair, payday"),
+            Col("type", "str", required=False,
+                doc="holiday, sporting, cultural, national, religious, … (one flag each)"),
+            Col("location", "str", required=False, doc="empty: every location"),
+        ), ("date", "name", "location"), "calendar events and holidays, past and future"),
+        FileSpec("promotions", (
+            Col("sku", "str", required=False, doc="the SKU on promotion, or empty and …"),
+            Col("category", "str", required=False, doc="… every SKU of this category"),
+            Col("location", "str", required=False, doc="empty: every location"),
+            Col("start", "date", doc="first day of the promotion"),
+            Col("end", "date", doc="last day (inclusive), not before start"),
+            Col("type", "str", required=False, doc="display, flyer, multibuy, …"),
+            Col("discount", "decimal", required=False, rule="nonneg",
+                doc="fraction off the price, 0 ≤ discount < 1 (0.2 = 20 % off)"),
+        ), ("sku", "category", "location", "start", "type"),
+            "promotions (past ones teach the model, future ones move the forecast)"),
+        FileSpec("price_lists", (
+            Col("sku", "str"),
+            Col("location", "str", required=False, doc="empty: every location"),
+            Col("valid_from", "date"),
+            Col("valid_to", "date", required=False, doc="empty: until the next price"),
+            Col("price", "decimal", rule="positive"),
+        ), ("sku", "location", "valid_from"), "selling prices by date, future ones included"),
     )
 }
 

@@ -1,0 +1,296 @@
+"""Rolling-origin evaluation over the last year: tune on the early windows, report the late ones.
+
+    python benchmarks/forecast_m5_rolling.py [--data ../shared/data] [--windows 8]
+        [--spacing 48] [--early 4] [--cache DIR] [--only NAME,...] [--threads 1]
+
+Eight 28-day windows spread over the last 364 days of the shared M5 daily data (972 series,
+last day d_1913 = 2016-04-24): window i ends ``spacing`` × (windows − i) days before d_1913.
+For each window every candidate is fitted on the ``--train-days`` (730) days before it,
+cross-validated on ``--inner`` (2) inner 28-day windows (for the choice and the conformal
+quantiles) and forecasts the window (scores use the whole history, as M5's scales do);
+each (candidate, window) is cached under ``--cache`` (``cv.parquet``, ``fc.parquet``,
+``seconds.txt``), so reruns only score. ``--only`` fills the cache for some candidates and
+stops (run two of those side by side on two cores).
+
+Candidates: SeasonalNaive, CrostonOptimized, TSB, WindowAverage28 (statsforecast), LightGBM
+(recursive) and LightGBMDirect (one model per 7-day horizon band), both global with the M5
+covariates, and "LGBM mean" (the average of the two, a derived candidate with its own
+backtest). Baselines: sNaive (quantiles from its own errors) and AutoETS per series with its
+Gaussian intervals (the M5 "ES_bu" idea; no inner backtest needed).
+
+Rules compared: each LightGBM alone, the average, and the class choice (one model per demand
+class by volume-weighted backtest RMSSE, :func:`stockpilot.forecast.selection.class_winners`)
+or the per-series choice among all candidates; conformal shrinkage k in 10, 30, 50, 100. The
+rule with the lowest mean WRMSSE on the ``--early`` oldest windows, and then the k with the
+lowest WSPL for that rule there, are the ones reported on the late windows (mean and spread).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import machine
+from forecast_m5 import ets_gaussian
+from stockpilot.forecast.base import QUANTILE_COLUMNS
+from stockpilot.forecast.conformal import apply_offsets, residual_quantiles
+from stockpilot.forecast.data import prepare
+from stockpilot.forecast.features import m5_covariates
+from stockpilot.forecast.m5_benchmark import aggregate_quantiles, load, score
+from stockpilot.forecast.metrics import coverage
+from stockpilot.forecast.selection import choose_from_cv
+
+ROOT = Path(__file__).resolve().parents[1]
+H = 28
+LOCAL = ("SeasonalNaive", "CrostonOptimized", "TSB", "WindowAverage28")
+GLOBAL = ("LightGBM", "LightGBMDirect")
+ALL = (*LOCAL, *GLOBAL, "AutoETS")
+MEAN = "LGBM mean"
+RULES = {"LightGBM": ("LightGBM",), "LightGBMDirect": ("LightGBMDirect",), MEAN: (MEAN,),
+         "class choice": (*LOCAL, *GLOBAL, MEAN), "series choice": (*LOCAL, *GLOBAL, MEAN)}
+KS = (10.0, 30.0, 50.0, 100.0)
+UPPER = (0.75, 0.835, 0.975, 0.995)
+
+
+def fit_one(name: str, data, train: pl.DataFrame, cutoff: date, args
+            ) -> tuple[pl.DataFrame | None, pl.DataFrame]:
+    """(inner-window cv or None, forecast of the window) for one candidate or baseline."""
+    threads, inner = args.threads, args.inner
+    prep = prepare(train, cutoff)
+    if name == "AutoETS":
+        return None, ets_gaussian(prep.df, H)
+    if name in GLOBAL:
+        from stockpilot.forecast.lgbm import LGBMForecaster
+        from stockpilot.forecast.lgbm_direct import LGBMDirectForecaster
+
+        cls = LGBMForecaster if name == "LightGBM" else LGBMDirectForecaster
+        cov = m5_covariates(data.calendar, data.prices, data.ids["unique_id"],
+                            train["ds"].min(), cutoff + timedelta(days=H))
+        f = cls(horizon=H, n_windows=inner, num_threads=threads).fit(prep.df, cov)
+    else:
+        from stockpilot.forecast.stats import StatsForecaster
+
+        f = StatsForecaster(name, horizon=H, n_windows=inner).fit(prep.df)
+    return f.cv_, f.predict(H)
+
+
+def cached(name: str, data, train: pl.DataFrame, cutoff: date, cache: Path, args
+           ) -> tuple[pl.DataFrame | None, pl.DataFrame, float]:
+    """The candidate's frames for one window, computed once."""
+    folder = cache / f"{name}_{cutoff}"
+    if not (folder / "fc.parquet").exists():
+        if args.only and (folder / "started").exists():
+            return None, pl.DataFrame(), 0.0  # another cache-filling run has it
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "started").touch()
+        print(f"{cutoff}: {name}", file=sys.stderr, flush=True)
+        t0 = time.perf_counter()
+        cv, fc = fit_one(name, data, train, cutoff, args)
+        folder.mkdir(parents=True, exist_ok=True)
+        if cv is not None:
+            cv.write_parquet(folder / "cv.parquet")
+        (folder / "seconds.txt").write_text(f"{time.perf_counter() - t0:.1f}")
+        fc.write_parquet(folder / "fc.parquet")  # last: marks the entry complete
+    cv_path = folder / "cv.parquet"
+    return (pl.read_parquet(cv_path) if cv_path.exists() else None,
+            pl.read_parquet(folder / "fc.parquet"),
+            float((folder / "seconds.txt").read_text()))
+
+
+def averaged(a: pl.DataFrame, b: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """The mean of two frames' ``mean`` column, matched on ``keys``."""
+    return a.join(b.select(*keys, pl.col("mean").alias("_b")), on=keys).with_columns(
+        ((pl.col("mean") + pl.col("_b")) / 2).alias("mean")).drop("_b")
+
+
+def _rules(have: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """The rules whose candidates are all available."""
+    pool = (*[m for m in (*LOCAL, *GLOBAL) if m in have],
+            *([MEAN] if set(GLOBAL) <= set(have) else []))
+    out = {r: ms for r, ms in RULES.items() if set(ms) <= set(pool)}
+    out["class choice"] = out["series choice"] = pool
+    return out
+
+
+def ours(prep, models, cvs, points, hist, k: float, pool) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Forecast with quantiles (shrinkage ``k``) and the chosen models' cv, under a rule."""
+    choice = "series" if models == "series" else "class"
+    names = pool if models == "series" else models
+    got = choose_from_cv(prep, names, cvs, points, H, choice=choice)
+    scale = hist.group_by("unique_id").agg(pl.col("y").abs().mean().alias("scale"))
+    resid = got.cv.select("unique_id", (pl.col("y") - pl.col("mean")).alias("resid"))
+    fc = apply_offsets(got.forecasts.select("unique_id", "ds", "mean"),
+                       residual_quantiles(resid, scale, k=k))
+    return fc, got.cv
+
+
+def evaluate(name: str, fc: pl.DataFrame, cv: pl.DataFrame | None, train, actual, prices
+             ) -> tuple[dict[str, float], pl.DataFrame]:
+    """Scores (aggregates from their own backtest quantiles when ``cv`` is given)."""
+    test = actual.join(fc.select("unique_id", "ds", "mean", *QUANTILE_COLUMNS),
+                       on=["unique_id", "ds"], how="left").fill_null(0.0)
+    level_q = aggregate_quantiles(fc, cv) if cv is not None else None
+    return score(train, test, prices, level_q), test
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--windows", type=int, default=8)
+    ap.add_argument("--spacing", type=int, default=48, help="days between window ends")
+    ap.add_argument("--early", type=int, default=4, help="oldest windows used for tuning")
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/stockpilot-rolling"))
+    ap.add_argument("--only", default="", help="fill the cache for these candidates, stop")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--reverse", action="store_true",
+                    help="with --only: newest window first (a second run meets the first)")
+    ap.add_argument("--inner", type=int, default=2, help="inner backtest windows per fit")
+    ap.add_argument("--train-days", type=int, default=730,
+                    help="fit on this many days before each window (0: all history)")
+    ap.add_argument("--series", type=int, default=0, help="first N series only (smoke runs)")
+    ap.add_argument("--every", type=int, default=1,
+                    help="every n-th series in id order (a spread subset when CPU is short)")
+    args = ap.parse_args()
+    data = load(args.data / "m5")
+    if args.series or args.every > 1:
+        ids = data.ids["unique_id"].sort().gather_every(args.every)
+        keep = (ids[: args.series] if args.series else ids).implode()
+        data = type(data)(data.df.filter(pl.col("unique_id").is_in(keep)),
+                          data.ids.filter(pl.col("unique_id").is_in(keep)),
+                          data.prices.filter(pl.col("unique_id").is_in(keep)), data.calendar)
+    end = data.df["ds"].max()
+    cutoffs = [end - timedelta(days=H + args.spacing * i) for i in range(args.windows - 1, -1, -1)]
+    only = [m for m in args.only.split(",") if m]
+    args.n_series = data.ids.height
+    have = ALL
+    if not only:  # score what every window has; say what is left out
+        have = tuple(m for m in ALL if all((args.cache / f"{m}_{c}" / "fc.parquet").exists()
+                                           for c in cutoffs))
+        missing = sorted(set(ALL) - set(have))
+        if missing:
+            print(f"not in the cache for every window, left out: {', '.join(missing)}",
+                  file=sys.stderr)
+    rules = _rules(have)
+    rows: dict[str, list[dict[str, float]]] = {}
+    tests: dict[str, list[pl.DataFrame]] = {}
+    secs: dict[str, float] = {}
+    for cutoff in (cutoffs[::-1] if only and args.reverse else cutoffs):
+        first = cutoff - timedelta(days=args.train_days) if args.train_days else date.min
+        fit_on = data.df.filter((pl.col("ds") <= cutoff) & (pl.col("ds") > first))
+        train = data.df.filter(pl.col("ds") <= cutoff)
+        frames = {m: cached(m, data, fit_on, cutoff, args.cache, args)
+                  for m in (only or have)}
+        if only:
+            continue
+        for m, (_, _, s) in frames.items():
+            secs[m] = secs.get(m, 0.0) + s
+        actual = data.df.filter((pl.col("ds") > cutoff) &
+                                (pl.col("ds") <= cutoff + timedelta(days=H)))
+        prep = prepare(fit_on, cutoff)
+        cvs = {m: f[0] for m, f in frames.items() if f[0] is not None}
+        points = {m: f[1].select("unique_id", "ds", "mean") for m, f in frames.items()}
+        if MEAN in rules:
+            cvs[MEAN] = averaged(cvs["LightGBM"], cvs["LightGBMDirect"], ["unique_id", "ds"])
+            points[MEAN] = averaged(points["LightGBM"], points["LightGBMDirect"],
+                                    ["unique_id", "ds"])
+        for label, fc, cv in (("sNaive", frames["SeasonalNaive"][1], None),
+                              ("sNaive (level quantiles)", frames["SeasonalNaive"][1],
+                               cvs["SeasonalNaive"]),
+                              ("AutoETS", frames["AutoETS"][1], None)):
+            r, t = evaluate(label, fc, cv, train, actual, data.prices)
+            rows.setdefault(label, []).append(r | {"cutoff": cutoff})
+            tests.setdefault(label, []).append(t)
+        for rule, models in rules.items():
+            for k in KS:
+                fc, cv = ours(prep, "series" if rule == "series choice" else models, cvs,
+                              points, prep.df, k, rules["class choice"])
+                label = f"{rule}, k={k:g}"
+                r, t = evaluate(label, fc, cv, train, actual, data.prices)
+                rows.setdefault(label, []).append(r | {"cutoff": cutoff})
+                tests.setdefault(label, []).append(t)
+    if only:
+        return
+    report(rows, tests, secs, cutoffs, args, rules)
+
+
+def _stats(rows: list[dict[str, float]], key: str, sel: slice) -> tuple[float, float]:
+    v = np.array([r[key] for r in rows[sel]])
+    return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
+
+
+def report(rows, tests, secs, cutoffs, args, rules) -> None:
+    """Print the tables: all rules on early windows, the chosen one vs baselines on late."""
+    early, late = slice(0, args.early), slice(args.early, None)
+    rule = min(rules, key=lambda r: _stats(rows[f"{r}, k=50"], "wrmsse", early)[0])
+    k = min(KS, key=lambda x: _stats(rows[f"{rule}, k={x:g}"], "wspl", early)[0])
+    chosen = f"{rule}, k={k:g}"
+    ends = [c + timedelta(days=H) for c in cutoffs]
+    print(f"# M5 daily, {args.n_series} series, {args.windows} × {H}-day windows ending "
+          f"{', '.join(str(e) for e in ends)} — {machine()}")
+    print(f"\n## tuning on the {args.early} early windows (ending {ends[0]} … "
+          f"{ends[args.early - 1]}): WRMSSE / WSPL (level quantiles), mean ± sd")
+    print("| rule | k | WRMSSE | WSPL |\n|---|---|---|---|")
+    for label, rs in rows.items():
+        if ", k=" not in label:
+            continue
+        wr, ws = _stats(rs, "wrmsse", early), _stats(rs, "wspl", early)
+        r, kk = label.rsplit(", k=", 1)
+        print(f"| {r} | {kk} | {wr[0]:.3f} ± {wr[1]:.3f} | {ws[0]:.3f} ± {ws[1]:.3f} |")
+    print(f"\nchosen on the early windows: rule '{rule}' (lowest WRMSSE at k=50), k = {k:g} "
+          "(lowest WSPL for it)")
+    base = ("sNaive", "sNaive (level quantiles)", "AutoETS")
+    for name, sel in (("late", late), ("all", slice(None))):
+        n = len(cutoffs[sel])
+        print(f"\n## {name} windows ({n}): mean ± sd over windows")
+        print("| method | WRMSSE | × sNaive | × AutoETS | WSPL | × sNaive | × sNaive (level q) "
+              "| fit+predict s per window |\n|---|---|---|---|---|---|---|---|")
+        sn = _stats(rows["sNaive"], "wrmsse", sel)[0]
+        et = _stats(rows["AutoETS"], "wrmsse", sel)[0]
+        sq = _stats(rows["sNaive"], "wspl", sel)[0]
+        sl = _stats(rows["sNaive (level quantiles)"], "wspl", sel)[0]
+        for label in (*base, chosen, *[f"{r}, k={k:g}" for r in rules if r != rule]):
+            wr, ws = _stats(rows[label], "wrmsse", sel), _stats(rows[label], "wspl", sel)
+            print(f"| {label}{' (chosen)' if label == chosen else ''} | {wr[0]:.3f} ± "
+                  f"{wr[1]:.3f} | {wr[0] / sn:.2f} | {wr[0] / et:.2f} | {ws[0]:.3f} ± {ws[1]:.3f}"
+                  f" | {ws[0] / sq:.2f} | {ws[0] / sl:.2f} | {_seconds(label, secs, n, cutoffs)} |")
+    print("\nper window WRMSSE (chosen / AutoETS / sNaive):")
+    for i, e in enumerate(ends):
+        print(f"  {e}: {rows[chosen][i]['wrmsse']:.3f} / {rows['AutoETS'][i]['wrmsse']:.3f} / "
+              f"{rows['sNaive'][i]['wrmsse']:.3f}")
+    cov = coverage(pl.concat(tests[chosen][late]), UPPER)
+    print("\nlate windows, item-level P(y ≤ q) at " + " / ".join(f"{t:g}" for t in UPPER)
+          + ": " + " / ".join(f"{v:.3f}" for v in cov["p_le"]))
+    print(f"\npeak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB "
+          "(scoring process; fits ran in the cache-filling runs)")
+    print(f"seconds per candidate, all windows (cached fits): {json.dumps(secs)}")
+    print(f"command: OMP_NUM_THREADS=1 nice -n 10 python benchmarks/forecast_m5_rolling.py "
+          f"--windows {args.windows} --spacing {args.spacing} --early {args.early} "
+          f"--threads {args.threads} --inner {args.inner} --train-days {args.train_days} "
+          f"--every {args.every}")
+
+
+def _seconds(label: str, secs: dict[str, float], n: int, cutoffs) -> str:
+    per = len(cutoffs)
+    if label.startswith("sNaive"):
+        return f"{secs['SeasonalNaive'] / per:.0f}"
+    if label == "AutoETS":
+        return f"{secs['AutoETS'] / per:.0f}"
+    rule = label.rsplit(", k=", 1)[0]
+    names = {"LightGBM": GLOBAL[:1], "LightGBMDirect": GLOBAL[1:], MEAN: GLOBAL}.get(
+        rule, (*LOCAL, *GLOBAL))
+    return f"{sum(secs.get(m, 0.0) for m in names) / per:.0f}"
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    main()
