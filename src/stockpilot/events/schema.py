@@ -151,7 +151,7 @@ def parse_strict(body: bytes | str) -> c.LedgerCommand:
         data: Any = json.loads(body)
         if not isinstance(data, dict):
             raise BadMessage("not a JSON object")
-        event = Envelope(event=data).event
+        event = Envelope.model_validate({"event": data}).event
     except (ValueError, ValidationError) as exc:
         raise BadMessage(
             str(exc).splitlines()[0]
@@ -236,7 +236,7 @@ def _fast(body: bytes | str) -> c.LedgerCommand:
     at = fields["occurred_at"]
     if at.tzinfo is None:
         fields["occurred_at"] = at.replace(tzinfo=UTC)
-    return c.COMMAND_TYPES[cls.__struct_config__.tag](**fields)  # type: ignore[index]
+    return c.COMMAND_TYPES[cls.__struct_config__.tag](**fields)
 
 
 def dump(cmd: c.LedgerCommand) -> bytes:

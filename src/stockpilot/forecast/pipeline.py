@@ -16,6 +16,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
+from typing import cast
 
 import polars as pl
 
@@ -112,9 +113,10 @@ def _record(prep: Prepared, horizon: int, models: list[str], n_windows: int,
     fp = fingerprint(prep.df)
     now = datetime.now(UTC)
     chosen = dict(choice.group_by("model").len().iter_rows())
-    cv = {m: float(choice[f"mse_{m}"].mean() or 0.0) for m in models
+    cv = {m: float(cast(float, choice[f"mse_{m}"].mean()) or 0.0) for m in models
           if f"mse_{m}" in choice.columns}
-    chosen_mse = float(choice["cv_mse"].filter(choice["cv_mse"].is_finite()).mean() or 0.0)
+    chosen_mse = float(cast(float, choice["cv_mse"].filter(choice["cv_mse"].is_finite()).mean())
+                       or 0.0)
     return ForecastRun(f"{now:%Y%m%dT%H%M%S}-{fp[:6]}", now.isoformat(), horizon, models,
                        n_windows, prep.end.isoformat(), prep.df["unique_id"].n_unique(), fp,
                        prep.notes, chosen, cv, chosen_mse)

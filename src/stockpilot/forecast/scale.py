@@ -82,7 +82,7 @@ def using_candidates(factory: Factory) -> Iterator[None]:
     Not re-entrant across threads: forecasting runs one call at a time per process.
     """
     before = selection.make_forecaster
-    selection.make_forecaster = factory  # type: ignore[assignment]
+    selection.make_forecaster = factory
     try:
         yield
     finally:

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 
@@ -198,7 +198,7 @@ def class_winners(long: pl.DataFrame, classes: pl.DataFrame, history: pl.DataFra
         the class's series as the best-covered candidate compete, so that a model fitted on a
         few easy series cannot win the class.
     """
-    end = history["ds"].max()
+    end = cast(date, history["ds"].max())
     live = history.sort("unique_id", "ds").filter((pl.col("y") > 0).cum_max().over("unique_id"))
     step = (pl.col("y") - pl.col("y").shift(1)).over("unique_id") ** 2
     scale = live.with_columns(step.alias("d2")).group_by("unique_id").agg(
@@ -220,7 +220,7 @@ def class_winners(long: pl.DataFrame, classes: pl.DataFrame, history: pl.DataFra
 
 def _forecast(fitted: dict[str, Any], choice: pl.DataFrame, horizon: int,
               prep: Prepared, freq: str = "1d") -> pl.DataFrame:
-    parts = []
+    parts: list[pl.DataFrame] = []
     for name, f in fitted.items():
         fc = f.predict(horizon).join(choice.filter(pl.col("model") == name)
                                      .select("unique_id"), on="unique_id", how="semi")

@@ -103,7 +103,7 @@ def _check_unique_ids(wide: pl.DataFrame, directory: Path) -> None:
 def _write_history(data: _Loaded, history: HistoryStore, report: M5Report) -> None:
     history.write("calendar", "m5", data.calendar)
     report.calendar_days = data.calendar.height
-    if data.daily is not None:
+    if data.daily is not None and data.attributes is not None:
         history.write_daily("m5", data.daily.filter(pl.col("date").is_not_null()))
         history.write("series", "m5", data.attributes)
         report.daily_rows = data.daily.height

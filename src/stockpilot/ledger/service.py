@@ -268,7 +268,8 @@ def _pg(conn: Connection, sql: str, *params: Any) -> Any:
 def _state_rows(conn: Connection, keys: list[StateKey]) -> list[Any]:
     """Stock rows of ``keys``, locked on PostgreSQL (in key order, against deadlocks)."""
     if conn.dialect.name == "postgresql":
-        return _pg(conn, _PG_STATES, [k[0] for k in keys], [k[1] for k in keys]).all()
+        locked: list[Any] = _pg(conn, _PG_STATES, [k[0] for k in keys], [k[1] for k in keys]).all()
+        return locked
     stmt = _states_statement(False)
     rows: list[Any] = []
     for start in range(0, len(keys), CHUNK):
@@ -425,7 +426,8 @@ def _update_statement() -> Any:
 
 
 def _write_lots(conn: Connection, touched: list[StockState]) -> None:
-    new, changed = [], []
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
     for st in touched:
         for lot in st.lots.values():
             row = {"sku": st.sku, "location": st.location, "lot_code": lot.lot_code,
