@@ -19,9 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError
 
-from stockpilot import metrics
+from stockpilot import metrics, retry
 from stockpilot.domain.ledger import keys_of
 from stockpilot.events.schema import BadMessage, parse
 from stockpilot.ledger.service import apply_in
@@ -85,26 +84,26 @@ class LagProbe:
 
 
 def apply_messages(engine: Engine, source: str, messages: Sequence[Message],
-                   extra: Callable[[Connection, BatchResult], None] | None = None,
-                   retries: int = 5) -> BatchResult:
+                   extra: Callable[[Connection, BatchResult], None] | None = None
+                   ) -> BatchResult:
     """Apply a batch in one transaction.
 
     ``extra(conn, result)`` runs inside that transaction after the ledger work — e.g. marking
-    inbox rows done, or storing an API idempotency record with the response.
+    inbox rows done, or storing an API idempotency record with the response. A transient
+    failure retries the batch under the one retry policy (:mod:`stockpilot.retry`).
     """
-    for attempt in range(retries + 1):
-        try:
-            with metrics.APPLY_SECONDS.labels(source).time(), UnitOfWork(engine) as uow:
-                result = _apply(uow.conn, source, messages)
-                if extra is not None:
-                    extra(uow.conn, result)
-                uow.commit()
-            count(source, result)
-            return result
-        except DBAPIError:
-            if attempt == retries:
-                raise
-    raise AssertionError("unreachable")
+
+    def once() -> BatchResult:
+        with metrics.APPLY_SECONDS.labels(source).time(), UnitOfWork(engine) as uow:
+            result = _apply(uow.conn, source, messages)
+            if extra is not None:
+                extra(uow.conn, result)
+            uow.commit()
+        return result
+
+    result = retry.call(once)
+    count(source, result)
+    return result
 
 
 def apply_messages_in(conn: Connection, source: str, messages: Sequence[Message]
