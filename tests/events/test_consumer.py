@@ -10,6 +10,7 @@ from stockpilot.domain.commands import ReceiveStock, RecordSale, TransferStock
 from stockpilot.events.consumer import Message, apply_messages
 from stockpilot.events.schema import dump
 from stockpilot.ledger.catalogue import upsert_locations, upsert_skus
+from stockpilot.store import schema as t
 from stockpilot.store import schema_events as te
 
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
@@ -38,3 +39,46 @@ def test_redelivered_dead_letters_are_recorded_once_and_touched_keys_reported(en
         dead = conn.execute(select(te.dead_letters.c.message_id,
                                    te.dead_letters.c.error_type)).all()
     assert sorted(dead) == [("junk", "BadMessage"), ("s1", "InsufficientStock")]
+
+
+def _refuse_event(engine, event_id: str) -> None:  # type: ignore[no-untyped-def]
+    """A trigger that makes the database itself refuse one event (a value it cannot hold)."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql(
+                "CREATE TRIGGER refuse BEFORE INSERT ON ledger_events "
+                f"WHEN NEW.event_id = '{event_id}' "
+                "BEGIN SELECT RAISE(ABORT, 'value refused by the database'); END")
+        else:
+            conn.exec_driver_sql(f"""
+                CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                  IF NEW.event_id = '{event_id}' THEN
+                    RAISE EXCEPTION 'value refused by the database'
+                      USING ERRCODE = 'numeric_value_out_of_range';
+                  END IF;
+                  RETURN NEW;
+                END $$""")
+            conn.exec_driver_sql("CREATE TRIGGER refuse BEFORE INSERT ON ledger_events "
+                                 "FOR EACH ROW EXECUTE FUNCTION refuse()")
+
+
+def test_an_event_the_database_refuses_is_dead_lettered_and_the_rest_applied(engine):
+    with engine.begin() as conn:
+        upsert_skus(conn, [{"sku": "A", "name": "a"}])
+        upsert_locations(conn, [{"location": "W"}])
+    _refuse_event(engine, "r2")
+    batch = [Message(f"r{i}", dump(ReceiveStock(event_id=f"r{i}", sku="A", location="W",
+                                                quantity=i, occurred_at=NOW)))
+             for i in range(1, 5)]
+    first = apply_messages(engine, "test", batch)
+    assert (first.applied, first.dead) == (3, 1)
+    again = apply_messages(engine, "test", batch)  # redelivered: nothing doubles
+    assert (again.applied, again.duplicate, again.dead) == (0, 3, 1)
+    with engine.connect() as conn:
+        [(mid, kind, reason)] = conn.execute(select(
+            te.dead_letters.c.message_id, te.dead_letters.c.error_type,
+            te.dead_letters.c.reason)).all()
+        on_hand = conn.execute(select(t.stock.c.on_hand)).scalar_one()
+    assert (mid, kind) == ("r2", "StorageRejected") and "refused" in reason
+    assert on_hand == 1 + 3 + 4
