@@ -29,6 +29,8 @@ LOT_CODE_LEN = 64
 TEXT_LEN = 255
 #: Categories (``VARCHAR(128)``).
 CATEGORY_LEN = 128
+#: Transport message ids kept with a dead letter (``dead_letters.message_id``).
+MESSAGE_ID_LEN = 160
 #: Order-line keys (``order_lines.line_key``: ``VARCHAR(160)``).
 LINE_KEY_LEN = 160
 

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from stockpilot import metrics, retry
-from stockpilot.domain.bounds import fit_id
+from stockpilot.domain.bounds import MESSAGE_ID_LEN, fit_id
 from stockpilot.domain.commands import LedgerCommand
 from stockpilot.domain.ledger import keys_of
 from stockpilot.events.schema import BadMessage, parse
@@ -212,7 +212,8 @@ def _safe_text(text: str, limit: int) -> str:
 
 
 def _dead(source: str, msg: Message, kind: str, reason: str) -> dict[str, Any]:
-    return {"source": source, "message_id": fit_id(_safe_text(msg.message_id, 10_000), 160),
+    message_id = fit_id(_safe_text(msg.message_id, 10_000), MESSAGE_ID_LEN)
+    return {"source": source, "message_id": message_id,
             "body": _safe_text(msg.body.decode("utf-8", "replace"), DEAD_BODY_CHARS),
             "error_type": kind, "reason": _safe_text(reason, DEAD_REASON_CHARS),
             "created_at": datetime.now(UTC)}
