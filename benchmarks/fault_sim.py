@@ -157,18 +157,26 @@ class Simulation:
         embedded.consume_once(self.engine, batch=self.rng.randint(1, 30))
 
     def kill(self) -> None:
-        """The real ``stockpilot stream`` process, SIGKILLed at a random moment."""
+        """The real ``stockpilot stream`` process, SIGKILLed at a random moment.
+
+        The kill lands a random 0–300 ms after the process has begun to apply (its first
+        batch committed), so it mostly hits a batch in flight, not the interpreter's start.
+        """
+        before = embedded.pending(self.engine)
+        extra = self.rng.uniform(0.0, 0.3)
         cmd = [sys.executable, "-m", "stockpilot", "stream", "--source", "embedded",
                "--batch", str(self.rng.randint(1, 20)), "--idle-exit", "1",
                "-w", str(self.workdir), "--db", self.url]
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 env={**os.environ, "STOCKPILOT_SQLITE_SYNCHRONOUS": "FULL"})
-        delay = self.rng.uniform(0.5, 3.0)
-        try:
-            proc.wait(timeout=delay)
-        except subprocess.TimeoutExpired:
+        deadline = time.monotonic() + 20
+        while proc.poll() is None and time.monotonic() < deadline and before and \
+                embedded.pending(self.engine) == before:
+            time.sleep(0.01)
+        time.sleep(extra)
+        if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
-            proc.wait(timeout=30)
+        proc.wait(timeout=30)
 
     def refuse(self) -> None:
         """The database will refuse one upcoming (or published, unprocessed) event."""
