@@ -82,3 +82,16 @@ def test_an_event_the_database_refuses_is_dead_lettered_and_the_rest_applied(eng
         on_hand = conn.execute(select(t.stock.c.on_hand)).scalar_one()
     assert (mid, kind) == ("r2", "StorageRejected") and "refused" in reason
     assert on_hand == 1 + 3 + 4
+
+
+def test_a_huge_invalid_message_keeps_a_capped_dead_letter(engine):
+    from stockpilot.events.consumer import DEAD_BODY_CHARS
+
+    huge = b'{"kind": "receipt", "junk": "' + b"x" * 300_000 + b'"}'
+    res = apply_messages(engine, "test", [Message("h" * 300, huge)])
+    assert res.dead == 1
+    with engine.connect() as conn:
+        [(mid, body)] = conn.execute(select(te.dead_letters.c.message_id,
+                                            te.dead_letters.c.body)).all()
+    assert len(body) < DEAD_BODY_CHARS + 100 and body.endswith("characters not kept]")
+    assert len(mid) <= 160 and mid.startswith("hhh")  # a long id keeps a hash, never a cut
