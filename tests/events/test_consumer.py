@@ -95,3 +95,20 @@ def test_a_huge_invalid_message_keeps_a_capped_dead_letter(engine):
                                             te.dead_letters.c.body)).all()
     assert len(body) < DEAD_BODY_CHARS + 100 and body.endswith("characters not kept]")
     assert len(mid) <= 160 and mid.startswith("hhh")  # a long id keeps a hash, never a cut
+
+
+def test_on_the_callers_transaction_a_refused_event_is_dead_lettered_too(engine):
+    from stockpilot.events.consumer import apply_messages_in
+
+    with engine.begin() as conn:
+        upsert_skus(conn, [{"sku": "A", "name": "a"}])
+        upsert_locations(conn, [{"location": "W"}])
+    _refuse_event(engine, "r2")
+    batch = [Message(f"r{i}", dump(ReceiveStock(event_id=f"r{i}", sku="A", location="W",
+                                                quantity=i, occurred_at=NOW)))
+             for i in range(1, 4)]
+    with engine.begin() as conn:  # as the API's POST /events does
+        res = apply_messages_in(conn, "api", batch)
+    assert (res.applied, res.dead) == (2, 1)
+    with engine.connect() as conn:
+        assert conn.execute(select(t.stock.c.on_hand)).scalar_one() == 1 + 3

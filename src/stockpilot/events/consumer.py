@@ -119,8 +119,18 @@ def apply_messages(engine: Engine, source: str, messages: Sequence[Message],
 
 def apply_messages_in(conn: Connection, source: str, messages: Sequence[Message]
                       ) -> BatchResult:
-    """Apply a batch on the caller's open transaction (the caller commits, then counts)."""
-    return _apply(conn, source, messages)
+    """Apply a batch on the caller's open transaction (the caller commits, then counts).
+
+    As :func:`apply_messages`, an event the database refuses is dead-lettered and the others
+    applied: the batch runs in a savepoint, and again one savepoint per event if refused.
+    """
+    try:
+        with conn.begin_nested():
+            return _apply(conn, source, messages)
+    except STORAGE_ERRORS as exc:
+        if retry.is_transient_db_error(exc):
+            raise
+    return _apply_isolated(conn, source, messages)
 
 
 def count(source: str, result: BatchResult) -> None:
