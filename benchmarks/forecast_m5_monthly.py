@@ -34,7 +34,8 @@ it is asked for) and each window takes from it (a) its inner windows, for the ch
 conformal quantiles, restricted to the series and windows ``StatsForecaster.cross_validate``
 would keep there, and (b) the forecast at its own cutoff, which is statsforecast's
 ``forecast`` on the history before the window — what ``fit`` + ``predict`` on that history
-return. ``selection.choose_from_cv`` then applies forecast_frame's own routing, choice and
+return. ``choose_from_cv`` (benchmarks/cv_choice.py) then applies forecast_frame's own
+routing, choice and
 conformal code. AutoETS is cross-validated with ``level`` once on all series: its means serve
 our candidate (fitted per series, so fitting on more series and filtering changes nothing), its
 intervals at the outer cutoffs the ETS baseline; SeasonalNaive's one run serves both ours and
@@ -61,12 +62,13 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import machine
+from cv_choice import choose_from_cv
 from stockpilot.forecast.base import QUANTILES, qcol
 from stockpilot.forecast.classify import demand_classes
 from stockpilot.forecast.conformal import apply_offsets, monotone, offsets_from_cv
 from stockpilot.forecast.data import Prepared
 from stockpilot.forecast.metrics import coverage, wrmsse_wspl
-from stockpilot.forecast.selection import choose_from_cv, forecast_frame, routes
+from stockpilot.forecast.selection import forecast_frame, routes
 from stockpilot.forecast.stats import StatsForecaster, build_model
 from stockpilot.ingest import m5
 

@@ -58,7 +58,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import machine
 from stockpilot.forecast import selection
 from stockpilot.forecast.data import prepare
-from stockpilot.forecast.scale import large_panel_factory, using_candidates
+from stockpilot.forecast.scale import large_panel_factory
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ("SeasonalNaive", "CrostonOptimized", "TSB", "WindowAverage28", "LightGBM")
@@ -199,8 +199,8 @@ def main() -> None:
                   f"{os.getloadavg()[0]:.2f}, rss {rss.peak_bytes / 2**30:.1f} GiB)",
                   file=sys.stderr)
 
-        with using_candidates(factory):
-            fc = selection.forecast_frame(prep, models, args.horizon, args.windows, say).forecasts
+        fc = selection.forecast_frame(prep, models, args.horizon, args.windows, say,
+                                      factory=factory).forecasts
         wall = time.perf_counter() - start
         marks.append(("forecast + quantiles", time.perf_counter()))
         for (name, t), (_, t_next) in itertools.pairwise(marks):

@@ -78,6 +78,20 @@ class InvalidEvent(StockpilotError):
         self.reason = reason
 
 
+class ValueRejected(StockpilotError):
+    """A value the database column cannot hold, refused before the write (never truncated)."""
+
+    status = 422
+    title = "Value out of bounds"
+
+    def __init__(self, table: str, column: str, row: int, reason: str) -> None:
+        super().__init__(f"{table}.{column}, row {row}: {reason}")
+        self.table = table
+        self.column = column
+        self.row = row
+        self.reason = reason
+
+
 class NotFound(StockpilotError):
     """A named object does not exist (or is outside the caller's scope)."""
 

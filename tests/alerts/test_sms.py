@@ -11,6 +11,7 @@ from urllib.parse import parse_qs
 import pytest
 from sqlalchemy import select
 
+from stockpilot import retry
 from stockpilot.alerts import rules
 from stockpilot.alerts.notifiers import SMS_LIMIT, Sms, deliver, sms_text
 from stockpilot.alerts.service import raise_alerts
@@ -77,9 +78,11 @@ def test_sms_retries_with_backoff_then_succeeds(gateway):
     _Gateway.fail_first = 2
     waits = []
     sent, attempts, error = deliver(Sms(gateway, SID, TOKEN, "+1", ("+2",)), ALERT,
-                                    attempts=3, sleep=waits.append)
+                                    sleep=waits.append)
     assert (sent, attempts, error) == (True, 3, None)
-    assert waits == [0.2, 0.4]  # exponential backoff
+    # exponential backoff with full jitter: wait n is drawn from [0, FIRST_WAIT_S * 2^n]
+    assert len(waits) == 2
+    assert all(0 <= w <= retry.FIRST_WAIT_S * 2 ** n for n, w in enumerate(waits, 1))
     assert len(_Gateway.got) == 1
 
 
@@ -90,6 +93,7 @@ def test_sms_final_failure_is_a_dead_letter(gateway, sqlite_engine):
                                                             "critical", "soon")], [sms])
     with sqlite_engine.connect() as conn:
         [n] = conn.execute(select(te.notifications)).all()
-    assert (n.alert_id, n.channel, n.status, n.attempts) == (alert_id, "sms", "failed", 3)
+    # 401 is permanent (wrong credentials): one attempt, not retried
+    assert (n.alert_id, n.channel, n.status, n.attempts) == (alert_id, "sms", "failed", 1)
     assert "401" in n.last_error
     _Gateway.status_when_failing = 503

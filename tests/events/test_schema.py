@@ -36,6 +36,12 @@ def _same(body: bytes) -> None:
     {"kind": "transfer", "to_location": "V"}, {"kind": "transfer"}, {"kind": "count"},
     {"kind": "write_off", "reason": "broken"}, {"kind": "adjustment", "quantity": -4},
     {"customer_id": 5}, {"lot_code": None},
+    # the bounds of stockpilot.domain.bounds, on both paths
+    {"quantity": 2**31 - 1}, {"quantity": 2**31}, {"quantity": -(2**31) - 1},
+    {"quantity": 2**63}, {"quantity": 3_000_000_000}, {"unit_price": 9_999_999_999.99},
+    {"unit_price": 1e10}, {"unit_price": -1e10}, {"sku": "a\x00b"}, {"reference": "\x00"},
+    {"lot_code": "L" * 64}, {"lot_code": "L" * 65}, {"event_id": "e" * 129},
+    {"event_id": "e" * 150}, {"order_id": "o" * 65}, {"reference": "r" * 256},
 ])
 def test_fast_and_strict_paths_agree(change):
     _same(json.dumps({**BASE, **change}).encode())
@@ -44,6 +50,19 @@ def test_fast_and_strict_paths_agree(change):
 @pytest.mark.parametrize("body", [b"", b"{not json", b"[]", b"null", b'{"kind":"sale"}'])
 def test_garbage_is_a_bad_message_on_both_paths(body):
     _same(body)
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"quantity": 2**31}, "quantity"), ({"quantity": 2**63}, "quantity"),
+    ({"unit_price": 1e10}, "unit_price"), ({"sku": "a\x00b"}, "sku"),
+    ({"lot_code": "L" * 65}, "lot_code"), ({"event_id": "e" * 150}, "event_id"),
+    ({"kind": "receipt", "purchase_order_id": 987654}, "purchase_order_id"),
+    ({"kind": "receipt", "on_order_units": 4}, "on_order_units"),
+])
+def test_out_of_bounds_is_a_bad_message_naming_the_field(change, field):
+    with pytest.raises(BadMessage) as got:
+        parse(json.dumps({**BASE, **change}).encode())
+    assert field in got.value.reason
 
 
 @settings(max_examples=150, deadline=None)

@@ -1,13 +1,16 @@
 """One cross-validation over the union of cutoffs gives what refitting in each window gives.
 
 Real M5 monthly series (long and newly listed, smooth and intermittent): ``forecast_frame``
-cross-validating and refitting on the history before a cutoff, against ``choose_from_cv`` fed
-the windows of one statsforecast cross-validation on the longer history that reaches past it.
+cross-validating and refitting on the history before a cutoff, against ``choose_from_cv``
+(benchmarks/cv_choice.py) fed the windows of one statsforecast cross-validation on the longer
+history that reaches past it.
 """
 
 from __future__ import annotations
 
+import sys
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -17,9 +20,12 @@ from statsforecast.models import HistoricAverage
 
 from stockpilot.forecast.classify import demand_classes
 from stockpilot.forecast.data import Prepared
-from stockpilot.forecast.selection import choose_from_cv, forecast_frame
+from stockpilot.forecast.selection import forecast_frame
 from stockpilot.forecast.stats import build_model
 from stockpilot.ingest import m5
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from cv_choice import choose_from_cv  # benchmarks/ is not a package
 
 MODELS = ("SeasonalNaive", "AutoETS", "CrostonOptimized", "TSB", "ADIDA", "IMAPA")
 H, INNER, SEASON = 3, 3, 12

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from stockpilot.domain import commands as c
-from stockpilot.errors import EventConflict, InsufficientStock, NotFound
+from stockpilot.errors import EventConflict, InsufficientStock, InvalidEvent, NotFound
 from stockpilot.ledger.catalogue import upsert_locations, upsert_skus, upsert_suppliers
 from stockpilot.ledger.invariants import check_ledger
 from stockpilot.ledger.positions import get_positions
@@ -107,7 +107,10 @@ def test_purchase_order_lifecycle(ledger):
     assert create_purchase_order(ledger, "ACME", [OrderLine("A", "W", 10)],
                                  reference="PO-1") == po
     assert (pos(ledger).on_order, pos(ledger).projected) == (10, 10)
-    receive_purchase_order(ledger, po, {1: 12})  # over-delivery: on_order stops at 0
+    with pytest.raises(InvalidEvent, match=r"line 1 \(A@W\) has 10 of 10 units open; 12"):
+        receive_purchase_order(ledger, po, {1: 12})  # over-delivery needs a confirmation
+    assert (pos(ledger).on_hand, pos(ledger).on_order) == (0, 10)
+    receive_purchase_order(ledger, po, {1: 12}, over_receipt=True)  # on_order stops at 0
     receive_purchase_order(ledger, po, {1: 12})  # replayed receipt: nothing changes
     assert (pos(ledger).on_hand, pos(ledger).on_order) == (12, 0)
     assert pos(ledger, loc="S").on_order == 4
@@ -115,6 +118,36 @@ def test_purchase_order_lifecycle(ledger):
     assert pos(ledger, loc="S").on_order == 0
     with pytest.raises(NotFound):
         create_purchase_order(ledger, "NOBODY", [OrderLine("A", "W", 1)])
+
+
+def test_a_wire_receipt_cannot_lower_on_order_behind_the_po(ledger):
+    """Issue 17 item 3: PO of 10, receipt of 4 naming the PO on the wire → on_order 6, PO open."""
+    from stockpilot.events.consumer import Message, apply_messages
+
+    po = create_purchase_order(ledger, "ACME", [OrderLine("A", "W", 10)], reference="PO-9")
+    body = ('{"kind":"receipt","event_id":"w1","sku":"A","location":"W","quantity":4,'
+            f'"occurred_at":"2024-01-01T00:00:00Z","purchase_order_id":{po}}}').encode()
+    res = apply_messages(ledger, "test", [Message("w1", body)])
+    assert (res.applied, res.dead) == (0, 1)  # dead-lettered: the field is not on the wire
+    assert (pos(ledger).on_hand, pos(ledger).on_order) == (0, 10)
+    receive_purchase_order(ledger, po, {1: 4})  # the way to receive against a PO
+    assert (pos(ledger).on_hand, pos(ledger).on_order) == (4, 6)
+    # the ledger's books (stock check) agree: on_order equals the open PO quantities
+    with ledger.connect() as conn:
+        assert check_ledger(conn) == []
+
+
+def test_naive_times_are_utc_in_events_apply_as_on_the_wire(tmp_path):
+    from stockpilot.cli.stock_cmds import _read_events
+    from stockpilot.events.schema import parse
+
+    line = ('{"kind":"receipt","event_id":"n1","sku":"A","location":"W","quantity":1,'
+            '"occurred_at":"2024-01-01T10:00:00"}')
+    path = tmp_path / "events.jsonl"
+    path.write_text(line + "\n", encoding="utf-8")
+    [from_file] = _read_events(path)
+    assert from_file == parse(line.encode())  # same command, so a replay is a duplicate
+    assert from_file.occurred_at == datetime(2024, 1, 1, 10, tzinfo=UTC)
 
 
 def test_database_refuses_an_oversell_written_behind_the_service(ledger):

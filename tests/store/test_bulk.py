@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from stockpilot.store import schema as t
 from stockpilot.store import schema_events as te
@@ -56,3 +56,36 @@ def test_skip_conflicts_on_postgres_and_refused_elsewhere(engine):
         bulk_insert(conn, te.dead_letters, [row], skip_conflicts=True)
     with engine.connect() as conn:
         assert len(conn.execute(select(te.dead_letters)).all()) == 2
+
+
+def test_values_past_their_column_are_refused_not_cut(engine):
+    """Two 79-character customer ids once became one 64-character customer on PostgreSQL."""
+    from stockpilot.errors import ValueRejected
+
+    now = datetime(2024, 1, 1, tzinfo=UTC)
+    rows = [{"customer_id": "c" * 78 + s, "country": "UK", "first_seen": now} for s in "12"]
+    with pytest.raises(ValueRejected) as got, engine.begin() as conn:
+        bulk_insert(conn, t.customers, rows)
+    assert (got.value.table, got.value.column, got.value.row) == ("customers", "customer_id", 1)
+    assert "79 characters, at most 64" in str(got.value)
+    with pytest.raises(ValueRejected, match="NUL"), engine.begin() as conn:
+        bulk_insert(conn, t.customers, [{"customer_id": "a\x00b", "first_seen": now}])
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(t.customers)).scalar_one() == 0
+
+
+def test_a_150_character_event_id_is_a_clear_rejection_every_time(engine):
+    from stockpilot.domain.commands import ReceiveStock
+    from stockpilot.ledger.catalogue import upsert_locations, upsert_skus
+    from stockpilot.ledger.service import apply_events
+
+    with engine.begin() as conn:
+        upsert_skus(conn, [{"sku": "A", "name": "a"}])
+        upsert_locations(conn, [{"location": "W"}])
+    cmd = ReceiveStock(event_id="e" * 150, sku="A", location="W", quantity=1,
+                       occurred_at=datetime(2024, 1, 1, tzinfo=UTC))
+    for _ in range(2):  # the replay is the same clear answer, never an IntegrityError
+        [res] = apply_events(engine, [cmd])
+        assert res.status == "rejected" and "event_id: 150 characters, at most 128" in res.error
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(t.ledger_events)).scalar_one() == 0

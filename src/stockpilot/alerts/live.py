@@ -48,7 +48,7 @@ class LiveAlerts:
 
     def __call__(self, result: Any) -> None:
         """Check the SKU-locations ``result.touched``; raise and route what is found."""
-        touched = getattr(result, "touched", set())
+        touched: set[tuple[str, str]] = getattr(result, "touched", set())
         plan = self.cache.get("plans")
         if touched and plan is not None:
             today = datetime.now(UTC).date()

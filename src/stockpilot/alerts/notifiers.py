@@ -1,6 +1,7 @@
 """Notifiers: signed webhook, Slack-compatible webhook, SMTP e-mail, SMS — with retry and backoff.
 
-Each ``send`` raises on failure; :func:`deliver` retries with exponential backoff and returns
+Each ``send`` raises on failure; :func:`deliver` retries transient failures under the one
+retry policy (:mod:`stockpilot.retry`) and returns
 how many attempts it took and the last error, which the service records (a final failure is a
 dead-letter row in ``notifications``).
 
@@ -26,6 +27,8 @@ from email.message import EmailMessage
 from typing import Any
 
 import httpx
+
+from stockpilot import retry
 
 _CLIENT: list[httpx.Client] = []
 
@@ -132,16 +135,22 @@ def sms_text(alert: dict[str, Any]) -> str:
     return text if len(text) <= SMS_LIMIT else text[:SMS_LIMIT - 1] + "…"
 
 
-def deliver(notifier: Any, alert: dict[str, Any], attempts: int = 3, backoff_s: float = 0.2,
+def deliver(notifier: Any, alert: dict[str, Any],
             sleep: Callable[[float], None] = time.sleep) -> tuple[bool, int, str | None]:
-    """Try up to ``attempts`` times with exponential backoff: (sent?, attempts, last error)."""
-    error = None
-    for n in range(1, attempts + 1):
-        try:
-            notifier.send(alert)
-            return True, n, None
-        except Exception as exc:  # any transport failure is retried, then recorded
-            error = f"{type(exc).__name__}: {exc}"
-            if n < attempts:
-                sleep(backoff_s * 2 ** (n - 1))
-    return False, attempts, error
+    """Send under the project's retry policy: (sent?, attempts made, last error).
+
+    Transient failures are retried (:func:`stockpilot.retry.is_transient_delivery_error`,
+    limits in :mod:`stockpilot.retry`); a permanent one (e.g. HTTP 401) ends at once.
+    """
+    tries = 0
+
+    def send() -> None:
+        nonlocal tries
+        tries += 1
+        notifier.send(alert)
+
+    try:
+        retry.call(send, retry.is_transient_delivery_error, sleep=sleep)
+    except Exception as exc:  # recorded as the notification's last error (a dead letter)
+        return False, tries, f"{type(exc).__name__}: {exc}"
+    return True, tries, None

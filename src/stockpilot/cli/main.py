@@ -52,7 +52,11 @@ stream_cmds.register(app)
 def main() -> None:
     """Run the CLI; a user error prints one line and exits 1, never a traceback."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click *returns* the code of a ``typer.Exit`` instead of
+        # exiting with it (so `stock check` printed ✗ and exited 0): pass it on.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except StockpilotError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(1)
@@ -67,8 +71,8 @@ def main() -> None:
     except Exception as exc:
         # Usage errors (unknown option, bad value) come from the click that Typer bundles;
         # show them the way click does, without a traceback.
-        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None),
-                                                                int):
-            exc.show()
-            sys.exit(exc.exit_code)
+        show, code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(code, int):
+            show()
+            sys.exit(code)
         raise

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
 from stockpilot.cli.common import DbOpt, WorkspaceOpt, bar, console, workspace
-from stockpilot.domain.commands import command_from_dict
+from stockpilot.domain.commands import LedgerCommand
 from stockpilot.errors import ImportRejected, InvalidRow
+from stockpilot.events.schema import BadMessage, parse_strict
 from stockpilot.ledger.export import write_csv
 from stockpilot.ledger.invariants import check_ledger
 from stockpilot.ledger.positions import Position, get_positions
@@ -84,7 +84,7 @@ def apply(file: Path = typer.Argument(..., help="JSON lines, one event per line.
         console.print(f"[red]rejected[/] {r.event_id}: {r.error}")
 
 
-def _read_events(file: Path) -> list:
+def _read_events(file: Path) -> list[LedgerCommand]:
     if not file.exists():
         raise ImportRejected(str(file), [InvalidRow(str(file), 0, "*", "file not found")])
     commands, problems = [], []
@@ -92,9 +92,9 @@ def _read_events(file: Path) -> list:
         for n, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
-            try:
-                commands.append(command_from_dict(json.loads(line)))
-            except (ValueError, KeyError, TypeError) as exc:
+            try:  # the wire format: same bounds, same naive-time rule (UTC) as the stream
+                commands.append(parse_strict(line))
+            except BadMessage as exc:
                 problems.append(InvalidRow(str(file), n, "*", f"not a ledger event: {exc}"))
     if problems:
         raise ImportRejected(str(file), problems)

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from stockpilot.domain import bounds
 from stockpilot.domain.commands import (
     AdjustStock,
     CountStock,
@@ -146,6 +147,10 @@ def validate(cmd: LedgerCommand) -> None:
         raise InvalidEvent(cmd.event_id, "a transfer needs two different locations")
     if not cmd.event_id or not cmd.sku or not cmd.location:
         raise InvalidEvent(cmd.event_id, "event_id, sku and location are required")
+    try:
+        bounds.check_command(cmd)
+    except bounds.OutOfBounds as exc:
+        raise InvalidEvent(cmd.event_id, str(exc)) from exc
 
 
 def keys_of(cmd: LedgerCommand) -> list[StateKey]:
@@ -170,10 +175,26 @@ def apply(cmd: LedgerCommand, states: dict[StateKey, StockState]) -> list[Moveme
     scratch = {k: _copy(states[k]) for k in keys}
     ctx = _Ctx(cmd, scratch)
     _HANDLERS[type(cmd)](ctx)
+    _check_fits(cmd, [scratch[k] for k in keys if scratch[k].touched], ctx.out)
     for k in keys:
         if scratch[k].touched:
             states[k] = scratch[k]
     return ctx.out
+
+
+def _check_fits(cmd: LedgerCommand, touched: list[StockState], moves: list[Movement]) -> None:
+    """Balances and movements the command leaves must fit their columns (domain.bounds)."""
+    try:
+        for st in touched:
+            for name in ("on_hand", "reserved", "on_order"):
+                bounds.check_level(f"{st.sku}@{st.location} {name}", getattr(st, name))
+            for lot in st.lots.values():
+                bounds.check_level(f"lot {lot.lot_code} on_hand", lot.on_hand)
+        for m in moves:
+            bounds.check_level("on_hand change", m.on_hand_delta)
+            bounds.check_level("variance", m.variance or 0)
+    except bounds.OutOfBounds as exc:
+        raise InvalidEvent(cmd.event_id, f"the result would not fit: {exc}") from exc
 
 
 def _copy(st: StockState) -> StockState:

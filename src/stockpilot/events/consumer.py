@@ -21,10 +21,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from stockpilot import metrics
+from stockpilot import metrics, retry
+from stockpilot.domain.bounds import MESSAGE_ID_LEN, fit_id
+from stockpilot.domain.commands import LedgerCommand
 from stockpilot.domain.ledger import keys_of
 from stockpilot.events.schema import BadMessage, parse
-from stockpilot.ledger.service import apply_in
+from stockpilot.ledger.service import EventResult, apply_in
 from stockpilot.store import schema_events as te
 from stockpilot.store.bulk import bulk_insert
 from stockpilot.store.db import dialect_insert
@@ -85,32 +87,50 @@ class LagProbe:
 
 
 def apply_messages(engine: Engine, source: str, messages: Sequence[Message],
-                   extra: Callable[[Connection, BatchResult], None] | None = None,
-                   retries: int = 5) -> BatchResult:
+                   extra: Callable[[Connection, BatchResult], None] | None = None
+                   ) -> BatchResult:
     """Apply a batch in one transaction.
 
     ``extra(conn, result)`` runs inside that transaction after the ledger work — e.g. marking
-    inbox rows done, or storing an API idempotency record with the response.
+    inbox rows done, or storing an API idempotency record with the response. A transient
+    failure retries the batch under the one retry policy (:mod:`stockpilot.retry`). A
+    permanent database error (a value the database refuses despite the ledger's bounds)
+    re-runs the batch with each event in its own savepoint: the event the database refuses
+    is dead-lettered and every other one is applied, so no event can stop the stream.
     """
-    for attempt in range(retries + 1):
-        try:
-            with metrics.APPLY_SECONDS.labels(source).time(), UnitOfWork(engine) as uow:
-                result = _apply(uow.conn, source, messages)
-                if extra is not None:
-                    extra(uow.conn, result)
-                uow.commit()
-            count(source, result)
-            return result
-        except DBAPIError:
-            if attempt == retries:
-                raise
-    raise AssertionError("unreachable")
+
+    def once(isolate: bool) -> BatchResult:
+        with metrics.APPLY_SECONDS.labels(source).time(), UnitOfWork(engine) as uow:
+            result = (_apply_isolated if isolate else _apply)(uow.conn, source, messages)
+            if extra is not None:
+                extra(uow.conn, result)
+            uow.commit()
+        return result
+
+    try:
+        result = retry.call(lambda: once(False))
+    except STORAGE_ERRORS as exc:
+        if retry.is_transient_db_error(exc):
+            raise
+        result = retry.call(lambda: once(True))
+    count(source, result)
+    return result
 
 
 def apply_messages_in(conn: Connection, source: str, messages: Sequence[Message]
                       ) -> BatchResult:
-    """Apply a batch on the caller's open transaction (the caller commits, then counts)."""
-    return _apply(conn, source, messages)
+    """Apply a batch on the caller's open transaction (the caller commits, then counts).
+
+    As :func:`apply_messages`, an event the database refuses is dead-lettered and the others
+    applied: the batch runs in a savepoint, and again one savepoint per event if refused.
+    """
+    try:
+        with conn.begin_nested():
+            return _apply(conn, source, messages)
+    except STORAGE_ERRORS as exc:
+        if retry.is_transient_db_error(exc):
+            raise
+    return _apply_isolated(conn, source, messages)
 
 
 def count(source: str, result: BatchResult) -> None:
@@ -119,33 +139,94 @@ def count(source: str, result: BatchResult) -> None:
         metrics.EVENTS.labels(source, outcome).inc(getattr(result, outcome))
 
 
-def _apply(conn: Connection, source: str, messages: Sequence[Message]) -> BatchResult:
-    out = BatchResult()
-    commands, origin, dead = [], [], []
+#: Errors of a database (or its driver) refusing a value: the driver's own (wrapped by
+#: SQLAlchemy) and the ones Python raises binding a parameter (SQLite: ints past 64 bits).
+STORAGE_ERRORS = (DBAPIError, OverflowError)
+#: Dead-letter bodies and reasons are kept up to this many characters (the rest is cut, and
+#: the cut is said): one huge invalid message must not grow the table by its size.
+DEAD_BODY_CHARS = 65_536
+DEAD_REASON_CHARS = 2_000
+
+
+def _parsed(source: str, messages: Sequence[Message], dead: list[dict[str, Any]]
+            ) -> tuple[list[LedgerCommand], list[Message]]:
+    commands, origin = [], []
     for msg in messages:
         try:
             commands.append(parse(msg.body))
             origin.append(msg)
         except BadMessage as exc:
             dead.append(_dead(source, msg, "BadMessage", exc.reason))
+    return commands, origin
+
+
+def _apply(conn: Connection, source: str, messages: Sequence[Message]) -> BatchResult:
+    out, dead = BatchResult(), list[dict[str, Any]]()
+    commands, origin = _parsed(source, messages, dead)
     for cmd, msg, res in zip(commands, origin, apply_in(conn, commands), strict=True):
-        if res.status == "applied":
-            out.applied += 1
-            out.touched.update(keys_of(cmd))
-        elif res.status == "duplicate":
-            out.duplicate += 1
-        else:
-            dead.append(_dead(source, msg, res.error_type or "Rejected", res.error or ""))
+        _tally(out, dead, source, cmd, msg, res)
+    return _finish(conn, out, dead)
+
+
+def _apply_isolated(conn: Connection, source: str, messages: Sequence[Message]) -> BatchResult:
+    """:func:`_apply`, one savepoint per event: a database refusal dead-letters that event."""
+    out, dead = BatchResult(), list[dict[str, Any]]()
+    commands, origin = _parsed(source, messages, dead)
+    for cmd, msg in zip(commands, origin, strict=True):
+        try:
+            with conn.begin_nested():
+                [res] = apply_in(conn, [cmd])
+        except STORAGE_ERRORS as exc:
+            if retry.is_transient_db_error(exc):
+                raise
+            dead.append(_dead(source, msg, "StorageRejected", _storage_reason(exc)))
+            continue
+        _tally(out, dead, source, cmd, msg, res)
+    return _finish(conn, out, dead)
+
+
+def _tally(out: BatchResult, dead: list[dict[str, Any]], source: str, cmd: LedgerCommand,
+           msg: Message, res: EventResult) -> None:
+    if res.status == "applied":
+        out.applied += 1
+        out.touched.update(keys_of(cmd))
+    elif res.status == "duplicate":
+        out.duplicate += 1
+    else:
+        dead.append(_dead(source, msg, res.error_type or "Rejected", res.error or ""))
+
+
+def _finish(conn: Connection, out: BatchResult, dead: list[dict[str, Any]]) -> BatchResult:
     if dead:
         _insert_dead(conn, dead)
     out.dead = len(dead)
     return out
 
 
+def _storage_reason(exc: BaseException) -> str:
+    """The database's refusal in one line (first line of the driver's message)."""
+    orig = getattr(exc, "orig", None) or exc
+    first = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    return f"the database refused the event: {first}"
+
+
+def _safe_text(text: str, limit: int) -> str:
+    """``text`` storable anywhere: NUL escaped, cut to ``limit`` characters (cut said).
+
+    PostgreSQL text cannot hold a NUL character; it is written as a JSON-style escape.
+    """
+    text = text.replace("\x00", "\\u0000")
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"… [{len(text) - limit} more characters not kept]"
+
+
 def _dead(source: str, msg: Message, kind: str, reason: str) -> dict[str, Any]:
-    return {"source": source, "message_id": msg.message_id[:160],
-            "body": msg.body.decode("utf-8", "replace"), "error_type": kind,
-            "reason": reason[:2000], "created_at": datetime.now(UTC)}
+    message_id = fit_id(_safe_text(msg.message_id, 10_000), MESSAGE_ID_LEN)
+    return {"source": source, "message_id": message_id,
+            "body": _safe_text(msg.body.decode("utf-8", "replace"), DEAD_BODY_CHARS),
+            "error_type": kind, "reason": _safe_text(reason, DEAD_REASON_CHARS),
+            "created_at": datetime.now(UTC)}
 
 
 def _insert_dead(conn: Connection, rows: list[dict[str, Any]]) -> None:

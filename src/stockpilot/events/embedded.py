@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, func, select, update
 
+from stockpilot.domain.bounds import EVENT_ID_LEN, fit_id
 from stockpilot.events.consumer import BatchResult, LagProbe, Message, OnBatch, apply_messages
 from stockpilot.store import schema_events as te
 from stockpilot.store.bulk import bulk_insert
@@ -23,7 +24,10 @@ def publish(engine: Engine, messages: Sequence[tuple[str, bytes]]) -> int:
     """Append ``(message_id, body)`` pairs to the inbox in one transaction."""
     now = datetime.now(UTC)
     with engine.begin() as conn:
-        bulk_insert(conn, te.inbox, [{"message_id": m, "body": b.decode(), "created_at": now}
+        # a transport id longer than the column keeps a hash of the whole (never cut): the
+        # event inside is judged by the consumer, which dead-letters it if it is out of bounds
+        bulk_insert(conn, te.inbox, [{"message_id": fit_id(m, EVENT_ID_LEN),
+                                      "body": b.decode("utf-8", "replace"), "created_at": now}
                                      for m, b in messages])
     return len(messages)
 

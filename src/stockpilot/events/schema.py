@@ -2,7 +2,12 @@
 
 Version 1: one JSON object per event with ``v`` (1), ``kind`` and the fields of the matching
 ledger command (:mod:`stockpilot.domain.commands`); unknown fields are rejected. Quantities are
-integers; ``occurred_at`` is ISO 8601 with a time zone (naive times are taken as UTC).
+integers; ``occurred_at`` is ISO 8601 with a time zone (naive times are taken as UTC, on the
+wire and in ``stockpilot events apply`` alike, which parses its files with :func:`parse_strict`).
+Every field keeps to :mod:`stockpilot.domain.bounds` (lengths, 32-bit quantities, prices below
+1e10, no NUL). A receipt carries no purchase order: receiving against a PO goes through
+:func:`stockpilot.ledger.purchasing.receive_purchase_order`, which updates the PO lines and
+on_order together (a wire field could lower on_order and leave the PO open).
 
 The pydantic models are the definition (and what the API documents). The stream's hot path
 decodes with msgspec structs that mirror them field for field (about 5× faster than
@@ -18,24 +23,44 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationError,
+    field_validator,
+)
 
+from stockpilot.domain import bounds as b
 from stockpilot.domain import commands as c
 
 SCHEMA_VERSION = 1
+
+# Field types from the one set of bounds (stockpilot.domain.bounds): lengths, integer range,
+# money range, no NUL. The msgspec mirror below uses the same numbers.
+_NoNul = AfterValidator(b.no_nul)
+EventId = Annotated[str, Field(min_length=1, max_length=b.EVENT_ID_LEN), _NoNul]
+Key = Annotated[str, Field(min_length=1, max_length=b.ID_LEN), _NoNul]
+OptId = Annotated[str, Field(max_length=b.ID_LEN), _NoNul] | None
+LotCode = Annotated[str, Field(max_length=b.LOT_CODE_LEN), _NoNul] | None
+Text = Annotated[str, Field(max_length=b.TEXT_LEN), _NoNul] | None
+Quantity = Annotated[StrictInt, Field(ge=b.INT_MIN, le=b.INT_MAX)]
+Price = Annotated[float, Field(gt=-b.MONEY_LIMIT, lt=b.MONEY_LIMIT, allow_inf_nan=False)] | None
 
 
 class _Event(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     v: Literal[1] = 1
-    event_id: Annotated[str, Field(min_length=1, max_length=128)]
-    sku: Annotated[str, Field(min_length=1, max_length=64)]
-    location: Annotated[str, Field(min_length=1, max_length=64)]
-    quantity: StrictInt
+    event_id: EventId
+    sku: Key
+    location: Key
+    quantity: Quantity
     occurred_at: datetime
-    lot_code: str | None = None
-    reference: str | None = None
+    lot_code: LotCode = None
+    reference: Text = None
 
     @field_validator("occurred_at")
     @classmethod
@@ -48,7 +73,6 @@ class Receipt(_Event):
 
     kind: Literal["receipt"]
     expiry: date | None = None
-    purchase_order_id: int | None = None
 
 
 class Sale(_Event):
@@ -56,9 +80,9 @@ class Sale(_Event):
 
     kind: Literal["sale"]
     from_reserved: bool = False
-    customer_id: str | None = None
-    order_id: str | None = None
-    unit_price: float | None = None
+    customer_id: OptId = None
+    order_id: OptId = None
+    unit_price: Price = None
 
 
 class Return(_Event):
@@ -66,8 +90,8 @@ class Return(_Event):
 
     kind: Literal["return"]
     expiry: date | None = None
-    customer_id: str | None = None
-    order_id: str | None = None
+    customer_id: OptId = None
+    order_id: OptId = None
 
 
 class Adjustment(_Event):
@@ -75,28 +99,28 @@ class Adjustment(_Event):
 
     kind: Literal["adjustment"]
     expiry: date | None = None
-    reason: str | None = None
+    reason: Text = None
 
 
 class Transfer(_Event):
     """Units move between locations."""
 
     kind: Literal["transfer"]
-    to_location: Annotated[str, Field(min_length=1, max_length=64)]
+    to_location: Key
 
 
 class Reservation(_Event):
     """Units promised to an order."""
 
     kind: Literal["reservation"]
-    order_id: str | None = None
+    order_id: OptId = None
 
 
 class Release(_Event):
     """A promise withdrawn."""
 
     kind: Literal["release"]
-    order_id: str | None = None
+    order_id: OptId = None
 
 
 class Count(_Event):
@@ -109,7 +133,7 @@ class WriteOffEvent(_Event):
     """Units written off."""
 
     kind: Literal["write_off"]
-    reason: str | None = None
+    reason: Text = None
 
 
 class Envelope(BaseModel):
@@ -151,7 +175,7 @@ def parse_strict(body: bytes | str) -> c.LedgerCommand:
         data: Any = json.loads(body)
         if not isinstance(data, dict):
             raise BadMessage("not a JSON object")
-        event = Envelope(event=data).event
+        event = Envelope.model_validate({"event": data}).event
     except (ValueError, ValidationError) as exc:
         raise BadMessage(
             str(exc).splitlines()[0]
@@ -164,42 +188,46 @@ def parse_strict(body: bytes | str) -> c.LedgerCommand:
 
 # --- the msgspec mirror of the models above (hot path) ------------------------------------
 
-_Id = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
-_Key = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+_Id = Annotated[str, msgspec.Meta(min_length=1, max_length=b.EVENT_ID_LEN)]
+_Key = Annotated[str, msgspec.Meta(min_length=1, max_length=b.ID_LEN)]
+_OptId = Annotated[str, msgspec.Meta(max_length=b.ID_LEN)] | None
+_Lot = Annotated[str, msgspec.Meta(max_length=b.LOT_CODE_LEN)] | None
+_Text = Annotated[str, msgspec.Meta(max_length=b.TEXT_LEN)] | None
+_Qty = Annotated[int, msgspec.Meta(ge=b.INT_MIN, le=b.INT_MAX)]
+_Price = Annotated[float, msgspec.Meta(gt=-b.MONEY_LIMIT, lt=b.MONEY_LIMIT)] | None
 
 
 class _M(msgspec.Struct, forbid_unknown_fields=True, tag_field="kind", kw_only=True):
     event_id: _Id
     sku: _Key
     location: _Key
-    quantity: int
+    quantity: _Qty
     occurred_at: datetime
     v: Literal[1] = 1
-    lot_code: str | None = None
-    reference: str | None = None
+    lot_code: _Lot = None
+    reference: _Text = None
 
 
 class _MReceipt(_M, tag="receipt"):
     expiry: date | None = None
-    purchase_order_id: int | None = None
 
 
 class _MSale(_M, tag="sale"):
     from_reserved: bool = False
-    customer_id: str | None = None
-    order_id: str | None = None
-    unit_price: float | None = None
+    customer_id: _OptId = None
+    order_id: _OptId = None
+    unit_price: _Price = None
 
 
 class _MReturn(_M, tag="return"):
     expiry: date | None = None
-    customer_id: str | None = None
-    order_id: str | None = None
+    customer_id: _OptId = None
+    order_id: _OptId = None
 
 
 class _MAdjustment(_M, tag="adjustment"):
     expiry: date | None = None
-    reason: str | None = None
+    reason: _Text = None
 
 
 class _MTransfer(_M, tag="transfer"):
@@ -207,11 +235,11 @@ class _MTransfer(_M, tag="transfer"):
 
 
 class _MReservation(_M, tag="reservation"):
-    order_id: str | None = None
+    order_id: _OptId = None
 
 
 class _MRelease(_M, tag="release"):
-    order_id: str | None = None
+    order_id: _OptId = None
 
 
 class _MCount(_M, tag="count"):
@@ -219,7 +247,7 @@ class _MCount(_M, tag="count"):
 
 
 class _MWriteOff(_M, tag="write_off"):
-    reason: str | None = None
+    reason: _Text = None
 
 
 _DECODER = msgspec.json.Decoder(_MReceipt | _MSale | _MReturn | _MAdjustment | _MTransfer
@@ -228,6 +256,10 @@ _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def _fast(body: bytes | str) -> c.LedgerCommand:
+    # JSON can carry a NUL only escaped; msgspec has no NUL check, pydantic's path has one
+    nul = b"\\u0000" in body if isinstance(body, bytes) else "\\u0000" in body
+    if nul:
+        raise msgspec.ValidationError("NUL character")
     event = _DECODER.decode(body)
     cls = type(event)
     names = _FIELDS.get(cls) or _FIELDS.setdefault(
@@ -236,7 +268,7 @@ def _fast(body: bytes | str) -> c.LedgerCommand:
     at = fields["occurred_at"]
     if at.tzinfo is None:
         fields["occurred_at"] = at.replace(tzinfo=UTC)
-    return c.COMMAND_TYPES[cls.__struct_config__.tag](**fields)  # type: ignore[index]
+    return c.COMMAND_TYPES[cls.__struct_config__.tag](**fields)
 
 
 def dump(cmd: c.LedgerCommand) -> bytes:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import cast
 
 import numpy as np
 import polars as pl
@@ -40,22 +41,22 @@ def prepare(df: pl.DataFrame, end: date | None = None) -> Prepared:
     """Fill gaps with zeros up to ``end`` (default: the last day in the data), clean values."""
     if df.is_empty():
         raise StockpilotError("no demand history to forecast: import sales or compact the ledger")
-    end = end or df["ds"].max()
+    last = end or cast(date, df["ds"].max())
     notes: list[str] = []
-    nulls = df["y"].is_null().sum() + df["y"].is_nan().sum()
+    nulls = int(df["y"].is_null().sum()) + int(df["y"].is_nan().sum())
     if nulls:
         notes.append(f"{nulls} missing values treated as 0")
     neg = (df["y"] < 0).sum()
     if neg:
         notes.append(f"{neg} negative days (returns above sales) clipped to 0")
-    clean = df.filter(pl.col("ds") <= end).select(
+    clean = df.filter(pl.col("ds") <= last).select(
         "unique_id", "ds", pl.col("y").fill_nan(0.0).fill_null(0.0).clip(lower_bound=0.0))
-    full, all_zero, filled = _dense(clean, end)
+    full, all_zero, filled = _dense(clean, last)
     if all_zero:
         notes.append(f"{len(all_zero)} series without any sale are forecast as 0")
     if filled:
         notes.append(f"{filled} missing days filled with 0")
-    return Prepared(full, end, notes, all_zero)
+    return Prepared(full, last, notes, all_zero)
 
 
 def _dense(clean: pl.DataFrame, end: date) -> tuple[pl.DataFrame, list[str], int]:

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
+from typing import cast
 
 import polars as pl
 
@@ -62,14 +63,14 @@ def load(directory: Path) -> M5Data:
     return M5Data(df, ids, prices, cal)
 
 
-def day_of(data: M5Data, d: str) -> object:
+def day_of(data: M5Data, d: str) -> date:
     """The date of an M5 day ``d_N``."""
     if not d.startswith("d_") or not d[2:].isdigit():
         raise StockpilotError(f"--train-end {d!r}: give an M5 day like d_1885")
     hit = data.calendar.filter(pl.col("d") == int(d[2:]))
     if hit.is_empty():
         raise StockpilotError(f"{d} is not in the calendar")
-    return hit["date"][0]
+    return cast(date, hit["date"][0])
 
 
 def run(directory: Path, train_end: str, horizon: int, out: Path,
@@ -85,14 +86,14 @@ def run(directory: Path, train_end: str, horizon: int, out: Path,
     train = data.df.filter(pl.col("ds") <= end)
     covariates = m5_covariates(data.calendar, data.prices, data.ids["unique_id"],
                                train["ds"].min(),  # type: ignore[arg-type]
-                               end + timedelta(days=horizon))  # type: ignore[operator,arg-type]
-    result = forecast_frame(prepare(train, end), models, horizon, n_windows,  # type: ignore[arg-type]
+                               end + timedelta(days=horizon))
+    result = forecast_frame(prepare(train, end), models, horizon, n_windows,
                             progress, covariates)
     fc = result.forecasts
     out.mkdir(parents=True, exist_ok=True)
     write_submission(fc, data.ids, horizon, out)
     actual = data.df.filter((pl.col("ds") > end) &
-                            (pl.col("ds") <= end + timedelta(days=horizon)))  # type: ignore[operator]
+                            (pl.col("ds") <= end + timedelta(days=horizon)))
     if actual.select("ds").n_unique() < horizon:
         return None
     test = actual.join(fc.select("unique_id", "ds", "mean", *[qcol(t) for t in QUANTILES]),

@@ -13,26 +13,23 @@ keeps one whole yearly cycle for the month feature.
 each other; measured here at load ~15 on 2 cores, 50 trees on 1.9 M rows took 152 s with 2
 threads and 20 s with 1. Use 1 when the machine is shared, the core count when it is not.
 
-Until :func:`stockpilot.forecast.selection.forecast_frame` takes a candidate factory,
-:func:`using_candidates` swaps its module's ``make_forecaster`` for the duration of a call.
+Pass :func:`large_panel_factory`'s result as ``forecast_frame(..., factory=...)``.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
 from typing import Any, Self
 
 import polars as pl
 
 from stockpilot.forecast import selection
 from stockpilot.forecast.lgbm import LGBMForecaster
+from stockpilot.forecast.selection import Factory
 
 #: Days of history the LightGBM features look back (lag 28 + a 28-day rolling mean of lag 1,
 #: and 4 weeks of lag 7): rows before that have missing features and are dropped anyway.
 FEATURE_LOOKBACK_DAYS = 56
 
-Factory = Callable[..., Any]  # (name, horizon, n_windows, freq, season_length)
 _LOCAL: Factory = selection.make_forecaster
 
 
@@ -73,17 +70,3 @@ def large_panel_factory(train_days: int = 365, subsample: float = 0.5,
         return _LOCAL(name, horizon, n_windows, freq, season_length)
 
     return make
-
-
-@contextlib.contextmanager
-def using_candidates(factory: Factory) -> Iterator[None]:
-    """Build ``selection.forecast_frame``'s candidates with ``factory`` inside the block.
-
-    Not re-entrant across threads: forecasting runs one call at a time per process.
-    """
-    before = selection.make_forecaster
-    selection.make_forecaster = factory  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        selection.make_forecaster = before

@@ -29,15 +29,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 
 from stockpilot.errors import StockpilotError
 from stockpilot.forecast.base import QUANTILE_COLUMNS
 from stockpilot.forecast.classify import demand_classes
-from stockpilot.forecast.conformal import apply_offsets, offsets_from_cv
 from stockpilot.forecast.data import Prepared
 from stockpilot.forecast.stats import StatsForecaster
 
@@ -55,6 +53,8 @@ GLOBAL_MODELS = frozenset({"LightGBM", "LightGBMDirect", "LSTM", "Transformer",
 COVARIATE_MODELS = frozenset({"LightGBM", "LightGBMDirect"})
 
 Progress = Callable[[str], None]
+#: Builds a candidate: ``(name, horizon, n_windows, freq, season_length) -> forecaster``.
+Factory = Callable[..., Any]
 CHOICES = ("class", "series")
 
 
@@ -71,8 +71,8 @@ class Forecasts:
 
 def forecast_frame(prep: Prepared, models: Sequence[str], horizon: int, n_windows: int,
                    say: Progress | None = None, covariates: pl.DataFrame | None = None,
-                   freq: str = "1d", season_length: int = 7, choice: str = "class"
-                   ) -> Forecasts:
+                   freq: str = "1d", season_length: int = 7, choice: str = "class",
+                   factory: Factory | None = None) -> Forecasts:
     """Route, cross-validate and fit every candidate, choose, forecast — no I/O.
 
     ``covariates`` (``unique_id, ds, …`` over the history and the ``horizon`` days after it,
@@ -80,8 +80,11 @@ def forecast_frame(prep: Prepared, models: Sequence[str], horizon: int, n_window
     ``freq``/``season_length`` describe the series for the statistical models (daily by
     default; ``"1mo"``/12 for monthly totals — the global models are daily only).
     ``choice``: ``"class"`` or ``"series"`` (see the module docstring).
+    ``factory`` builds each candidate (default :func:`make_forecaster`; e.g.
+    :func:`stockpilot.forecast.scale.large_panel_factory` for tens of thousands of series).
     """
     check_choice(choice)
+    make = factory or make_forecaster
     say = say or (lambda _m: None)
     classes = demand_classes(prep.df)
     route = routes(classes, models)
@@ -91,14 +94,13 @@ def forecast_frame(prep: Prepared, models: Sequence[str], horizon: int, n_window
         df = prep.df if name in GLOBAL_MODELS else prep.df.join(ids, on="unique_id",
                                                                 how="semi")
         X = covariates if name in COVARIATE_MODELS else None
-        fitted[name] = make_forecaster(name, horizon, n_windows, freq, season_length) \
-            .fit(df, X)
+        fitted[name] = make(name, horizon, n_windows, freq, season_length).fit(df, X)
     say(f"choosing a model per {choice}")
-    return _assemble(fitted, route, classes, prep, horizon, freq, choice)
+    return assemble(fitted, route, classes, prep, horizon, freq, choice)
 
 
-def _assemble(fitted: dict[str, Any], route: pl.DataFrame, classes: pl.DataFrame,
-              prep: Prepared, horizon: int, freq: str, choice: str) -> Forecasts:
+def assemble(fitted: dict[str, Any], route: pl.DataFrame, classes: pl.DataFrame,
+             prep: Prepared, horizon: int, freq: str, choice: str) -> Forecasts:
     """Choose among the fitted candidates, forecast with the chosen ones, keep their errors."""
     chosen = _choose(fitted, route, classes, prep.df if choice == "class" else None)
     forecasts = _forecast(fitted, chosen, horizon, prep, freq)
@@ -211,7 +213,7 @@ def class_winners(long: pl.DataFrame, classes: pl.DataFrame, history: pl.DataFra
         the class's series as the best-covered candidate compete, so that a model fitted on a
         few easy series cannot win the class.
     """
-    end = history["ds"].max()
+    end = cast(date, history["ds"].max())
     live = history.sort("unique_id", "ds").filter((pl.col("y") > 0).cum_max().over("unique_id"))
     step = (pl.col("y") - pl.col("y").shift(1)).over("unique_id") ** 2
     scale = live.with_columns(step.alias("d2")).group_by("unique_id").agg(
@@ -233,7 +235,7 @@ def class_winners(long: pl.DataFrame, classes: pl.DataFrame, history: pl.DataFra
 
 def _forecast(fitted: dict[str, Any], choice: pl.DataFrame, horizon: int,
               prep: Prepared, freq: str = "1d") -> pl.DataFrame:
-    parts = []
+    parts: list[pl.DataFrame] = []
     for name, f in fitted.items():
         fc = f.predict(horizon).join(choice.filter(pl.col("model") == name)
                                      .select("unique_id"), on="unique_id", how="semi")
@@ -256,40 +258,3 @@ def _zeros(ids: list[str], end: date, horizon: int, freq: str = "1d") -> pl.Data
     frame = pl.DataFrame({"unique_id": ids}).join(pl.DataFrame({"ds": days}), how="cross")
     return frame.with_columns(pl.lit(0.0).alias("mean"), pl.lit("zero").alias("model"),
                               *[pl.lit(0.0).alias(c) for c in QUANTILE_COLUMNS])
-
-
-def choose_from_cv(prep: Prepared, models: Sequence[str], cvs: dict[str, pl.DataFrame],
-                   points: dict[str, pl.DataFrame], horizon: int, freq: str = "1d",
-                   choice: str = "class") -> Forecasts:
-    """What :func:`forecast_frame` returns, from rolling-origin forecasts computed elsewhere.
-
-    For statistical (local) models the forecast at a cutoff depends only on the series'
-    history up to it, so one cross-validation over the union of several evaluations' cutoffs
-    can serve them all; this takes each model's share of it and applies the same routing,
-    conformal offsets, choice and assembly as :func:`forecast_frame`, without refitting.
-
-    Args:
-        prep: the history, as given to :func:`forecast_frame`.
-        models: the candidates, in rank order.
-        cvs: per model, the ``unique_id, cutoff, ds, h, y, mean`` frame that
-            ``StatsForecaster.cross_validate`` would return on ``prep`` (its windows before
-            ``prep.end``, series long enough for them); series not routed to the model are
-            ignored.
-        points: per model, ``unique_id, ds, mean`` for the ``horizon`` periods after
-            ``prep.end`` (``StatsForecaster.predict``'s mean: NaN as 0, clipped at 0), for at
-            least every series routed to the model.
-        horizon: periods forecast.
-        freq: polars offset of the series (for the all-zero series' dates).
-        choice: ``"class"`` or ``"series"``, as for :func:`forecast_frame`.
-    """
-    check_choice(choice)
-    classes = demand_classes(prep.df)
-    route = routes(classes, models)
-    fitted: dict[str, Any] = {}
-    for name, ids in routed(route, models):
-        cv = cvs[name].join(ids, on="unique_id", how="semi")
-        offsets = offsets_from_cv(cv, prep.df.join(ids, on="unique_id", how="semi"))
-        fc = apply_offsets(points[name].join(ids, on="unique_id", how="semi"), offsets)
-        # stands in for a fitted StatsForecaster: _choose reads ``cv_``, _forecast ``predict``
-        fitted[name] = SimpleNamespace(cv_=cv, predict=lambda _h, fc=fc: fc)
-    return _assemble(fitted, route, classes, prep, horizon, freq, choice)

@@ -32,7 +32,6 @@ import polars as pl
 from stockpilot.errors import StockpilotError
 from stockpilot.forecast import selection
 from stockpilot.forecast.data import Prepared
-from stockpilot.forecast.scale import using_candidates
 from stockpilot.forecast.selection import Forecasts, Progress
 from stockpilot.forecast.stats import StatsForecaster
 
@@ -142,5 +141,5 @@ def forecast_frame(prep: Prepared, models: Sequence[str], horizon: int, n_window
                               "pip install 'stockpilot[spark]' (and a Java 17 runtime)") from exc
     say("starting Spark")
     spark_session()
-    with using_candidates(make_forecaster):
-        return selection.forecast_frame(prep, models, horizon, n_windows, say, choice=choice)
+    return selection.forecast_frame(prep, models, horizon, n_windows, say, choice=choice,
+                                    factory=make_forecaster)

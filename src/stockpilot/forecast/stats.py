@@ -97,9 +97,9 @@ class StatsForecaster:
         if ok.is_empty():
             return pl.DataFrame(schema={"unique_id": pl.Utf8, "cutoff": pl.Date, "ds": pl.Date,
                                         "h": pl.Int32, "y": pl.Float64, "mean": pl.Float64})
-        cv = self._sf().cross_validation(df=df.filter(pl.col("unique_id").is_in(ok.implode())),
-                                         h=self.horizon, n_windows=self.n_windows,
-                                         step_size=self.horizon)
+        cv: pl.DataFrame = self._sf().cross_validation(
+            df=df.filter(pl.col("unique_id").is_in(ok.implode())), h=self.horizon,
+            n_windows=self.n_windows, step_size=self.horizon)
         return cv.select(
             "unique_id", "cutoff", "ds",
             pl.col("ds").rank("dense").over("unique_id", "cutoff").cast(pl.Int32).alias("h"),

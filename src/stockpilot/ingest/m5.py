@@ -14,6 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from stockpilot.errors import ImportRejected, InvalidRow
+from stockpilot.ingest.spec import read_csv
 
 ID_COLUMNS = ["id", "item_id", "dept_id", "cat_id", "store_id", "state_id"]
 
@@ -42,7 +43,7 @@ def _require(df: pl.DataFrame, path: Path, columns: list[str]) -> None:
 
 def read_calendar(path: Path) -> pl.DataFrame:
     """The M5 calendar with ``date`` parsed and ``d`` as an integer day number (d_1 → 1)."""
-    df = pl.read_csv(path, infer_schema_length=0)
+    df = read_csv(path, infer_schema_length=0)
     _require(df, path, ["date", "wm_yr_wk", "d"])
     snap = [c for c in df.columns if c.startswith("snap_")]
     return df.with_columns(
@@ -57,7 +58,7 @@ def read_calendar(path: Path) -> pl.DataFrame:
 
 def read_prices(path: Path) -> pl.DataFrame:
     """Weekly prices: ``sku, location, wm_yr_wk, sell_price`` (a missing week = not on sale)."""
-    df = pl.read_csv(
+    df = read_csv(
         path,
         schema_overrides={"store_id": pl.Utf8, "item_id": pl.Utf8, "wm_yr_wk": pl.Int32,
                           "sell_price": pl.Float64},
@@ -73,14 +74,14 @@ def read_prices(path: Path) -> pl.DataFrame:
 
 def read_daily_wide(path: Path) -> pl.DataFrame:
     """One M5 wide daily file as it is (ids plus ``d_1 … d_N`` integer columns)."""
-    head = pl.read_csv(path, n_rows=0)
+    head = read_csv(path, n_rows=0)
     _require(head, path, ID_COLUMNS)
     day_cols = [c for c in head.columns if c.startswith("d_")]
     if not day_cols:
         raise ImportRejected(str(path), [InvalidRow(str(path), 1, "d_1", "no day columns")])
     schema = {c: pl.Utf8 for c in ID_COLUMNS} | {c: pl.Int32 for c in day_cols}
     try:
-        df = pl.read_csv(path, schema_overrides=schema)
+        df = read_csv(path, schema_overrides=schema)
     except pl.exceptions.ComputeError as exc:
         raise ImportRejected(
             str(path), [InvalidRow(str(path), 0, "d_*", f"not an integer count: {exc}")]
@@ -138,7 +139,7 @@ def series_attributes(wide: pl.DataFrame) -> pl.DataFrame:
 
 def read_monthly(path: Path) -> pl.DataFrame:
     """Monthly totals ``sku, location, dept_id, cat_id, state_id, month (date), n_days, units``."""
-    df = pl.read_csv(path, schema_overrides={"sales": pl.Int64, "n_days": pl.Int32})
+    df = read_csv(path, schema_overrides={"sales": pl.Int64, "n_days": pl.Int32})
     _require(df, path, ["item_id", "store_id", "month", "n_days", "sales"])
     return df.select(
         pl.col("item_id").alias("sku"),

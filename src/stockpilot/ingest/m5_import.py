@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from stockpilot.errors import ImportRejected, InvalidRow
 from stockpilot.ingest import m5
 from stockpilot.ledger import catalogue as cat
+from stockpilot.store import staging
 from stockpilot.store.history import HistoryStore
 from stockpilot.store.uow import UnitOfWork
 
@@ -55,11 +56,14 @@ def import_m5(engine: Engine | None, directory: Path, history: HistoryStore,
     say = progress or (lambda _msg: None)
     data = _load(directory, say)
     report = M5Report()
-    say("writing history store")
-    _write_history(data, history, report)
-    if engine is not None:
-        say("writing catalogue")
-        _write_catalogue(engine, data, report)
+    staging.recover(history, engine)  # finish or undo a killed import first
+    with staging.staged(history, "m5") as stage:
+        say("writing history store")
+        _write_history(data, stage, report)
+        if engine is not None:
+            say("writing catalogue")
+            _write_catalogue(engine, data, report, stage)
+    stage.publish()  # after the commit: a kill here is finished by the next run's recover
     return report
 
 
@@ -100,10 +104,10 @@ def _check_unique_ids(wide: pl.DataFrame, directory: Path) -> None:
             for i, s, _ in dup.iter_rows()])
 
 
-def _write_history(data: _Loaded, history: HistoryStore, report: M5Report) -> None:
+def _write_history(data: _Loaded, history: staging.Stage, report: M5Report) -> None:
     history.write("calendar", "m5", data.calendar)
     report.calendar_days = data.calendar.height
-    if data.daily is not None:
+    if data.daily is not None and data.attributes is not None:
         history.write_daily("m5", data.daily.filter(pl.col("date").is_not_null()))
         history.write("series", "m5", data.attributes)
         report.daily_rows = data.daily.height
@@ -120,7 +124,8 @@ def _write_history(data: _Loaded, history: HistoryStore, report: M5Report) -> No
         report.price_rows = prices.height
 
 
-def _write_catalogue(engine: Engine, data: _Loaded, report: M5Report) -> None:
+def _write_catalogue(engine: Engine, data: _Loaded, report: M5Report,
+                     stage: staging.Stage) -> None:
     items = _items(data)
     price = _last_prices(data.prices)
     skus = (items.join(price, on="sku", how="left")
@@ -132,6 +137,7 @@ def _write_catalogue(engine: Engine, data: _Loaded, report: M5Report) -> None:
         report.locations = cat.upsert_locations(uow.conn, [
             {"location": s, "name": f"Walmart store {s}", "kind": "store"}
             for s in stores["location"].to_list()])
+        stage.record(uow.conn)
         uow.commit()
 
 

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import polars as pl
 
+from stockpilot.domain import bounds as b
 from stockpilot.errors import ImportRejected, InvalidRow
+from stockpilot.ingest.spec import read_csv
 
 COLUMNS = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice",
            "CustomerID", "Country"]
@@ -29,7 +31,7 @@ def read_invoices(path: Path) -> pl.DataFrame:
         ImportRejected: a column is missing or a value cannot be read; nothing is returned.
     """
     try:
-        df = pl.read_csv(path, infer_schema_length=0, encoding="utf8")
+        df = read_csv(path, infer_schema_length=0, encoding="utf8")
     except (pl.exceptions.ComputeError, UnicodeDecodeError) as exc:
         raise ImportRejected(str(path), [InvalidRow(str(path), 0, "*", f"unreadable: {exc}")]) \
             from exc
@@ -64,13 +66,31 @@ def _report_bad(df: pl.DataFrame, path: Path) -> None:
         ("Quantity", pl.col("quantity").is_null(), "not an integer"),
         ("InvoiceDate", pl.col("invoiced_at").is_null(), "not a date YYYY-MM-DD HH:MM:SS"),
         ("UnitPrice", pl.col("unit_price").is_null(), "not a number"),
+        *_bounds(),
     ]
     problems: list[InvalidRow] = []
     for field, cond, reason in checks:
-        for row in df.filter(cond)["row"].head(1000).to_list():
+        for row in df.filter(cond.fill_null(False))["row"].head(1000).to_list():
             problems.append(InvalidRow(str(path), row, field, reason))
     if problems:
         raise ImportRejected(str(path), sorted(problems, key=lambda p: p.row))
+
+
+def _bounds() -> list[tuple[str, pl.Expr, str]]:
+    """What the database columns can hold (stockpilot.domain.bounds): same on both backends."""
+    text = [("InvoiceNo", "invoice_no", b.ID_LEN), ("StockCode", "stock_code", b.ID_LEN),
+            ("CustomerID", "customer_id", b.ID_LEN), ("Country", "country", b.ID_LEN),
+            ("Description", "description", b.TEXT_LEN)]
+    out = [(f, pl.col(c).str.len_chars() > n, f"longer than {n} characters")
+           for f, c, n in text]
+    out += [(f, pl.col(c).str.contains("\x00", literal=True), "contains a NUL character")
+            for f, c, _ in text]
+    q, p = pl.col("quantity"), pl.col("unit_price")
+    out.append(("Quantity", (q < b.INT_MIN) | (q > b.INT_MAX),
+                f"outside {b.INT_MIN} … {b.INT_MAX}"))
+    out.append(("UnitPrice", ~p.is_finite() | (p.abs() >= b.MONEY_LIMIT),
+                f"not a finite amount below {b.MONEY_LIMIT:.0e}"))
+    return out
 
 
 def daily_demand(lines: pl.DataFrame, location: str = DEFAULT_LOCATION) -> pl.DataFrame:

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, select
 from stockpilot.ingest.online_retail import DEFAULT_LOCATION, daily_demand, read_invoices
 from stockpilot.ledger import catalogue as cat
 from stockpilot.store import schema as t
+from stockpilot.store import staging
 from stockpilot.store.bulk import bulk_insert
 from stockpilot.store.history import HistoryStore
 from stockpilot.store.uow import UnitOfWork
@@ -67,16 +68,20 @@ def import_online_retail(engine: Engine | None, path: Path, history: HistoryStor
     skus = _skus(kept)
     customers = _customers(kept)
     written = 0
-    if engine is not None:
-        with UnitOfWork(engine) as uow:
-            conn = uow.conn
-            cat.upsert_locations(conn, [{"location": location, "name": "Web shop",
-                                         "kind": "online"}])
-            cat.upsert_skus(conn, skus.to_dicts())
-            _upsert_customers(conn, customers)
-            written = _order_lines(conn, kept, location)
-            uow.commit()
-    history.write_daily(SOURCE, daily)
+    staging.recover(history, engine)  # finish or undo a killed import first
+    with staging.staged(history, SOURCE) as stage:
+        stage.write_daily(SOURCE, daily)
+        if engine is not None:
+            with UnitOfWork(engine) as uow:
+                conn = uow.conn
+                cat.upsert_locations(conn, [{"location": location, "name": "Web shop",
+                                             "kind": "online"}])
+                cat.upsert_skus(conn, skus.to_dicts())
+                _upsert_customers(conn, customers)
+                written = _order_lines(conn, kept, location)
+                stage.record(conn)
+                uow.commit()
+    stage.publish()  # after the commit: a kill here is finished by the next run's recover
     return RetailReport(lines.height, kept.height, non_product, write_offs, skus.height,
                         customers.height, written, daily.height)
 

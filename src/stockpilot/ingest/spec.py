@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import gzip
 import io
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
+from stockpilot.domain import bounds as b
 from stockpilot.errors import ImportRejected, InvalidRow
 
 MAX_REPORTED = 1000  # bad rows listed in one report; the count says how many more
@@ -29,6 +32,8 @@ class Col:
     required: bool = True
     rule: str | None = None  # nonneg | positive | nonzero
     doc: str = ""
+    #: longest text accepted (str columns; from stockpilot.domain.bounds, as the SQL column)
+    max_len: int = b.ID_LEN
 
 
 @dataclass(frozen=True)
@@ -46,8 +51,8 @@ SPECS: dict[str, FileSpec] = {
     for s in (
         FileSpec("skus", (
             Col("sku", "str", doc="your SKU id"),
-            Col("name", "str", required=False),
-            Col("category", "str", required=False),
+            Col("name", "str", required=False, max_len=b.TEXT_LEN),
+            Col("category", "str", required=False, max_len=b.CATEGORY_LEN),
             Col("unit_cost", "decimal", required=False, rule="nonneg"),
             Col("price", "decimal", required=False, rule="nonneg"),
             Col("shelf_life_days", "int", required=False, rule="positive"),
@@ -55,14 +60,14 @@ SPECS: dict[str, FileSpec] = {
         ), ("sku",), "the catalogue"),
         FileSpec("locations", (
             Col("location", "str"),
-            Col("name", "str", required=False),
-            Col("kind", "str", required=False, doc="warehouse, store, online, …"),
+            Col("name", "str", required=False, max_len=b.TEXT_LEN),
+            Col("kind", "str", required=False, doc="warehouse, store, online, …", max_len=32),
             Col("allows_backorders", "bool", required=False),
         ), ("location",), "warehouses and stores"),
         FileSpec("suppliers", (
             Col("supplier", "str"),
-            Col("name", "str", required=False),
-            Col("email", "str", required=False),
+            Col("name", "str", required=False, max_len=b.TEXT_LEN),
+            Col("email", "str", required=False, max_len=b.TEXT_LEN),
         ), ("supplier",), "suppliers"),
         FileSpec("supplier_items", (
             Col("supplier", "str"),
@@ -77,12 +82,13 @@ SPECS: dict[str, FileSpec] = {
             Col("sku", "str"),
             Col("location", "str"),
             Col("quantity", "int", rule="nonneg", doc="counted on-hand units"),
-            Col("lot_code", "str", required=False),
+            Col("lot_code", "str", required=False, max_len=b.LOT_CODE_LEN),
             Col("expiry", "date", required=False),
         ), ("sku", "location", "lot_code"), "a stock snapshot (applied as counts)"),
         FileSpec("sales", (
             Col("order_id", "str"),
-            Col("line", "str", required=False, doc="line id within the order"),
+            Col("line", "str", required=False, doc="line id within the order",
+                max_len=b.LINE_KEY_LEN - b.ID_LEN - 1),
             Col("sku", "str"),
             Col("location", "str"),
             Col("quantity", "int", rule="nonzero", doc="units; negative for a return"),
@@ -93,7 +99,8 @@ SPECS: dict[str, FileSpec] = {
                 doc="true: the shelf ran empty that day, so the day's sales understate demand"),
         ), ("order_id", "line"), "historic sales lines (history, not stock movements)"),
         FileSpec("purchase_orders", (
-            Col("reference", "str", doc="your PO number; lines with one reference form one PO"),
+            Col("reference", "str", doc="your PO number; lines with one reference form one PO",
+                max_len=128),
             Col("supplier", "str"),
             Col("sku", "str"),
             Col("location", "str"),
@@ -141,7 +148,7 @@ def read_raw(path: Path) -> tuple[pl.DataFrame, int]:
         return df.select([pl.col(c).cast(pl.Utf8) for c in df.columns]), 1
     data = path.read_bytes()
     if path.suffix == ".gz":
-        data = gzip.decompress(data)
+        data = gunzip(path, data)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -155,6 +162,36 @@ def read_raw(path: Path) -> tuple[pl.DataFrame, int]:
         raise ImportRejected(str(path), [InvalidRow(str(path), 0, "*", f"not a CSV: {exc}")]) \
             from exc
     return df.rename({c: c.strip() for c in df.columns}), 2
+
+
+def gunzip(path: Path, data: bytes) -> bytes:
+    """The decompressed bytes of a .gz file, or :class:`ImportRejected` naming it."""
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as exc:
+        what = "truncated (the download or copy was cut short)" if isinstance(exc, EOFError) \
+            else f"not a gzip file ({exc})"
+        raise ImportRejected(str(path), [InvalidRow(str(path), 0, "*", what)]) from exc
+
+
+def read_csv(path: Path, **kwargs: Any) -> pl.DataFrame:
+    """``polars.read_csv`` of ``path``, or :class:`ImportRejected` naming the file.
+
+    A truncated or corrupt ``.gz`` (polars: ``OSError: unexpected end of file``), a file that
+    is not UTF-8 or not a CSV ends in an error that names the file, never a traceback.
+    """
+    try:
+        return pl.read_csv(path, **kwargs)
+    except FileNotFoundError as exc:
+        raise ImportRejected(str(path), [InvalidRow(str(path), 0, "*", "file not found")]) \
+            from exc
+    except (OSError, EOFError) as exc:
+        what = "truncated .gz (the download or copy was cut short)" \
+            if "end of file" in str(exc) else f"unreadable: {exc}"
+        raise ImportRejected(str(path), [InvalidRow(str(path), 0, "*", what)]) from exc
+    except (pl.exceptions.NoDataError, UnicodeDecodeError) as exc:
+        raise ImportRejected(str(path), [InvalidRow(str(path), 0, "*",
+                                                    f"not a readable CSV: {exc}")]) from exc
 
 
 def validate(path: Path, spec: FileSpec) -> pl.DataFrame:
@@ -227,6 +264,7 @@ def _problems(df: pl.DataFrame, c: Col, file: str) -> list[InvalidRow]:
     if c.dtype in _WHAT:
         checks.append((~empty & pl.col(c.name).is_null(), _WHAT[c.dtype]))
     v = pl.col(c.name)
+    checks += _bounds(c, v)
     if c.rule == "nonneg":
         checks.append((v < 0, "must not be negative"))
     elif c.rule == "positive":
@@ -239,6 +277,19 @@ def _problems(df: pl.DataFrame, c: Col, file: str) -> list[InvalidRow]:
         out += [InvalidRow(file, r, c.name, f"{reason} ({val!r})" if val else reason)
                 for r, val in bad.head(MAX_REPORTED).iter_rows()]
     return out
+
+
+def _bounds(c: Col, v: pl.Expr) -> list[tuple[pl.Expr, str]]:
+    """The stockpilot.domain.bounds checks of one column (what its SQL column can hold)."""
+    if c.dtype == "str":
+        return [(v.str.len_chars() > c.max_len, f"longer than {c.max_len} characters"),
+                (v.str.contains("\x00", literal=True), "contains a NUL character")]
+    if c.dtype == "int":
+        return [((v < b.INT_MIN) | (v > b.INT_MAX), f"outside {b.INT_MIN} … {b.INT_MAX}")]
+    if c.dtype == "decimal":
+        return [(~v.is_finite() | (v.abs() >= b.MONEY_LIMIT),
+                 f"not a finite amount below {b.MONEY_LIMIT:.0e}")]
+    return []
 
 
 def _duplicates(df: pl.DataFrame, spec: FileSpec, file: str) -> list[InvalidRow]:

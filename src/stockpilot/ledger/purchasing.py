@@ -118,16 +118,20 @@ def receive_purchase_order(
     event_prefix: str | None = None,
     occurred_at: datetime | None = None,
     lots: dict[int, tuple[str, date]] | None = None,
+    over_receipt: bool = False,
 ) -> list[EventResult]:
     """Post receipts for a purchase order (all open quantities, or ``{line_no: units}``).
 
     Event ids are ``{event_prefix or 'po-<id>'}-<line_no>``, so posting the same receipt twice
-    changes nothing. Lot-tracked SKUs need ``lots[line_no] = (lot_code, expiry)``.
+    changes nothing. Lot-tracked SKUs need ``lots[line_no] = (lot_code, expiry)``. Receiving
+    more than a line has open is refused (:class:`InvalidEvent` naming the PO, line and
+    SKU-location) unless ``over_receipt`` says the surplus is wanted.
     """
     with UnitOfWork(engine) as uow:
         results = receive_purchase_order_in(uow.conn, po_id, received,
                                             event_prefix=event_prefix,
-                                            occurred_at=occurred_at, lots=lots)
+                                            occurred_at=occurred_at, lots=lots,
+                                            over_receipt=over_receipt)
         uow.commit()
         return results
 
@@ -140,12 +144,14 @@ def receive_purchase_order_in(
     event_prefix: str | None = None,
     occurred_at: datetime | None = None,
     lots: dict[int, tuple[str, date]] | None = None,
+    over_receipt: bool = False,
 ) -> list[EventResult]:
     """:func:`receive_purchase_order` on an open transaction (the caller commits)."""
     prefix = event_prefix or f"po-{po_id}"
     when = occurred_at or datetime.now(UTC)
     lines = _open_lines(conn, po_id)
     todo = received or {n: q - r for n, (_, _, q, r) in lines.items() if q > r}
+    done = _applied_ids(conn, [f"{prefix}-{n}" for n in todo])
     commands = []
     for line_no, units in sorted(todo.items()):
         if line_no not in lines:
@@ -153,6 +159,11 @@ def receive_purchase_order_in(
                 f"{prefix}-{line_no}", f"purchase order {po_id} has no line {line_no}"
             )
         sku, loc, qty, got = lines[line_no]
+        if units > qty - got and not over_receipt and f"{prefix}-{line_no}" not in done:
+            raise InvalidEvent(
+                f"{prefix}-{line_no}",
+                f"purchase order {po_id} line {line_no} ({sku}@{loc}) has {qty - got} of "
+                f"{qty} units open; {units} received (confirm an over-receipt to accept it)")
         lot_code, expiry = (lots or {}).get(line_no, (None, None))
         commands.append(
             ReceiveStock(
@@ -176,6 +187,14 @@ def receive_purchase_order_in(
     }
     _mark_received(conn, po_id, applied)
     return results
+
+
+def _applied_ids(conn: Connection, event_ids: list[str]) -> set[str]:
+    """Which of ``event_ids`` the ledger already applied (their replay is a duplicate)."""
+    if not event_ids:
+        return set()
+    e = t.ledger_events.c
+    return set(conn.execute(select(e.event_id).where(e.event_id.in_(event_ids))).scalars())
 
 
 def _open_lines(conn: Connection, po_id: int) -> dict[int, tuple[str, str, int, int]]:

@@ -21,7 +21,6 @@ CHECKs are the independent second guard, and a batch of 10,000 events costs a fe
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,8 +28,8 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select, tuple_, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from stockpilot import retry
 from stockpilot.domain import ledger as rules
 from stockpilot.domain.commands import LedgerCommand, RecordReturn, RecordSale, fingerprint_of
 from stockpilot.domain.ledger import LotState, StateKey, StockState
@@ -76,25 +75,21 @@ class EventResult:
         return out
 
 
-def apply_events(
-    engine: Engine, commands: Sequence[LedgerCommand], *, retries: int = 5
-) -> list[EventResult]:
+def apply_events(engine: Engine, commands: Sequence[LedgerCommand]) -> list[EventResult]:
     """Apply a batch in one transaction and return one result per command, in order.
 
-    Retries the whole batch on a lost race (a concurrent writer inserted the same event id, or
-    a deadlock/serialization failure on PostgreSQL); the retry sees the winner's rows.
+    Retries the whole batch on a transient failure under the one retry policy
+    (:mod:`stockpilot.retry`): a lost race (a concurrent writer inserted the same event id; the
+    retry sees the winner's rows), a deadlock or serialization failure, a lost connection.
     """
-    for attempt in range(retries + 1):
-        try:
-            with UnitOfWork(engine) as uow:
-                results = apply_in(uow.conn, commands)
-                uow.commit()
-                return results
-        except (IntegrityError, DBAPIError) as exc:
-            if attempt == retries or not _retryable(exc):
-                raise
-            time.sleep(0.005 * (2**attempt))
-    raise AssertionError("unreachable")
+
+    def once() -> list[EventResult]:
+        with UnitOfWork(engine) as uow:
+            results = apply_in(uow.conn, commands)
+            uow.commit()
+            return results
+
+    return retry.call(once)
 
 
 def apply_one(engine: Engine, command: LedgerCommand) -> EventResult:
@@ -103,12 +98,6 @@ def apply_one(engine: Engine, command: LedgerCommand) -> EventResult:
     if not result.ok:
         raise _error_from(result)
     return result
-
-
-def _retryable(exc: Exception) -> bool:
-    text = str(getattr(exc, "orig", exc)).lower()
-    return any(s in text for s in ("ledger_events", "deadlock", "could not serialize",
-                                   "database is locked", "unique", "duplicate key"))
 
 
 def _error_from(result: EventResult) -> StockpilotError:
@@ -268,7 +257,8 @@ def _pg(conn: Connection, sql: str, *params: Any) -> Any:
 def _state_rows(conn: Connection, keys: list[StateKey]) -> list[Any]:
     """Stock rows of ``keys``, locked on PostgreSQL (in key order, against deadlocks)."""
     if conn.dialect.name == "postgresql":
-        return _pg(conn, _PG_STATES, [k[0] for k in keys], [k[1] for k in keys]).all()
+        locked: list[Any] = _pg(conn, _PG_STATES, [k[0] for k in keys], [k[1] for k in keys]).all()
+        return locked
     stmt = _states_statement(False)
     rows: list[Any] = []
     for start in range(0, len(keys), CHUNK):
@@ -425,7 +415,8 @@ def _update_statement() -> Any:
 
 
 def _write_lots(conn: Connection, touched: list[StockState]) -> None:
-    new, changed = [], []
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
     for st in touched:
         for lot in st.lots.values():
             row = {"sku": st.sku, "location": st.location, "lot_code": lot.lot_code,

@@ -32,7 +32,8 @@ def tune(lines: pl.DataFrame, cutoff: datetime, validation_days: int = 30, k: in
     want = truth(lf, start, cutoff, inter.users)
     users = [u for u in inter.users if u in want]
     rows = np.array([inter.user_index()[u] for u in users])
-    parts = {"repeat": RepeatPurchase(), "ease": EASE(), "popularity": Popularity()}
+    parts: dict[str, RepeatPurchase | EASE | Popularity] = {
+        "repeat": RepeatPurchase(), "ease": EASE(), "popularity": Popularity()}
     scores = {n: _rownorm(m.fit(inter, bask).scores(rows)) for n, m in parts.items()}
     best: tuple[float, dict[str, float]] = (-1.0, {})
     for combo in itertools.product(*GRID.values()):

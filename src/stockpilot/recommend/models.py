@@ -22,7 +22,7 @@ Array = np.ndarray
 def _rownorm(s: Array) -> Array:
     """Scale each row to [0, 1] so that models can be blended."""
     hi = s.max(axis=1, keepdims=True)
-    return np.divide(s, hi, out=np.zeros_like(s), where=hi > 0)
+    return np.asarray(np.divide(s, hi, out=np.zeros_like(s), where=hi > 0))
 
 
 class Popularity:
@@ -68,7 +68,7 @@ class RepeatPurchase:
     def scores(self, rows: Array) -> Array:
         """History score, plus a popularity term too small to outrank any history."""
         own = self.score_[rows].toarray()
-        return own + 1e-6 * self.pop_ / max(self.pop_.max(), 1.0)
+        return np.asarray(own + 1e-6 * self.pop_ / max(self.pop_.max(), 1.0))
 
 
 class ItemKNN:
@@ -152,7 +152,7 @@ class ALS:
 
     def scores(self, rows: Array) -> Array:
         """Dot products of user and item factors."""
-        return self.users_[rows] @ self.items_.T
+        return np.asarray(self.users_[rows] @ self.items_.T)
 
 
 class Hybrid:
@@ -208,7 +208,7 @@ class BPR:
 
     def scores(self, rows: Array) -> Array:
         """Dot products of user and item factors (the bias is one of the factors)."""
-        return self.users_[rows] @ self.items_.T
+        return np.asarray(self.users_[rows] @ self.items_.T)
 
 
 class ContentTFIDF:

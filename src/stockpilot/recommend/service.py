@@ -61,7 +61,8 @@ def load(folder: Path) -> Trained:
         raise StockpilotError(f"no trained recommender in {folder}: run `stockpilot recommend "
                               "train` first")
     with path.open("rb") as fh:
-        return pickle.load(fh)  # noqa: S301 - our own file
+        trained: Trained = pickle.load(fh)  # noqa: S301 - our own file
+    return trained
 
 
 def for_customer(trained: Trained, customer: str, available: dict[str, int], k: int = 10,

@@ -8,6 +8,7 @@ from stockpilot.store import (  # noqa: F401
     schema,
     schema_api,
     schema_events,
+    schema_imports,
     schema_runs,
     schema_service,
     schema_web,

@@ -30,6 +30,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from stockpilot.domain import bounds as b
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -41,16 +43,18 @@ metadata = MetaData(naming_convention=NAMING)
 
 # BIGINT ids that are still SQLite's rowid alias (SQLite autoincrements only INTEGER PRIMARY KEY).
 BigId = BigInteger().with_variant(Integer(), "sqlite")
-Money = Numeric(14, 4)
-Id = String(64)
+# Lengths and ranges come from the one set of bounds (stockpilot.domain.bounds), which the wire
+# schema and the import specs use too.
+Money = Numeric(b.MONEY_PRECISION, b.MONEY_SCALE)
+Id = String(b.ID_LEN)
 Tz = DateTime(timezone=True)
 
 skus = Table(
     "skus",
     metadata,
     Column("sku", Id, primary_key=True),
-    Column("name", String(255), nullable=False, default=""),
-    Column("category", String(128)),
+    Column("name", String(b.TEXT_LEN), nullable=False, default=""),
+    Column("category", String(b.CATEGORY_LEN)),
     Column("unit_cost", Money),
     Column("price", Money),
     Column("shelf_life_days", Integer),
@@ -66,7 +70,7 @@ locations = Table(
     "locations",
     metadata,
     Column("location", Id, primary_key=True),
-    Column("name", String(255), nullable=False, default=""),
+    Column("name", String(b.TEXT_LEN), nullable=False, default=""),
     Column("kind", String(32), nullable=False, default="warehouse"),
     Column("allows_backorders", Boolean, nullable=False, default=False),
     Column("created_at", Tz, nullable=False),
@@ -76,8 +80,8 @@ suppliers = Table(
     "suppliers",
     metadata,
     Column("supplier", Id, primary_key=True),
-    Column("name", String(255), nullable=False, default=""),
-    Column("email", String(255)),
+    Column("name", String(b.TEXT_LEN), nullable=False, default=""),
+    Column("email", String(b.TEXT_LEN)),
     Column("created_at", Tz, nullable=False),
 )
 
@@ -125,7 +129,7 @@ lots = Table(
     metadata,
     Column("sku", Id, primary_key=True),
     Column("location", Id, primary_key=True),
-    Column("lot_code", String(64), primary_key=True),
+    Column("lot_code", String(b.LOT_CODE_LEN), primary_key=True),
     Column("expiry", Date),
     Column("on_hand", Integer, nullable=False, default=0),
     Column("reserved", Integer, nullable=False, default=0),
@@ -140,17 +144,17 @@ movements = Table(
     "movements",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("event_id", String(128), nullable=False),
+    Column("event_id", String(b.EVENT_ID_LEN), nullable=False),
     Column("seq", SmallInteger, nullable=False),
     Column("kind", SmallInteger, nullable=False),
     Column("sku", Id, nullable=False),
     Column("location", Id, nullable=False),
     Column("on_hand_delta", Integer, nullable=False),
     Column("reserved_delta", Integer, nullable=False),
-    Column("lot_code", String(64)),
+    Column("lot_code", String(b.LOT_CODE_LEN)),
     Column("expiry", Date),
     Column("variance", Integer),
-    Column("reference", String(255)),
+    Column("reference", String(b.TEXT_LEN)),
     Column("occurred_at", Tz, nullable=False),
     Column("recorded_at", Tz, nullable=False),
     UniqueConstraint("event_id", "seq", name="uq_movements_event_seq"),
@@ -162,7 +166,7 @@ movements = Table(
 ledger_events = Table(
     "ledger_events",
     metadata,
-    Column("event_id", String(128), primary_key=True),
+    Column("event_id", String(b.EVENT_ID_LEN), primary_key=True),
     Column("kind", String(32), nullable=False),
     Column("fingerprint", String(32), nullable=False),
     Column("result", JSON, nullable=False),
@@ -215,7 +219,7 @@ customers = Table(
     "customers",
     metadata,
     Column("customer_id", Id, primary_key=True),
-    Column("country", String(64)),
+    Column("country", String(b.ID_LEN)),
     Column("first_seen", Tz),
 )
 
@@ -227,8 +231,8 @@ order_lines = Table(
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("source", String(32), nullable=False),
-    Column("order_id", String(64), nullable=False),
-    Column("line_key", String(160), nullable=False),
+    Column("order_id", String(b.ID_LEN), nullable=False),
+    Column("line_key", String(b.LINE_KEY_LEN), nullable=False),
     Column("customer_id", Id),
     Column("sku", Id, ForeignKey("skus.sku"), nullable=False),
     Column("location", Id, ForeignKey("locations.location"), nullable=False),

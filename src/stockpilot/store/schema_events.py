@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Index, Integer, String, Table, Text, UniqueConstraint
 
+from stockpilot.domain import bounds as b
 from stockpilot.store.schema import BigId, Tz, metadata
 
 # The embedded queue: publishing inserts a row; the consumer applies a batch to the ledger and
@@ -12,7 +13,7 @@ inbox = Table(
     "inbox",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("message_id", String(128), nullable=False),
+    Column("message_id", String(b.EVENT_ID_LEN), nullable=False),
     Column("body", Text, nullable=False),
     Column("created_at", Tz, nullable=False),
     Column("done_at", Tz),
@@ -27,7 +28,7 @@ dead_letters = Table(
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("source", String(32), nullable=False),
-    Column("message_id", String(160), nullable=False),
+    Column("message_id", String(b.MESSAGE_ID_LEN), nullable=False),
     Column("body", Text, nullable=False),
     Column("error_type", String(64), nullable=False),
     Column("reason", Text, nullable=False),
@@ -42,8 +43,8 @@ alerts = Table(
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("rule", String(48), nullable=False),
-    Column("sku", String(64), nullable=False),
-    Column("location", String(64), nullable=False),
+    Column("sku", String(b.ID_LEN), nullable=False),
+    Column("location", String(b.ID_LEN), nullable=False),
     Column("severity", String(16), nullable=False),
     Column("message", Text, nullable=False),
     Column("status", String(16), nullable=False),  # open | acked | resolved

@@ -1,7 +1,7 @@
 """Alembic environment: runs on the connection stockpilot hands over (or a URL)."""
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 
 import stockpilot.store.all_tables  # noqa: F401  (registers every area's tables)
 from stockpilot.store.schema import metadata
@@ -12,14 +12,17 @@ config = context.config
 def run() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
-        engine = create_engine(config.get_main_option("sqlalchemy.url"))
+        url = config.get_main_option("sqlalchemy.url")
+        if url is None:
+            raise RuntimeError("alembic: no connection handed over and no sqlalchemy.url set")
+        engine = create_engine(url)
         with engine.begin() as conn:
             _migrate(conn)
     else:
         _migrate(connection)
 
 
-def _migrate(connection) -> None:
+def _migrate(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
