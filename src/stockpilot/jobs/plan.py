@@ -140,7 +140,8 @@ def _learned_lead_time_laws(engine: Engine, hist: pl.DataFrame, terms: pl.DataFr
     source = lead.group_by("unique_id").agg(pl.col("source").first())
     return learned.join(source, on="unique_id").with_columns(
         pl.format("lead time learned from receipts ({})", pl.col("source")).alias("method"),
-        (pl.col("mean_lead_time_days").round().cast(pl.Int64) + review_days).alias("days"))
+        (pl.col("mean_lead_time_days").round().cast(pl.Int64) + review_days).alias("days"),
+        pl.col("mean_lead_time_days").round().cast(pl.Int64).alias("lead_time_days"))
 
 
 def _shelf_life_and_lots(engine: Engine, today: date) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -104,7 +104,8 @@ class PlanInputs:
         shelf_life: :data:`SHELF_LIFE_SCHEMA` (series without a row keep forever).
         lots: :data:`LOTS_SCHEMA`, sellable lots on hand with an expiry.
         extra_laws: ``unique_id, days, method, mean, q…`` replacing the chosen law of those
-            series (e.g. demand over a learned random lead time); None for none.
+            series (e.g. demand over a learned random lead time), with an optional
+            ``lead_time_days`` that replaces the stated one; None for none.
     """
 
     history: pl.DataFrame
@@ -159,7 +160,7 @@ def build_plan(inputs: PlanInputs, options: PlanOptions | None = None) -> pl.Dat
                                               pl.col("klass").fill_null("--"))
     laws = _laws(base, forecast, inputs.cv, hist, inputs.extra_laws, protection=True)
     lead = _laws(base, forecast, inputs.cv, hist, None, protection=False)
-    plan = _levels(base.join(laws, on="unique_id", how="left"), lead)
+    plan = _levels(base.drop("method").join(laws, on="unique_id", how="left"), lead)
     plan = _apply_level_overrides(plan, inputs.overrides)
     plan = _position(plan, inputs.positions)
     plan = _apply_sourcing(plan, inputs.sourcing)
@@ -212,6 +213,10 @@ def _base(inputs: PlanInputs, hist: pl.DataFrame, opt: PlanOptions) -> pl.DataFr
         else pl.lit(0.0).alias("order_cost"))
     fallback = opt.methods.get("*", dl.FORECAST)
     parts = pl.col("unique_id").str.split_exact("@", 1)
+    if inputs.extra_laws is not None and "lead_time_days" in inputs.extra_laws.columns:
+        learned = inputs.extra_laws.select("unique_id", pl.col("lead_time_days").alias("lt"))
+        terms = terms.join(learned, on="unique_id", how="left").with_columns(
+            pl.coalesce("lt", "lead_time_days").cast(pl.Int64).alias("lead_time_days")).drop("lt")
     return terms.join(classes, on="unique_id", how="left").with_columns(
         pl.col("demand_class").fill_null("zero"),
         parts.struct.field("field_0").alias("sku"),
@@ -239,7 +244,7 @@ def _laws(base: pl.DataFrame, forecast: pl.DataFrame, cv: pl.DataFrame, hist: pl
         pl.col("method").fill_null("none"), pl.col("days").fill_null(0),
         *[pl.col(c).fill_null(0.0) for c in ("mean", *dl.QCOLS)])
     if extra is not None and protection and not extra.is_empty():
-        keep = extra.select(dl.law_columns()).cast(laws.schema)  # type: ignore[arg-type]
+        keep = extra.select(dl.law_columns()).cast(laws.schema)
         laws = pl.concat([laws.join(keep, on="unique_id", how="anti"), keep])
     return laws.select("unique_id", "method", "mean", *dl.QCOLS)
 
@@ -251,9 +256,7 @@ def _levels(plan: pl.DataFrame, lead: pl.DataFrame) -> pl.DataFrame:
     s = np.ceil(np.maximum(q, mean) - 1e-9)
     lead_aligned = plan.select("unique_id").join(lead, on="unique_id", how="left").fill_null(0.0)
     rop = np.minimum(np.ceil(dl.quantile_of(lead_aligned, plan["service_level"]) - 1e-9), s)
-    return plan.drop("method").join(lead_aligned.select("unique_id"), on="unique_id") \
-        .with_columns(
-            plan["method"].alias("method"),
+    return plan.with_columns(
             pl.Series("demand_quantile", q), pl.Series("order_up_to", s.astype(np.int64)),
             pl.Series("reorder_point", rop.astype(np.int64)),
             pl.Series("p50", np.round(dl.quantile_of(plan, 0.5)).astype(np.int64)),
