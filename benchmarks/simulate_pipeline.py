@@ -192,7 +192,7 @@ def report(rows: list[dict[str, object]], args: argparse.Namespace, n: int, star
         if str(r["policy"]).startswith("ours"):
             print(f"| {r['policy']} | {r['knob']:.2f} | {r['cycle_service_level']:.4f} | "
                   f"{r['fill_rate']:.4f} |")
-    per_class(rows, policies + ["erp_min_max"])
+    per_class(rows, [*policies, "erp_min_max"])
     print(f"\nwall {wall:.0f} s; peak RSS "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     print(f"command: python benchmarks/simulate_pipeline.py --dataset {args.dataset} "

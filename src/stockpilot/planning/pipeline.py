@@ -235,7 +235,8 @@ def _laws(base: pl.DataFrame, forecast: pl.DataFrame, cv: pl.DataFrame, hist: pl
     for (method, days), group in base.group_by("method", col):
         ids = group.select("unique_id")
         # the forecast law pools scaled errors over every series (each needs its scale)
-        own = hist if method in (dl.FORECAST, dl.NORMAL) else hist.join(ids, on="unique_id", how="semi")
+        pooled = method in (dl.FORECAST, dl.NORMAL)
+        own = hist if pooled else hist.join(ids, on="unique_id", how="semi")
         got = dl.law(str(method), max(int(days), 1),
                      forecast=forecast.join(ids, on="unique_id", how="semi"), cv=cv,
                      history=own)
