@@ -129,9 +129,11 @@ class Replay:
         out: IntArray = qty.fill_null(0).to_numpy().astype(np.int64)
         return out
 
-    def run(self, demand: IntArray, on_hand0: IntArray, review: int = 7) -> Trace:
+    def run(self, demand: IntArray, on_hand0: IntArray, review: int = 7,
+            first_review: int = 0) -> Trace:
         """Simulate ``demand`` (ids × days from ``start``) with the pipeline deciding."""
         setup = Setup(lead_time=int(self.terms.lead_time_days.max()), review=review,
+                      first_review=first_review,
                       lead_times=self.terms.lead_time_days, shelf_life=self.terms.shelf_life_days)
         return simulate(demand, None, on_hand0, setup, decide=self.decide)
 
