@@ -232,14 +232,17 @@ def _laws(base: pl.DataFrame, forecast: pl.DataFrame, cv: pl.DataFrame, hist: pl
     """The law per series over P (``protection``) or over the lead time alone."""
     col = "protection_days" if protection else "lead_time_days"
     parts = []
-    for (method, days), group in base.group_by("method", col):
+    for (method, days, klass), group in base.group_by("method", col, "demand_class"):
         ids = group.select("unique_id")
-        # the forecast law pools scaled errors over every series (each needs its scale)
-        pooled = method in (dl.FORECAST, dl.NORMAL)
-        own = hist if pooled else hist.join(ids, on="unique_id", how="semi")
+        # The forecast law pools scaled backtest errors where a series has few of its own;
+        # pooling over every series let lumpy series' huge relative errors widen steadier
+        # ones (a root cause of issue 13), so errors are pooled within the demand class.
+        pool = base.filter(pl.col("demand_class") == klass).select("unique_id")
         got = dl.law(str(method), max(int(days), 1),
-                     forecast=forecast.join(ids, on="unique_id", how="semi"), cv=cv,
-                     history=own)
+                     forecast=forecast.join(ids, on="unique_id", how="semi"),
+                     cv=cv.join(pool, on="unique_id", how="semi"),
+                     history=hist.join(pool if method in (dl.FORECAST, dl.NORMAL) else ids,
+                                       on="unique_id", how="semi"))
         parts.append(ids.join(got, on="unique_id", how="left"))
     laws = pl.concat(parts, how="vertical_relaxed").with_columns(
         pl.col("method").fill_null("none"), pl.col("days").fill_null(0),
