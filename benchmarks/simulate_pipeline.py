@@ -70,6 +70,26 @@ def prices(dataset: str, data: Path, ids: list[str], before: date) -> np.ndarray
     return got["price"].fill_null(1.0).to_numpy().astype(float)
 
 
+def fit_level_map(rows: list[dict[str, object]], methods: dict[str, str] | object
+                  ) -> dict[str, tuple[tuple[float, ...], tuple[float, ...]]]:
+    """Per class, achieved CSL (running max) against the quantile level, from earlier rows.
+
+    A class uses the rows of its own method (``ours[<method>]``, or ``ours[default]``); the
+    ``"*"`` curve (all SKUs of ``ours[default]`` or of the first policy) serves the rest.
+    """
+    out: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {}
+    chosen = dict(methods)  # type: ignore[call-overload]
+    for klass, method in chosen.items():
+        for policy in (f"ours[{method}]", "ours[default]"):
+            pts = sorted((float(r["knob"]), float(r["classes"][klass]["cycle_service_level"]))
+                         for r in rows if r["policy"] == policy and klass in r["classes"])
+            if len(pts) >= 2:
+                achieved = np.maximum.accumulate([p[1] for p in pts])
+                out[klass] = (tuple(achieved), tuple(p[0] for p in pts))
+                break
+    return out
+
+
 def class_kpis(trace: Trace, costs: Costs, classes: np.ndarray) -> dict[str, dict[str, float]]:
     """Fill, average on hand per SKU and holding cost per demand class."""
     out = {}
@@ -96,6 +116,9 @@ def main() -> None:
     ap.add_argument("--methods", default="default")
     ap.add_argument("--max-skus", type=int, default=0, help="0 = all")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--level-map", type=Path, default=None,
+                    help="JSON rows of an EARLIER window's run: learn target → quantile level "
+                         "per demand class from it (for the default method choice)")
     args = ap.parse_args()
     hist = prepare(load(args.dataset, args.data)).df
     end: date = hist["ds"].max()  # type: ignore[assignment]
@@ -126,6 +149,10 @@ def main() -> None:
     say = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     fc = Forecasts(hist, refit_days=args.refit_days, horizon=args.refit_days + lead + 7,
                    progress=say)
+    level_map = fit_level_map(json.loads(args.level_map.read_text()), DEFAULT_METHODS) \
+        if args.level_map else None
+    if level_map:
+        say(f"level map: {level_map}")
     rows: list[dict[str, object]] = []
     t0 = time.perf_counter()
     for method in args.methods.split(","):
@@ -134,7 +161,8 @@ def main() -> None:
         for level in (float(x) for x in args.levels.split(",")):
             t1 = time.perf_counter()
             rp = Replay(hist, ids, start, terms, np.full(n, level), fc,
-                        PlanOptions(methods=methods))
+                        PlanOptions(methods=methods,
+                                    level_map=level_map if method == "default" else None))
             trace = rp.run(demand, on_hand0)
             row = {"policy": f"ours[{method}]", "knob": level, **kpis(trace, costs),
                    "classes": class_kpis(trace, costs, klass),
@@ -198,7 +226,8 @@ def report(rows: list[dict[str, object]], args: argparse.Namespace, n: int, star
     print(f"command: python benchmarks/simulate_pipeline.py --dataset {args.dataset} "
           f"--window {args.window} --weeks {args.weeks} --lead-time {args.lead_time} "
           f"--refit-days {args.refit_days} --levels {args.levels} --methods {args.methods}"
-          + (f" --max-skus {args.max_skus}" if args.max_skus else ""))
+          + (f" --max-skus {args.max_skus}" if args.max_skus else "")
+          + (f" --level-map {args.level_map}" if args.level_map else ""))
 
 
 def per_class(rows: list[dict[str, object]], policies: list[str]) -> None:
