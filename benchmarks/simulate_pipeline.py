@@ -9,8 +9,8 @@ Every review (weekly, lead time 7 days unless ``--lead-time``), "ours" calls
 refit). ``--methods`` lists the law choices to run: ``default`` (the per-class choice of
 ``DEFAULT_METHODS``) or one method for every SKU (``forecast-quantiles``, ``compound-poisson``,
 ``empirical-quantiles``, ``negative-binomial``, ``normal-theory`` = normal theory on the same
-forecasts); ``raw`` is ``default`` without the ``--level-map`` calibration. Each is swept over the service target (same for all SKUs). ERP min/max (k sweep)
-and the oracle run on the same days. Windows: ``late`` = the last ``--weeks`` weeks of the data,
+forecasts); ``raw`` is ``default`` without the ``--level-map`` calibration. Each is swept
+over the service target (same for all SKUs). ERP min/max (k sweep) and the oracle run on the same days. Windows: ``late`` = the last ``--weeks`` weeks of the data,
 ``early`` = the ``--weeks`` weeks before them (choose on early, report on late).
 
 Money: unit cost = 60% of the price (M5: the last weekly price before the window; Online
