@@ -11,7 +11,8 @@ refit). ``--methods`` lists the law choices to run: ``default`` (the per-class c
 ``empirical-quantiles``, ``negative-binomial``, ``normal-theory`` = normal theory on the same
 forecasts); ``raw`` is ``default`` without the ``--level-map`` calibration. Each is swept
 over the service target (same for all SKUs). ERP min/max (k sweep) and the oracle run on
-the same days. Windows: ``late`` = the last ``--weeks`` weeks of the data, ``early`` = the ``--weeks`` weeks before them (choose on early, report on late).
+the same days. Windows: ``late`` = the last ``--weeks`` weeks of the data, ``early`` = the
+``--weeks`` weeks before them (choose on early, report on late).
 
 Money: unit cost = 60% of the price (M5: the last weekly price before the window; Online
 Retail: the median unit price), holding 25% a year, 0 per order; lost margin = lost × 40% of
