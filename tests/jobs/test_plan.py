@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +14,7 @@ from stockpilot.forecast.pipeline import run_forecast
 from stockpilot.jobs.demo import import_sample
 from stockpilot.jobs.plan import load_receipts, run_plan
 from stockpilot.ledger.purchasing import OrderLine, create_purchase_order, receive_purchase_order
+from stockpilot.planning.pipeline import DEFAULT_METHODS
 from stockpilot.store import schema as t
 from stockpilot.store.artifacts import ArtifactStore
 from stockpilot.store.history import HistoryStore
@@ -20,9 +22,14 @@ from stockpilot.store.uow import writing
 from stockpilot.usecases.actor import SYSTEM
 from stockpilot.usecases.purchasing import approve_plan
 
-REASON = re.compile(r"P50 demand over lead time \+ review \((\d+) d(?:, ([^)]+))?\) (\d+); "
-                    r"safety stock (-?\d+) for [\d.]+% \(class \w+\); order-up-to (\d+); "
-                    r"on hand (-?\d+), on order (-?\d+), reserved (-?\d+) → position (-?\d+)")
+REASON = re.compile(r"mean ([\d.,]+)/d × (\d+) d = ([\d,]+); ([\d.]+)% quantile ([\d,]+) "
+                    r"\(([^)]+)\) → safety stock ([\d,]+); order-up-to ([\d,]+), reorder point "
+                    r"([\d,]+) \(class \w+\); on hand ([\d,]+).*, on order ([\d,]+), in transit "
+                    r"([\d,]+), reserved ([\d,]+) → position (-?[\d,]+)")
+
+
+def _num(text: str) -> int:
+    return int(text.replace(",", ""))
 
 
 @pytest.fixture(scope="module")
@@ -44,16 +51,45 @@ def test_plan_says_which_method_each_sku_got_and_reasons_add_up(shop):
     engine, history = shop
     plan = run_plan(engine, history)
     methods = set(plan["method"].to_list())
-    assert {"forecast-quantiles", "compound-poisson"} <= methods
+    assert {"negative-binomial", "compound-poisson"} <= methods
+    assert all(DEFAULT_METHODS[c] == m for c, m in plan.select("demand_class", "method").rows())
     for r in plan.iter_rows(named=True):
         m = REASON.match(r["reason"])
         assert m, r["reason"]
-        days, method, p50, ss, s_level = m.group(1), m.group(2), *map(int, m.groups()[2:5])
-        assert int(days) == r["protection_days"] == r["lead_time_days"] + 7
-        assert (method or "forecast-quantiles") == r["method"]
-        assert p50 + ss == s_level == r["order_up_to"]
+        assert int(m.group(2)) == r["protection_days"] == r["lead_time_days"] + 7
+        assert m.group(6) == r["method"]
+        assert _num(m.group(3)) == round(r["mean"])
+        assert _num(m.group(5)) == round(r["demand_quantile"])
+        assert r["order_up_to"] == max(math.ceil(r["demand_quantile"] - 1e-9),
+                                       math.ceil(r["mean"] - 1e-9))
+        assert _num(m.group(7)) == r["safety_stock"] == round(r["order_up_to"] - r["mean"])
+        assert _num(m.group(8)) == r["order_up_to"] >= r["reorder_point"] == _num(m.group(9))
+        assert _num(m.group(14)) == r["inventory_position"]
         if r["order_qty"]:
             assert r["need"] == r["order_up_to"] - r["inventory_position"]
+            assert r["order_qty"] % r["pack_size"] == 0 and r["order_qty"] >= r["moq"]
+
+
+def test_demo_plan_passes_the_guard_and_expired_lots_do_not_count(shop):
+    engine, history = shop
+    plan = run_plan(engine, history)
+    flagged = plan.filter(pl.col("flags").list.len() > 0)
+    assert flagged.height <= 0.02 * plan.height, flagged.select("unique_id", "reason").rows()
+    assert (plan["order_up_to"] <= 1.5 * plan["largest_past_demand"]).all()
+    row = plan.filter(pl.col("on_hand") >= 5).row(0, named=True)
+    sku, location = row["unique_id"].split("@")
+    with engine.begin() as conn:
+        conn.execute(t.lots.insert().values(sku=sku, location=location, lot_code="OLD",
+                                            expiry=date(2011, 1, 1), on_hand=5, reserved=0))
+    try:
+        again = run_plan(engine, history).filter(pl.col("unique_id") == row["unique_id"]) \
+            .row(0, named=True)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(t.lots.delete().where(t.lots.c.lot_code == "OLD"))
+    assert again["sellable"] == row["on_hand"] - 5
+    assert again["inventory_position"] == row["inventory_position"] - 5
+    assert "5 expired not counted" in again["reason"]
 
 
 def test_budget_defers_the_least_valuable_lines(shop):
@@ -92,14 +128,14 @@ def test_shelf_life_caps_the_order_and_reports_waste(shop):
             conn.execute(update(t.skus).where(t.skus.c.sku == sku).values(shelf_life_days=None))
     assert capped["order_qty"] < row["order_qty"]
     assert "shelf life" in capped["reason"] and capped["expected_waste_units"] is not None
-    daily = row["p50"] / row["protection_days"]
+    daily = row["mean"] / row["protection_days"]
     assert capped["order_qty"] <= daily * 3 + 1
 
 
 def test_lead_time_learned_from_receipts(shop):
     engine, history = shop
     plan = run_plan(engine, history)
-    row = plan.filter(pl.col("method") == "forecast-quantiles").row(0, named=True)
+    row = plan.filter(pl.col("method") == "compound-poisson").row(0, named=True)
     sku, location = row["unique_id"].split("@")
     start = datetime.now(UTC)
     for n in range(12):
