@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 import pytest
@@ -196,7 +196,7 @@ def test_transfers_from_a_dc_cover_store_needs_within_dc_stock(shop):
     done = apply_transfers(engine, lines)
     assert (done.applied, done.rejected) == (lines.height, [])
     again = apply_transfers(engine, lines)  # replay: idempotent
-    assert (again.applied, again.duplicates) == (0, lines.height)
+    assert (again.applied, again.duplicates) == (0, lines.height), again
     from stockpilot.ledger.positions import get_positions
 
     with engine.connect() as conn:

@@ -9,7 +9,7 @@ position. The DC's available stock is split by :func:`stockpilot.planning.alloca
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -107,7 +107,9 @@ def apply_transfers(engine: Engine, transfers: pl.DataFrame, *,
 
     Reads each event's result: a line the ledger rejected is reported, not counted as posted.
     """
-    when = at or datetime.now(UTC)
+    # A replay the same day must be the same event (same id AND body), so the posting time is
+    # the plan day's start unless the caller gives one.
+    when = at or datetime.combine(datetime.now(UTC).date(), time.min, UTC)
     day = when.date().isoformat()
     cmds = [TransferStock(event_id=f"alloc-{day}-{r['sku']}-{r['from_location']}-"
                                    f"{r['to_location']}", sku=r["sku"],
