@@ -76,7 +76,7 @@ def test_consumer_applies_in_key_order_commits_offsets_and_reports_lag(
     dups = msgs[:100]  # the publisher sends some twice
     kafka.publish(kafka_url, msgs + poison + dups, topic=kafka_topic)
     group = f"g-{uuid.uuid4().hex[:8]}"
-    res = kafka.consume(engine, kafka_url, batch=200, idle_exit=3.0, topic=kafka_topic,
+    res = kafka.consume(engine, kafka_url, batch=200, idle_exit=1.5, topic=kafka_topic,
                         group=group)
     # every sale was covered by the receipts before it on its key: any reordering would
     # have dead-lettered an oversell
@@ -88,7 +88,7 @@ def test_consumer_applies_in_key_order_commits_offsets_and_reports_lag(
     assert dead == ["junk"]
     assert metrics.value("stockpilot_consumer_lag", source="kafka") == 0
     # offsets were committed: the same group starts after them and applies nothing
-    again = kafka.consume(engine, kafka_url, batch=200, idle_exit=2.0, topic=kafka_topic,
+    again = kafka.consume(engine, kafka_url, batch=200, idle_exit=1.0, topic=kafka_topic,
                           group=group)
     assert (again.applied, again.duplicate, again.dead) == (0, 0, 0)
 

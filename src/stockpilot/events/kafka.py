@@ -13,7 +13,8 @@ another member of the group — and the ledger's dedup by event id turns the rep
 ``duplicate``: an event is never applied twice. Processing happens between polls, so a
 rebalance (which librdkafka runs inside ``consume``) never lands mid-batch; a commit refused
 because the group moved on is dropped for the same reason. Lag (``consumer_lag{source="kafka"}``)
-is the sum over the assigned partitions of high watermark − position.
+is the sum over the assigned partitions of high watermark − offset, from the client's
+statistics (:func:`lag_from_stats`).
 
 The bootstrap servers come from ``--url``, else ``STOCKPILOT_KAFKA_BOOTSTRAP``, else the local
 broker of ``scripts/kafka.sh`` (127.0.0.1:9092).
@@ -30,7 +31,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from stockpilot.events.consumer import BatchResult, LagProbe, Message, OnBatch, apply_messages
+from stockpilot import metrics
+from stockpilot.events.consumer import BatchResult, Message, OnBatch, apply_messages
 
 SOURCE = "kafka"
 TOPIC = "stockpilot.events"
@@ -154,18 +156,22 @@ def _commit_offsets(msgs: Sequence[Any]) -> list[Any]:
     return [TopicPartition(t, p, o) for (t, p), o in nxt.items()]
 
 
-def lag_of(cons: Any) -> int:
-    """Messages waiting in the assigned partitions: high watermark − position, summed."""
-    total = 0
-    assigned = cons.assignment()
-    for tp in cons.position(assigned) if assigned else []:
-        _low, high = cons.get_watermark_offsets(tp, timeout=2)
-        if tp.offset >= 0:
-            total += max(0, high - tp.offset)
-        else:  # nothing consumed yet on this partition: all of it waits
-            committed = cons.committed([tp], timeout=2)[0].offset
-            total += max(0, high - max(committed, _low, 0))
-    return total
+def lag_from_stats(stats_json: str) -> int:
+    """Messages waiting in the assigned partitions, from librdkafka's statistics.
+
+    librdkafka computes each partition's ``consumer_lag`` (high watermark − committed or
+    consumed offset) from the watermarks that fetch responses carry, so the gauge costs no
+    round trip; -1 (unknown yet) counts as 0.
+    """
+    stats = json.loads(stats_json)
+    return sum(max(0, int(p.get("consumer_lag", -1)))
+               for topic in stats.get("topics", {}).values()
+               for pid, p in topic.get("partitions", {}).items() if pid != "-1")
+
+
+def _set_lag(stats_json: str) -> None:
+    with contextlib.suppress(Exception):  # a metric must never stop the consumer
+        metrics.CONSUMER_LAG.labels(SOURCE).set(lag_from_stats(stats_json))
 
 
 def consumer(url: str | None, group: str = GROUP, member: str | None = None) -> Any:
@@ -174,7 +180,9 @@ def consumer(url: str | None, group: str = GROUP, member: str | None = None) -> 
             "enable.auto.commit": False, "auto.offset.reset": "earliest",
             # a killed member's partitions move to the others after this long
             "session.timeout.ms": 6000, "heartbeat.interval.ms": 1000,
-            "client.id": member or "stockpilot"}
+            "client.id": member or "stockpilot",
+            # consumer_lag{source="kafka"} from the client's statistics, once a second
+            "statistics.interval.ms": 1000, "stats_cb": _set_lag}
     return _lib().Consumer(conf)
 
 
@@ -189,7 +197,6 @@ def consume(engine: Engine, url: str | None, batch: int = 1000, idle_exit: float
     ensure_topic(url, topic)
     cons = consumer(url, group, member)
     cons.subscribe([topic])
-    probe = LagProbe(SOURCE, lambda: lag_of(cons))
     total, done = BatchResult(), 0
     idle_since, joined_by = time.monotonic(), time.monotonic() + JOIN_WAIT_S
     try:
@@ -205,12 +212,10 @@ def consume(engine: Engine, url: str | None, batch: int = 1000, idle_exit: float
                     idle_since = now  # still joining: not idle yet
                     continue
                 if now - idle_since >= idle_exit:
-                    probe(force=True)
                     break
                 continue
             res = apply_messages(engine, SOURCE, [_message(m) for m in msgs])
             _commit(lib, cons, msgs)
-            probe()
             if on_batch is not None:
                 on_batch(res)
             total.add(res)
