@@ -1,4 +1,7 @@
-"""``stockpilot stream`` (run a consumer) and ``stockpilot events publish`` (replay a file)."""
+"""``stockpilot stream``, ``stockpilot relay`` and ``stockpilot events publish``.
+
+``stream`` runs a consumer, ``relay`` publishes the outbox, ``events publish`` replays a file.
+"""
 
 from __future__ import annotations
 
@@ -159,6 +162,45 @@ def publish(file: Path = typer.Argument(..., help="JSON lines, one event per lin
     console.print(f"published {len(msgs)} events to {source}")
 
 
+def relay(to: str = typer.Option("embedded", help="embedded | nats | redis | kafka"),
+          url: str | None = typer.Option(None, help="Broker URL (NATS, Redis or Kafka)."),
+          name: str | None = typer.Option(None, help="Topic / stream (default: "
+                                                     "stockpilot.changes, STOCKPILOT_CHANGES, "
+                                                     "stockpilot:changes)."),
+          batch: int = typer.Option(500, min=1, max=50_000, help="Changes per send."),
+          idle_exit: float = typer.Option(0.0, min=0.0,
+                                          help="Stop after this many idle seconds (0: never)."),
+          gap_wait: float = typer.Option(2.0, min=0.0,
+                                         help="Wait this long for a transaction still open "
+                                              "before stepping over its id."),
+          alerts: bool = typer.Option(False, "--alerts/--no-alerts",
+                                      help="After each batch, check the SKU-locations it "
+                                           "changed and notify per [alerts.routes]."),
+          gauges_every: float = typer.Option(30.0, min=1.0, help="With --alerts: planning "
+                                                                 "gauges at most this often."),
+          ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
+    """Publish committed ledger changes from the outbox, in order, once per change id."""
+    from stockpilot.events.relay import DESTINATIONS, Relay
+    from stockpilot.events.relay_bus import publisher
+
+    if to not in DESTINATIONS:
+        raise typer.BadParameter(f"--to must be one of {', '.join(DESTINATIONS)}")
+    w = workspace(ws, db)
+    hook = _live_alerts(w, gauges_every) if alerts else None
+    signal.signal(signal.SIGTERM, _stop)
+    sent = 0
+    try:
+        sent = Relay(w.engine, publisher(to, url, name), batch=batch, gap_wait_s=gap_wait,
+                     on_batch=hook).run(idle_exit=idle_exit)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if hook is not None:
+            hook.close()
+    console.print(f"relayed {sent} changes to {to}")
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``stream`` to the top-level app (``events publish`` joins ``events``)."""
+    """Add ``stream`` and ``relay`` to the top-level app (``events publish`` joins ``events``)."""
     app.command()(stream)
+    app.command()(relay)
