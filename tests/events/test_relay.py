@@ -132,3 +132,50 @@ def test_relay_does_not_pass_a_transaction_still_open_on_postgres(pg_engine):
         tx.commit()
     assert relay.step() == 2
     assert [b["event"]["event_id"] for _, b in bus.sent] == ["slow", "fast"]
+
+
+def test_relay_drives_the_live_alert_check_for_changes_from_any_writer(engine, tmp_path):
+    from datetime import timedelta
+
+    import polars as pl
+
+    from stockpilot.alerts.live import LiveAlerts
+    from stockpilot.alerts.routing import Router
+    from stockpilot.store.history import HistoryStore
+
+    _book(engine)
+    hs = HistoryStore(tmp_path / "history")
+    today = datetime.now(UTC).date()
+    hs.write("plans", "latest", pl.DataFrame({"unique_id": ["A@W", "B@W"],
+                                              "reorder_point": [10, 10],
+                                              "protection_days": [14, 14]}))
+    hs.write("forecasts", "latest", pl.DataFrame({
+        "unique_id": ["A@W", "B@W"], "ds": [today + timedelta(days=1)] * 2,
+        "mean": [2.0, 2.0]}))
+
+    class Hook:  # a hand-written fake notifier
+        channel = "webhook"
+
+        def __init__(self) -> None:
+            self.sent: list[tuple[str, str]] = []
+
+        def send(self, alert: dict) -> None:
+            self.sent.append((alert["rule"], alert["sku"]))
+
+    web = Hook()
+    live = LiveAlerts(engine, hs, Router({"webhook": web}, {"low_stock": ["webhook"]}),
+                      gauges_every_s=0, background=False)
+    relay = Relay(engine, Recorder(), on_batch=live)
+    now = datetime.now(UTC)
+    # a writer that is not the stream consumer (an import, the API): straight to the ledger
+    apply_events(engine, [ReceiveStock(event_id="a1", sku="A", location="W", quantity=40,
+                                       occurred_at=now),
+                          ReceiveStock(event_id="b1", sku="B", location="W", quantity=40,
+                                       occurred_at=now)])
+    relay.step()
+    assert web.sent == []
+    apply_events(engine, [RecordSale(event_id="a2", sku="A", location="W", quantity=35,
+                                     occurred_at=now)])  # A: 5 left, B untouched
+    relay.step()
+    assert sorted(web.sent) == [("low_stock", "A"), ("projected_stockout", "A")]
+    live.close()

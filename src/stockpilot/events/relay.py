@@ -150,9 +150,10 @@ class Relay:
             ready = self._in_order(pending(conn, self.batch))
             if not ready:
                 return 0
-            keys = {k for ch in ready for k in ch.touched()}
+            touched = [ch.touched() for ch in ready]
+            keys = {k for ks in touched for k in ks}
             stock = positions(conn, keys)
-        bodies = [body_of(ch, stock.get(ch.touched()[0])) for ch in ready]
+        bodies = [body_of(ch, stock.get(ks[0])) for ch, ks in zip(ready, touched, strict=True)]
         self.publisher.send(ready, bodies)  # raises unless the bus acked every one
         with self.engine.begin() as conn:
             mark_published(conn, [ch.id for ch in ready], datetime.now(UTC))
