@@ -79,7 +79,7 @@ def ensure_topic(url: str | None, topic: str = TOPIC, partitions: int = PARTITIO
                  compact: bool = False) -> None:
     """Create ``topic`` if it does not exist (compacted by key when ``compact``)."""
     lib = _lib()
-    from confluent_kafka.admin import AdminClient, NewTopic
+    from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
     admin = AdminClient({"bootstrap.servers": bootstrap_of(url)})
     config = {"cleanup.policy": "compact"} if compact else {}
