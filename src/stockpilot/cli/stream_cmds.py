@@ -200,7 +200,39 @@ def relay(to: str = typer.Option("embedded", help="embedded | nats | redis | kaf
     console.print(f"relayed {sent} changes to {to}")
 
 
+def candidates(url: str | None = typer.Option(None, help="Kafka bootstrap servers."),
+               topic: str = typer.Option("stockpilot.alert-candidates",
+                                         help="Topic the Flink job writes to."),
+               from_dir: Path | None = typer.Option(None, help="Read the job's JSON-lines "
+                                                                "output folder instead."),
+               idle_exit: float = typer.Option(0.0, min=0.0,
+                                               help="Stop after this many idle seconds "
+                                                    "(0: never)."),
+               ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
+    """Turn the Flink job's alert candidates into alerts (dedup, cooldown, [alerts.routes])."""
+    from datetime import timedelta
+
+    from stockpilot.alerts.routing import Router
+    from stockpilot.events import candidates as cand
+
+    w = workspace(ws, db)
+    cfg = w.settings.alerts
+    router, cooldown = Router.from_settings(cfg), timedelta(hours=cfg.cooldown_hours)
+    if from_dir is not None:
+        raised, bad = cand.raise_from(w.engine, cand.read_dir(from_dir), router, cooldown)
+        console.print(f"{len(raised)} alerts raised, {bad} bad candidates")
+        return
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        raised = cand.consume(w.engine, url, router, topic=topic,
+                              idle_exit=idle_exit or 1e12, cooldown=cooldown)
+        console.print(f"{len(raised)} alerts raised")
+    except KeyboardInterrupt:
+        pass
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``stream`` and ``relay`` to the top-level app (``events publish`` joins ``events``)."""
+    """Add ``stream``, ``relay`` and ``candidates`` (``events publish`` joins ``events``)."""
     app.command()(stream)
     app.command()(relay)
+    app.command()(candidates)
