@@ -35,6 +35,8 @@ up() { (exec 3<>"/dev/tcp/$HOST/$PORT") 2>/dev/null; }
 resolve_apache() {
   [ -f "$KAFKA_DIR/lib/.resolved-$KAFKA_VERSION" ] && return 0
   command -v mvn >/dev/null 2>&1 || return 1
+  # a machine that reached no Maven registry once is not asked again (delete it to retry)
+  [ -f "$KAFKA_DIR/maven.failed" ] && [ "${STOCKPILOT_KAFKA_ENGINE:-}" != apache ] && return 1
   rm -rf "$KAFKA_DIR/lib"
   if mvn -q -B -f "$ROOT/scripts/kafka/pom.xml" dependency:copy-dependencies \
        -Dkafka.version="$KAFKA_VERSION" -DoutputDirectory="$KAFKA_DIR/lib" \
@@ -42,6 +44,7 @@ resolve_apache() {
     touch "$KAFKA_DIR/lib/.resolved-$KAFKA_VERSION"
   else
     echo "kafka: Maven could not resolve kafka_2.13:$KAFKA_VERSION (see $KAFKA_DIR/maven.log)" >&2
+    touch "$KAFKA_DIR/maven.failed"
     return 1
   fi
 }
@@ -98,12 +101,14 @@ start_tansu() {
 start() {
   if up; then echo "kafka: already up on $HOST:$PORT"; return 0; fi
   mkdir -p "$KAFKA_DIR"
-  local t0 engine="${STOCKPILOT_KAFKA_ENGINE:-}"
+  local t0 t1 engine="${STOCKPILOT_KAFKA_ENGINE:-}"
   t0=$(date +%s.%N)
   if [ "$engine" != tansu ] && resolve_apache; then
+    t1=$(date +%s.%N)
     start_apache
   elif [ "$engine" != apache ]; then
     resolve_tansu
+    t1=$(date +%s.%N)
     start_tansu
   else
     echo "kafka: STOCKPILOT_KAFKA_ENGINE=apache but the jars could not be resolved" >&2
@@ -111,8 +116,11 @@ start() {
   fi
   for _ in $(seq 1 600); do
     if up; then
-      printf 'kafka: %s up on %s:%s in %.2f s (pid %s)\n' "$(cat "$KAFKA_DIR/engine")" \
-        "$HOST" "$PORT" "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{print b-a}')" "$(cat "$PIDFILE")"
+      local now; now=$(date +%s.%N)
+      printf 'kafka: %s up on %s:%s in %.2f s (broker %.2f s; pid %s)\n' \
+        "$(cat "$KAFKA_DIR/engine")" "$HOST" "$PORT" \
+        "$(awk -v a="$t0" -v b="$now" 'BEGIN{print b-a}')" \
+        "$(awk -v a="$t1" -v b="$now" 'BEGIN{print b-a}')" "$(cat "$PIDFILE")"
       return 0
     fi
     kill -0 "$(cat "$PIDFILE")" 2>/dev/null || break
