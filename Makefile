@@ -6,7 +6,7 @@ PIP    := $(BIN)/python -m pip
 LOCK   := requirements.lock
 WORKSPACE ?= demo-workspace
 
-.PHONY: install install-dev demo test test-fast lint bench browser lock clean kafka kafka-stop
+.PHONY: install install-dev demo test test-fast lint bench browser lock clean kafka kafka-stop flink
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,14 @@ kafka:                               ## a local Kafka broker on 127.0.0.1:9092 (
 
 kafka-stop:                          ## stop the broker `make kafka` started
 	scripts/kafka.sh stop
+
+FLINK_VENV ?= .venv-flink
+flink: $(FLINK_VENV)/.installed      ## PyFlink in its own venv (it pins old numpy/pandas/pyarrow)
+
+$(FLINK_VENV)/.installed:
+	$(PYTHON) -m venv $(FLINK_VENV)
+	$(FLINK_VENV)/bin/python -m pip install -q 'apache-flink==2.3.0'
+	touch $@
 
 lint: install-dev                    ## ruff, mypy on the pure packages, import contracts
 	$(BIN)/ruff check .
