@@ -95,7 +95,7 @@ def statements(args: argparse.Namespace) -> tuple[list[str], str]:
 
 def run(args: argparse.Namespace) -> Any:
     """Build the table environment, run the job; wait for it when the source is bounded."""
-    from pyflink.table import EnvironmentSettings, TableEnvironment  # type: ignore[import-not-found]
+    from pyflink.table import EnvironmentSettings, TableEnvironment
 
     env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
     conf = env.get_config()
