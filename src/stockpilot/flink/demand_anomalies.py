@@ -85,12 +85,13 @@ def windows_sql(window: str, bound: str, rule: str) -> str:
 
 def statements(args: argparse.Namespace) -> tuple[list[str], str]:
     """The DDL and the one INSERT of the job (separate so tests can read them)."""
-    sale_only = "(SELECT * FROM sales WHERE kind = 'sale')"
-    hop = (f"HOP(TABLE {sale_only}, DESCRIPTOR(ts), {HOP_SLIDE}, {HOP_SIZE})")
-    day = f"TUMBLE(TABLE {sale_only}, DESCRIPTOR(ts), INTERVAL '1' DAY)"
+    view = ("CREATE TEMPORARY VIEW sale_events AS "
+            "SELECT sku, location, quantity, ts FROM sales WHERE kind = 'sale'")
+    hop = f"HOP(TABLE sale_events, DESCRIPTOR(ts), {HOP_SLIDE}, {HOP_SIZE})"
+    day = "TUMBLE(TABLE sale_events, DESCRIPTOR(ts), INTERVAL '1' DAY)"
     insert = ("INSERT INTO candidates " + windows_sql(hop, "hi_1h", "demand_spike_1h")
               + " UNION ALL " + windows_sql(day, "hi_1d", "demand_spike_1d"))
-    return [sales_ddl(args), bands_ddl(args.bands), sink_ddl(args)], insert
+    return [sales_ddl(args), bands_ddl(args.bands), sink_ddl(args), view], insert
 
 
 def run(args: argparse.Namespace) -> Any:
