@@ -38,3 +38,18 @@ def test_overlapping_windows_raise_one_alert_per_rule_and_sku(engine):
         rows = conn.execute(select(te.alerts.c.rule, te.alerts.c.sku)).all()
     assert sorted(rows) == [("demand_spike_1d", "A"), ("demand_spike_1h", "A"),
                             ("demand_spike_1h", "B")]
+
+
+@pytest.mark.kafka
+def test_candidates_on_a_kafka_topic_become_alerts_once(engine, kafka_url, kafka_topic):
+    from stockpilot.events import candidates, kafka
+
+    bodies = [_cand("A", f"2011-12-01 10:{m:02d}:00", 30 + m) for m in (0, 5)]
+    kafka.publish(kafka_url, [(f"c{i}", b) for i, b in enumerate(bodies)], topic=kafka_topic,
+                  keys=[b"A@ONLINE"] * 2)
+    raised = candidates.consume(engine, kafka_url, topic=kafka_topic, idle_exit=1.5,
+                                group=f"g-{kafka_topic}")
+    assert len(raised) == 1
+    again = candidates.consume(engine, kafka_url, topic=kafka_topic, idle_exit=1.0,
+                               group=f"g-{kafka_topic}")
+    assert again == []  # offsets were committed after the alert was stored
