@@ -6,7 +6,7 @@ PIP    := $(BIN)/python -m pip
 LOCK   := requirements.lock
 WORKSPACE ?= demo-workspace
 
-.PHONY: install install-dev demo test test-fast check lint bench browser lock clean
+.PHONY: install install-dev demo test test-fast check lint bench browser lock clean kafka kafka-stop flink
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml $(LOCK)
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(PIP) install -q -c $(LOCK) -e '.[dev,spark,deep]'
+	$(PIP) install -q -c $(LOCK) -e '.[dev,spark,deep,kafka]'
 	touch $@
 
 install: $(VENV)/.installed          ## runtime dependencies, pinned by requirements.lock
@@ -36,6 +36,21 @@ browser:                             ## Debian's chromium for the Playwright tes
 	@command -v chromium >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
+kafka:                               ## a local Kafka broker on 127.0.0.1:9092 (idempotent; see scripts/kafka.sh)
+	PYTHON=$(BIN)/python scripts/kafka.sh start
+
+kafka-stop:                          ## stop the broker `make kafka` started
+	scripts/kafka.sh stop
+
+FLINK_VENV ?= .venv-flink
+flink: $(FLINK_VENV)/.installed      ## PyFlink in its own venv (it pins old numpy/pandas/pyarrow)
+
+$(FLINK_VENV)/.installed:
+	$(PYTHON) -m venv $(FLINK_VENV)
+	$(FLINK_VENV)/bin/python -m pip install -q 'apache-flink==2.3.0'
+	touch $@
+
+
 check: install-dev                   ## ruff, mypy over src (strict: pure packages, use cases), import contracts
 	$(BIN)/ruff check .
 	$(BIN)/mypy src
@@ -49,7 +64,7 @@ bench: install-dev                   ## the heavy benchmarks (minutes each; see 
 lock:                                ## re-pin every dependency from a clean resolve
 	rm -rf /tmp/stockpilot-lock && $(PYTHON) -m venv /tmp/stockpilot-lock
 	/tmp/stockpilot-lock/bin/python -m pip install -q --upgrade pip
-	/tmp/stockpilot-lock/bin/python -m pip install -q '.[dev,spark,deep]'
+	/tmp/stockpilot-lock/bin/python -m pip install -q '.[dev,spark,deep,kafka]'
 	/tmp/stockpilot-lock/bin/python -m pip freeze --exclude stockpilot | grep -v '^-e' > $(LOCK)
 
 clean:

@@ -1,9 +1,11 @@
 """Latency from publishing an event to the alert it causes, at a steady event rate.
 
-    python benchmarks/alert_latency.py [--rate 1000] [--seconds 30] [--sources embedded,nats]
+    python benchmarks/alert_latency.py [--rate 1000] [--seconds 30]
+        [--sources embedded,nats,kafka]
 
 A real ``stockpilot stream --alerts`` process consumes (embedded queue → SQLite, NATS JetStream
-→ PostgreSQL) while this script publishes ``--rate`` events/s in 50 ms ticks for ``--seconds``:
+→ PostgreSQL, Kafka → PostgreSQL) while this script publishes ``--rate`` events/s in 50 ms
+ticks for ``--seconds``:
 receipts and sales of 1–3 units over 2,000 SKUs that stay well stocked, plus — ten times a
 second — one "trigger" sale that takes a fresh SKU from 60 units to 4, below its reorder point
 (10) and to 2 days of cover against a 7-day lead time. For each trigger: publish time (taken
@@ -35,7 +37,7 @@ from sqlalchemy import create_engine, select, text
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import machine
 from stockpilot.domain import commands as c
-from stockpilot.events import embedded, nats_js
+from stockpilot.events import embedded, kafka, nats_js
 from stockpilot.events.schema import dump
 from stockpilot.ledger.catalogue import upsert_locations, upsert_skus
 from stockpilot.ledger.service import apply_events
@@ -129,6 +131,8 @@ def publish_paced(source: str, url: str, plan, stream: str) -> dict[str, float]:
             embedded.publish(engine, msgs)
         engine.dispose()
         return sent
+    if source == "kafka":
+        return _publish_kafka(plan, stream, start)
 
     async def run() -> None:
         nc, js = await nats_js._connect(NATS, stream)
@@ -142,6 +146,20 @@ def publish_paced(source: str, url: str, plan, stream: str) -> dict[str, float]:
         await nc.close()
 
     asyncio.run(run())
+    return sent
+
+
+def _publish_kafka(plan, topic: str, start: float) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    sent: dict[str, float] = {}
+    prod = kafka.producer(None)
+    for k, (msgs, trig) in enumerate(plan):
+        _sleep_until(start + k * TICK_S)
+        for s in trig:
+            sent[s] = time.time()
+        for mid, body in msgs:
+            prod.produce(topic, value=body, key=kafka.key_of(body),
+                         headers=[("event_id", mid.encode())])
+        prod.flush(10)  # each tick leaves now, as the NATS publisher waits for its acks
     return sent
 
 
@@ -167,13 +185,18 @@ def run_case(source: str, rate: int, seconds: float, tmp: Path, hook_port: int) 
     stream = f"LAT_{uuid.uuid4().hex[:8].upper()}"
     if source == "nats":
         nats_js.reset(NATS, stream)
+    if source == "kafka":
+        stream = f"lat-{uuid.uuid4().hex[:8]}"
+        kafka.ensure_topic(None, stream)
     cmd = [sys.executable, "-m", "stockpilot", "stream", "--source", source, "--alerts",
            "--batch", "1000", "--db", url, "--stream-name", stream, "-w", str(ws)]
     if source == "nats":
         cmd += ["--url", NATS]
+    if source == "kafka":
+        cmd += ["--group", f"g-{stream}"]
     env = {**os.environ, "STOCKPILOT_SQLITE_SYNCHRONOUS": "FULL"}
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    time.sleep(4.0)  # consumer started and idle
+    time.sleep(8.0 if source == "kafka" else 4.0)  # consumer started (joined) and idle
     _Hook.arrived = {}
     t0 = time.perf_counter()
     sent = publish_paced(source, url, plan, stream)
@@ -190,6 +213,8 @@ def run_case(source: str, rate: int, seconds: float, tmp: Path, hook_port: int) 
     engine.dispose()
     if source == "nats":
         nats_js.reset(NATS, stream)
+    if source == "kafka":
+        kafka.delete_topic(None, stream)
     raised = {s: (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp() for s, at in rows}
     to_alert = [raised[s] - sent[s] for s in sent if s in raised]
     to_hook = [_Hook.arrived[s] - sent[s] for s in sent if s in _Hook.arrived]

@@ -1,15 +1,15 @@
 """Chaos at full size: kill -9 the consumer three times mid-stream, restart, drain, check.
 
     python benchmarks/stream_chaos.py [--events 100000] [--skus 1000]
-        [--sources nats,redis,embedded]
+        [--sources nats,redis,embedded,kafka]
 
 For each source: publish ``--events`` distinct receipts over ``--skus`` SKUs with 10% of the
 messages sent twice by the publisher (shuffled in), run the real ``stockpilot stream``
 process, SIGKILL it when it has applied ~20%, ~45% and ~70% of the events, restart it after
 each kill, and let the last run drain. Then every SKU-location's on_hand must equal the sum
 of its distinct receipts exactly, the ledger must hold each event once, and the invariant
-checker must be clean. NATS and Redis feed PostgreSQL (a fresh database per run), the embedded
-queue feeds SQLite.
+checker must be clean. NATS, Redis and Kafka feed PostgreSQL (a fresh database per run), the
+embedded queue feeds SQLite.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from sqlalchemy import create_engine, func, select, text
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import machine
 from stockpilot.domain.commands import ReceiveStock
-from stockpilot.events import embedded, nats_js, redis_streams
+from stockpilot.events import embedded, kafka, nats_js, redis_streams
 from stockpilot.events.schema import dump
 from stockpilot.ledger.catalogue import upsert_locations, upsert_skus
 from stockpilot.ledger.invariants import check_ledger
@@ -40,7 +40,8 @@ from stockpilot.store.db import make_engine
 from stockpilot.store.migrate import upgrade
 
 PG = os.environ.get("STOCKPILOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-URLS = {"nats": "nats://127.0.0.1:4222", "redis": "redis://127.0.0.1:6379/0"}
+URLS = {"nats": "nats://127.0.0.1:4222", "redis": "redis://127.0.0.1:6379/0",
+        "kafka": kafka.DEFAULT_BOOTSTRAP}
 
 
 def workload(n: int, skus: int, seed: int = 11):  # type: ignore[no-untyped-def]
@@ -84,6 +85,8 @@ def run(source: str, n: int, skus: int, batch: int, tmp: Path) -> dict:  # type:
     name = f"CHAOS_{uuid.uuid4().hex[:8].upper()}"
     if source == "embedded":
         embedded.publish(engine, stream)
+    elif source == "kafka":  # a topic and a group of its own
+        kafka.publish(URLS[source], stream, topic=name)
     else:
         bus = nats_js if source == "nats" else redis_streams
         bus.reset(URLS[source], name)
@@ -93,6 +96,8 @@ def run(source: str, n: int, skus: int, batch: int, tmp: Path) -> dict:  # type:
            "-w", str(tmp)]
     if source != "embedded":
         cmd += ["--url", URLS[source]]
+    if source == "kafka":
+        cmd += ["--group", f"chaos-{name}"]
     env = {**os.environ, "STOCKPILOT_SQLITE_SYNCHRONOUS": "NORMAL"}
     t0 = time.perf_counter()
     kills = []
@@ -104,7 +109,7 @@ def run(source: str, n: int, skus: int, batch: int, tmp: Path) -> dict:  # type:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         kills.append(applied(engine))
-        if source != "embedded":
+        if source in ("nats", "redis"):  # Kafka: the next member's join waits for the group
             time.sleep(nats_js.ACK_WAIT_S + 0.5)  # the dead consumer's unacked batch returns
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     wall = time.perf_counter() - t0
@@ -114,7 +119,9 @@ def run(source: str, n: int, skus: int, batch: int, tmp: Path) -> dict:  # type:
         events = conn.execute(select(func.count()).select_from(t.ledger_events)).scalar_one()
         problems = check_ledger(conn)
     wrong = sum(on_hand.get(k, 0) != v for k, v in expected.items())
-    if source != "embedded":
+    if source == "kafka":
+        kafka.delete_topic(URLS[source], name)
+    elif source != "embedded":
         (nats_js if source == "nats" else redis_streams).reset(URLS[source], name)
     engine.dispose()
     return {"source": source, "messages": len(stream), "kills_at": kills, "events": events,

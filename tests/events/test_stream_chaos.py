@@ -1,6 +1,6 @@
 """Chaos: kill -9 the consumer three times mid-stream; after restart nothing is lost or doubled.
 
-For each source (embedded queue, NATS JetStream, Redis Streams): publish receipts for 40 SKUs
+For each source (embedded queue, NATS JetStream, Redis Streams, Kafka): publish receipts for 40 SKUs
 with 10% of the messages duplicated by the publisher, plus poison messages; run the real
 ``stockpilot stream`` process, SIGKILL it three times while it works, then drain. Every SKU's
 on_hand must equal the sum of its distinct events exactly, the books must check, and every
@@ -89,7 +89,8 @@ def run_consumer(source: str, ws, url: str | None, kill_after: int | None,  # ty
 
 @pytest.mark.slow
 @pytest.mark.parametrize("source", ["embedded", pytest.param("nats", marks=pytest.mark.nats),
-                                    pytest.param("redis", marks=pytest.mark.redis)])
+                                    pytest.param("redis", marks=pytest.mark.redis),
+                                    pytest.param("kafka", marks=pytest.mark.kafka)])
 def test_kill_nine_three_times_loses_and_doubles_nothing(source, tmp_path, request):
     url = None
     if source == "nats":
@@ -98,6 +99,9 @@ def test_kill_nine_three_times_loses_and_doubles_nothing(source, tmp_path, reque
     elif source == "redis":
         url = request.getfixturevalue("redis_url")
         from stockpilot.events import redis_streams as bus
+    elif source == "kafka":
+        url = request.getfixturevalue("kafka_url")
+        from stockpilot.events import kafka as bus
     ws = tmp_path / "ws"
     ws.mkdir()
     engine = make_engine(f"sqlite:///{ws / 'stockpilot.db'}")
@@ -107,11 +111,14 @@ def test_kill_nine_three_times_loses_and_doubles_nothing(source, tmp_path, reque
         upsert_locations(conn, [{"location": "W"}])
     stream, expected = workload()
     name = f"T_{uuid.uuid4().hex[:10].upper()}"
+    if source == "kafka":  # a topic of its own; the consumer's group is the default one
+        bus.delete_topic(url, name)
+        bus.publish(url, stream, topic=name)
     if source == "embedded":
         from stockpilot.events import embedded
 
         embedded.publish(engine, stream)
-    else:
+    elif source != "kafka":
         bus.reset(url, name)
         bus.publish(url, stream, stream=name)
     at_kill = [run_consumer(source, ws, url, n, engine, name) for n in (200, 400, 400)]
@@ -119,7 +126,9 @@ def test_kill_nine_three_times_loses_and_doubles_nothing(source, tmp_path, reque
     if source in ("redis", "nats"):
         time.sleep(5.5)  # a dead consumer's unacked messages come back after 5 s
     run_consumer(source, ws, url, None, stream=name)
-    if source != "embedded":
+    if source == "kafka":
+        bus.delete_topic(url, name)
+    elif source != "embedded":
         bus.reset(url, name)
     with engine.connect() as conn:
         on_hand = {p.sku: p.on_hand for p in get_positions(conn)}
