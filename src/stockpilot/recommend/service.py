@@ -75,7 +75,7 @@ def fit(lines: pl.DataFrame, cutoff: datetime, model: str = DEFAULT_MODEL,
     started = time.perf_counter()
     if model == "hybrid" and weights is None:
         weights, _ = tune(lf, cutoff)
-    factories = zoo(lf, cutoff, weights or {}, neural=model == "neural")
+    factories = zoo(lines, cutoff, weights or {}, neural=model == "neural")
     if model not in factories:
         raise UnknownModel(f"unknown recommender model {model!r}; choose from "
                            f"{', '.join(factories)}")
