@@ -86,7 +86,8 @@ def record_in(conn: Connection, events: Sequence[Feedback],
         return Recorded(0, 0)
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(rec_feedback).on_conflict_do_nothing(index_elements=["event_id"])
-    recorded = sum(conn.execute(stmt.values(**row)).rowcount for row in rows)
+    # RETURNING names the rows really inserted (rowcount is not reliable for every driver).
+    recorded = len(conn.execute(stmt.returning(rec_feedback.c.event_id), rows).all())
     return Recorded(recorded, len(events) - recorded)
 
 
