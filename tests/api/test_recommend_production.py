@@ -48,7 +48,7 @@ def test_served_lists_are_the_offline_lists_for_every_model(world, ranker_folder
     _stock(world, hybrid.items[::2])  # half the catalogue in stock at S
     available = available_at(world.engine, "S", hybrid.items)
     c, h = world.client, world.h("viewer", scoped=True)
-    customers = hybrid.users[:15] + ["nobody"]
+    customers = [*hybrid.users[:15], "nobody"]
     differ = 0
     for customer in customers:
         for trained, mode in ((hybrid, "substitute"), (ranker, "filter"), (ranker, "substitute")):
