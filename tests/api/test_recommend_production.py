@@ -99,7 +99,7 @@ def test_feedback_is_idempotent_scoped_and_counted(world):
                                                           _event(11, "add_to_cart")]
     r = c.post("/recommendations/feedback", json={"events": batch}, headers=h)
     assert r.status_code == 200 and r.json() == {"recorded": 8, "duplicates": 0}
-    again = c.post("/recommendations/feedback", json={"events": batch + [_event(12, "click")]},
+    again = c.post("/recommendations/feedback", json={"events": [*batch, _event(12, "click")]},
                    headers=h)
     assert again.json() == {"recorded": 1, "duplicates": 8}
     outside = c.post("/recommendations/feedback", headers=h, json={"events": [
