@@ -87,11 +87,14 @@ class Sources:
         return self.cache.get("daily", self.cache.part_files("daily"), build)  # type: ignore[return-value]
 
     def recommender(self) -> Any:
-        """The recommender saved by ``stockpilot recommend train`` (None when there is none)."""
-        from stockpilot.recommend.service import FILE, load
+        """The served recommender (``[stockpilot.recommend] model``; None when not trained)."""
+        from stockpilot.config import load_settings
+        from stockpilot.recommend.service import load, path_of
 
+        name = load_settings(self.workspace).recommend.model
         folder = self.workspace / "models" / "recommend"
-        return self.cache.get("recommender", [folder / FILE], lambda: load(folder))
+        return self.cache.get(f"recommender:{name}", [path_of(folder, name)],
+                              lambda: load(folder, name))
 
     def simulation(self) -> pl.DataFrame | None:
         """The KPI rows of the last simulation saved in the workspace (``simulations``)."""
