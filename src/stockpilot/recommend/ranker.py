@@ -125,7 +125,9 @@ class LearnedRanker:
         del baskets_
         import lightgbm as lgb
 
-        xs, ys, groups = [], [], []
+        xs: list[Array] = []
+        ys: list[Array] = []
+        groups: list[int] = []
         for n in range(self.cutoffs):
             at = self.cutoff - timedelta(days=self.horizon_days + n * self.step_days)
             past, ui, ii, x = candidate_features(self.lines, at, candidates=self.candidates,

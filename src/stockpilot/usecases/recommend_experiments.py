@@ -154,10 +154,16 @@ def experiment_report(engine: Engine, name: str, scope: frozenset[str] | None = 
     with UnitOfWork(engine, readonly=True) as uow:
         found = {r[0]: r[1:] for r in uow.conn.execute(q)}
     names = [v["name"] for v in exp["variants"]]
-    counts = {n: Counts(*(int(found[n][i] or 0) for i in range(3)), float(found[n][3] or 0),
-                        float(found[n][4] or 0)) if n in found else Counts(0, 0, 0, 0.0, 0.0)
-              for n in names}
+    counts = {n: _counts(found.get(n)) for n in names}
     rows = report(counts, names[0], alpha)
     return {"experiment": name, "status": exp["status"], "control": names[0],
             "variants": exp["variants"], "rows": rows, "winner": winner(rows),
             "winner_by_revenue": winner(rows, "revenue_per_impression")}
+
+
+def _counts(row: Any) -> Counts:
+    """One variant's sums from the report query (zeros when it recorded nothing)."""
+    if row is None:
+        return Counts(0, 0, 0, 0.0, 0.0)
+    return Counts(int(row[0] or 0), int(row[1] or 0), int(row[2] or 0), float(row[3] or 0),
+                  float(row[4] or 0))
