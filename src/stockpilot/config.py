@@ -58,6 +58,20 @@ class AlertSettings(BaseModel):
     cooldown_hours: float = 24.0
 
 
+class RecommendSettings(BaseModel):
+    """``[stockpilot.recommend]`` in stockpilot.toml: which trained model serves, how re-ranked.
+
+    ``model`` names a model trained with ``stockpilot recommend train --model NAME``; a request
+    may ask for another with ``model=``. ``mode`` is the stock-aware re-ranking (``filter``,
+    ``substitute`` or ``boost``).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = "hybrid"
+    mode: str = Field(default="substitute", pattern="^(filter|substitute|boost)$")
+
+
 class Settings(BaseSettings):
     """Workspace settings; see the module docstring for precedence."""
 
@@ -80,6 +94,7 @@ class Settings(BaseSettings):
     # working for at most this long; revoking through the API takes effect at once).
     api_key_cache_seconds: float = Field(default=5.0, ge=0)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    recommend: RecommendSettings = Field(default_factory=RecommendSettings)
 
     def resolved_db_url(self) -> str:
         """The database URL, defaulting to ``<workspace>/stockpilot.db``."""

@@ -6,6 +6,7 @@ The route list comes from the app, so a new route without an entry here fails th
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -58,6 +59,30 @@ def fresh_key(loc: str) -> Callable[[Any, int], Req]:
 
 
 REC = "85123A"  # the sample's best seller: in the trained model's catalogue
+
+
+def feedback(n: int, loc: str) -> dict[str, Any]:
+    return {"event_id": f"fb-{loc}-{n}", "kind": "click", "sku": REC, "location": loc,
+            "occurred_at": "2024-06-02T10:00:00+00:00", "position": 1}
+
+
+def experiment(stop: bool = False, report: bool = False) -> Callable[[Any, int], Req]:
+    """A fresh experiment to start (or a running one to stop): one runs at a time."""
+    def make(w: Any, n: int) -> Req:
+        from stockpilot.recommend.abtest import Variant
+        from stockpilot.usecases import recommend_experiments as ex
+
+        for row in ex.listing(w.engine):
+            if row["status"] == "running":
+                ex.stop(w.engine, row["name"])
+        name = f"e{n}-{uuid.uuid4().hex[:8]}"
+        if stop or report:
+            ex.start(w.engine, name, [Variant("a"), Variant("b")])
+            return f"/recommendations/experiments/{name}/{'stop' if stop else 'report'}", (
+                {} if stop else None)
+        return "/recommendations/experiments", {"name": name, "variants": [
+            {"name": "a"}, {"name": "b", "model": "hybrid", "mode": "filter"}]}
+    return make
 MATRIX: dict[tuple[str, str], E] = {
     ("GET", "/health"): E("viewer", get("/health")),
     ("GET", "/metrics"): E("viewer", get("/metrics")),
@@ -131,6 +156,15 @@ MATRIX: dict[tuple[str, str], E] = {
     ("POST", "/recommendations/basket"): E(
         "viewer", body("/recommendations/basket", lambda n: {"skus": [REC], "location": "S"}),
         body("/recommendations/basket", lambda n: {"skus": [REC], "location": "W"})),
+    ("POST", "/recommendations/feedback"): E(
+        "operator", body("/recommendations/feedback", lambda n: {"events": [feedback(n, "S")]}),
+        body("/recommendations/feedback", lambda n: {"events": [feedback(n, "W")]})),
+    ("GET", "/recommendations/feedback/rates"): E(
+        "viewer", get("/recommendations/feedback/rates?by=location"), LIST),
+    ("GET", "/recommendations/experiments"): E("viewer", get("/recommendations/experiments")),
+    ("POST", "/recommendations/experiments"): E("planner", experiment()),
+    ("POST", "/recommendations/experiments/{name}/stop"): E("planner", experiment(stop=True)),
+    ("GET", "/recommendations/experiments/{name}/report"): E("viewer", experiment(report=True)),
     ("GET", "/jobs"): E("viewer", get("/jobs")),
     ("GET", "/jobs/{run_id}"): E("viewer", get("/jobs/{job}")),
     # no forecast errors (cv) in this world: the run is recorded as failed and answered 400

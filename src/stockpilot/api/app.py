@@ -23,6 +23,8 @@ from stockpilot.api.context import ApiContext
 from stockpilot.api.routes import (
     alerts,
     catalogue,
+    experiments,
+    feedback,
     forecasts,
     jobs,
     keys,
@@ -43,7 +45,8 @@ if TYPE_CHECKING:
 
 ROUTERS = (system.router, catalogue.router, stock.router, transfers.router, forecasts.router,
            plans.router, purchasing.router, alerts.router, simulations.router,
-           recommendations.router, jobs.router, reports.router, keys.router)
+           recommendations.router, feedback.router, experiments.router, jobs.router,
+           reports.router, keys.router)
 
 
 def create_app(engine: Engine, history: HistoryStore, workspace: Path | None = None,

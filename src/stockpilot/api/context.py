@@ -62,7 +62,7 @@ class ApiContext:
     keys: KeyCache = field(init=False)
     counts: CountCache = field(init=False)
     artifacts: ArtifactStore = field(init=False)
-    _model: tuple[float, Any] | None = field(default=None, init=False)
+    _models: dict[str, tuple[float, Any]] = field(default_factory=dict, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def __post_init__(self) -> None:
@@ -82,16 +82,22 @@ class ApiContext:
             raise NotFound(f"this server has no workspace, so no {name}")
         return self.workspace / name
 
-    def recommender(self) -> Any:
-        """The trained recommender, loaded once and again when its file changes (404: none)."""
-        from stockpilot.recommend.service import FILE, load
+    def recommender(self, model: str | None = None) -> Any:
+        """A trained recommender (default: the settings' model), reloaded when its file changes.
 
+        404 when that model is not trained in the workspace.
+        """
+        from stockpilot.recommend.service import load, path_of
+
+        name = model or self.settings.recommend.model
         folder = self.folder("models") / "recommend"
-        path = folder / FILE
+        path = path_of(folder, name)
         if not path.exists():
-            raise NotFound("no trained recommender: run `stockpilot recommend train` first")
+            raise NotFound(f"no trained recommender {name!r}: run `stockpilot recommend train "
+                           f"--model {name}` first")
         mtime = path.stat().st_mtime
         with self._lock:
-            if self._model is None or self._model[0] != mtime:
-                self._model = (mtime, load(folder))
-            return self._model[1]
+            hit = self._models.get(name)
+            if hit is None or hit[0] != mtime:
+                hit = self._models[name] = (mtime, load(folder, name))
+            return hit[1]

@@ -1,33 +1,64 @@
-"""``stockpilot recommend …``: evaluate models on a temporal split, export recommendations."""
+"""``stockpilot recommend …``: train, evaluate, export, serve, refresh; feedback and A/B tests.
+
+Order lines come from the workspace (default) or from a file: UCI Online Retail as it is, or a
+shop's own columns mapped with ``--columns customer_id=Cust,order_id=Order,sku=Item,…`` or a
+``--spec`` TOML file with a ``[columns]`` table.
+"""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from contextlib import nullcontext
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 import typer
 from rich.table import Table
 
 from stockpilot.cli.common import DbOpt, WorkspaceOpt, console, spinner, workspace
+from stockpilot.cli.recommend_ab_cmds import app as ab_app
 from stockpilot.store.uow import reading
 from stockpilot.usecases import recommendations
 from stockpilot.usecases.actor import SYSTEM
 
-app = typer.Typer(help="Product recommendations (Online Retail style order lines).",
+app = typer.Typer(help="Product recommendations: any model, stock-aware, measured.",
                   no_args_is_help=True)
+app.add_typer(ab_app, name="experiment")
+
+DataOpt = typer.Option(None, help="An order-lines file (CSV, CSV.gz, Parquet) instead of the "
+                       "workspace's order lines.")
+ColumnsOpt = typer.Option(None, help="Column map ours=theirs, e.g. "
+                          "customer_id=Cust,order_id=Order,sku=Item,quantity=Qty,occurred_at=At")
+SpecOpt = typer.Option(None, help="A TOML file whose [columns] table maps ours = theirs.")
+CutoffOpt = typer.Option(..., formats=["%Y-%m-%d"], help="Train on order lines before this day.")
 
 
-def _lines(data: Path):  # type: ignore[no-untyped-def]
-    from stockpilot.ingest.online_retail import read_invoices
-    from stockpilot.ingest.online_retail_import import split_lines
+def _lines(data: Path | None, columns: str | None, spec: Path | None, ws: Path | None,
+           db: str | None) -> Any:
+    """Order lines from ``data`` (mapped by ``columns``/``spec``) or from the workspace."""
+    from stockpilot.recommend.lines import parse_columns, read_order_lines
 
-    kept, _, _ = split_lines(read_invoices(data))
-    return kept
+    if data is not None:
+        return read_order_lines(data, parse_columns(columns, spec))
+    from stockpilot.usecases.recommend_training import training_lines
+
+    return training_lines(workspace(ws, db).engine, with_feedback=False)
 
 
-def _pick(lines, cutoff, weights, names):  # type: ignore[no-untyped-def]
+def _params(items: list[str] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"--param {item!r}: write name=value")
+        out[key.strip()] = json.loads(value) if value.strip()[:1] in "-0123456789[{tf" \
+            else value
+    return out
+
+
+def _pick(lines: Any, cutoff: datetime, weights: dict[str, float], names: str | None
+          ) -> dict[str, Any]:
     from stockpilot.recommend.hybrid import zoo
 
     every = zoo(lines, cutoff, weights)
@@ -37,27 +68,27 @@ def _pick(lines, cutoff, weights, names):  # type: ignore[no-untyped-def]
     unknown = [n for n in wanted if n not in every]
     if unknown:
         raise typer.BadParameter(f"unknown model(s) {', '.join(unknown)}; choose from "
-                         f"{', '.join(every)}")
+                                 f"{', '.join(every)}")
     return {n: every[n] for n in wanted}
 
 
 @app.command()
-def evaluate(data: Path = typer.Option(..., help="online_retail.csv[.gz]"),
-             cutoff: datetime = typer.Option(..., formats=["%Y-%m-%d"]),
+def evaluate(cutoff: datetime = CutoffOpt,
              end: datetime | None = typer.Option(None, formats=["%Y-%m-%d"],
                                                  help="End of the evaluation (default +30 d)."),
              k: int = typer.Option(10, min=1, max=100),
              models: str | None = typer.Option(None, help="Comma-separated subset of "
                                                "models (default: all)."),
+             data: Path | None = DataOpt, columns: str | None = ColumnsOpt,
+             spec: Path | None = SpecOpt, ws: Path | None = WorkspaceOpt,
+             db: str | None = DbOpt,
              as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Train every model on rows before the cut-off; score each customer's later purchases."""
-    from datetime import timedelta
-
+    """Train every model on lines before the cut-off; score each customer's later purchases."""
     from stockpilot.recommend.evaluate import evaluate as run
     from stockpilot.recommend.hybrid import tune
 
-    with spinner("evaluating recommenders"):
-        lines = _lines(data)
+    with nullcontext() if as_json else spinner("evaluating recommenders"):
+        lines = _lines(data, columns, spec, ws, db)
         weights, _ = tune(lines, cutoff, k=k)
         chosen = _pick(lines, cutoff, weights, models)
         rows = run(lines, cutoff, end or cutoff + timedelta(days=30), chosen, k)
@@ -73,69 +104,110 @@ def evaluate(data: Path = typer.Option(..., help="online_retail.csv[.gz]"),
 
 
 @app.command()
-def export(data: Path = typer.Option(..., help="online_retail.csv[.gz]"),
-           cutoff: datetime = typer.Option(..., formats=["%Y-%m-%d"]),
-           k: int = typer.Option(10, min=1, max=100),
+def export(cutoff: datetime = CutoffOpt, k: int = typer.Option(10, min=1, max=100),
            model_name: str = typer.Option("ranker", "--model",
                                           help="Which model (see `evaluate`)."),
-           out: Path = typer.Option(Path("recs.csv"))) -> None:
-    """Write ``customer_id,rank,stock_code`` for every customer seen before the cut-off."""
+           out: Path = typer.Option(Path("recs.csv")),
+           data: Path | None = DataOpt, columns: str | None = ColumnsOpt,
+           spec: Path | None = SpecOpt, ws: Path | None = WorkspaceOpt,
+           db: str | None = DbOpt) -> None:
+    """Write ``customer_id,rank,sku`` for every customer seen before the cut-off.
+
+    The lists are the served path's (:func:`stockpilot.recommend.service.recommend`) with
+    every item counted as available.
+    """
     import polars as pl
 
-    from stockpilot.recommend.data import baskets, build, lines_frame
-    from stockpilot.recommend.evaluate import top_k
-    from stockpilot.recommend.hybrid import tune
+    from stockpilot.recommend.service import fit, recommend
 
     with spinner(f"training {model_name} and exporting"):
-        lines = _lines(data)
-        weights, _ = tune(lines, cutoff, k=k)
-        factory = _pick(lines, cutoff, weights, model_name)[model_name]
-        lf = lines_frame(lines)
-        inter = build(lf, cutoff)
-        model = factory().fit(inter, baskets(lf, cutoff, inter.items))  # type: ignore[attr-defined]
-        rows = []
-        for start in range(0, len(inter.users), 1000):
-            idx = np.arange(start, min(start + 1000, len(inter.users)))
-            for u, rec in zip(idx, top_k(model.scores(idx), k), strict=True):
-                rows += [(inter.users[u], rank + 1, inter.items[j]) for rank, j in enumerate(rec)]
-    pl.DataFrame(rows, schema=["customer_id", "rank", "stock_code"], orient="row").write_csv(out)
-    console.print(f"{len(inter.users)} customers × {k} to {out}")
-
+        trained = fit(_lines(data, columns, spec, ws, db), cutoff, model_name)
+        everything = dict.fromkeys(trained.items, 1)
+        rows = [(u, rank, sku) for u in trained.users
+                for rank, sku in enumerate(recommend(trained, u, everything, k, "filter"), 1)]
+    pl.DataFrame(rows, schema=["customer_id", "rank", "sku"], orient="row").write_csv(out)
+    console.print(f"{len(trained.users)} customers × {k} to {out}")
 
 
 @app.command()
-def train(cutoff: datetime = typer.Option(..., formats=["%Y-%m-%d"],
-                                          help="Train on order lines before this day."),
-          data: Path | None = typer.Option(None, help="A file instead of the workspace's "
-                                           "order lines."),
-          ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
-    """Fit the recommender and save it in the workspace (models/recommend/)."""
+def train(cutoff: datetime = CutoffOpt,
+          model: str = typer.Option("hybrid", help="Which model to train and save."),
+          param: list[str] | None = typer.Option(None, help="A model parameter name=value "
+                                                 "(repeatable), e.g. n_estimators=300."),
+          feedback: bool = typer.Option(True, help="Fold recorded add-to-carts in (workspace)."),
+          data: Path | None = DataOpt, columns: str | None = ColumnsOpt,
+          spec: Path | None = SpecOpt, ws: Path | None = WorkspaceOpt,
+          db: str | None = DbOpt) -> None:
+    """Fit a model and save it in the workspace (models/recommend/<model>.pkl)."""
     from stockpilot.recommend.service import train as run
+    from stockpilot.usecases.recommend_training import train_workspace
 
     w = workspace(ws, db)
-    with spinner("training the recommender"):
-        lines = _lines(data) if data else _workspace_lines(w)
-        trained = run(lines, cutoff, w.settings.workspace / "models" / "recommend")
-    console.print(f"trained on {len(trained.users):,} customers × {len(trained.items):,} items")
+    folder = w.settings.workspace / "models" / "recommend"
+    with spinner(f"training the {model} recommender"):
+        if data is not None:
+            trained = run(_lines(data, columns, spec, ws, db), cutoff, folder, model,
+                          _params(param))
+        else:
+            trained = train_workspace(w.engine, folder, cutoff, model, _params(param),
+                                      feedback)
+    console.print(f"trained {trained.name} on {len(trained.users):,} customers × "
+                  f"{len(trained.items):,} items in {trained.fit_s:.1f} s")
+
+
+@app.command()
+def refresh(model: str | None = typer.Option(None, help="Default: the settings' model."),
+            feedback: bool = typer.Option(True, help="Fold recorded add-to-carts in."),
+            data: Path | None = DataOpt, columns: str | None = ColumnsOpt,
+            spec: Path | None = SpecOpt, ws: Path | None = WorkspaceOpt,
+            db: str | None = DbOpt) -> None:
+    """Refit the served model on order lines newer than its cut-off (nightly)."""
+    from stockpilot.usecases.recommend_training import refresh as run
+
+    w = workspace(ws, db)
+    lines = _lines(data, columns, spec, ws, db) if data is not None else None
+    with spinner("refreshing the recommender"):
+        done = run(w.engine, w.settings.workspace / "models" / "recommend",
+                   model or w.settings.recommend.model, lines, feedback)
+    print(json.dumps(done))
 
 
 @app.command("for-customer")
 def for_customer(customer: str = typer.Argument(...),
                  location: str = typer.Option("ONLINE", help="Fulfilment location."),
                  k: int = typer.Option(10, min=1, max=100),
+                 model: str | None = typer.Option(None, help="Default: the settings' model."),
+                 mode: str | None = typer.Option(None, help="filter, substitute or boost."),
                  ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
     """Recommend in-stock items for one customer (unknown customers get popular ones)."""
-    from stockpilot.recommend.service import for_customer as run
-    from stockpilot.recommend.service import load
+    from stockpilot.recommend.service import load, recommend
 
     w = workspace(ws, db)
-    trained = load(w.settings.workspace / "models" / "recommend")
+    trained = load(w.settings.workspace / "models" / "recommend",
+                   model or w.settings.recommend.model)
     with reading(w.engine) as uow:
-        available = recommendations.available_at(uow, SYSTEM, location)
-    for rank, sku in enumerate(run(trained, customer, available, k), 1):
+        available = recommendations.available_items(uow, SYSTEM, location, trained.items)
+    how = mode or w.settings.recommend.mode
+    for rank, sku in enumerate(recommend(trained, customer, available, k, how), 1):
         console.print(f"{rank:>2}. {sku} (available {available.get(sku, 0)})")
 
 
-def _workspace_lines(w):  # type: ignore[no-untyped-def]
-    with reading(w.engine) as uow:
-        return recommendations.order_lines(uow, SYSTEM)
+@app.command()
+def rates(by: str = typer.Option("model,position", help="Group by (comma-separated): model, "
+                                 "position, experiment, variant, location."),
+          ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
+    """Click-through and conversion of served recommendations from recorded feedback."""
+    from stockpilot.usecases.recommend_feedback import rates as run
+
+    keys = [b.strip() for b in by.split(",") if b.strip()]
+    rows = run(workspace(ws, db).engine, keys)
+    table = Table(*keys, "impressions", "clicks", "add to cart", "CTR", "conversion")
+    for r in rows:
+        table.add_row(*[str(r[b]) for b in keys], str(r["impressions"]), str(r["clicks"]),
+                      str(r["add_to_carts"]), _pct(r["ctr"]), _pct(r["conversion"]))
+    console.print(table)
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.2f}%"
+

@@ -25,6 +25,9 @@ Array = np.ndarray
 FEATURES = ("orders", "days_since", "log_units", "order_share", "ease", "pop30", "pop90",
             "trend", "rebuy_rate", "user_orders", "user_days_since", "user_span", "owned",
             "cycle_ratio", "user_items")
+WINDOWS = (30, 90)  # recent-window features: orders with the item, the customer's orders
+WINDOW_FEATURES = tuple(f"{what}{d}" for d in WINDOWS for what in (
+    "orders", "order_share", "user_orders"))
 
 
 def _recent(inter: Interactions, days: int) -> Array:
@@ -33,8 +36,30 @@ def _recent(inter: Interactions, days: int) -> Array:
     return np.asarray(r.sum(axis=0)).ravel()
 
 
+def _windowed(lines: pl.DataFrame, cutoff: datetime, inter: Interactions, days: int
+              ) -> tuple[Array, Array]:
+    """(orders with the item, the customer's orders) in the ``days`` before the cut-off."""
+    recent = lines.filter(pl.col("at") < cutoff, pl.col("at") >= cutoff - timedelta(days=days),
+                          pl.col("customer_id").is_not_null(), pl.col("quantity") > 0)
+    ui = {u: n for n, u in enumerate(inter.users)}
+    ii = {s: n for n, s in enumerate(inter.items)}
+    pair = recent.group_by("customer_id", "sku").agg(pl.col("order_id").n_unique().alias("n"))
+    pair = pair.filter(pl.col("customer_id").is_in(inter.users), pl.col("sku").is_in(inter.items))
+    out = np.zeros((len(inter.users), len(inter.items)), dtype=np.float32)
+    rows = pair["customer_id"].replace_strict(ui, return_dtype=pl.Int64).to_numpy()
+    cols = pair["sku"].replace_strict(ii, return_dtype=pl.Int64).to_numpy()
+    out[rows, cols] = pair["n"].to_numpy()
+    per_user = recent.group_by("customer_id").agg(pl.col("order_id").n_unique().alias("n"))
+    users = np.zeros(len(inter.users), dtype=np.float32)
+    for u, n in per_user.iter_rows():
+        if u in ui:
+            users[ui[u]] = n
+    return out, users
+
+
 def candidate_features(lines: pl.DataFrame, cutoff: datetime, items: list[str] | None = None,
-                       candidates: int = 100) -> tuple[Interactions, Array, Array, Array]:
+                       candidates: int = 100, windows: bool = True
+                       ) -> tuple[Interactions, Array, Array, Array]:
     """Interactions at ``cutoff`` and, per candidate pair, (user row, item column, features)."""
     inter = build(lines, cutoff, items)
     o = inter.orders.toarray()
@@ -66,6 +91,12 @@ def candidate_features(lines: pl.DataFrame, cutoff: datetime, items: list[str] |
         p30[ii] / (p90[ii] + 1.0), rebuy[ii], n_orders[ui], since[ui], span[ui],
         owned[ui, ii].astype(float), d[ui, ii] / (span[ui] / np.maximum(ou, 1.0) + 1.0),
         owned.sum(axis=1)[ui]]).astype(np.float32)
+    if windows:
+        extra = []
+        for days in WINDOWS:
+            ow, uw = _windowed(lines, cutoff, inter, days)
+            extra += [ow[ui, ii], ow[ui, ii] / np.maximum(uw[ui], 1.0), uw[ui]]
+        x = np.column_stack([x, *extra]).astype(np.float32)
     return inter, ui, ii, x
 
 
@@ -76,7 +107,8 @@ class LearnedRanker:
 
     def __init__(self, lines: pl.DataFrame, cutoff: datetime, cutoffs: int = 3,
                  step_days: int = 30, horizon_days: int = 30, candidates: int = 100,
-                 n_estimators: int = 200, n_jobs: int = 1, random_state: int = 0) -> None:
+                 n_estimators: int = 200, n_jobs: int = 1, random_state: int = 0,
+                 windows: bool = True) -> None:
         self.lines = lines
         self.cutoff = cutoff
         self.cutoffs = cutoffs
@@ -86,18 +118,20 @@ class LearnedRanker:
         self.n_estimators = n_estimators
         self.n_jobs = n_jobs  # one thread: OpenMP spinning costs more than it gains here
         self.random_state = random_state
+        self.windows = windows
 
     def fit(self, inter: Interactions, baskets_: sp.csr_matrix) -> Self:
         """Build examples at earlier cut-offs, train, then score every user at the cut-off."""
         del baskets_
         import lightgbm as lgb
 
-        xs: list[Any] = []
-        ys: list[Any] = []
+        xs: list[Array] = []
+        ys: list[Array] = []
         groups: list[int] = []
         for n in range(self.cutoffs):
             at = self.cutoff - timedelta(days=self.horizon_days + n * self.step_days)
-            past, ui, ii, x = candidate_features(self.lines, at, candidates=self.candidates)
+            past, ui, ii, x = candidate_features(self.lines, at, candidates=self.candidates,
+                                                 windows=self.windows)
             want = truth(self.lines, at, at + timedelta(days=self.horizon_days), past.users)
             y = np.array([past.items[i] in want.get(past.users[r], ()) for r, i in zip(ui, ii,
                                                                                        strict=True)],
@@ -110,7 +144,8 @@ class LearnedRanker:
                                     random_state=self.random_state, verbose=-1)
         model.fit(np.vstack(xs), np.concatenate(ys), group=groups)
         self.model_ = model
-        now, ui, ii, x = candidate_features(self.lines, self.cutoff, inter.items, self.candidates)
+        now, ui, ii, x = candidate_features(self.lines, self.cutoff, inter.items, self.candidates,
+                                            self.windows)
         pred = model.predict(x)
         # Candidates score above every non-candidate (0), keeping their order.
         pred = pred - pred.min() + 1e-3

@@ -9,6 +9,7 @@ from stockpilot.store import (  # noqa: F401
     schema_api,
     schema_events,
     schema_imports,
+    schema_recommend,
     schema_runs,
     schema_service,
     schema_web,

@@ -83,11 +83,14 @@ class Sources:
         return self.store.cached("web:daily", "daily", None, build)
 
     def recommender(self) -> Any:
-        """The recommender saved by ``stockpilot recommend train`` (None when there is none)."""
-        from stockpilot.recommend.service import FILE, load
+        """The served recommender (``[stockpilot.recommend] model``; None when not trained)."""
+        from stockpilot.config import load_settings
+        from stockpilot.recommend.service import load, path_of
 
+        name = load_settings(self.workspace).recommend.model
         folder = self.workspace / "models" / "recommend"
-        return self.store.cache.get("recommender", [folder / FILE], lambda: load(folder))
+        return self.store.cache.get(f"recommender:{name}", [path_of(folder, name)],
+                                    lambda: load(folder, name))
 
     def simulation(self, user: Actor) -> list[dict[str, Any]]:
         """The KPI rows of the newest stored simulation (SQL, as the CLI and API store them)."""

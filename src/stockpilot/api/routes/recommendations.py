@@ -18,6 +18,7 @@ from stockpilot.api.idempotency import Idem
 from stockpilot.api.problems import COMMON, WRITES
 from stockpilot.api.schemas import Ident, In, Out
 from stockpilot.recommend import service as rec
+from stockpilot.usecases import recommend_experiments as experiments
 from stockpilot.usecases import recommendations
 
 router = APIRouter(prefix="/recommendations", tags=["recommendations"], responses=COMMON)
@@ -39,6 +40,9 @@ class Recommendations(Out):
 
     location: str
     items: list[Recommended]
+    model: str | None = Field(None, description="the model that ranked the items")
+    experiment: str | None = Field(None, description="the running A/B test, if it chose")
+    variant: str | None = Field(None, description="the customer's variant in that test")
 
 
 class BasketIn(In):
@@ -49,29 +53,43 @@ class BasketIn(In):
     k: Annotated[int, Field(ge=1, le=100)] = 10
 
 
-def _serve(ctx: ApiContext, who: Principal, location: str | None, pick: Any
-           ) -> Recommendations:
+def _serve(ctx: ApiContext, who: Principal, location: str | None, pick: Any,
+           model: str | None = None, **chosen: str | None) -> Recommendations:
     loc = location or ctx.settings.default_location
     visible(who, loc, what="location")
-    trained = ctx.recommender()
+    trained = ctx.recommender(model)
     with ctx.uow() as uow:
         available = recommendations.available_items(uow, who, loc, trained.items)
     skus = pick(trained, available)
     return Recommendations(location=loc, items=[Recommended(sku=s, available=available[s])
-                                                for s in skus])
+                                                for s in skus], model=trained.name, **chosen)
 
 
 def _fast(model: Recommendations) -> Recommendations:
     return fast_json(model)  # type: ignore[return-value]
 
 
+Model = Annotated[str | None, Query(max_length=64, pattern=r"^[a-z_]+$",
+                                    description="A trained model (default: settings)")]
+
+
 @router.get("/customers/{customer_id}")
 def for_customer(customer_id: str, who: Viewer, ctx: Ctx, location: Location = None,
-                 k: K = 10, mode: Literal["substitute", "filter"] = "substitute"
-                 ) -> Recommendations:
-    """Top items for a customer, in stock at the location (popular ones when unknown)."""
+                 k: K = 10, mode: Literal["substitute", "filter", "boost"] | None = None,
+                 model: Model = None) -> Recommendations:
+    """Top items for a customer, in stock at the location (popular ones when unknown).
+
+    Without ``model``, a running A/B test chooses the model and the re-ranking mode by the
+    customer's variant; otherwise the settings' model and mode serve.
+    """
+    chosen: dict[str, str | None] = {}
+    if model is None and (hit := experiments.variant_for(ctx.engine, customer_id)):
+        chosen = {"experiment": hit[0], "variant": hit[1].name}
+        model, mode = hit[1].model, mode or hit[1].mode  # type: ignore[assignment]
+    how = mode or ctx.settings.recommend.mode
     return _fast(_serve(ctx, who, location,
-                        lambda m, av: rec.for_customer(m, customer_id, av, k, mode)))
+                        lambda m, av: rec.recommend(m, customer_id, av, k, how), model,
+                        **chosen))
 
 
 @router.get("/similar/{sku}")
