@@ -67,8 +67,8 @@ def main() -> None:
     except Exception as exc:
         # Usage errors (unknown option, bad value) come from the click that Typer bundles;
         # show them the way click does, without a traceback.
-        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None),
-                                                                int):
-            exc.show()
-            sys.exit(exc.exit_code)
+        show, code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(code, int):
+            show()
+            sys.exit(code)
         raise

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import polars as pl
 import typer
 from rich.table import Table
 
-from stockpilot.cli.common import DbOpt, WorkspaceOpt, console, spinner, workspace
+from stockpilot.cli.common import DbOpt, Workspace, WorkspaceOpt, console, spinner, workspace
 from stockpilot.store.uow import reading
 from stockpilot.usecases import recommendations
 from stockpilot.usecases.actor import SYSTEM
@@ -27,7 +29,7 @@ def _lines(data: Path):  # type: ignore[no-untyped-def]
     return kept
 
 
-def _pick(lines, cutoff, weights, names):  # type: ignore[no-untyped-def]
+def _pick(lines: Any, cutoff: Any, weights: Any, names: Any) -> Any:
     from stockpilot.recommend.hybrid import zoo
 
     every = zoo(lines, cutoff, weights)
@@ -92,7 +94,7 @@ def export(data: Path = typer.Option(..., help="online_retail.csv[.gz]"),
         factory = _pick(lines, cutoff, weights, model_name)[model_name]
         lf = lines_frame(lines)
         inter = build(lf, cutoff)
-        model = factory().fit(inter, baskets(lf, cutoff, inter.items))  # type: ignore[attr-defined]
+        model = factory().fit(inter, baskets(lf, cutoff, inter.items))
         rows = []
         for start in range(0, len(inter.users), 1000):
             idx = np.arange(start, min(start + 1000, len(inter.users)))
@@ -136,6 +138,6 @@ def for_customer(customer: str = typer.Argument(...),
         console.print(f"{rank:>2}. {sku} (available {available.get(sku, 0)})")
 
 
-def _workspace_lines(w):  # type: ignore[no-untyped-def]
+def _workspace_lines(w: Workspace) -> pl.DataFrame:
     with reading(w.engine) as uow:
         return recommendations.order_lines(uow, SYSTEM)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -84,7 +85,7 @@ def apply(file: Path = typer.Argument(..., help="JSON lines, one event per line.
         console.print(f"[red]rejected[/] {r.event_id}: {r.error}")
 
 
-def _read_events(file: Path) -> list:
+def _read_events(file: Path) -> list[Any]:
     if not file.exists():
         raise ImportRejected(str(file), [InvalidRow(str(file), 0, "*", "file not found")])
     commands, problems = [], []

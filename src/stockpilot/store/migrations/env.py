@@ -3,6 +3,8 @@
 from alembic import context
 from sqlalchemy import create_engine
 
+from typing import Any
+
 import stockpilot.store.all_tables  # noqa: F401  (registers every area's tables)
 from stockpilot.store.schema import metadata
 
@@ -12,14 +14,17 @@ config = context.config
 def run() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
-        engine = create_engine(config.get_main_option("sqlalchemy.url"))
+        url = config.get_main_option("sqlalchemy.url")
+        if url is None:
+            raise RuntimeError("alembic: no sqlalchemy.url and no connection given")
+        engine = create_engine(url)
         with engine.begin() as conn:
             _migrate(conn)
     else:
         _migrate(connection)
 
 
-def _migrate(connection) -> None:
+def _migrate(connection: Any) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
