@@ -26,7 +26,10 @@ def _day(text: str, history) -> date:  # type: ignore[no-untyped-def]
         hit = cal.filter(pl.col("d") == int(text[2:]))
         if hit.is_empty():
             raise StockpilotError(f"{text} is not in the M5 calendar")
-        return hit["date"][0]
+        day = hit["date"][0]
+        if not isinstance(day, date):
+            raise StockpilotError(f"{text}: the M5 calendar has no date for it")
+        return day
     try:
         return date.fromisoformat(text)
     except ValueError as exc:

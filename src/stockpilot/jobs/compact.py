@@ -15,8 +15,10 @@ movement's day.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import polars as pl
 from sqlalchemy import Engine, func, select
@@ -79,7 +81,7 @@ def compact(engine: Engine, history: HistoryStore) -> CompactReport:
                          _height(history, "stockouts"), last)
 
 
-def _frame(rows: list, columns: list[str]) -> pl.DataFrame:  # type: ignore[type-arg]
+def _frame(rows: Sequence[Any], columns: list[str]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=columns, orient="row") if rows else \
         pl.DataFrame(schema={c: pl.Utf8 for c in columns[:2]} |
                      {c: pl.Datetime("us") for c in columns[2:3]} |
@@ -89,7 +91,7 @@ def _frame(rows: list, columns: list[str]) -> pl.DataFrame:  # type: ignore[type
 def _movements_of(engine: Engine, keys: pl.DataFrame, last: int) -> pl.DataFrame:
     """All movements (up to ``last``) of the touched SKU-locations, in ledger order."""
     m = t.movements.c
-    rows = []
+    rows: list[Any] = []
     skus = keys["sku"].unique().to_list()
     with engine.connect() as conn:
         for i in range(0, len(skus), 900):

@@ -78,16 +78,16 @@ def get(uow: UnitOfWork, actor: Actor, kind: Kind, value: str) -> dict[str, Any]
     return dict(row._mapping)
 
 
-def list_(uow: UnitOfWork, actor: Actor, kind: Kind, page: PageRequest, **equals: Any
+def list_(uow: UnitOfWork, actor: Actor, of: Kind, page: PageRequest, **equals: Any
           ) -> tuple[list[dict[str, Any]], int]:
     """Objects (locations: the actor's only), filtered by equal columns: a page, the total."""
-    stmt = _select(kind)
-    if kind.scoped and actor.locations is not None:
-        stmt = stmt.where(kind.col(kind.key).in_(actor.scope() or []))
+    stmt = _select(of)
+    if of.scoped and actor.locations is not None:
+        stmt = stmt.where(of.col(of.key).in_(actor.scope() or []))
     for name, value in equals.items():
         if value is not None:
-            stmt = stmt.where(kind.col(name) == value)
-    return page_of(uow.conn, stmt, page, kind.sort_columns)
+            stmt = stmt.where(of.col(name) == value)
+    return page_of(uow.conn, stmt, page, of.sort_columns)
 
 
 def create(uow: UnitOfWork, actor: Actor, kind: Kind, row: dict[str, Any]) -> dict[str, Any]:

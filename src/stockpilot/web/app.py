@@ -108,7 +108,7 @@ def _web(request: Request) -> Web:
 def _on_loopback(request: Request) -> bool:
     # the address the server listens on (not the client-controlled Host header)
     server = request.scope.get("server")
-    return bool(server) and is_loopback(str(server[0]))
+    return server is not None and is_loopback(str(server[0]))
 
 
 def _render(request: Request, name: str, code: int = 200, **ctx: Any) -> HTMLResponse:
@@ -149,7 +149,7 @@ def need(role: str) -> Any:
 def post(role: str) -> Any:
     """Dependency for form posts: ``need(role)`` plus a valid session CSRF token (else 403)."""
     async def check(request: Request) -> Ctx:
-        ctx = need(role)(request)
+        ctx: Ctx = need(role)(request)
         form = await request.form()
         sent = request.headers.get("x-csrf-token") or form.get("csrf_token")
         if not csrf_ok(ctx.csrf, sent if isinstance(sent, str) else None):

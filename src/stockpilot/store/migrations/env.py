@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
+
 import stockpilot.store.all_tables  # noqa: F401  (registers every area's tables)
 from stockpilot.store.schema import metadata
 
