@@ -24,6 +24,7 @@ from stockpilot.cli import (  # noqa: E402
     demo_cmds,
     forecast_cmds,
     import_cmds,
+    network_cmds,
     plan_cmds,
     recommend_cmds,
     serve_cmds,
@@ -36,6 +37,7 @@ from stockpilot.cli import (  # noqa: E402
 
 app.add_typer(alerts_cmds.app, name="alerts")
 app.add_typer(import_cmds.app, name="import")
+app.add_typer(network_cmds.app, name="network")
 app.add_typer(recommend_cmds.app, name="recommend")
 app.add_typer(stock_cmds.events_app, name="events")
 app.add_typer(stock_cmds.stock_app, name="stock")
