@@ -115,3 +115,38 @@ def _print_design(title: str, d: object) -> None:
                           f"{s.demand_units:,.0f}", util, " ".join(s.zones[:12])
                           + (" …" if len(s.zones) > 12 else ""))
     console.print(table)
+
+
+@app.command("routes")
+def routes(dc: str = typer.Option(..., "--from", help="The distribution centre."),
+           lines_file: Path | None = typer.Option(
+               None, "--lines", exists=True, help="Transfer lines to route (CSV with "
+               "from_location, to_location, qty); default: the latest plan's transfers."),
+           time_limit: float = typer.Option(5.0, "--time-limit", min=0.1,
+                                            help="Solver time limit (s)."),
+           seed: int = typer.Option(0, help="Random seed of the search."),
+           json_out: Path | None = typer.Option(None, "--json", help="Write the routes as JSON."),
+           ws: Path | None = WorkspaceOpt) -> None:
+    """Route the DC → stores shipments as vehicle routes (CVRP with time windows, PyVRP)."""
+    from stockpilot.usecases.routing import plan_lines, read_lines, route_transfers, routed_dict
+
+    w = workspace(ws)
+    lines = read_lines(lines_file) if lines_file else plan_lines(w.engine, w.history, dc)
+    with spinner(f"routing (up to {time_limit:g} s)"):
+        routed = route_transfers(w.engine, lines, dc, w.settings.routing,
+                                 time_limit_s=time_limit, seed=seed)
+    p = routed.plan
+    for r in p.routes:
+        console.print(f"[bold]vehicle {r.vehicle}[/]: {r.load_units:,} units, "
+                      f"{r.distance_km:,.1f} km, {r.duration_min:,.0f} min, cost {r.cost:,.2f}")
+        for v in r.visits:
+            console.print(f"  +{v.arrival_min:5.0f} min  {v.stop:<12} {v.units:>7,} units "
+                          f"({v.distance_from_previous_km:,.1f} km)", highlight=False)
+    console.print(f"{len(p.routes)} routes, {p.distance_km:,.1f} km, cost {p.cost:,.2f} — one "
+                  f"truck per destination: {p.baseline_trips} trips, "
+                  f"{p.baseline_distance_km:,.1f} km, cost {p.baseline_cost:,.2f}; saving "
+                  f"{p.saving:,.2f}; distance lower bound {p.lower_bound_km:,.1f} km (gap ≤ "
+                  f"{100 * p.gap_to_bound:.1f} %)")
+    if json_out:
+        json_out.write_text(json.dumps(routed_dict(routed), indent=2))
+        console.print(f"written to {json_out}")
