@@ -171,6 +171,9 @@ def _router() -> APIRouter:
     _auth_routes(r)
     _page_routes(r)
     _action_routes(r)
+    from stockpilot.web.network_pages import add_routes
+
+    add_routes(r, _render, _web, Viewer)
     return r
 
 
