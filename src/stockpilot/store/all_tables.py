@@ -10,5 +10,6 @@ from stockpilot.store import (  # noqa: F401
     schema_events,
     schema_network,
     schema_runs,
+    schema_vmi,
     schema_web,
 )
