@@ -35,13 +35,15 @@ from stockpilot.api.routes import (
     stock,
     system,
     transfers,
+    vmi,
 )
 from stockpilot.config import Settings
 from stockpilot.store.history import HistoryStore
 
 ROUTERS = (system.router, catalogue.router, stock.router, transfers.router, forecasts.router,
            plans.router, purchasing.router, alerts.router, simulations.router,
-           recommendations.router, jobs.router, reports.router, keys.router, network.router)
+           recommendations.router, jobs.router, reports.router, keys.router, network.router,
+           vmi.supplier_router, vmi.shop_router)
 
 
 def create_app(engine: Engine, history: HistoryStore, workspace: Path | None = None,

@@ -83,7 +83,9 @@ asns = Table(
     Column("decided_by", String(128)),
     Column("decided_at", Tz),
     Column("po_id", BigId, ForeignKey("purchase_orders.id")),
+    Column("idempotency_key", String(255)),  # the supplier's Idempotency-Key, if it sent one
     CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status_known"),
+    UniqueConstraint("supplier", "idempotency_key", name="uq_asns_supplier_idempotency_key"),
     Index("ix_asns_supplier_status", "supplier", "status"),
 )
 

@@ -165,17 +165,40 @@ def _within_bounds(conn: Connection, supplier: str, lines: Sequence[AsnLine]
     return ok, reasons
 
 
+def _replay(conn: Connection, supplier: str, key: str) -> AsnResult | None:
+    a = tv.asns.c
+    row = conn.execute(select(a.id, a.status, a.auto_approved, a.po_id).where(
+        a.supplier == supplier, a.idempotency_key == key)).first()
+    if row is None:
+        return None
+    au = tv.vmi_audit.c
+    detail = conn.execute(select(au.detail).where(au.asn_id == row.id,
+                                                  au.action == "asn_proposed")).scalar()
+    return AsnResult(int(row.id), row.status, bool(row.auto_approved), row.po_id,
+                     tuple((detail or {}).get("reasons", ())))
+
+
 def propose_asn(engine: Engine, scope: SupplierScope, lines: Sequence[AsnLine], *,
-                expected_at: date | None = None, note: str | None = None) -> AsnResult:
-    """Record a supplier's ASN; auto-approve it into a purchase order within the bounds."""
+                expected_at: date | None = None, note: str | None = None,
+                idempotency_key: str | None = None) -> AsnResult:
+    """Record a supplier's ASN; auto-approve it into a purchase order within the bounds.
+
+    With an ``idempotency_key`` the supplier already used, returns that ASN as it is now
+    (nothing new is written).
+    """
     with UnitOfWork(engine) as uow:
         conn = uow.conn
+        if idempotency_key is not None:
+            seen = _replay(conn, scope.supplier, idempotency_key)
+            if seen is not None:
+                return seen
         _check_lines(conn, scope, lines)
         auto, reasons = _within_bounds(conn, scope.supplier, lines)
         now = datetime.now(UTC)
         asn_id = int(conn.execute(insert(tv.asns).values(
             supplier=scope.supplier, status="pending", auto_approved=False,
-            expected_at=expected_at, note=note, created_by=scope.name, created_at=now))
+            expected_at=expected_at, note=note, created_by=scope.name, created_at=now,
+            idempotency_key=idempotency_key))
             .inserted_primary_key[0])
         conn.execute(insert(tv.asn_lines), [
             {"asn_id": asn_id, "line_no": i + 1, "sku": ln.sku, "location": ln.location,

@@ -78,6 +78,8 @@ def upgrade() -> None:
     sa.CheckConstraint("status IN ('pending', 'approved', 'rejected')", name=op.f('ck_asns_status_known')),
     sa.ForeignKeyConstraint(['po_id'], ['purchase_orders.id'], name=op.f('fk_asns_po_id_purchase_orders')),
     sa.ForeignKeyConstraint(['supplier'], ['suppliers.supplier'], name=op.f('fk_asns_supplier_suppliers')),
+    sa.Column('idempotency_key', sa.String(length=255), nullable=True),
+    sa.UniqueConstraint('supplier', 'idempotency_key', name='uq_asns_supplier_idempotency_key'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_asns'))
     )
     with op.batch_alter_table('asns', schema=None) as batch_op:
