@@ -32,6 +32,7 @@ from stockpilot.cli import (  # noqa: E402
     stock_cmds,
     stream_cmds,
     users_cmds,
+    vmi_cmds,
     workspace_cmds,
 )
 
@@ -42,6 +43,7 @@ app.add_typer(recommend_cmds.app, name="recommend")
 app.add_typer(stock_cmds.events_app, name="events")
 app.add_typer(stock_cmds.stock_app, name="stock")
 app.add_typer(users_cmds.app, name="users")
+app.add_typer(vmi_cmds.app, name="vmi")
 workspace_cmds.register(app)
 demo_cmds.register(app)
 forecast_cmds.register(app)
