@@ -154,3 +154,18 @@ def test_capacity_short_is_named():
 def test_bad_demand_is_named():
     with pytest.raises(InfeasibleNetwork, match="zone 'a'"):
         solve_design([Zone("a", 0, 0, -1.0)], [Site("s", 0, 0)], DesignOptions())
+
+
+def test_nearest_sites_restricts_assignments_and_never_beats_the_full_model():
+    zones, sites, dist = _instance(4, n=8, m=5)
+    full = solve_design(zones, sites, DesignOptions(cost_per_unit_km=1.0), distance_km=dist)
+    same = solve_design(zones, sites, DesignOptions(cost_per_unit_km=1.0, nearest_sites=5),
+                        distance_km=dist)
+    assert same.total_cost == pytest.approx(full.total_cost)
+    near = solve_design(zones, sites, DesignOptions(cost_per_unit_km=1.0, nearest_sites=3),
+                        distance_km=dist)
+    assert near.total_cost >= full.total_cost - 1e-6
+    order = np.argsort(dist, axis=1)
+    for i, z in enumerate(zones):
+        allowed = {sites[j].site for j in order[i, :3]}
+        assert set(near.shares[z.zone]) <= allowed

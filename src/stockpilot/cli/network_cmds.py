@@ -77,6 +77,9 @@ def design(zones_file: Path = typer.Option(..., "--zones", exists=True,
            min_sites: int | None = typer.Option(None, min=1, help="At least this many sites."),
            circuity: float = typer.Option(1.0, min=1.0, help="Road / great-circle distance."),
            time_limit: float = typer.Option(60.0, min=0.1, help="Solver time limit (s)."),
+           nearest_sites: int | None = typer.Option(
+               None, min=1, help="Serve each zone from its k nearest sites only (large "
+               "instances; exact only if no farther site is used)."),
            json_out: Path | None = typer.Option(None, "--json", help="Write the answer as JSON."),
            ws: Path | None = WorkspaceOpt) -> None:
     """Which sites to open and which zones each serves, at least cost (MILP, HiGHS)."""
@@ -84,7 +87,7 @@ def design(zones_file: Path = typer.Option(..., "--zones", exists=True,
     from stockpilot.usecases.network import answer_dict, design_network, read_zones
 
     opts = DesignOptions(cost_per_unit_km, single_sourcing, min_sites, max_sites, circuity,
-                         time_limit)
+                         time_limit, nearest_sites=nearest_sites)
     w = workspace(ws)
     with spinner("solving"):
         answer = design_network(w.engine, read_zones(zones_file), opts,

@@ -83,6 +83,9 @@ class DesignOptions:
     time_limit_s: float = 60.0
     mip_rel_gap: float = 1e-6
     strong_linking: bool = True
+    # Serve each zone only from its k nearest sites (and any site that must open): a smaller
+    # model for large instances, exact only if the optimum uses no farther site.
+    nearest_sites: int | None = None
 
 
 @dataclass(frozen=True)
@@ -164,8 +167,9 @@ def solve_design(zones: Sequence[Zone], sites: Sequence[Site], options: DesignOp
     dist = distances(zones, sites, options.circuity) if distance_km is None else distance_km
     n, m = len(zones), len(sites)
     d = np.array([z.demand_units for z in zones], dtype=float)
-    c, integrality, bounds = _objective(d, dist, sites, options)
-    constraints = _constraints(d, sites, options, n, m)
+    zi, sj = _pairs(dist, sites, options.nearest_sites)
+    c, integrality, bounds = _objective(d, dist, sites, options, zi, sj)
+    constraints = _constraints(d, sites, options, n, m, zi, sj)
     start = time.perf_counter()
     res = milp(c, constraints=constraints, integrality=integrality, bounds=bounds,
                options={"time_limit": options.time_limit_s,
@@ -174,8 +178,8 @@ def solve_design(zones: Sequence[Zone], sites: Sequence[Site], options: DesignOp
     if res.x is None:
         raise InfeasibleNetwork(_infeasible_reason(d, sites, options, res.message))
     y = res.x[:m] > 0.5
-    x = res.x[m:].reshape(n, m)
-    x = np.where(x < 1e-9, 0.0, x)
+    x = np.zeros((n, m))
+    x[zi, sj] = np.where(res.x[m:] < 1e-9, 0.0, res.x[m:])
     status = "optimal" if res.status == 0 else "time_limit"
     bound = float(getattr(res, "mip_dual_bound", res.fun) or res.fun)
     gap = float(getattr(res, "mip_gap", 0.0) or 0.0)
@@ -219,14 +223,30 @@ def _check_inputs(zones: Sequence[Zone], sites: Sequence[Site], options: DesignO
         raise InfeasibleNetwork("cost per unit-km must be >= 0 and circuity > 0")
 
 
-def _objective(d: FloatArray, dist: FloatArray, sites: Sequence[Site], options: DesignOptions
+def _pairs(dist: FloatArray, sites: Sequence[Site], k: int | None
+           ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """(zone, site) index pairs that get an assignment variable: all, or the k nearest."""
+    n, m = dist.shape
+    if k is None or k >= m:
+        zi, sj = np.divmod(np.arange(n * m), m)
+        return zi.astype(np.int64), sj.astype(np.int64)
+    keep = np.zeros((n, m), dtype=bool)
+    near = np.argpartition(dist, k - 1, axis=1)[:, :k]
+    keep[np.arange(n)[:, None], near] = True
+    keep[:, [j for j, s in enumerate(sites) if s.must_open]] = True
+    zi, sj = np.nonzero(keep)
+    return zi.astype(np.int64), sj.astype(np.int64)
+
+
+def _objective(d: FloatArray, dist: FloatArray, sites: Sequence[Site], options: DesignOptions,
+               zi: npt.NDArray[np.int64], sj: npt.NDArray[np.int64]
                ) -> tuple[FloatArray, FloatArray, Bounds]:
     """Cost vector over (y, x), integrality and bounds."""
     m = len(sites)
     f = np.array([s.fixed_cost for s in sites], dtype=float)
     h = np.array([s.handling_cost_per_unit for s in sites], dtype=float)
-    per_unit = options.cost_per_unit_km * dist + h[None, :]
-    c = np.concatenate([f, (d[:, None] * per_unit).ravel()])
+    per_unit = options.cost_per_unit_km * dist[zi, sj] + h[sj]
+    c = np.concatenate([f, d[zi] * per_unit])
     integrality = np.zeros(c.size)
     integrality[:m] = 1
     if options.single_sourcing:
@@ -238,12 +258,12 @@ def _objective(d: FloatArray, dist: FloatArray, sites: Sequence[Site], options: 
     return c, integrality, Bounds(lb, ub)
 
 
-def _constraints(d: FloatArray, sites: Sequence[Site], options: DesignOptions, n: int, m: int
+def _constraints(d: FloatArray, sites: Sequence[Site], options: DesignOptions, n: int, m: int,
+                 zone_of: npt.NDArray[np.int64], site_of: npt.NDArray[np.int64]
                  ) -> list[LinearConstraint]:
     """Assignment, capacity, linking and site-count rows (sparse)."""
-    nx = n * m
+    nx = zone_of.size
     xi = np.arange(nx)
-    zone_of, site_of = xi // m, xi % m
     assign = sparse.csr_matrix((np.ones(nx), (zone_of, m + xi)), shape=(n, m + nx))
     total = float(d.sum())
     cap = np.array([total if s.capacity_units is None else min(s.capacity_units, total)
