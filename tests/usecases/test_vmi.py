@@ -85,6 +85,9 @@ def test_within_bounds_is_auto_approved_into_a_purchase_order(shop):
     # the next one would pass the max: it waits for the shop
     second = vmi.propose_asn(shop, ACME, [AsnLine("A", "W", 10)])
     assert second.status == "pending" and "35 + 10 = 45 > max 40" in second.reasons[0]
+    vmi.set_bounds(shop, "ACME", "A", "W", 60, 80)
+    short = vmi.propose_asn(shop, ACME, [AsnLine("A", "W", 5)])
+    assert short.status == "pending" and "35 + 5 = 40 < min 60" in short.reasons[0]
 
 
 def test_the_shop_approves_or_rejects_and_everything_is_audited(shop):

@@ -3,8 +3,9 @@
 A supplier (:class:`~stockpilot.usecases.vmi_auth.SupplierScope`) sees stock, forecasts and
 the plan of **its own items only** (the SKUs it supplies in ``supplier_items``); anything else
 answers "not found", as if it did not exist. It proposes a replenishment as an advance
-shipping notice (ASN). An ASN whose every line keeps the SKU-location's inventory position
-(on hand + on order − reserved) within the bounds agreed in ``vmi_bounds`` is approved at once;
+shipping notice (ASN). An ASN whose every line brings the SKU-location's inventory position
+(on hand + on order − reserved) within the bounds agreed in ``vmi_bounds`` (min ≤ position +
+units ≤ max) is approved at once;
 otherwise it waits for the shop, who approves it (into a purchase order) or rejects it. Each
 step writes a ``vmi_audit`` row in the same transaction as its effect.
 """
@@ -159,6 +160,10 @@ def _within_bounds(conn: Connection, supplier: str, lines: Sequence[AsnLine]
             ok = False
             reasons.append(f"{ln.sku}@{ln.location}: position {pos} + {ln.quantity} = {after} "
                            f"> max {bound.max_units}; the shop decides")
+        elif after < bound.min_units:
+            ok = False
+            reasons.append(f"{ln.sku}@{ln.location}: position {pos} + {ln.quantity} = {after} "
+                           f"< min {bound.min_units}; the shop decides")
         else:
             reasons.append(f"{ln.sku}@{ln.location}: position {pos} + {ln.quantity} = {after} "
                            f"within [{bound.min_units}, {bound.max_units}]")
