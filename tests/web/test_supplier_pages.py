@@ -59,3 +59,27 @@ def test_a_supplier_session_opens_no_shop_page_and_shop_users_cannot_sign_in_her
     assert _supplier(web, shop, name="planner").status_code == 401
     login(shop, "planner")
     assert shop.get("/supplier/ui", follow_redirects=False).status_code == 303
+
+
+def test_the_shop_decides_pending_asns_within_its_locations(web):
+    from stockpilot.usecases.vmi import AsnLine, propose_asn
+    from stockpilot.usecases.vmi_auth import SupplierScope
+
+    sup = SupplierScope("SUP", "key:edi")
+    at_w = propose_asn(web.engine, sup, [AsnLine("A", "W", 5)]).asn_id
+    at_s = propose_asn(web.engine, sup, [AsnLine("A", "S", 5)]).asn_id
+    shop = client(web)
+    login(shop, "shop")  # a planner limited to S
+    page = shop.get("/ui/vmi").text
+    pending = re.search(r'<table id="pending">(.*?)</table>', page, re.S).group(1)
+    assert f"<td>{at_s}</td>" in pending and f"<td>{at_w}</td>" not in pending
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert shop.post(f"/ui/vmi/{at_w}/approve", data={"csrf_token": csrf}).status_code == 404
+    assert shop.post(f"/ui/vmi/{at_s}/approve", data={"csrf_token": "x"}).status_code == 403
+    ok = shop.post(f"/ui/vmi/{at_s}/approve", data={"csrf_token": csrf}, follow_redirects=False)
+    assert ok.status_code == 303
+    statuses = {a["id"]: (a["status"], a["decided_by"]) for a in list_asns(web.engine)}
+    assert statuses == {at_s: ("approved", "user:shop"), at_w: ("pending", None)}
+    viewer = client(web)
+    login(viewer, "viewer")
+    assert "Approve" not in viewer.get("/ui/vmi").text

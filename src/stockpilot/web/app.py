@@ -173,7 +173,7 @@ def _router() -> APIRouter:
     _action_routes(r)
     from stockpilot.web.network_pages import add_routes
 
-    add_routes(r, _render, _web, Viewer)
+    add_routes(r, _render, _web, Viewer, PlannerPost)
     from stockpilot.web import supplier_pages
 
     supplier_pages.add_routes(r, _render, _web, lambda request: not _on_loopback(request))

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from stockpilot.errors import StockpilotError
 
@@ -57,9 +57,38 @@ def _settings(request: Request) -> Any:
     return Settings()
 
 
+def _visible_asns(engine: Any, user: Any, status: str | None) -> list[dict[str, Any]]:
+    from stockpilot.usecases.vmi import list_asns
+
+    return [a for a in list_asns(engine, None, status)
+            if all(user.sees(ln["location"]) for ln in a["lines"])]
+
+
 def add_routes(r: APIRouter, render: Callable[..., HTMLResponse], web_of: Callable[..., Any],
-               viewer: Any) -> None:
-    """Register ``/ui/network`` (map of sites, and routes from ``?dc=``) on the router."""
+               viewer: Any, planner_post: Any = None) -> None:
+    """Register ``/ui/network`` (map and routes) and ``/ui/vmi`` (suppliers' ASNs)."""
+
+    @r.get("/ui/vmi")
+    def vmi_page(request: Request, ctx: viewer) -> HTMLResponse:  # type: ignore[valid-type]
+        engine = web_of(request).src.engine
+        return render(request, "vmi.html", ctx=ctx, page="vmi",
+                      pending=_visible_asns(engine, ctx.user, "pending"),
+                      decided=[a for a in _visible_asns(engine, ctx.user, None)
+                               if a["status"] != "pending"][:50])
+
+    if planner_post is not None:
+        @r.post("/ui/vmi/{asn_id}/{action}")
+        def vmi_decide(request: Request, asn_id: int, action: str,
+                       ctx: planner_post) -> Response:  # type: ignore[valid-type]
+            from stockpilot.usecases.vmi import decide_asn
+
+            engine = web_of(request).src.engine
+            mine = {a["id"] for a in _visible_asns(engine, ctx.user, "pending")}
+            if action not in ("approve", "reject") or asn_id not in mine:
+                return render(request, "error.html", 404, ctx=ctx, title="Not found",
+                              message=f"no pending ASN {asn_id} at your locations")
+            decide_asn(engine, asn_id, action == "approve", f"user:{ctx.user.username}")
+            return RedirectResponse("/ui/vmi", 303)
 
     @r.get("/ui/network")
     def network(request: Request, ctx: viewer, dc: str = "") -> HTMLResponse:  # type: ignore[valid-type]
