@@ -72,7 +72,8 @@ def country_zones(path: Path, continent: str | None = None) -> CountryZones:
         iso = ALIASES.get(country) or by_name.get(country)
         place = None if country in NOT_A_PLACE or iso is None else \
             capital_of(iso, countries, cities)
-        if place is None or (continent and countries[iso]["continentcode"] != continent):
+        if place is None or iso is None or (
+                continent and countries[iso]["continentcode"] != continent):
             dropped[country] = int(units)
             continue
         city, lat, lon = place

@@ -204,7 +204,7 @@ def propose_asn(engine: Engine, scope: SupplierScope, lines: Sequence[AsnLine], 
             supplier=scope.supplier, status="pending", auto_approved=False,
             expected_at=expected_at, note=note, created_by=scope.name, created_at=now,
             idempotency_key=idempotency_key))
-            .inserted_primary_key[0])
+            .inserted_primary_key[0])  # type: ignore[index]
         conn.execute(insert(tv.asn_lines), [
             {"asn_id": asn_id, "line_no": i + 1, "sku": ln.sku, "location": ln.location,
              "quantity": ln.quantity} for i, ln in enumerate(lines)])

@@ -88,7 +88,7 @@ def create_supplier_user(engine: Engine, username: str, password: str, supplier:
             raise StockpilotError(f"supplier user {username!r} exists")
         return int(conn.execute(insert(tv.supplier_users).values(
             supplier=supplier, username=username, password_hash=_hasher.hash(password),
-            created_at=datetime.now(UTC))).inserted_primary_key[0])
+            created_at=datetime.now(UTC))).inserted_primary_key[0])  # type: ignore[index]
 
 
 def authenticate_supplier_user(engine: Engine, username: str, password: str

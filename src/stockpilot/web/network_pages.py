@@ -69,7 +69,7 @@ def add_routes(r: APIRouter, render: Callable[..., HTMLResponse], web_of: Callab
     """Register ``/ui/network`` (map and routes) and ``/ui/vmi`` (suppliers' ASNs)."""
 
     @r.get("/ui/vmi")
-    def vmi_page(request: Request, ctx: viewer) -> HTMLResponse:  # type: ignore[valid-type]
+    def vmi_page(request: Request, ctx: viewer) -> HTMLResponse:
         engine = web_of(request).src.engine
         return render(request, "vmi.html", ctx=ctx, page="vmi",
                       pending=_visible_asns(engine, ctx.user, "pending"),
@@ -79,7 +79,7 @@ def add_routes(r: APIRouter, render: Callable[..., HTMLResponse], web_of: Callab
     if planner_post is not None:
         @r.post("/ui/vmi/{asn_id}/{action}")
         def vmi_decide(request: Request, asn_id: int, action: str,
-                       ctx: planner_post) -> Response:  # type: ignore[valid-type]
+                       ctx: planner_post) -> Response:
             from stockpilot.usecases.vmi import decide_asn
 
             engine = web_of(request).src.engine
@@ -91,7 +91,7 @@ def add_routes(r: APIRouter, render: Callable[..., HTMLResponse], web_of: Callab
             return RedirectResponse("/ui/vmi", 303)
 
     @r.get("/ui/network")
-    def network(request: Request, ctx: viewer, dc: str = "") -> HTMLResponse:  # type: ignore[valid-type]
+    def network(request: Request, ctx: viewer, dc: str = "") -> HTMLResponse:
         web = web_of(request)
         sites = _sites(web.src.engine, ctx.user)
         routes, error = None, None
