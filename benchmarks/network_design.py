@@ -1,5 +1,6 @@
 """Facility location MILP and transfer routing at scale (issue 20).
 
+    python benchmarks/network_design.py            # both, as `make bench` runs it
     python benchmarks/network_design.py milp [--sizes 50x10,200x50,500x100,1000x200]
                                              [--time-limit 60] [--seed 7]
     python benchmarks/network_design.py routing [--stops 10,50,200] [--time-limit 10]
@@ -77,7 +78,7 @@ def routing_case(n: int, seed: int, time_limit: float) -> dict[str, float | int]
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["milp", "routing"])
+    ap.add_argument("what", nargs="?", choices=["milp", "routing", "all"], default="all")
     ap.add_argument("--sizes", default="50x10,200x50,500x100,1000x200")
     ap.add_argument("--stops", default="10,50,200")
     ap.add_argument("--time-limit", type=float, default=60.0)
@@ -87,30 +88,37 @@ def main() -> None:
                     help="assign each zone only among its k nearest candidates")
     a = ap.parse_args()
     print(f"# {machine()}; command: python benchmarks/network_design.py {' '.join(sys.argv[1:])}")
-    if a.what == "milp":
-        print("| zones × candidates | status | gap at end | sites open | cost | bound | wall s "
-              "| solve s | peak RSS MiB |")
-        print("|---|---|---|---|---|---|---|---|---|")
-        for size in a.sizes.split(","):
-            n, m = map(int, size.split("x"))
-            wall, peak, r = measure(milp_case, n, m, a.seed, a.time_limit, not a.weak,
-                                    a.nearest)
-            print(f"| {n:,} × {m:,} | {r['status']} | {100 * float(r['gap']):.3f} % | "
-                  f"{r['open']} | {float(r['cost']):,.0f} | {float(r['bound']):,.0f} | "
-                  f"{wall:.1f} | {float(r['solve_s']):.1f} | {peak:,.0f} |",
-                  flush=True)
-    else:
-        print("| stops | routes | km | cost | one truck each: trips / km / cost | cost saving "
-              "| distance bound km | gap to bound | wall s | peak RSS MiB |")
-        print("|---|---|---|---|---|---|---|---|---|---|")
-        for n in map(int, a.stops.split(",")):
-            wall, peak, r = measure(routing_case, n, a.seed, a.time_limit)
-            saving = 1 - float(r["cost"]) / float(r["base_cost"])
-            print(f"| {n} | {r['routes']} | {float(r['km']):,.0f} | {float(r['cost']):,.0f} | "
-                  f"{r['base_trips']} / {float(r['base_km']):,.0f} / "
-                  f"{float(r['base_cost']):,.0f} | {100 * saving:.1f} % | "
-                  f"{float(r['bound_km']):,.0f} | {100 * float(r['gap_to_bound']):.1f} % | "
-                  f"{wall:.1f} | {peak:,.0f} |", flush=True)
+    if a.what in ("milp", "all"):
+        _milp(a)
+    if a.what in ("routing", "all"):
+        _routing(a)
+
+
+def _milp(a: argparse.Namespace) -> None:
+    print("| zones × candidates | status | gap at end | sites open | cost | bound | wall s "
+          "| solve s | peak RSS MiB |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for size in a.sizes.split(","):
+        n, m = map(int, size.split("x"))
+        wall, peak, r = measure(milp_case, n, m, a.seed, a.time_limit, not a.weak, a.nearest)
+        print(f"| {n:,} × {m:,} | {r['status']} | {100 * float(r['gap']):.3f} % | "
+              f"{r['open']} | {float(r['cost']):,.0f} | {float(r['bound']):,.0f} | "
+              f"{wall:.1f} | {float(r['solve_s']):.1f} | {peak:,.0f} |", flush=True)
+
+
+def _routing(a: argparse.Namespace) -> None:
+    print("| stops | routes | km | cost | one truck each: trips / km / cost | cost saving "
+          "| distance bound km | gap to bound | wall s | peak RSS MiB |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    limit = min(a.time_limit, 10.0) if a.what == "all" else a.time_limit
+    for n in map(int, a.stops.split(",")):
+        wall, peak, r = measure(routing_case, n, a.seed, limit)
+        saving = 1 - float(r["cost"]) / float(r["base_cost"])
+        print(f"| {n} | {r['routes']} | {float(r['km']):,.0f} | {float(r['cost']):,.0f} | "
+              f"{r['base_trips']} / {float(r['base_km']):,.0f} / "
+              f"{float(r['base_cost']):,.0f} | {100 * saving:.1f} % | "
+              f"{float(r['bound_km']):,.0f} | {100 * float(r['gap_to_bound']):.1f} % | "
+              f"{wall:.1f} | {peak:,.0f} |", flush=True)
 
 
 if __name__ == "__main__":
