@@ -6,7 +6,7 @@ PIP    := $(BIN)/python -m pip
 LOCK   := requirements.lock
 WORKSPACE ?= demo-workspace
 
-.PHONY: install install-dev demo test test-fast lint bench browser lock clean
+.PHONY: install install-dev demo test test-fast check lint bench browser lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ install-dev: $(VENV)/.installed-dev  ## plus test and lint tools, the spark and 
 demo: install                        ## import the bundled sample, forecast, plan, simulate, serve
 	$(BIN)/stockpilot demo --workspace $(WORKSPACE)
 
-test: install-dev browser            ## the whole suite (PostgreSQL/NATS/Redis tests need the services)
+test: install-dev browser check      ## lint, types, import contracts, then the whole suite (CI runs this)
 	$(BIN)/python -m pytest
 
 test-fast: install-dev               ## skip tests marked slow or browser
@@ -36,10 +36,12 @@ browser:                             ## Debian's chromium for the Playwright tes
 	@command -v chromium >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
-lint: install-dev                    ## ruff, mypy on the pure packages, import contracts
+check: install-dev                   ## ruff, mypy over src (strict: pure packages, use cases), import contracts
 	$(BIN)/ruff check .
-	$(BIN)/mypy src/stockpilot/domain src/stockpilot/planning src/stockpilot/simulate
+	$(BIN)/mypy src
 	$(BIN)/lint-imports
+
+lint: check                          ## the same as check
 
 bench: install-dev                   ## the heavy benchmarks (minutes each; see docs/benchmarks.md)
 	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -18,7 +18,7 @@ from stockpilot.api.auth import ROLES, create_key
 from stockpilot.config import Settings
 from stockpilot.domain.commands import ReceiveStock, TransferStock
 from stockpilot.forecast.base import QUANTILES, qcol
-from stockpilot.jobs.runs import run_job, store_simulation
+from stockpilot.jobs.runs import run_job
 from stockpilot.ledger.catalogue import (
     upsert_locations,
     upsert_skus,
@@ -29,6 +29,9 @@ from stockpilot.ledger.purchasing import OrderLine, create_purchase_order
 from stockpilot.ledger.service import apply_events
 from stockpilot.store import schema_events as te
 from stockpilot.store.history import HistoryStore
+from stockpilot.store.uow import writing
+from stockpilot.usecases import simulations
+from stockpilot.usecases.actor import SYSTEM
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
@@ -103,7 +106,8 @@ def seed(engine, ws: Path, model: Path | None) -> dict[str, int]:
                 rule="low_stock", sku="A", location=loc, severity="warning", message="low",
                 status="open", created_at=NOW, updated_at=NOW)
                 .returning(te.alerts.c.id)).scalar_one()
-        ids["simulation"] = store_simulation(conn, "seed", {"start": "2024-01-01"},
+    with writing(engine) as uow:
+        ids["simulation"] = simulations.store(uow, SYSTEM, "seed", {"start": "2024-01-01"},
                                              [{"policy": "ours", "fill_rate": 0.9}])
     ids["job"] = run_job(engine, "plan", {"review_days": 7}, lambda: {"planned": 0})
     history = HistoryStore(ws / "history")

@@ -227,3 +227,20 @@ def test_stock_cursor_pages_like_offsets(world):
     assert c.get("/stock", params={"after": "nonsense"}, headers=h).status_code == 422
     r = c.get("/stock", params={"after": after or "x", "sort": "-on_hand"}, headers=h)
     assert r.status_code == 422
+
+
+def test_a_new_plan_after_new_sales_can_be_approved_the_same_day(world):
+    """Regression (issue 12, bug 1): approval is idempotent by plan lines, not by date."""
+    c, h = world.client, world.h("planner")
+    first = c.post("/suggestions/approve", json={"as_of": "2024-06-01"}, headers=h).json()
+    history = HistoryStore(world.workspace / "history")
+    replanned = history.read("plans", "latest").with_columns(
+        pl.col("order_qty") + 5, pl.col("on_hand") - 5)  # sales since the first plan
+    history.write("plans", "latest", replanned)
+    second = c.post("/suggestions/approve", json={"as_of": "2024-06-01"}, headers=h).json()
+    assert set(second["purchase_orders"]).isdisjoint(first["purchase_orders"])
+    (po_id,) = second["purchase_orders"]
+    lines = c.get(f"/purchase-orders/{po_id}", headers=h).json()["lines"]
+    assert sorted((ln["location"], ln["quantity"]) for ln in lines) == [("S", 29), ("W", 29)]
+    replay = c.post("/suggestions/approve", json={"as_of": "2024-06-01"}, headers=h).json()
+    assert replay["purchase_orders"] == second["purchase_orders"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
@@ -11,10 +11,14 @@ from sqlalchemy import update
 
 from stockpilot.forecast.pipeline import run_forecast
 from stockpilot.jobs.demo import import_sample
-from stockpilot.jobs.plan import approve, load_receipts, run_plan
+from stockpilot.jobs.plan import load_receipts, run_plan
 from stockpilot.ledger.purchasing import OrderLine, create_purchase_order, receive_purchase_order
 from stockpilot.store import schema as t
+from stockpilot.store.artifacts import ArtifactStore
 from stockpilot.store.history import HistoryStore
+from stockpilot.store.uow import writing
+from stockpilot.usecases.actor import SYSTEM
+from stockpilot.usecases.purchasing import approve_plan
 
 REASON = re.compile(r"P50 demand over lead time \+ review \((\d+) d(?:, ([^)]+))?\) (\d+); "
                     r"safety stock (-?\d+) for [\d.]+% \(class \w+\); order-up-to (\d+); "
@@ -115,9 +119,12 @@ def test_lead_time_learned_from_receipts(shop):
 
 def test_approve_creates_orders_for_due_lines_only(shop):
     engine, history = shop
-    plan = run_plan(engine, history, budgets={"FAR-EAST": 1.0})
-    ids = approve(engine, plan, as_of=date(2011, 10, 1))
+    run_plan(engine, history, budgets={"FAR-EAST": 1.0})
+    plan = ArtifactStore(history).plan()
+    with writing(engine) as uow:
+        ids = approve_plan(uow, SYSTEM, plan).purchase_orders
     assert ids
+    plan = plan.frame
     with engine.connect() as conn:
         lines = conn.execute(t.purchase_order_lines.select().where(
             t.purchase_order_lines.c.po_id.in_(ids))).all()
@@ -150,8 +157,11 @@ def test_transfers_from_a_dc_cover_store_needs_within_dc_stock(shop):
         assert all(r.startswith("store need ") for r in got["reason"])
     # too dear to move: nothing is sent
     assert plan_transfers(engine, history, "DC", transfer_cost=1e6).is_empty()
-    assert apply_transfers(engine, lines) == lines.height
-    apply_transfers(engine, lines)  # replay: idempotent
+    at = datetime(2011, 10, 1, 9, tzinfo=UTC)
+    done = apply_transfers(engine, lines, at=at)
+    assert (done.applied, done.rejected) == (lines.height, [])
+    again = apply_transfers(engine, lines, at=at)  # replay: idempotent
+    assert (again.applied, again.duplicates) == (0, lines.height)
     from stockpilot.ledger.positions import get_positions
 
     with engine.connect() as conn:

@@ -17,5 +17,5 @@ def cheap_argon2(monkeypatch):
     not strength (hashes carry their own parameters, so verification is unchanged)."""
     from argon2 import PasswordHasher
 
-    monkeypatch.setattr("stockpilot.web.users._hasher",
+    monkeypatch.setattr("stockpilot.usecases.users._hasher",
                         PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))

@@ -26,6 +26,9 @@ from stockpilot.ledger.catalogue import (
 )
 from stockpilot.ledger.service import apply_events
 from stockpilot.store.history import HistoryStore
+from stockpilot.store.uow import writing
+from stockpilot.usecases import simulations
+from stockpilot.usecases.actor import SYSTEM
 from stockpilot.web.users import create_user
 
 AS_OF = date(2024, 6, 30)
@@ -83,17 +86,24 @@ def _history(history: HistoryStore) -> None:
          "order_qty": 60 if (s, loc) != ("B", "W") else 0, "order_value": 150.0,
          "reason": f"{s}@{loc}: P50 demand over lead time + review (14 d) 56; order-up-to 80"}
         for s, loc in SERIES]))
-    history.write("simulations", "latest", pl.DataFrame([
-        {"policy": p, "knob": k, "fill_rate": f, "cycle_service_level": f - 0.05,
-         "avg_on_hand_per_sku": inv, "lost_units": 10.0, "orders_placed": 5.0}
-        for p, k, f, inv in [("ours", 0.9, 0.91, 20.0), ("ours", 0.95, 0.96, 26.0),
-                             ("erp_min_max", 1.5, 0.9, 30.0), ("erp_min_max", 2.0, 0.95, 38.0)]]))
+
+
+def _simulation(engine) -> None:
+    """Stored one way, as the CLI and the API store simulations (SQL rows)."""
+    with writing(engine) as uow:
+        simulations.store(uow, SYSTEM, "fixture", {}, [
+            {"policy": p, "knob": k, "fill_rate": f, "cycle_service_level": f - 0.05,
+             "avg_on_hand_per_sku": inv, "lost_units": 10.0, "orders_placed": 5.0}
+            for p, k, f, inv in [("ours", 0.9, 0.91, 20.0), ("ours", 0.95, 0.96, 26.0),
+                                 ("erp_min_max", 1.5, 0.9, 30.0),
+                                 ("erp_min_max", 2.0, 0.95, 38.0)]])
 
 
 def make_workspace(engine, root: Path) -> WebWorkspace:
     _ledger(engine)
     history = HistoryStore(root / "history")
     _history(history)
+    _simulation(engine)
     raise_alerts(engine, [Finding("low_stock", "A", "W", "warning", "available 16 ≤ 50"),
                           Finding("projected_stockout", "A", "S", "critical", "2 days")])
     for role in ("viewer", "planner", "operator", "admin"):

@@ -13,9 +13,9 @@ The routers live in :mod:`stockpilot.api.routes`, one module per resource; anoth
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
-from sqlalchemy import Engine
 
 from stockpilot import __version__
 from stockpilot.api import problems
@@ -39,6 +39,9 @@ from stockpilot.api.routes import (
 )
 from stockpilot.config import Settings
 from stockpilot.store.history import HistoryStore
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 ROUTERS = (system.router, catalogue.router, stock.router, transfers.router, forecasts.router,
            plans.router, purchasing.router, alerts.router, simulations.router,

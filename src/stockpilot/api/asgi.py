@@ -13,7 +13,7 @@ from fastapi import FastAPI
 def app_from_env() -> FastAPI:
     """Build the API for ``$STOCKPILOT_WORKSPACE`` (its database, history and settings)."""
     from stockpilot.api.app import create_app
-    from stockpilot.cli.common import workspace
+    from stockpilot.store.workspace import open_workspace
 
-    w = workspace(None)
+    w = open_workspace(None)
     return create_app(w.engine, w.history, w.settings.workspace, w.settings)

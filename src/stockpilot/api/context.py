@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import Connection, Engine
+from typing import TYPE_CHECKING, Any
 
 from stockpilot.api.auth import Principal, _digest
 from stockpilot.api.ratelimit import TokenBuckets
 from stockpilot.config import Settings
 from stockpilot.errors import NotFound
+from stockpilot.store.artifacts import ArtifactStore
 from stockpilot.store.history import HistoryStore
+from stockpilot.store.uow import UnitOfWork, reading
+from stockpilot.usecases.paging import CountCache
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 class KeyCache:
@@ -57,7 +60,8 @@ class ApiContext:
     workspace: Path | None = None
     buckets: TokenBuckets = field(init=False)
     keys: KeyCache = field(init=False)
-    counts: Any = field(init=False)
+    counts: CountCache = field(init=False)
+    artifacts: ArtifactStore = field(init=False)
     _model: tuple[float, Any] | None = field(default=None, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
@@ -65,15 +69,12 @@ class ApiContext:
         self.buckets = TokenBuckets(self.settings.rate_limit_per_second,
                                     self.settings.rate_limit_burst)
         self.keys = KeyCache(self.settings.api_key_cache_seconds)
-        from stockpilot.api.deps import CountCache  # deps imports this module
-
         self.counts = CountCache()
+        self.artifacts = ArtifactStore(self.history)
 
-    @contextmanager
-    def read(self) -> Iterator[Connection]:
-        """A read-only connection (on SQLite a deferred BEGIN: it never waits for writers)."""
-        with self.engine.connect() as conn:
-            yield conn.execution_options(readonly=True)
+    def uow(self) -> AbstractContextManager[UnitOfWork]:
+        """A read-only unit of work for the use cases."""
+        return reading(self.engine)
 
     def folder(self, name: str) -> Path:
         """A folder of the workspace (404 when the app has no workspace)."""

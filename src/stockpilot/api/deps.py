@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Header, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection, Select, func, select
 
 from stockpilot.api.auth import Principal, lookup
 from stockpilot.api.context import ApiContext
-from stockpilot.api.problems import InvalidQuery, RateLimited
+from stockpilot.api.problems import RateLimited
 from stockpilot.errors import NotFound
+from stockpilot.usecases.paging import PageRequest
 
 T = TypeVar("T")
 MAX_LIMIT = 500
@@ -46,7 +45,7 @@ async def principal(ctx: Ctx, x_api_key: Annotated[str | None, Header()] = None,
     if who is None:
         raise HTTPException(401, "a valid API key is required (X-API-Key or Bearer)",
                             headers={"WWW-Authenticate": "Bearer"})
-    wait = ctx.buckets.take(who.key_id)
+    wait = ctx.buckets.take(who.key_id or 0)  # a key's actor always has its id
     if wait:
         raise RateLimited(wait)
     return who
@@ -103,33 +102,6 @@ def fast_json(model: BaseModel) -> Response:
     return Response(model.model_dump_json(), media_type="application/json")
 
 
-class CountCache:
-    """Totals of large lists, reused for ``ttl_s`` seconds.
-
-    A total of ≥ ``min_rows`` rows may be up to ``ttl_s`` old; smaller totals are always
-    exact. Counting 300,000 rows on every page request would cost more than the page.
-    """
-
-    def __init__(self, ttl_s: float = 2.0, min_rows: int = 10_000) -> None:
-        self.ttl_s, self.min_rows = ttl_s, min_rows
-        self._seen: dict[str, tuple[float, int]] = {}
-
-    def count(self, conn: Connection, stmt: Select[Any]) -> int:
-        """The count ``stmt`` selects, from the cache when large and fresh."""
-        compiled = stmt.compile(conn)
-        key = f"{compiled}|{sorted(compiled.params.items(), key=str)!r}"
-        hit = self._seen.get(key)
-        now = time.monotonic()
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        total = int(conn.execute(stmt).scalar_one())
-        if total >= self.min_rows:
-            if len(self._seen) > 1000:
-                self._seen.clear()
-            self._seen[key] = (now + self.ttl_s, total)
-        return total
-
-
 def sort_query(fields: list[str], default: str) -> Any:
     """The ``sort`` query parameter of a list whose sortable fields are ``fields``.
 
@@ -140,33 +112,9 @@ def sort_query(fields: list[str], default: str) -> Any:
     return Query(description=doc, max_length=200)
 
 
-def order_by(sort: str, columns: dict[str, Any]) -> list[Any]:
-    """ORDER BY terms for ``sort`` (whitelisted in ``columns``); 422 for an unknown field."""
-    terms = []
-    for part in (p.strip() for p in sort.split(",")):
-        name = part.removeprefix("-")
-        if name not in columns:
-            raise InvalidQuery(f"sort: unknown field {name!r}; sortable: "
-                               f"{', '.join(columns)}")
-        col = columns[name]
-        terms.append(col.desc() if part.startswith("-") else col.asc())
-    return terms
-
-
-def page_of(conn: Connection, stmt: Select[Any], page: Paging, order: list[Any]
-            ) -> tuple[list[dict[str, Any]], int]:
-    """Rows of one page and the total number of rows the statement selects."""
-    total = conn.execute(select(func.count()).select_from(
-        stmt.order_by(None).subquery())).scalar_one()
-    rows = conn.execute(stmt.order_by(*order).limit(page.limit).offset(page.offset))
-    return [dict(r._mapping) for r in rows], int(total)
-
-
-def scoped(stmt: Select[Any], who: Principal, *columns: Any) -> Select[Any]:
-    """Only rows whose location ``columns`` are all within the key's locations."""
-    if who.locations is None:
-        return stmt
-    return stmt.where(*[c.in_(sorted(who.locations)) for c in columns])
+def page_request(page: Paging, sort: str) -> PageRequest:
+    """The use cases' page request for a route's paging and ``sort`` parameters."""
+    return PageRequest(page.limit, page.offset, sort)
 
 
 def visible(who: Principal, *locations: str | None, what: str = "object") -> None:

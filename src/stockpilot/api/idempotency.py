@@ -14,20 +14,17 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlalchemy import Connection, insert, select
-from sqlalchemy.exc import IntegrityError
 
 from stockpilot.api.auth import Principal
 from stockpilot.api.context import ApiContext
 from stockpilot.api.deps import context, principal
 from stockpilot.errors import StockpilotError
-from stockpilot.store import schema_api as ta
+from stockpilot.store import idempotency as records
 from stockpilot.store.uow import UnitOfWork
 
 #: What an effect answers: HTTP status and a JSON-able body.
@@ -66,11 +63,8 @@ class Idempotency:
         """The stored response for this key and body; 422 for another body; None if new."""
         if not self.key:
             return None
-        i = ta.idempotency_keys.c
-        with self.ctx.engine.connect() as conn:
-            seen = conn.execution_options(readonly=True).execute(
-                select(i.body_sha256, i.status_code, i.response).where(
-                    i.key_id == self.who.key_id, i.idem_key == self.key)).first()
+        with self.ctx.uow() as uow:
+            seen = records.find(uow, self.who.key_id, self.key)
         if seen is None:
             return None
         if seen.body_sha256 != digest:
@@ -79,25 +73,23 @@ class Idempotency:
         return JSONResponse(seen.response, status_code=seen.status_code,
                             headers={"Idempotent-Replayed": "true"})
 
-    def record(self, conn: Connection, digest: str, outcome: Outcome,
+    def record(self, uow: UnitOfWork, digest: str, outcome: Outcome,
                redact: Callable[[Any], Any] | None = None) -> JSONResponse:
         """Store the response on the effect's transaction (no-op without a key)."""
         status, payload = outcome[0], jsonable_encoder(outcome[1])
         if self.key:
             stored = redact(payload) if redact else payload
             try:
-                conn.execute(insert(ta.idempotency_keys).values(
-                    key_id=self.who.key_id, idem_key=self.key, body_sha256=digest,
-                    status_code=status, response=stored, created_at=datetime.now(UTC)))
-            except IntegrityError as exc:
+                records.record(uow, self.who.key_id, self.key, digest, status, stored)
+            except records.KeyTaken as exc:
                 raise RequestInFlight(f"another request with Idempotency-Key {self.key!r} "
                                       "was processed meanwhile; retry to get its answer") from exc
         return JSONResponse(payload, status_code=status)
 
-    def run(self, body: Any, effect: Callable[[Connection], Outcome], *,
+    def run(self, body: Any, effect: Callable[[UnitOfWork], Outcome], *,
             before: Callable[[], None] | None = None,
             redact: Callable[[Any], Any] | None = None) -> JSONResponse:
-        """Replay, or run ``effect`` and store its answer in one transaction.
+        """Replay, or run ``effect`` on a unit of work and store its answer in the same one.
 
         ``before`` runs after the replay check and outside the transaction (long work that
         must not hold SQLite's write lock); ``redact`` strips secrets from the stored copy.
@@ -109,7 +101,7 @@ class Idempotency:
         if before is not None:
             before()
         with UnitOfWork(self.ctx.engine) as uow:
-            response = self.record(uow.conn, digest, effect(uow.conn), redact)
+            response = self.record(uow, digest, effect(uow), redact)
             uow.commit()
         return response
 

@@ -9,10 +9,13 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stockpilot.errors import StockpilotError
+from stockpilot.store.errors import ConstraintViolated, InvalidValue, first_line
+from stockpilot.usecases.paging import InvalidQuery
+
+__all__ = ["InvalidQuery", "RateLimited", "install", "problem"]
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("stockpilot.api")
@@ -36,13 +39,6 @@ class RateLimited(StockpilotError):
     def __init__(self, retry_after_s: float) -> None:
         super().__init__(f"rate limit reached: retry in {retry_after_s:.1f} s")
         self.retry_after_s = retry_after_s
-
-
-class InvalidQuery(StockpilotError):
-    """A query parameter the route does not accept (an unknown sort field, …)."""
-
-    status = 422
-    title = "Invalid request"
 
 
 def problem(status: int, title: str, detail: str,
@@ -88,15 +84,15 @@ def install(app: FastAPI) -> None:
         return problem(exc.status_code, _TITLES.get(exc.status_code, "Error"), str(exc.detail),
                        getattr(exc, "headers", None))
 
-    @app.exception_handler(DataError)
-    async def _data(_: Request, exc: DataError) -> JSONResponse:
+    @app.exception_handler(InvalidValue)
+    async def _data(_: Request, exc: InvalidValue) -> JSONResponse:
         # a value the database cannot store (out of range, NUL in text): the client's input
-        return problem(422, "Invalid value", str(exc.orig).splitlines()[0][:300])
+        return problem(422, "Invalid value", first_line(exc))
 
-    @app.exception_handler(IntegrityError)
-    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+    @app.exception_handler(ConstraintViolated)
+    async def _integrity(_: Request, exc: ConstraintViolated) -> JSONResponse:
         # a constraint the checks above did not foresee: the stored data wins, nothing changed
-        return problem(409, "Conflict with stored data", str(exc.orig).splitlines()[0][:300])
+        return problem(409, "Conflict with stored data", first_line(exc))
 
     @app.exception_handler(Exception)
     async def _crash(_: Request, exc: Exception) -> JSONResponse:

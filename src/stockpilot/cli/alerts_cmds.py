@@ -6,9 +6,12 @@ from pathlib import Path
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
 from stockpilot.cli.common import DbOpt, WorkspaceOpt, console, workspace
+from stockpilot.store.uow import reading, writing
+from stockpilot.usecases import alerts
+from stockpilot.usecases.actor import SYSTEM, Actor
+from stockpilot.usecases.paging import PageRequest
 
 app = typer.Typer(help="Alerts: low stock, projected stockouts, counts, expiring lots, demand "
                        "anomalies, phantom stock.",
@@ -68,16 +71,14 @@ def history(alert_id: int, ws: Path | None = WorkspaceOpt, db: str | None = DbOp
 def list_(status: str = typer.Option("open", help="open | acked | resolved | all"),
           ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
     """Show alerts."""
-    from stockpilot.store import schema_events as te
-
     w = workspace(ws, db)
-    q = select(te.alerts).order_by(te.alerts.c.id.desc()).limit(200)
-    if status != "all":
-        q = q.where(te.alerts.c.status == status)
     table = Table("id", "rule", "sku", "location", "severity", "status", "message")
-    with w.engine.connect() as conn:
-        for r in conn.execute(q):
-            table.add_row(str(r.id), r.rule, r.sku, r.location, r.severity, r.status, r.message)
+    with reading(w.engine) as uow:
+        rows, _ = alerts.list_alerts(uow, SYSTEM, PageRequest(200, 0, "-id"),
+                                     status=None if status == "all" else status)
+    for r in rows:
+        table.add_row(str(r["id"]), r["rule"], r["sku"], r["location"], r["severity"],
+                      r["status"], r["message"])
     console.print(table)
 
 
@@ -85,15 +86,13 @@ def list_(status: str = typer.Option("open", help="open | acked | resolved | all
 def ack(alert_id: int, by: str | None = typer.Option(None, help="Who acknowledges."),
         ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
     """Acknowledge an alert."""
-    from stockpilot.alerts.service import set_status
-
-    set_status(workspace(ws, db).engine, alert_id, "acked", actor=by)
+    with writing(workspace(ws, db).engine) as uow:
+        alerts.set_status(uow, Actor("admin", name=by or ""), alert_id, "acked")
 
 
 @app.command("resolve")
 def resolve(alert_id: int, by: str | None = typer.Option(None, help="Who resolves."),
             ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
     """Resolve an alert (it may be raised again after the cooldown)."""
-    from stockpilot.alerts.service import set_status
-
-    set_status(workspace(ws, db).engine, alert_id, "resolved", actor=by)
+    with writing(workspace(ws, db).engine) as uow:
+        alerts.set_status(uow, Actor("admin", name=by or ""), alert_id, "resolved")

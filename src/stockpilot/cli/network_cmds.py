@@ -131,10 +131,11 @@ def routes(dc: str = typer.Option(..., "--from", help="The distribution centre."
            json_out: Path | None = typer.Option(None, "--json", help="Write the routes as JSON."),
            ws: Path | None = WorkspaceOpt) -> None:
     """Route the DC → stores shipments as vehicle routes (CVRP with time windows, PyVRP)."""
-    from stockpilot.usecases.routing import plan_lines, read_lines, route_transfers, routed_dict
+    from stockpilot.jobs.transfers import plan_transfers
+    from stockpilot.usecases.routing import read_lines, route_transfers, routed_dict
 
     w = workspace(ws)
-    lines = read_lines(lines_file) if lines_file else plan_lines(w.engine, w.history, dc)
+    lines = read_lines(lines_file) if lines_file else plan_transfers(w.engine, w.history, dc)
     with spinner(f"routing (up to {time_limit:g} s)"):
         routed = route_transfers(w.engine, lines, dc, w.settings.routing,
                                  time_limit_s=time_limit, seed=seed)

@@ -8,8 +8,12 @@ import polars as pl
 import typer
 from rich.table import Table
 
-from stockpilot.cli.common import WorkspaceOpt, console, spinner, workspace
+from stockpilot.cli.common import Workspace, WorkspaceOpt, console, spinner, workspace
 from stockpilot.ledger.export import write_csv
+from stockpilot.store.artifacts import ArtifactStore
+from stockpilot.store.uow import writing
+from stockpilot.usecases import purchasing
+from stockpilot.usecases.actor import SYSTEM
 
 orders_app = typer.Typer(help="Purchase-order suggestions: show, export, approve.",
                          no_args_is_help=True)
@@ -54,7 +58,14 @@ def transfers_plan(dc: str = typer.Option(..., "--from", help="The distribution 
         write_csv(out, lines.columns, lines.iter_rows())
         console.print(f"written to {out}")
     if apply and lines.height:
-        console.print(f"{apply_transfers(w.engine, lines)} transfers posted to the ledger")
+        done = apply_transfers(w.engine, lines)
+        console.print(f"{done.applied} transfers posted to the ledger"
+                      + (f" ({done.duplicates} posted before)" if done.duplicates else ""))
+        for bad in done.rejected:
+            console.print(f"[red]rejected[/red] {bad.sku} {bad.from_location} → "
+                          f"{bad.to_location} ({bad.qty}): {bad.error}", highlight=False)
+        if done.rejected:
+            raise typer.Exit(1)
 
 
 def plan(review: int = typer.Option(7, min=1, max=90, help="Review period R in days."),
@@ -115,13 +126,10 @@ def segments(k: int | None = typer.Option(None, min=2, max=20, help="Number of s
         console.print(f"features and segments → {out}")
 
 
-def _latest(ws: Path | None) -> tuple[object, pl.DataFrame]:
+def _latest(ws: Path | None) -> tuple[Workspace, pl.DataFrame]:
     w = workspace(ws)
-    if "latest" not in w.history.parts("plans"):
-        from stockpilot.errors import StockpilotError
-
-        raise StockpilotError("no plan yet: run `stockpilot plan` first")
-    return w, w.history.read("plans", "latest")
+    ArtifactStore(w.history).plan()  # NoPlanYet when there is none
+    return w, w.history.read("plans", "latest")  # as written, for export
 
 
 @orders_app.command("show")
@@ -148,12 +156,14 @@ def export(out: Path = typer.Argument(..., help="CSV to write."),
 @orders_app.command("approve")
 def approve(supplier: list[str] = typer.Option(None, help="Only these suppliers (repeat)."),
             ws: Path | None = WorkspaceOpt) -> None:
-    """Turn suggestions into purchase orders (units go on order); once per supplier per day."""
-    from stockpilot.jobs.plan import approve as run
-
-    w, result = _latest(ws)
-    ids = run(w.engine, result, supplier or None)  # type: ignore[attr-defined]
-    console.print(f"purchase orders: {', '.join(map(str, ids)) or 'none due'}")
+    """Turn suggestions into purchase orders (units go on order); once per plan line."""
+    w = workspace(ws)
+    plan = ArtifactStore(w.history).plan()
+    with writing(w.engine) as uow:
+        done = purchasing.approve_plan(uow, SYSTEM, plan, supplier or None)
+    new = set(done.created)
+    shown = [f"{i}" if i in new else f"{i} (approved before)" for i in done.purchase_orders]
+    console.print(f"purchase orders: {', '.join(shown) or 'none due'}")
 
 
 def register(app: typer.Typer) -> None:

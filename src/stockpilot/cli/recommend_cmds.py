@@ -11,6 +11,9 @@ import typer
 from rich.table import Table
 
 from stockpilot.cli.common import DbOpt, WorkspaceOpt, console, spinner, workspace
+from stockpilot.store.uow import reading
+from stockpilot.usecases import recommendations
+from stockpilot.usecases.actor import SYSTEM
 
 app = typer.Typer(help="Product recommendations (Online Retail style order lines).",
                   no_args_is_help=True)
@@ -122,28 +125,17 @@ def for_customer(customer: str = typer.Argument(...),
                  k: int = typer.Option(10, min=1, max=100),
                  ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
     """Recommend in-stock items for one customer (unknown customers get popular ones)."""
-    from stockpilot.ledger.positions import get_positions
     from stockpilot.recommend.service import for_customer as run
     from stockpilot.recommend.service import load
 
     w = workspace(ws, db)
     trained = load(w.settings.workspace / "models" / "recommend")
-    with w.engine.connect() as conn:
-        available = {p.sku: p.available for p in get_positions(conn, location=location)}
+    with reading(w.engine) as uow:
+        available = recommendations.available_at(uow, SYSTEM, location)
     for rank, sku in enumerate(run(trained, customer, available, k), 1):
         console.print(f"{rank:>2}. {sku} (available {available.get(sku, 0)})")
 
 
 def _workspace_lines(w):  # type: ignore[no-untyped-def]
-    import polars as pl
-    from sqlalchemy import select
-
-    from stockpilot.store import schema as t
-
-    c = t.order_lines.c
-    with w.engine.connect() as conn:
-        rows = conn.execute(select(c.customer_id, c.sku, c.quantity, c.occurred_at,
-                                   c.order_id)).all()
-    df = pl.DataFrame(rows, schema=["customer_id", "sku", "quantity", "at", "order_id"],
-                      orient="row")
-    return df.with_columns(pl.col("at").dt.replace_time_zone(None))
+    with reading(w.engine) as uow:
+        return recommendations.order_lines(uow, SYSTEM)

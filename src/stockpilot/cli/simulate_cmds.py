@@ -12,6 +12,9 @@ from rich.table import Table
 
 from stockpilot.cli.common import WorkspaceOpt, console, spinner, workspace
 from stockpilot.errors import StockpilotError
+from stockpilot.store.uow import writing
+from stockpilot.usecases import simulations
+from stockpilot.usecases.actor import SYSTEM
 
 
 def _day(text: str, history) -> date:  # type: ignore[no-untyped-def]
@@ -68,7 +71,12 @@ def simulate(start: str = typer.Option(..., help="First simulated day (YYYY-MM-D
                       f"{r['cycle_service_level']:.3f}", f"{r['avg_on_hand_per_sku']:.1f}",
                       f"{r['lost_units']:,.0f}", f"{r['orders_placed']:,.0f}")
     console.print(table)
-    w.history.write("simulations", "latest", pl.DataFrame(cmp.rows))  # shown by the dashboard
+    params = {"start": first.isoformat(), "end": last.isoformat(), "lead_time_days": lead_time,
+              "review_days": review, "service_level": service_level,
+              "calibration_weeks": calibration_weeks}
+    with writing(w.engine) as uow:  # stored one way, as the API does; the dashboard shows it
+        run_id = simulations.store(uow, SYSTEM, "cli", params, cmp.rows)
+    console.print(f"stored as simulation {run_id}")
     csl = {str(r["policy"]): float(r["cycle_service_level"]) for r in cmp.rows  # type: ignore[arg-type]
            if r["knob"] == service_level and str(r["policy"]).startswith(("ours", "normal"))}
     console.print(f"achieved CSL at target {service_level:.0%}: "

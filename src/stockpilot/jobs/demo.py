@@ -11,12 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
 from stockpilot.ingest import files
 from stockpilot.ingest.online_retail_import import import_online_retail
 from stockpilot.store.history import HistoryStore
+from stockpilot.store.uow import reading, writing
+from stockpilot.usecases import recommendations, simulations
+from stockpilot.usecases.actor import SYSTEM
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 SAMPLE = Path(__file__).resolve().parents[3] / "data" / "sample"
 AS_OF = datetime(2011, 9, 30, 23, 59, tzinfo=UTC)
@@ -89,7 +94,10 @@ def forecast_plan_simulate(engine: Engine, history: HistoryStore, report_dir: Pa
     else:
         sim = "curves do not both reach 90% fill on this window"
     out.append(StepResult("simulate", sim))
-    history.write("simulations", "latest", pl.DataFrame(cmp.rows))  # the dashboard's chart
+    with writing(engine) as uow:  # the dashboard's chart
+        simulations.store(uow, SYSTEM, "demo", {"start": (end - timedelta(days=55)).isoformat(),
+                                                "end": end.isoformat(), "lead_time_days": 7,
+                                                "review_days": 7}, cmp.rows)
     say("training the recommender")
     out.append(StepResult("recommend", train_recommender(engine, history.root.parent)))
     from stockpilot.alerts.service import findings, raise_alerts
@@ -120,18 +128,10 @@ DEMO_USER = "demo"
 
 def train_recommender(engine: Engine, workspace: Path) -> str:
     """Fit the recommender on the imported order lines (before the day after the sample)."""
-    import polars as pl
-    from sqlalchemy import select
-
     from stockpilot.recommend.service import train
-    from stockpilot.store import schema as t
 
-    c = t.order_lines.c
-    with engine.connect() as conn:
-        rows = conn.execute(select(c.customer_id, c.sku, c.quantity, c.occurred_at,
-                                   c.order_id)).all()
-    lines = pl.DataFrame(rows, schema=["customer_id", "sku", "quantity", "at", "order_id"],
-                         orient="row").with_columns(pl.col("at").dt.replace_time_zone(None))
+    with reading(engine) as uow:
+        lines = recommendations.order_lines(uow, SYSTEM)
     cutoff = datetime(AS_OF.year, AS_OF.month, AS_OF.day) + timedelta(days=1)
     trained = train(lines, cutoff, workspace / "models" / "recommend")
     return f"{len(trained.users):,} customers × {len(trained.items):,} items"
@@ -141,11 +141,13 @@ def demo_user(engine: Engine, password: str | None = None) -> tuple[str, str]:
     """Create (or reset) the demo's planner sign-in; returns (user name, password)."""
     import secrets
 
-    from stockpilot.web.users import InvalidUser, create_user, set_password
+    from stockpilot.usecases import users
 
     password = password or secrets.token_urlsafe(9)
     try:
-        create_user(engine, DEMO_USER, password, "planner")
-    except InvalidUser:
-        set_password(engine, DEMO_USER, password)
+        with writing(engine) as uow:
+            users.create_user(uow, SYSTEM, DEMO_USER, password, "planner")
+    except users.InvalidUser:
+        with writing(engine) as uow:
+            users.set_password(uow, SYSTEM, DEMO_USER, password)
     return DEMO_USER, password

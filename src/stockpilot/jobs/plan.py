@@ -1,8 +1,9 @@
-"""``stockpilot plan`` and ``stockpilot orders approve``: the planning run around pure code.
+"""``stockpilot plan``: the planning run around pure code.
 
 Reads positions, supplier terms and prices from the database and the latest forecast run from
 the history store, calls :mod:`stockpilot.planning` and writes the policy parameters and
-today's suggestions to ``plans/latest``. Approving turns suggestions into purchase orders.
+today's suggestions to ``plans/latest``. Approving them into purchase orders is a use case
+(:func:`stockpilot.usecases.purchasing.approve_plan`).
 """
 
 from __future__ import annotations
@@ -10,12 +11,11 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
-from sqlalchemy import Connection, Engine, String, cast, literal, select
+from sqlalchemy import Engine, String, cast, literal, select
 
 from stockpilot.errors import StockpilotError
 from stockpilot.forecast.data import prepare, to_long
 from stockpilot.forecast.leadtime import lead_time_quantiles
-from stockpilot.ledger.purchasing import OrderLine, create_purchase_order_in
 from stockpilot.planning.classes import abc_xyz
 from stockpilot.planning.leadtime_dist import lead_time_demand
 from stockpilot.planning.suggestions import FORECAST, cap_for_expiry, plan_orders, prioritise
@@ -26,7 +26,6 @@ from stockpilot.planning.supplier_leadtime import (
 )
 from stockpilot.store import schema as t
 from stockpilot.store.history import HistoryStore
-from stockpilot.store.uow import UnitOfWork
 
 
 def _frame(engine: Engine, query, schema: dict) -> pl.DataFrame:  # type: ignore[no-untyped-def]
@@ -199,41 +198,3 @@ def _classes(engine: Engine, hist: pl.DataFrame, window: int) -> pl.DataFrame:
         pl.col("unique_id").str.split("@").list.first().alias("sku")).join(
         prices, on="sku", how="left").select("unique_id", "price")
     return abc_xyz(recent, price)
-
-
-def approve(engine: Engine, plan: pl.DataFrame, suppliers: list[str] | None = None,
-            as_of: date | None = None) -> list[int]:
-    """Create one purchase order per supplier from the suggestions with a quantity > 0.
-
-    The reference ``SUG-<supplier>-<date>`` makes approving twice on one day a no-op.
-    """
-    with UnitOfWork(engine) as uow:
-        ids = approve_in(uow.conn, plan, suppliers, as_of)
-        uow.commit()
-    return ids
-
-
-def approve_in(conn: Connection, plan: pl.DataFrame, suppliers: list[str] | None = None,
-               as_of: date | None = None, locations: frozenset[str] | None = None
-               ) -> list[int]:
-    """:func:`approve` on an open transaction, optionally only for lines at ``locations``.
-
-    A run limited to locations gets its own reference (``SUG-<supplier>-<date>-<locations>``),
-    so it neither blocks nor repeats an unlimited approval of the same day.
-    """
-    todo = plan.filter(pl.col("order_qty") > 0)
-    if suppliers:
-        todo = todo.filter(pl.col("supplier").is_in(suppliers))
-    if locations is not None:
-        todo = todo.filter(pl.col("unique_id").str.split("@").list.last().is_in(
-            sorted(locations)))
-    day = (as_of or date.today()).isoformat()
-    scope = "" if locations is None else "-" + "+".join(sorted(locations))
-    ids = []
-    for (supplier,), lines in todo.group_by("supplier", maintain_order=True):
-        order = [OrderLine(*r["unique_id"].split("@", 1), int(r["order_qty"]))
-                 for r in lines.iter_rows(named=True)]
-        po_id, _ = create_purchase_order_in(conn, str(supplier), order,
-                                            reference=f"SUG-{supplier}-{day}{scope}"[:128])
-        ids.append(po_id)
-    return ids

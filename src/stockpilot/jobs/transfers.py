@@ -8,18 +8,23 @@ position. The DC's available stock is split by :func:`stockpilot.planning.alloca
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
-from sqlalchemy import Engine
 
 from stockpilot.domain.commands import TransferStock
+from stockpilot.domain.series import split_unique_id
 from stockpilot.errors import StockpilotError
 from stockpilot.jobs.plan import load_positions, sku_prices
 from stockpilot.ledger.service import apply_events
 from stockpilot.planning.allocation import allocate
 from stockpilot.store.history import HistoryStore
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 def plan_transfers(engine: Engine, history: HistoryStore, dc: str, *,
@@ -28,12 +33,8 @@ def plan_transfers(engine: Engine, history: HistoryStore, dc: str, *,
     """``sku, from_location, to_location, qty, target, dc_available, reason`` (qty > 0 only)."""
     if "latest" not in history.parts("plans"):
         raise StockpilotError("no plan yet: run `stockpilot plan` first")
-    plan = history.read("plans", "latest").with_columns(
-        pl.col("unique_id").str.split("@").list.first().alias("sku"),
-        pl.col("unique_id").str.split("@").list.last().alias("location"))
-    pos = load_positions(engine).with_columns(
-        pl.col("unique_id").str.split("@").list.first().alias("sku"),
-        pl.col("unique_id").str.split("@").list.last().alias("location"))
+    plan = history.read("plans", "latest").with_columns(split_unique_id())
+    pos = load_positions(engine).with_columns(split_unique_id())
     at_dc = pos.filter(pl.col("location") == dc).select(
         "sku", (pl.col("on_hand") - pl.col("reserved")).clip(lower_bound=0).alias("available"))
     if at_dc.is_empty():
@@ -79,9 +80,33 @@ def plan_transfers(engine: Engine, history: HistoryStore, dc: str, *,
     ).sort("sku", "to_location")
 
 
+@dataclass(frozen=True)
+class RejectedTransfer:
+    """A transfer line the ledger refused, and why (e.g. the DC no longer had the units)."""
+
+    event_id: str
+    sku: str
+    from_location: str
+    to_location: str
+    qty: int
+    error: str
+
+
+@dataclass(frozen=True)
+class TransferReport:
+    """What the ledger did with the posted lines: applied now, applied before, refused."""
+
+    applied: int
+    duplicates: int
+    rejected: list[RejectedTransfer]
+
+
 def apply_transfers(engine: Engine, transfers: pl.DataFrame, *,
-                    at: datetime | None = None) -> int:
-    """Post the transfers to the ledger (idempotent per SKU, route and day); returns the count."""
+                    at: datetime | None = None) -> TransferReport:
+    """Post the transfers to the ledger (idempotent per SKU, route and day).
+
+    Reads each event's result: a line the ledger rejected is reported, not counted as posted.
+    """
     when = at or datetime.now(UTC)
     day = when.date().isoformat()
     cmds = [TransferStock(event_id=f"alloc-{day}-{r['sku']}-{r['from_location']}-"
@@ -89,5 +114,9 @@ def apply_transfers(engine: Engine, transfers: pl.DataFrame, *,
                           location=r["from_location"], to_location=r["to_location"],
                           quantity=int(r["qty"]), occurred_at=when)
             for r in transfers.iter_rows(named=True)]
-    apply_events(engine, cmds)
-    return len(cmds)
+    results = apply_events(engine, cmds)
+    rejected = [RejectedTransfer(r.event_id, c.sku, c.location, c.to_location, c.quantity,
+                                 r.error or "rejected")
+                for r, c in zip(results, cmds, strict=True) if r.status == "rejected"]
+    return TransferReport(sum(r.status == "applied" for r in results),
+                          sum(r.status == "duplicate" for r in results), rejected)

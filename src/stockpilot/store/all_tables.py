@@ -10,6 +10,7 @@ from stockpilot.store import (  # noqa: F401
     schema_events,
     schema_network,
     schema_runs,
+    schema_service,
     schema_vmi,
     schema_web,
 )

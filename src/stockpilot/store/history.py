@@ -22,12 +22,14 @@ from pathlib import Path
 
 import polars as pl
 
+from stockpilot.domain.series import SeriesKey
+
 DAILY_SCHEMA = {"sku": pl.Utf8, "location": pl.Utf8, "date": pl.Date, "units": pl.Int32}
 
 
 def series_id(sku: str, location: str) -> str:
     """The id of one SKU-location time series (``unique_id`` in forecast frames)."""
-    return f"{sku}@{location}"
+    return str(SeriesKey(sku, location))
 
 
 class HistoryStore:

@@ -1,7 +1,7 @@
 """Routing use case: the DC → stores shipments of a transfer plan, as vehicle routes.
 
-Shipments come from the transfer allocation of the latest plan (``stockpilot transfers plan``)
-or from a transfer-lines file; they are summed per destination, placed at the locations'
+Shipments are transfer lines: the allocation of the latest plan (``jobs.transfers``, which the
+edges call) or a transfer-lines file; they are summed per destination, placed at the locations'
 coordinates (``location_sites``) and routed by :func:`stockpilot.planning.routing.solve_routes`
 with the fleet of ``[routing]``.
 """
@@ -19,7 +19,6 @@ from stockpilot.config import RoutingSettings
 from stockpilot.errors import StockpilotError
 from stockpilot.ingest.spec import Col, FileSpec, validate
 from stockpilot.planning.routing import Fleet, Plan, Stop, solve_routes
-from stockpilot.store.history import HistoryStore
 from stockpilot.usecases.network import Scope, list_sites
 
 LINES_SPEC = FileSpec("transfer_lines", (
@@ -75,13 +74,6 @@ def window_of(settings: RoutingSettings, location: str) -> tuple[int, int | None
 def read_lines(path: Path) -> pl.DataFrame:
     """Transfer lines from a file (``from_location, to_location, qty``, optional ``sku``)."""
     return validate(path, LINES_SPEC)
-
-
-def plan_lines(engine: Engine, history: HistoryStore, dc: str) -> pl.DataFrame:
-    """Transfer lines of the latest plan from ``dc`` (the transfer LP of ``jobs.transfers``)."""
-    from stockpilot.jobs.transfers import plan_transfers
-
-    return plan_transfers(engine, history, dc)
 
 
 def route_transfers(engine: Engine, lines: pl.DataFrame, dc: str, settings: RoutingSettings,

@@ -76,7 +76,7 @@ def supplier_of_key(engine: Engine, secret: str | None) -> SupplierScope | None:
 
 def create_supplier_user(engine: Engine, username: str, password: str, supplier: str) -> int:
     """A dashboard user who sees only ``supplier``'s items; returns its id."""
-    from stockpilot.web.users import _hasher
+    from stockpilot.usecases.users import _hasher
 
     _known_supplier(engine, supplier)
     if len(password) < 12:
@@ -96,7 +96,7 @@ def authenticate_supplier_user(engine: Engine, username: str, password: str
     """(user id, scope) when the password is right, else None (same work either way)."""
     from argon2.exceptions import VerificationError
 
-    from stockpilot.web.users import _dummy_hash, _hasher
+    from stockpilot.usecases.users import _dummy_hash, _hasher
 
     u = tv.supplier_users.c
     with engine.connect() as conn:

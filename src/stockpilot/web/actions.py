@@ -1,54 +1,45 @@
-"""Alerts and recommendations as one user sees them (their locations only)."""
+"""Alerts and recommendations as one user sees them (their locations only, via use cases)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, select
-
-from stockpilot.alerts.service import set_status
-from stockpilot.ledger.positions import get_positions
-from stockpilot.store import schema as t
-from stockpilot.store import schema_events as te
+from stockpilot.errors import NotFound
+from stockpilot.store.uow import reading, writing
+from stockpilot.usecases import alerts, catalogue, stock
+from stockpilot.usecases.actor import Actor
 from stockpilot.web.data import Sources
-from stockpilot.web.users import User
 
-STATUSES = {"open": ("open", "acked"), "all": ("open", "acked", "resolved"),
-            "resolved": ("resolved",)}
-SEVERITY = {"critical": 0, "warning": 1}
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+STATUSES = alerts.STATUSES
 
 
-def list_alerts(engine: Engine, user: User, status: str = "open",
+def list_alerts(engine: Engine, user: Actor, status: str = "open",
                 limit: int = 500) -> list[dict[str, Any]]:
     """Alerts at the user's locations, critical first, newest first within a severity."""
-    a = te.alerts.c
-    q = select(te.alerts).where(a.status.in_(STATUSES.get(status, STATUSES["open"])))
-    if user.locations is not None:
-        q = q.where(a.location.in_(sorted(user.locations)))
-    with engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(q.order_by(a.id.desc()).limit(limit))]
-    return sorted(rows, key=lambda r: SEVERITY.get(r["severity"], 9))
+    with reading(engine) as uow:
+        return alerts.board(uow, user, status, limit)
 
 
-def alert_row(engine: Engine, alert_id: int) -> dict[str, Any]:
-    """One alert as a dict."""
-    with engine.connect() as conn:
-        return dict(conn.execute(select(te.alerts).where(te.alerts.c.id == alert_id))
-                    .one()._mapping)
+def alert_row(engine: Engine, user: Actor, alert_id: int) -> dict[str, Any]:
+    """One alert the user may see, as a dict."""
+    with reading(engine) as uow:
+        return alerts.get_alert(uow, user, alert_id)
 
 
-def set_alert(engine: Engine, user: User, alert_id: int, action: str) -> bool:
+def set_alert(engine: Engine, user: Actor, alert_id: int, action: str) -> bool:
     """Acknowledge or resolve an alert the user may see; False when there is none."""
-    a = te.alerts.c
-    with engine.connect() as conn:
-        loc = conn.execute(select(a.location).where(a.id == alert_id)).scalar()
-    if loc is None or not user.sees(loc):
+    try:
+        with writing(engine) as uow:
+            alerts.set_status(uow, user, alert_id, alerts.ACTIONS[action])
+    except (KeyError, NotFound):
         return False
-    set_status(engine, alert_id, "acked" if action == "ack" else "resolved")
     return True
 
 
-def recommend(src: Sources, user: User, customer: str, k: int = 10) -> dict[str, Any]:
+def recommend(src: Sources, user: Actor, customer: str, k: int = 10) -> dict[str, Any]:
     """Top in-stock items for a customer, available at the user's locations.
 
     Uses the model saved by ``stockpilot recommend train``; without one, says how to make it.
@@ -59,12 +50,9 @@ def recommend(src: Sources, user: User, customer: str, k: int = 10) -> dict[str,
     if trained is None:
         return {"error": "no trained recommender in this workspace: run `stockpilot recommend "
                 "train --cutoff YYYY-MM-DD` first", "items": []}
-    with src.engine.connect() as conn:
-        available: dict[str, int] = {}
-        for p in get_positions(conn):
-            if user.sees(p.location):
-                available[p.sku] = available.get(p.sku, 0) + max(p.available, 0)
-        names = dict(conn.execute(select(t.skus.c.sku, t.skus.c.name)).all())
+    with reading(src.engine) as uow:
+        available = stock.available_by_sku(uow, user)
+        names = catalogue.sku_names(uow, user)
     known = customer in trained.users
     items = [{"sku": s, "name": names.get(s, ""), "available": available.get(s, 0)}
              for s in for_customer(trained, customer, available, k)]

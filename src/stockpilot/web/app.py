@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
@@ -17,7 +17,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
-from sqlalchemy import Engine
 
 from stockpilot.config import DEFAULT_SECRET, Settings
 from stockpilot.errors import StockpilotError
@@ -32,6 +31,9 @@ from stockpilot.web.sessions import (
     is_loopback,
 )
 from stockpilot.web.users import User, authenticate
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 HERE = Path(__file__).parent
 STATIC_URL = "/ui/static"
@@ -270,9 +272,8 @@ def _page_routes(r: APIRouter) -> None:
 
     @r.get("/ui/simulation")
     def simulation(request: Request, ctx: Viewer) -> HTMLResponse:
-        rows = _web(request).src.simulation()
-        return _render(request, "simulation.html", ctx=ctx, page="simulation",
-                       rows=rows.to_dicts() if rows is not None else [])
+        rows = _web(request).src.simulation(ctx.user)
+        return _render(request, "simulation.html", ctx=ctx, page="simulation", rows=rows)
 
     @r.get("/ui/recommendations")
     def recommendations(request: Request, ctx: Viewer, customer: str = "") -> HTMLResponse:
@@ -295,7 +296,7 @@ def _action_routes(r: APIRouter) -> None:
                            message=f"no alert {alert_id} at your locations")
         if request.headers.get("hx-request"):
             return _render(request, "_alert_row.html", ctx=ctx,
-                           a=alert_row(engine, alert_id))
+                           a=alert_row(engine, ctx.user, alert_id))
         return RedirectResponse("/ui/alerts", 303)
 
     @r.post("/ui/orders/approve")

@@ -24,13 +24,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import polars as pl
-from sqlalchemy import func, select
 
-from stockpilot.ledger.positions import get_positions
-from stockpilot.store import schema as t
-from stockpilot.store import schema_events as te
+from stockpilot.domain.series import unique_id
+from stockpilot.store.uow import reading
+from stockpilot.usecases import alerts, stock
+from stockpilot.usecases.actor import Actor as User
 from stockpilot.web.data import Sources
-from stockpilot.web.users import User
 
 WINDOW = 28
 TTL_SECONDS = 30.0
@@ -49,16 +48,17 @@ def overview(src: Sources, user: User) -> dict[str, Any]:
 
 
 def _compute(src: Sources, user: User) -> dict[str, Any]:
-    with src.engine.connect() as conn:
-        pos = pl.DataFrame([p.to_dict() for p in get_positions(conn) if user.sees(p.location)],
+    with reading(src.engine) as uow:
+        pos = pl.DataFrame([p.to_dict() for p in stock.positions(uow, user)],
                            schema={"sku": pl.Utf8, "location": pl.Utf8, "on_hand": pl.Int64,
                                    "reserved": pl.Int64, "available": pl.Int64,
                                    "on_order": pl.Int64, "projected": pl.Int64,
                                    "expired": pl.Int64})
-        cost = _unit_costs(conn)
-        as_of = _as_of(conn, src)
-        moves = _moves(conn, as_of, user)
-        alerts = _alerts(conn, user)
+        cost = pl.DataFrame(list(stock.unit_costs(uow, user).items()),
+                            schema={"sku": pl.Utf8, "unit_cost": pl.Float64}, orient="row")
+        as_of = _as_of(stock.last_movement_day(uow), src)
+        moves = _moves(uow, as_of, user)
+        timeline = alerts.timeline(uow, user)
     pos = pos.join(cost, on="sku", how="left").with_columns(pl.col("unit_cost").fill_null(0.0))
     plan = src.plan_frame()
     return {"as_of": as_of, "skus": pos.height,
@@ -66,26 +66,16 @@ def _compute(src: Sources, user: User) -> dict[str, Any]:
             "below_rop": _below_rop(pos, plan, moves, as_of),
             "stockouts": _stockouts(pos, src),
             "fill_rate": _fill_rate(src, as_of, user),
-            "alerts": _open_alerts(alerts)}
+            "alerts": _open_alerts(timeline)}
 
 
-def _unit_costs(conn: Any) -> pl.DataFrame:
-    """Unit cost per SKU: the catalogue's, else its primary supplier's."""
-    si = t.supplier_items.c
-    sup = (select(si.sku, func.max(si.unit_cost).label("c")).where(si.is_primary.is_(True))
-           .group_by(si.sku).subquery())
-    rows = conn.execute(select(t.skus.c.sku, func.coalesce(t.skus.c.unit_cost, sup.c.c))
-                        .outerjoin(sup, sup.c.sku == t.skus.c.sku)).all()
-    return pl.DataFrame([(r[0], float(r[1]) if r[1] is not None else None) for r in rows],
-                        schema={"sku": pl.Utf8, "unit_cost": pl.Float64}, orient="row")
-
-
-def _as_of(conn: Any, src: Sources) -> date:
-    last_move = conn.execute(select(func.max(t.movements.c.occurred_at))).scalar()
-    days = [last_move.date()] if last_move is not None else []
+def _as_of(last_move: date | None, src: Sources) -> date:
+    days = [last_move] if last_move is not None else []
     demand = src.demand()
     if demand is not None and demand.df.height:
-        days.append(demand.df["date"].max())
+        last = demand.df["date"].max()
+        if isinstance(last, date):
+            days.append(last)
     return max(days) if days else datetime.now(UTC).date()
 
 
@@ -93,14 +83,10 @@ def _days(as_of: date) -> list[date]:
     return [as_of - timedelta(days=WINDOW - 1 - i) for i in range(WINDOW)]
 
 
-def _moves(conn: Any, as_of: date, user: User) -> pl.DataFrame:
+def _moves(uow: Any, as_of: date, user: User) -> pl.DataFrame:
     """On-hand changes after each of the window's days: sku, location, day, delta."""
-    m = t.movements.c
     start = datetime.combine(as_of - timedelta(days=WINDOW - 1), datetime.min.time(), UTC)
-    rows = conn.execute(select(m.sku, m.location, m.occurred_at, m.on_hand_delta)
-                        .where(m.occurred_at >= start)).all()
-    df = pl.DataFrame([(r.sku, r.location, r.occurred_at.date(), r.on_hand_delta) for r in rows
-                       if user.sees(r.location)],
+    df = pl.DataFrame(stock.on_hand_changes(uow, user, start),
                       schema={"sku": pl.Utf8, "location": pl.Utf8, "day": pl.Date,
                               "delta": pl.Int64}, orient="row")
     return df.group_by("sku", "location", "day").agg(pl.col("delta").sum())
@@ -161,12 +147,11 @@ def _fill_rate(src: Sources, as_of: date, user: User) -> dict[str, Any]:
     d = demand.df.filter(pl.col("date").is_between(start - timedelta(days=63), as_of))
     if user.locations is not None:
         d = d.filter(pl.col("location").is_in(sorted(user.locations)))
-    d = d.select((pl.col("sku") + "@" + pl.col("location")).alias("unique_id"),
+    d = d.select(unique_id(),
                  pl.col("date").alias("ds"), pl.col("units").cast(pl.Float64).alias("y"))
     censored = src.history.scan("stockouts")
     if censored is not None:
-        c = censored.collect().select((pl.col("sku") + "@" + pl.col("location"))
-                                      .alias("unique_id"), pl.col("date").alias("ds"))
+        c = censored.collect().select(unique_id(), pl.col("date").alias("ds"))
         demanded = impute_censored(d, c).rename({"y": "demand"})
     else:
         demanded = d.rename({"y": "demand"})
@@ -176,12 +161,6 @@ def _fill_rate(src: Sources, as_of: date, user: User) -> dict[str, Any]:
     trend = [float(y / dem) if dem > 0 else 1.0 for y, dem in
              zip(daily["y"], daily["demand"], strict=True)]
     return {"value": float(daily["y"].sum()) / total if total > 0 else None, "trend": trend}
-
-
-def _alerts(conn: Any, user: User) -> list[Any]:
-    a = te.alerts.c
-    rows = conn.execute(select(a.location, a.status, a.created_at, a.updated_at)).all()
-    return [r for r in rows if user.sees(r.location)]
 
 
 def _open_alerts(rows: list[Any]) -> dict[str, Any]:

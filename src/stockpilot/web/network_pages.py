@@ -32,7 +32,8 @@ def _sites(engine: Any, user: Any) -> list[dict[str, Any]]:
 
 
 def _routes(src: Any, settings: Any, dc: str, user: Any) -> dict[str, Any]:
-    from stockpilot.usecases.routing import plan_lines, route_transfers, routed_dict
+    from stockpilot.jobs.transfers import plan_transfers
+    from stockpilot.usecases.routing import route_transfers, routed_dict
 
     if "latest" not in src.history.parts("plans"):
         raise StockpilotError("no plan yet: run `stockpilot plan` first")
@@ -41,7 +42,7 @@ def _routes(src: Any, settings: Any, dc: str, user: Any) -> dict[str, Any]:
     hit = _cache.get(key)
     if hit is not None and hit[0] > time.monotonic():
         return hit[1]
-    lines = plan_lines(src.engine, src.history, dc)
+    lines = plan_transfers(src.engine, src.history, dc)
     got = routed_dict(route_transfers(src.engine, lines, dc, settings.routing,
                                       time_limit_s=ROUTE_TIME_LIMIT_S, scope=user))
     _cache[key] = (time.monotonic() + CACHE_SECONDS, got)
@@ -87,7 +88,7 @@ def add_routes(r: APIRouter, render: Callable[..., HTMLResponse], web_of: Callab
             if action not in ("approve", "reject") or asn_id not in mine:
                 return render(request, "error.html", 404, ctx=ctx, title="Not found",
                               message=f"no pending ASN {asn_id} at your locations")
-            decide_asn(engine, asn_id, action == "approve", f"user:{ctx.user.username}")
+            decide_asn(engine, asn_id, action == "approve", f"user:{ctx.user.name}")
             return RedirectResponse("/ui/vmi", 303)
 
     @r.get("/ui/network")

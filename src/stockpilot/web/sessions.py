@@ -10,16 +10,19 @@ double-submit cookie instead.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from itsdangerous import BadSignature, Signer
-from sqlalchemy import Engine, bindparam, delete, insert, select
 
-from stockpilot.store import schema_web as tw
-from stockpilot.web.users import User
+from stockpilot.store.uow import reading, writing
+from stockpilot.usecases import users
+from stockpilot.usecases.actor import Actor
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 SESSION_COOKIE = "sp_session"
 LOGIN_COOKIE = "sp_login_csrf"
@@ -32,17 +35,6 @@ def is_loopback(host: str | None) -> bool:
     return host is not None and (host in LOOPBACK or host.startswith("127."))
 
 
-_s, _u = tw.web_sessions.c, tw.web_users.c
-# built once: per-request statement building costs more than the lookup itself
-_RESOLVE = (select(_u.id, _u.username, _u.role, _u.locations, _s.csrf_token, _s.expires_at)
-            .join_from(tw.web_sessions, tw.web_users, _s.user_id == _u.id)
-            .where(_s.token_sha256 == bindparam("k_token"), _u.disabled_at.is_(None)))
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 class Sessions:
     """Create, resolve and end sessions in one workspace's database."""
 
@@ -51,37 +43,27 @@ class Sessions:
         self._signer = Signer(secret, salt="stockpilot.web.session")
         self._login = Signer(secret, salt="stockpilot.web.login-csrf")
 
-    def start(self, user: User) -> str:
+    def start(self, user: Actor) -> str:
         """Open a session for ``user``; returns the cookie value."""
         token = secrets.token_urlsafe(32)
-        now = datetime.now(UTC)
-        with self.engine.begin() as conn:
-            conn.execute(delete(tw.web_sessions).where(tw.web_sessions.c.expires_at < now))
-            conn.execute(insert(tw.web_sessions).values(
-                token_sha256=_digest(token), user_id=user.id,
-                csrf_token=secrets.token_urlsafe(32), created_at=now, expires_at=now + LIFETIME))
+        with writing(self.engine) as uow:
+            users.start_session(uow, user, token, LIFETIME)
         return self._signer.sign(token).decode()
 
-    def resolve(self, cookie: str | None) -> tuple[User, str] | None:
+    def resolve(self, cookie: str | None) -> tuple[Actor, str] | None:
         """(user, CSRF token) of a live session cookie, else None."""
         token = self._unsign(cookie)
         if token is None:
             return None
-        with self.engine.connect() as conn:
-            row = conn.execute(_RESOLVE, {"k_token": _digest(token)}).first()
-        if row is None or _aware(row.expires_at) <= datetime.now(UTC):
-            return None
-        locs = row.locations
-        return (User(int(row.id), row.username, row.role, frozenset(locs) if locs else None),
-                row.csrf_token)
+        with reading(self.engine) as uow:
+            return users.resolve_session(uow, token)
 
     def end(self, cookie: str | None) -> None:
         """Log out: forget the session (a copied cookie stops working too)."""
         token = self._unsign(cookie)
         if token is not None:
-            with self.engine.begin() as conn:
-                conn.execute(delete(tw.web_sessions)
-                             .where(tw.web_sessions.c.token_sha256 == _digest(token)))
+            with writing(self.engine) as uow:
+                users.end_session(uow, token)
 
     def login_token(self) -> tuple[str, str]:
         """(form value, cookie value) of a fresh double-submit token for the login form."""
@@ -110,7 +92,3 @@ class Sessions:
 def csrf_ok(expected: str, presented: str | None) -> bool:
     """Constant-time comparison of the session's CSRF token with the one sent."""
     return bool(presented) and hmac.compare_digest(expected, presented or "")
-
-
-def _aware(ts: datetime) -> datetime:
-    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)

@@ -6,26 +6,14 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
-from sqlalchemy import Connection, select
 
-from stockpilot.alerts.service import set_status_in
 from stockpilot.api.auth import Principal
-from stockpilot.api.deps import (
-    Ctx,
-    Operator,
-    Page,
-    Paged,
-    Viewer,
-    order_by,
-    page_of,
-    scoped,
-    sort_query,
-)
-from stockpilot.api.idempotency import Idem
+from stockpilot.api.deps import Ctx, Operator, Page, Paged, Viewer, page_request, sort_query
+from stockpilot.api.idempotency import Idem, Idempotency
 from stockpilot.api.problems import COMMON, WRITES
 from stockpilot.api.schemas import In, Out, RowId, Text
-from stockpilot.errors import NotFound
-from stockpilot.store import schema_events as te
+from stockpilot.store.uow import UnitOfWork
+from stockpilot.usecases import alerts
 
 router = APIRouter(tags=["alerts"], responses={**COMMON, **WRITES})
 
@@ -50,18 +38,9 @@ class AlertAction(In):
     note: Text | None = None
 
 
-A = te.alerts.c
-ALERT_SORT = {"id": A.id, "created_at": A.created_at, "updated_at": A.updated_at,
-              "severity": A.severity, "sku": A.sku}
+ALERT_SORT = alerts.SORTABLE
 AlertSort = Annotated[str, sort_query(list(ALERT_SORT), "-id")]
 AlertStatus = Literal["open", "acked", "resolved"]
-
-
-def _get(conn: Connection, alert_id: int, who: Principal) -> AlertPublic:
-    row = conn.execute(select(te.alerts).where(A.id == alert_id)).first()
-    if row is None or not who.sees(row.location):
-        raise NotFound(f"no alert {alert_id}")
-    return AlertPublic(**row._mapping)
 
 
 @router.get("/alerts")
@@ -69,13 +48,9 @@ def list_alerts(who: Viewer, ctx: Ctx, page: Paged, status: AlertStatus | None =
                 rule: str | None = None, sku: str | None = None, location: str | None = None,
                 sort: AlertSort = "-id") -> Page[AlertPublic]:
     """Alerts at the key's locations (filter by status, rule, SKU, location)."""
-    stmt = scoped(select(te.alerts), who, A.location)
-    for col, value in ((A.status, status), (A.rule, rule), (A.sku, sku),
-                       (A.location, location)):
-        if value is not None:
-            stmt = stmt.where(col == value)
-    with ctx.read() as conn:
-        rows, total = page_of(conn, stmt, page, order_by(sort, ALERT_SORT))
+    with ctx.uow() as uow:
+        rows, total = alerts.list_alerts(uow, who, page_request(page, sort), status=status,
+                                         rule=rule, sku=sku, location=location)
     return Page(items=[AlertPublic(**r) for r in rows], limit=page.limit, offset=page.offset,
                 total=total)
 
@@ -83,15 +58,14 @@ def list_alerts(who: Viewer, ctx: Ctx, page: Paged, status: AlertStatus | None =
 @router.get("/alerts/{alert_id}")
 def get_alert(alert_id: RowId, who: Viewer, ctx: Ctx) -> AlertPublic:
     """One alert (404 outside the key's locations)."""
-    with ctx.read() as conn:
-        return _get(conn, alert_id, who)
+    with ctx.uow() as uow:
+        return AlertPublic(**alerts.get_alert(uow, who, alert_id))
 
 
-def _set(idem: Any, body: AlertAction, alert_id: int, who: Principal, status: str) -> Any:
-    def effect(conn: Connection) -> tuple[int, Any]:
-        _get(conn, alert_id, who)
-        set_status_in(conn, alert_id, status)
-        return 200, _get(conn, alert_id, who)
+def _set(idem: Idempotency, body: AlertAction, alert_id: int, who: Principal, status: str
+         ) -> Any:
+    def effect(uow: UnitOfWork) -> tuple[int, Any]:
+        return 200, AlertPublic(**alerts.set_status(uow, who, alert_id, status))
 
     return idem.run(body, effect)
 

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter
 from pydantic import Field
-from sqlalchemy import Connection, Table, select, update
 
 from stockpilot.api.deps import (
     Admin,
@@ -16,28 +15,20 @@ from stockpilot.api.deps import (
     Paged,
     Planner,
     Viewer,
-    order_by,
-    page_of,
-    scoped,
+    page_request,
     sort_query,
     visible,
 )
 from stockpilot.api.idempotency import Idem
 from stockpilot.api.problems import COMMON, WRITES
 from stockpilot.api.schemas import Days, Ident, Ident32, In, Money, Out, Text, Text128, Units
-from stockpilot.errors import NotFound, StockpilotError
-from stockpilot.ledger import catalogue as cat
-from stockpilot.store import schema as t
-from stockpilot.store.uow import UnitOfWork
+from stockpilot.store.uow import UnitOfWork, writing
+from stockpilot.usecases import catalogue as cat
+from stockpilot.usecases.catalogue import AlreadyExists
+
+__all__ = ["AlreadyExists", "router"]
 
 router = APIRouter(tags=["catalogue"], responses={**COMMON, **WRITES})
-
-
-class AlreadyExists(StockpilotError):
-    """A create named an id that is taken."""
-
-    status = 409
-    title = "Already exists"
 
 
 # --- SKUs ------------------------------------------------------------------------------------
@@ -76,46 +67,16 @@ class SkuPublic(Out):
     created_at: datetime
 
 
-S = t.skus.c
-SKU_COLS = (S.sku, S.name, S.category, S.unit_cost, S.price, S.shelf_life_days, S.lot_tracked,
-            S.created_at)
-SKU_SORT = {"sku": S.sku, "name": S.name, "category": S.category, "price": S.price}
+SKU_SORT = cat.SKU.sort_columns
 SkuSort = Annotated[str, sort_query(list(SKU_SORT), "sku")]
-
-
-def _one(conn: Connection, cols: Any, key: Any, value: Any, what: str) -> dict[str, Any]:
-    row = conn.execute(select(*cols).where(key == value)).first()
-    if row is None:
-        raise NotFound(f"no {what} {value!r}")
-    return dict(row._mapping)
-
-
-def _create(conn: Connection, table: Table, key: str, row: dict[str, Any],
-            upsert: Any) -> None:
-    if conn.execute(select(table.c[key]).where(table.c[key] == row[key])).first():
-        raise AlreadyExists(f"{key} {row[key]!r} already exists")
-    upsert(conn, [row])
-
-
-def _patch(ctx: Any, table: Table, key: str, value: str, changes: dict[str, Any]) -> None:
-    with UnitOfWork(ctx.engine) as uow:
-        if not uow.conn.execute(select(table.c[key]).where(table.c[key] == value)).first():
-            raise NotFound(f"no {key} {value!r}")
-        if changes:
-            uow.conn.execute(update(table).where(table.c[key] == value).values(changes))
-        uow.commit()
 
 
 @router.get("/skus")
 def list_skus(who: Viewer, ctx: Ctx, page: Paged, category: str | None = None,
               sort: SkuSort = "sku") -> Page[SkuPublic]:
     """The catalogue (filter by category)."""
-    del who
-    stmt = select(*SKU_COLS)
-    if category is not None:
-        stmt = stmt.where(S.category == category)
-    with ctx.read() as conn:
-        rows, total = page_of(conn, stmt, page, order_by(sort, SKU_SORT))
+    with ctx.uow() as uow:
+        rows, total = cat.list_(uow, who, cat.SKU, page_request(page, sort), category=category)
     return Page(items=[SkuPublic(**r) for r in rows], limit=page.limit, offset=page.offset,
                 total=total)
 
@@ -123,11 +84,9 @@ def list_skus(who: Viewer, ctx: Ctx, page: Paged, category: str | None = None,
 @router.post("/skus", status_code=201)
 def create_sku(body: SkuCreate, who: Planner, idem: Idem) -> SkuPublic:
     """Add a SKU (409 when the id is taken)."""
-    del who
 
-    def effect(conn: Connection) -> tuple[int, Any]:
-        _create(conn, t.skus, "sku", body.model_dump(), cat.upsert_skus)
-        return 201, SkuPublic(**_one(conn, SKU_COLS, S.sku, body.sku, "SKU"))
+    def effect(uow: UnitOfWork) -> tuple[int, Any]:
+        return 201, SkuPublic(**cat.create(uow, who, cat.SKU, body.model_dump()))
 
     return idem.run(body, effect)  # type: ignore[return-value]
 
@@ -135,18 +94,16 @@ def create_sku(body: SkuCreate, who: Planner, idem: Idem) -> SkuPublic:
 @router.get("/skus/{sku}")
 def get_sku(sku: str, who: Viewer, ctx: Ctx) -> SkuPublic:
     """One SKU."""
-    del who
-    with ctx.read() as conn:
-        return SkuPublic(**_one(conn, SKU_COLS, S.sku, sku, "SKU"))
+    with ctx.uow() as uow:
+        return SkuPublic(**cat.get(uow, who, cat.SKU, sku))
 
 
 @router.patch("/skus/{sku}")
 def update_sku(sku: str, body: SkuUpdate, who: Planner, ctx: Ctx) -> SkuPublic:
     """Change some fields of a SKU."""
-    del who
-    _patch(ctx, t.skus, "sku", sku, body.model_dump(exclude_unset=True))
-    with ctx.read() as conn:
-        return SkuPublic(**_one(conn, SKU_COLS, S.sku, sku, "SKU"))
+    with writing(ctx.engine) as uow:
+        return SkuPublic(**cat.update_(uow, who, cat.SKU, sku,
+                                       body.model_dump(exclude_unset=True)))
 
 
 # --- locations -------------------------------------------------------------------------------
@@ -177,9 +134,7 @@ class LocationPublic(Out):
     created_at: datetime
 
 
-L = t.locations.c
-LOC_COLS = (L.location, L.name, L.kind, L.allows_backorders, L.created_at)
-LOC_SORT = {"location": L.location, "name": L.name, "kind": L.kind}
+LOC_SORT = cat.LOCATION.sort_columns
 LocSort = Annotated[str, sort_query(list(LOC_SORT), "location")]
 
 
@@ -188,11 +143,8 @@ def list_locations(who: Viewer, ctx: Ctx, page: Paged, kind: str | None = None,
                    sort: LocSort = "location"
                    ) -> Page[LocationPublic]:
     """The locations the key may see."""
-    stmt = scoped(select(*LOC_COLS), who, L.location)
-    if kind is not None:
-        stmt = stmt.where(L.kind == kind)
-    with ctx.read() as conn:
-        rows, total = page_of(conn, stmt, page, order_by(sort, LOC_SORT))
+    with ctx.uow() as uow:
+        rows, total = cat.list_(uow, who, cat.LOCATION, page_request(page, sort), kind=kind)
     return Page(items=[LocationPublic(**r) for r in rows], limit=page.limit,
                 offset=page.offset, total=total)
 
@@ -200,12 +152,10 @@ def list_locations(who: Viewer, ctx: Ctx, page: Paged, kind: str | None = None,
 @router.post("/locations", status_code=201)
 def create_location(body: LocationCreate, who: Admin, idem: Idem) -> LocationPublic:
     """Add a location (a key limited to locations may only add one of its own)."""
-    visible(who, body.location, what="location")
+    visible(who, body.location, what="location")  # 404 before the idempotency record
 
-    def effect(conn: Connection) -> tuple[int, Any]:
-        _create(conn, t.locations, "location", body.model_dump(), cat.upsert_locations)
-        return 201, LocationPublic(**_one(conn, LOC_COLS, L.location, body.location,
-                                          "location"))
+    def effect(uow: UnitOfWork) -> tuple[int, Any]:
+        return 201, LocationPublic(**cat.create(uow, who, cat.LOCATION, body.model_dump()))
 
     return idem.run(body, effect)  # type: ignore[return-value]
 
@@ -213,23 +163,17 @@ def create_location(body: LocationCreate, who: Admin, idem: Idem) -> LocationPub
 @router.get("/locations/{location}")
 def get_location(location: str, who: Viewer, ctx: Ctx) -> LocationPublic:
     """One location (404 outside the key's locations)."""
-    visible(who, location, what="location")
-    with ctx.read() as conn:
-        return LocationPublic(**_one(conn, LOC_COLS, L.location, location, "location"))
+    with ctx.uow() as uow:
+        return LocationPublic(**cat.get(uow, who, cat.LOCATION, location))
 
 
 @router.patch("/locations/{location}")
 def update_location(location: str, body: LocationUpdate, who: Admin, ctx: Ctx
                     ) -> LocationPublic:
     """Change a location (``allows_backorders`` is copied onto its stock rows)."""
-    visible(who, location, what="location")
-    changes = body.model_dump(exclude_unset=True)
-    with UnitOfWork(ctx.engine) as uow:
-        _one(uow.conn, LOC_COLS, L.location, location, "location")
-        cat.upsert_locations(uow.conn, [{"location": location, **changes}])
-        uow.commit()
-    with ctx.read() as conn:
-        return LocationPublic(**_one(conn, LOC_COLS, L.location, location, "location"))
+    with writing(ctx.engine) as uow:
+        return LocationPublic(**cat.update_(uow, who, cat.LOCATION, location,
+                                            body.model_dump(exclude_unset=True)))
 
 
 # --- suppliers -------------------------------------------------------------------------------
@@ -282,12 +226,9 @@ class SupplierItemPublic(Out):
     is_primary: bool
 
 
-P = t.suppliers.c
-SUP_COLS = (P.supplier, P.name, P.email, P.created_at)
-SUP_SORT = {"supplier": P.supplier, "name": P.name}
+SUP_SORT = cat.SUPPLIER.sort_columns
 SupSort = Annotated[str, sort_query(list(SUP_SORT), "supplier")]
-I = t.supplier_items.c  # noqa: E741
-ITEM_SORT = {"sku": I.sku, "lead_time_days": I.lead_time_days}
+ITEM_SORT = cat.ITEM_SORT
 ItemSort = Annotated[str, sort_query(list(ITEM_SORT), "sku")]
 
 
@@ -296,9 +237,8 @@ def list_suppliers(who: Viewer, ctx: Ctx, page: Paged,
                    sort: SupSort = "supplier"
                    ) -> Page[SupplierPublic]:
     """Suppliers."""
-    del who
-    with ctx.read() as conn:
-        rows, total = page_of(conn, select(*SUP_COLS), page, order_by(sort, SUP_SORT))
+    with ctx.uow() as uow:
+        rows, total = cat.list_(uow, who, cat.SUPPLIER, page_request(page, sort))
     return Page(items=[SupplierPublic(**r) for r in rows], limit=page.limit,
                 offset=page.offset, total=total)
 
@@ -306,12 +246,9 @@ def list_suppliers(who: Viewer, ctx: Ctx, page: Paged,
 @router.post("/suppliers", status_code=201)
 def create_supplier(body: SupplierCreate, who: Planner, idem: Idem) -> SupplierPublic:
     """Add a supplier (409 when the id is taken)."""
-    del who
 
-    def effect(conn: Connection) -> tuple[int, Any]:
-        _create(conn, t.suppliers, "supplier", body.model_dump(), cat.upsert_suppliers)
-        return 201, SupplierPublic(**_one(conn, SUP_COLS, P.supplier, body.supplier,
-                                          "supplier"))
+    def effect(uow: UnitOfWork) -> tuple[int, Any]:
+        return 201, SupplierPublic(**cat.create(uow, who, cat.SUPPLIER, body.model_dump()))
 
     return idem.run(body, effect)  # type: ignore[return-value]
 
@@ -319,19 +256,17 @@ def create_supplier(body: SupplierCreate, who: Planner, idem: Idem) -> SupplierP
 @router.get("/suppliers/{supplier}")
 def get_supplier(supplier: str, who: Viewer, ctx: Ctx) -> SupplierPublic:
     """One supplier."""
-    del who
-    with ctx.read() as conn:
-        return SupplierPublic(**_one(conn, SUP_COLS, P.supplier, supplier, "supplier"))
+    with ctx.uow() as uow:
+        return SupplierPublic(**cat.get(uow, who, cat.SUPPLIER, supplier))
 
 
 @router.patch("/suppliers/{supplier}")
 def update_supplier(supplier: str, body: SupplierUpdate, who: Planner, ctx: Ctx
                     ) -> SupplierPublic:
     """Change a supplier's name or email."""
-    del who
-    _patch(ctx, t.suppliers, "supplier", supplier, body.model_dump(exclude_unset=True))
-    with ctx.read() as conn:
-        return SupplierPublic(**_one(conn, SUP_COLS, P.supplier, supplier, "supplier"))
+    with writing(ctx.engine) as uow:
+        return SupplierPublic(**cat.update_(uow, who, cat.SUPPLIER, supplier,
+                                            body.model_dump(exclude_unset=True)))
 
 
 @router.get("/suppliers/{supplier}/items")
@@ -339,11 +274,8 @@ def list_supplier_items(supplier: str, who: Viewer, ctx: Ctx, page: Paged,
                         sort: ItemSort = "sku"
                         ) -> Page[SupplierItemPublic]:
     """A supplier's terms per SKU (lead time, MOQ, pack size, costs)."""
-    del who
-    with ctx.read() as conn:
-        _one(conn, SUP_COLS, P.supplier, supplier, "supplier")
-        stmt = select(t.supplier_items).where(I.supplier == supplier)
-        rows, total = page_of(conn, stmt, page, order_by(sort, ITEM_SORT))
+    with ctx.uow() as uow:
+        rows, total = cat.supplier_items(uow, who, supplier, page_request(page, sort))
     return Page(items=[SupplierItemPublic(**r) for r in rows], limit=page.limit,
                 offset=page.offset, total=total)
 
@@ -352,14 +284,9 @@ def list_supplier_items(supplier: str, who: Viewer, ctx: Ctx, page: Paged,
 def put_supplier_item(supplier: str, body: SupplierItemCreate, who: Planner, idem: Idem
                       ) -> SupplierItemPublic:
     """Set a supplier's terms for one SKU."""
-    del who
 
-    def effect(conn: Connection) -> tuple[int, Any]:
-        _one(conn, SUP_COLS, P.supplier, supplier, "supplier")
-        _one(conn, (S.sku,), S.sku, body.sku, "SKU")
-        cat.upsert_supplier_items(conn, [{"supplier": supplier, **body.model_dump()}])
-        row = conn.execute(select(t.supplier_items).where(
-            I.supplier == supplier, I.sku == body.sku)).one()
-        return 201, SupplierItemPublic(**row._mapping)
+    def effect(uow: UnitOfWork) -> tuple[int, Any]:
+        return 201, SupplierItemPublic(**cat.put_supplier_item(uow, who, supplier,
+                                                               body.model_dump()))
 
     return idem.run(body, effect)  # type: ignore[return-value]

@@ -7,12 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter
 
-from stockpilot.api.deps import Ctx, Page, Paged, Viewer, sort_query
-from stockpilot.api.frames import latest, narrow, page
+from stockpilot.api.deps import Ctx, Page, Paged, Viewer, page_request, sort_query
 from stockpilot.api.problems import COMMON
 from stockpilot.api.schemas import Out
-from stockpilot.errors import NotFound
 from stockpilot.forecast.base import QUANTILES, qcol
+from stockpilot.usecases import planning
 
 router = APIRouter(tags=["forecasts"], responses=COMMON)
 
@@ -34,7 +33,7 @@ def _public(r: dict[str, Any]) -> ForecastPublic:
                           quantiles={f"{q:g}": r.get(qcol(q)) for q in QUANTILES})
 
 
-SORT = ["sku", "location", "ds"]
+SORT = planning.FORECAST_SORT
 FcSort = Annotated[str, sort_query(SORT, "sku,location,ds")]
 
 
@@ -43,8 +42,8 @@ def list_forecasts(who: Viewer, ctx: Ctx, paging: Paged, sku: str | None = None,
                    location: str | None = None, sort: FcSort = "sku,location,ds"
                    ) -> Page[ForecastPublic]:
     """The latest forecast at the key's locations (filter by SKU, location)."""
-    df = narrow(latest(ctx.history, "forecasts", "forecast"), who, sku=sku, location=location)
-    rows, total = page(df, paging, sort, SORT)
+    rows, total = planning.forecasts(ctx.artifacts, who, page_request(paging, sort), sku=sku,
+                                     location=location)
     return Page(items=[_public(r) for r in rows], limit=paging.limit, offset=paging.offset,
                 total=total)
 
@@ -52,7 +51,4 @@ def list_forecasts(who: Viewer, ctx: Ctx, paging: Paged, sku: str | None = None,
 @router.get("/forecasts/{sku}")
 def forecast_of(sku: str, who: Viewer, ctx: Ctx) -> list[ForecastPublic]:
     """The latest quantile forecast of one SKU at each visible location (404 when none)."""
-    df = narrow(latest(ctx.history, "forecasts", "forecast"), who, sku=sku)
-    if df.is_empty():
-        raise NotFound(f"no forecast for SKU {sku!r}")
-    return [_public(r) for r in df.sort("location", "ds").to_dicts()]
+    return [_public(r) for r in planning.forecast_of(ctx.artifacts, who, sku)]

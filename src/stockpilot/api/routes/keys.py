@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
 from pydantic import Field
-from sqlalchemy import Connection, select, update
 
-from stockpilot.api.auth import ROLES, Principal, create_key_in
-from stockpilot.api.deps import Admin, Ctx, Page, Paged, order_by, page_of, sort_query
+from stockpilot.api.auth import ROLES
+from stockpilot.api.deps import Admin, Ctx, Page, Paged, page_request, sort_query
 from stockpilot.api.idempotency import Idem
 from stockpilot.api.problems import COMMON, WRITES
 from stockpilot.api.schemas import Ident, In, Out, RowId, Text
 from stockpilot.errors import NotFound
-from stockpilot.store import schema_api as ta
+from stockpilot.store.uow import UnitOfWork
+from stockpilot.usecases import keys
 
 router = APIRouter(prefix="/keys", tags=["keys"], responses={**COMMON, **WRITES})
 Role = Literal[ROLES]  # type: ignore[valid-type]
@@ -47,44 +47,28 @@ class KeyCreated(KeyPublic):
     secret: str | None
 
 
-KC = ta.api_keys.c
-COLS = (KC.id, KC.name, KC.prefix, KC.role, KC.locations, KC.created_at, KC.revoked_at)
-KEY_SORT = {"id": KC.id, "name": KC.name, "created_at": KC.created_at}
+KEY_SORT = keys.SORTABLE
 KeySort = Annotated[str, sort_query(list(KEY_SORT), "id")]
-
-
-def _within(who: Principal, locations: list[str] | None) -> bool:
-    """A limited admin manages only keys limited to (some of) its own locations."""
-    return who.locations is None or (locations is not None and set(locations) <= who.locations)
-
-
-def _get(conn: Connection, key_id: int, who: Principal) -> KeyPublic:
-    row = conn.execute(select(*COLS).where(KC.id == key_id)).first()
-    if row is None or not _within(who, row.locations):
-        raise NotFound(f"no key {key_id}")
-    return KeyPublic(**row._mapping)
 
 
 @router.get("")
 def list_keys(who: Admin, ctx: Ctx, page: Paged, sort: KeySort = "id") -> Page[KeyPublic]:
     """Keys (a limited admin sees the keys within its locations)."""
-    with ctx.read() as conn:
-        rows, total = page_of(conn, select(*COLS), page, order_by(sort, KEY_SORT))
-    items = [KeyPublic(**r) for r in rows if _within(who, r["locations"])]
-    if who.locations is not None:
-        total = len(items)
-    return Page(items=items, limit=page.limit, offset=page.offset, total=total)
+    with ctx.uow() as uow:
+        rows, total = keys.list_keys(uow, who, page_request(page, sort))
+    return Page(items=[KeyPublic(**r) for r in rows], limit=page.limit, offset=page.offset,
+                total=total)
 
 
 @router.post("", status_code=201)
 def create_key(body: KeyCreate, who: Admin, idem: Idem) -> KeyCreated:
     """Create a key; its secret is in this response only (stored as SHA-256)."""
-    if not _within(who, body.locations):
+    if not keys.within(who, body.locations):  # before the idempotency record is looked up
         raise NotFound("a key limited to locations can only create keys within them")
 
-    def effect(conn: Connection) -> tuple[int, Any]:
-        key_id, secret = create_key_in(conn, body.name, body.role, body.locations)
-        return 201, KeyCreated(**_get(conn, key_id, who).model_dump(), secret=secret)
+    def effect(uow: UnitOfWork) -> tuple[int, Any]:
+        key_id, secret = keys.create_key(uow, who, body.name, body.role, body.locations)
+        return 201, KeyCreated(**keys.get_key(uow, who, key_id), secret=secret)
 
     return idem.run(body, effect, redact=lambda p: {**p, "secret": None})  # type: ignore[return-value]
 
@@ -99,11 +83,8 @@ class RevokeIn(In):
 def revoke_key(key_id: RowId, body: RevokeIn, who: Admin, ctx: Ctx, idem: Idem) -> KeyPublic:
     """Revoke a key: it stops working at once on this server (see ``api_key_cache_seconds``)."""
 
-    def effect(conn: Connection) -> tuple[int, Any]:
-        _get(conn, key_id, who)
-        conn.execute(update(ta.api_keys).where(KC.id == key_id, KC.revoked_at.is_(None))
-                     .values(revoked_at=datetime.now(UTC)))
-        return 200, _get(conn, key_id, who)
+    def effect(uow: UnitOfWork) -> tuple[int, Any]:
+        return 200, KeyPublic(**keys.revoke_key(uow, who, key_id))
 
     response = idem.run(body, effect)
     ctx.keys.clear()

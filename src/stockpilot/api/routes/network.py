@@ -112,14 +112,15 @@ def routes(body: RoutesCreate, who: Planner, ctx: Ctx, idem: Idem) -> dict[str, 
     """Vehicle routes for the DC's shipments, with the one-truck baseline and a bound."""
     import polars as pl
 
-    from stockpilot.usecases.routing import plan_lines, route_transfers, routed_dict
+    from stockpilot.jobs.transfers import plan_transfers
+    from stockpilot.usecases.routing import route_transfers, routed_dict
 
     visible(who, body.dc, *(ln.to_location for ln in body.lines or []), what="location")
     done: dict[str, Any] = {}
 
     def work() -> None:
         if body.lines is None:
-            lines = plan_lines(ctx.engine, ctx.history, body.dc)
+            lines = plan_transfers(ctx.engine, ctx.history, body.dc)
         else:
             lines = pl.DataFrame({"from_location": [body.dc] * len(body.lines),
                                   "to_location": [ln.to_location for ln in body.lines],

@@ -7,14 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter
 from pydantic import Field
-from sqlalchemy import Connection
 
-from stockpilot.api.deps import Ctx, Page, Paged, Planner, Viewer, sort_query
-from stockpilot.api.frames import latest, narrow, page
+from stockpilot.api.deps import Ctx, Page, Paged, Planner, Viewer, page_request, sort_query
 from stockpilot.api.idempotency import Idem
 from stockpilot.api.problems import COMMON, WRITES
 from stockpilot.api.schemas import Ident, In, Out
-from stockpilot.jobs.plan import approve_in
+from stockpilot.store.uow import UnitOfWork
+from stockpilot.usecases import planning, purchasing
 
 router = APIRouter(tags=["plans"], responses={**COMMON, **WRITES})
 
@@ -51,9 +50,9 @@ class SuggestionPublic(Out):
     reason: str
 
 
-POLICY_SORT = ["sku", "location", "supplier", "order_up_to", "service_level"]
+POLICY_SORT = planning.POLICY_SORT
 PolicySort = Annotated[str, sort_query(POLICY_SORT, "sku,location")]
-SUGGESTION_SORT = ["sku", "location", "supplier", "order_qty", "order_value"]
+SUGGESTION_SORT = planning.SUGGESTION_SORT
 SuggestionSort = Annotated[str, sort_query(SUGGESTION_SORT, "-order_value")]
 
 
@@ -62,9 +61,8 @@ def list_policies(who: Viewer, ctx: Ctx, paging: Paged, sku: str | None = None,
                   location: str | None = None, supplier: str | None = None,
                   sort: PolicySort = "sku,location") -> Page[PolicyPublic]:
     """Policy parameters from the latest plan at the key's locations."""
-    df = narrow(latest(ctx.history, "plans", "plan"), who, sku=sku, location=location,
-                supplier=supplier)
-    rows, total = page(df, paging, sort, POLICY_SORT)
+    rows, total = planning.policies(ctx.artifacts, who, page_request(paging, sort), sku=sku,
+                                    location=location, supplier=supplier)
     return Page(items=[PolicyPublic(**r) for r in rows], limit=paging.limit,
                 offset=paging.offset, total=total)
 
@@ -75,40 +73,44 @@ def list_suggestions(who: Viewer, ctx: Ctx, paging: Paged, sku: str | None = Non
                      due_only: bool = True, sort: SuggestionSort = "-order_value"
                      ) -> Page[SuggestionPublic]:
     """Purchase-order suggestions of the latest plan (only those due, by default)."""
-    import polars as pl
-
-    df = narrow(latest(ctx.history, "plans", "plan"), who, sku=sku, location=location,
-                supplier=supplier)
-    if due_only:
-        df = df.filter(pl.col("order_qty") > 0)
-    rows, total = page(df, paging, sort, SUGGESTION_SORT)
+    rows, total = planning.suggestions(ctx.artifacts, who, page_request(paging, sort),
+                                       sku=sku, location=location, supplier=supplier,
+                                       due_only=due_only)
     return Page(items=[SuggestionPublic(**r) for r in rows], limit=paging.limit,
                 offset=paging.offset, total=total)
 
 
 class ApproveIn(In):
-    """Which suggestions to approve (default: every supplier's due lines)."""
+    """Which suggestions to approve (default: every supplier's due lines).
+
+    ``as_of`` is accepted for compatibility and ignored: approval is idempotent by the plan
+    lines approved (plan run + SKU-location), not by a date.
+    """
 
     suppliers: Annotated[list[Ident] | None, Field(max_length=1000)] = None
     as_of: date | None = None
 
 
 class ApproveOut(Out):
-    """The purchase orders created (or found, when approved before on that day)."""
+    """The purchase orders holding the approved lines.
+
+    Created now, or by an earlier approval of the same plan lines.
+    """
 
     purchase_orders: list[int]
 
 
 @router.post("/suggestions/approve")
 def approve(body: ApproveIn, who: Planner, ctx: Ctx, idem: Idem) -> ApproveOut:
-    """Turn due suggestions into purchase orders, one per supplier (once per day).
+    """Turn due suggestions into purchase orders, one per supplier (once per plan line).
 
-    A key limited to locations approves only the lines at its locations.
+    A key limited to locations approves only the lines at its locations; lines of this plan
+    approved before are not ordered again (their orders are answered).
     """
-    plan = latest(ctx.history, "plans", "plan")
+    plan = ctx.artifacts.plan()
 
-    def effect(conn: Connection) -> tuple[int, Any]:
-        ids = approve_in(conn, plan, body.suppliers, body.as_of, who.locations)
-        return 200, ApproveOut(purchase_orders=ids)
+    def effect(uow: UnitOfWork) -> tuple[int, Any]:
+        done = purchasing.approve_plan(uow, who, plan, body.suppliers)
+        return 200, ApproveOut(purchase_orders=done.purchase_orders)
 
     return idem.run(body, effect)  # type: ignore[return-value]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
 from pydantic import Field
-from sqlalchemy import Connection, exists, select
 
-from stockpilot.api.auth import Principal
 from stockpilot.api.deps import (
     Ctx,
     Operator,
@@ -17,22 +16,15 @@ from stockpilot.api.deps import (
     Paged,
     Planner,
     Viewer,
-    order_by,
-    page_of,
+    page_request,
     sort_query,
-    visible,
 )
 from stockpilot.api.idempotency import Idem
 from stockpilot.api.problems import COMMON, WRITES
 from stockpilot.api.schemas import Ident, In, Money, Out, RowId, Text, Text128, Units
-from stockpilot.errors import NotFound
-from stockpilot.ledger.purchasing import (
-    OrderLine,
-    cancel_purchase_order_in,
-    create_purchase_order_in,
-    receive_purchase_order_in,
-)
-from stockpilot.store import schema as t
+from stockpilot.ledger.purchasing import OrderLine
+from stockpilot.store.uow import UnitOfWork
+from stockpilot.usecases import purchasing
 
 router = APIRouter(tags=["purchase orders"], responses={**COMMON, **WRITES})
 
@@ -101,39 +93,13 @@ class ReceiveOut(Out):
     purchase_order: PurchaseOrderPublic
 
 
-PO = t.purchase_orders.c
-LN = t.purchase_order_lines.c
-PO_SORT = {"id": PO.id, "created_at": PO.created_at, "supplier": PO.supplier,
-           "expected_at": PO.expected_at}
+PO_SORT = purchasing.SORTABLE
 PoSort = Annotated[str, sort_query(list(PO_SORT), "-id")]
 Status = Literal["open", "partial", "received", "cancelled"]
 
 
-def _outside(who: Principal) -> Any:
-    """Orders with a line at a location the key may not see."""
-    assert who.locations is not None
-    return exists().where(LN.po_id == PO.id, LN.location.not_in(sorted(who.locations)))
-
-
-def _with_lines(conn: Connection, orders: list[dict[str, Any]]) -> list[PurchaseOrderPublic]:
-    ids = [o["id"] for o in orders]
-    lines: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
-    if ids:
-        for r in conn.execute(select(t.purchase_order_lines).where(LN.po_id.in_(ids))
-                              .order_by(LN.po_id, LN.line_no)):
-            lines[r.po_id].append(dict(r._mapping))
-    return [PurchaseOrderPublic(**o, lines=[LinePublic(**ln) for ln in lines[o["id"]]])
-            for o in orders]
-
-
-def _get(conn: Connection, po_id: int, who: Principal) -> PurchaseOrderPublic:
-    stmt = select(t.purchase_orders).where(PO.id == po_id)
-    if who.locations is not None:
-        stmt = stmt.where(~_outside(who))
-    row = conn.execute(stmt).first()
-    if row is None:
-        raise NotFound(f"no purchase order {po_id}")
-    return _with_lines(conn, [dict(row._mapping)])[0]
+def _public(order: purchasing.PurchaseOrder) -> PurchaseOrderPublic:
+    return PurchaseOrderPublic.model_validate(asdict(order))
 
 
 @router.get("/purchase-orders")
@@ -141,30 +107,24 @@ def list_purchase_orders(who: Viewer, ctx: Ctx, page: Paged, status: Status | No
                          supplier: str | None = None, sort: PoSort = "-id"
                          ) -> Page[PurchaseOrderPublic]:
     """Purchase orders whose every line is at the key's locations."""
-    stmt = select(t.purchase_orders)
-    if who.locations is not None:
-        stmt = stmt.where(~_outside(who))
-    for col, value in ((PO.status, status), (PO.supplier, supplier)):
-        if value is not None:
-            stmt = stmt.where(col == value)
-    with ctx.read() as conn:
-        rows, total = page_of(conn, stmt, page, order_by(sort, PO_SORT))
-        items = _with_lines(conn, rows)
-    return Page(items=items, limit=page.limit, offset=page.offset, total=total)
+    with ctx.uow() as uow:
+        orders, total = purchasing.list_orders(uow, who, page_request(page, sort),
+                                               status=status, supplier=supplier)
+    return Page(items=[_public(o) for o in orders], limit=page.limit, offset=page.offset,
+                total=total)
 
 
 @router.post("/purchase-orders", status_code=201)
 def create_purchase_order(body: PurchaseOrderCreate, who: Planner, idem: Idem
                           ) -> PurchaseOrderPublic:
     """Create an open order; its quantities go on order at once."""
-    visible(who, *[ln.location for ln in body.lines], what="location")
     lines = [OrderLine(ln.sku, ln.location, ln.quantity, ln.unit_cost) for ln in body.lines]
 
-    def effect(conn: Connection) -> tuple[int, Any]:
-        po_id, new = create_purchase_order_in(conn, body.supplier, lines,
-                                              reference=body.reference,
-                                              expected_at=body.expected_at)
-        return (201 if new else 200), _get(conn, po_id, who)
+    def effect(uow: UnitOfWork) -> tuple[int, Any]:
+        order, new = purchasing.create_order(uow, who, body.supplier, lines,
+                                             reference=body.reference,
+                                             expected_at=body.expected_at)
+        return (201 if new else 200), _public(order)
 
     return idem.run(body, effect)  # type: ignore[return-value]
 
@@ -172,22 +132,21 @@ def create_purchase_order(body: PurchaseOrderCreate, who: Planner, idem: Idem
 @router.get("/purchase-orders/{po_id}")
 def get_purchase_order(po_id: RowId, who: Viewer, ctx: Ctx) -> PurchaseOrderPublic:
     """One purchase order (404 when a line is outside the key's locations)."""
-    with ctx.read() as conn:
-        return _get(conn, po_id, who)
+    with ctx.uow() as uow:
+        return _public(purchasing.get_order(uow, who, po_id))
 
 
 @router.post("/purchase-orders/{po_id}/receive")
 def receive(po_id: RowId, body: ReceiveIn, who: Operator, idem: Idem) -> ReceiveOut:
     """Post receipts (ledger events ``<prefix>-<line_no>``: posting twice changes nothing)."""
 
-    def effect(conn: Connection) -> tuple[int, Any]:
-        _get(conn, po_id, who)
-        results = receive_purchase_order_in(conn, po_id, body.lines,
-                                            event_prefix=body.event_prefix,
-                                            occurred_at=body.occurred_at)
+    def effect(uow: UnitOfWork) -> tuple[int, Any]:
+        results, order = purchasing.receive_order(uow, who, po_id, body.lines,
+                                                  event_prefix=body.event_prefix,
+                                                  occurred_at=body.occurred_at)
         receipts = [ReceiptPublic(event_id=r.event_id, status=r.status, error=r.error)
                     for r in results]
-        return 200, ReceiveOut(receipts=receipts, purchase_order=_get(conn, po_id, who))
+        return 200, ReceiveOut(receipts=receipts, purchase_order=_public(order))
 
     return idem.run(body, effect)  # type: ignore[return-value]
 
@@ -202,9 +161,7 @@ class CancelIn(In):
 def cancel(po_id: RowId, body: CancelIn, who: Planner, idem: Idem) -> PurchaseOrderPublic:
     """Cancel an order: open quantities leave on order; received units stay."""
 
-    def effect(conn: Connection) -> tuple[int, Any]:
-        _get(conn, po_id, who)
-        cancel_purchase_order_in(conn, po_id)
-        return 200, _get(conn, po_id, who)
+    def effect(uow: UnitOfWork) -> tuple[int, Any]:
+        return 200, _public(purchasing.cancel_order(uow, who, po_id))
 
     return idem.run(body, effect)  # type: ignore[return-value]

@@ -6,12 +6,10 @@ filtered out or replaced by their nearest available substitute). 404 when no mod
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import Field
-from sqlalchemy import Connection, bindparam, func, select
 
 from stockpilot.api.auth import Principal
 from stockpilot.api.context import ApiContext
@@ -20,7 +18,7 @@ from stockpilot.api.idempotency import Idem
 from stockpilot.api.problems import COMMON, WRITES
 from stockpilot.api.schemas import Ident, In, Out
 from stockpilot.recommend import service as rec
-from stockpilot.store import schema as t
+from stockpilot.usecases import recommendations
 
 router = APIRouter(prefix="/recommendations", tags=["recommendations"], responses=COMMON)
 
@@ -51,34 +49,13 @@ class BasketIn(In):
     k: Annotated[int, Field(ge=1, le=100)] = 10
 
 
-_STOCK = select(t.stock.c.sku, (t.stock.c.on_hand - t.stock.c.reserved).label("free")).where(
-    t.stock.c.location == bindparam("loc"),
-    t.stock.c.sku.in_(bindparam("items", expanding=True)))
-_EXPIRED = (select(t.lots.c.sku, func.sum(t.lots.c.on_hand - t.lots.c.reserved))
-            .where(t.lots.c.location == bindparam("loc"), t.lots.c.expiry <= bindparam("today"))
-            .group_by(t.lots.c.sku))
-
-
-def _available(conn: Connection, location: str, items: list[str]) -> dict[str, int]:
-    """Available units of the model's items at ``location`` now, in two indexed queries.
-
-    As the GLOSSARY has it: on hand − reserved, less the unreserved units of expired lots.
-    """
-    free = {r[0]: r[1] for r in conn.execute(_STOCK, {"loc": location, "items": items})}
-    today = datetime.now(UTC).date()
-    for sku, expired in conn.execute(_EXPIRED, {"loc": location, "today": today}):
-        if sku in free:
-            free[sku] -= int(expired or 0)
-    return free
-
-
 def _serve(ctx: ApiContext, who: Principal, location: str | None, pick: Any
            ) -> Recommendations:
     loc = location or ctx.settings.default_location
     visible(who, loc, what="location")
     trained = ctx.recommender()
-    with ctx.read() as conn:
-        available = _available(conn, loc, trained.items)
+    with ctx.uow() as uow:
+        available = recommendations.available_items(uow, who, loc, trained.items)
     skus = pick(trained, available)
     return Recommendations(location=loc, items=[Recommended(sku=s, available=available[s])
                                                 for s in skus])
@@ -115,4 +92,4 @@ def basket(body: BasketIn, who: Viewer, ctx: Ctx, idem: Idem) -> Recommendations
     """In-stock items most often bought with the basket, not in it."""
     out = _serve(ctx, who, body.location,
                  lambda m, av: rec.bought_together(m, body.skus, av, body.k))
-    return idem.run(body, lambda _conn: (200, out))  # type: ignore[return-value]
+    return idem.run(body, lambda _uow: (200, out))  # type: ignore[return-value]

@@ -7,17 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter
 from pydantic import Field, model_validator
-from sqlalchemy import Connection, select
 
-from stockpilot.api.auth import Principal
-from stockpilot.api.context import ApiContext
-from stockpilot.api.deps import Ctx, Page, Paged, Planner, Viewer, order_by, page_of, sort_query
+from stockpilot.api.deps import Ctx, Page, Paged, Planner, Viewer, page_request, sort_query
 from stockpilot.api.idempotency import Idem
 from stockpilot.api.problems import COMMON, WRITES
 from stockpilot.api.schemas import In, Out, RowId, Text128
-from stockpilot.errors import NotFound, StockpilotError
-from stockpilot.jobs.runs import store_simulation
-from stockpilot.store import schema_runs as tr
+from stockpilot.store.uow import UnitOfWork
+from stockpilot.usecases import simulations
 
 router = APIRouter(tags=["simulations"], responses={**COMMON, **WRITES})
 MAX_DAYS = 120
@@ -57,8 +53,7 @@ class SimulationPublic(SimulationSummary):
     rows: list[dict[str, Any]]
 
 
-R = tr.simulation_runs.c
-SIM_SORT = {"id": R.id, "created_at": R.created_at, "name": R.name}
+SIM_SORT = simulations.SORTABLE
 SimSort = Annotated[str, sort_query(list(SIM_SORT), "-id")]
 
 
@@ -66,10 +61,8 @@ SimSort = Annotated[str, sort_query(list(SIM_SORT), "-id")]
 def list_simulations(who: Viewer, ctx: Ctx, page: Paged, sort: SimSort = "-id"
                      ) -> Page[SimulationSummary]:
     """Stored simulation runs."""
-    del who
-    stmt = select(R.id, R.name, R.params, R.created_at)
-    with ctx.read() as conn:
-        rows, total = page_of(conn, stmt, page, order_by(sort, SIM_SORT))
+    with ctx.uow() as uow:
+        rows, total = simulations.list_runs(uow, who, page_request(page, sort))
     return Page(items=[SimulationSummary(**r) for r in rows], limit=page.limit,
                 offset=page.offset, total=total)
 
@@ -77,33 +70,8 @@ def list_simulations(who: Viewer, ctx: Ctx, page: Paged, sort: SimSort = "-id"
 @router.get("/simulations/{run_id}")
 def get_simulation(run_id: RowId, who: Viewer, ctx: Ctx) -> SimulationPublic:
     """One stored simulation with its KPI rows."""
-    del who
-    with ctx.read() as conn:
-        row = conn.execute(select(tr.simulation_runs).where(R.id == run_id)).first()
-    if row is None:
-        raise NotFound(f"no simulation {run_id}")
-    return SimulationPublic(**row._mapping)
-
-
-def _compare(ctx: ApiContext, who: Principal, body: SimulationCreate) -> list[dict[str, Any]]:
-    import polars as pl
-
-    from stockpilot.forecast.data import to_long
-    from stockpilot.simulate.engine import Setup
-    from stockpilot.simulate.run import compare
-
-    locations = sorted(who.locations) if who.locations is not None else None
-    daily = ctx.history.daily(end=body.end, locations=locations)
-    df = to_long(daily).with_columns(pl.col("y").clip(lower_bound=0))
-    if df.is_empty() or df["ds"].min() >= body.start:  # type: ignore[operator]
-        raise StockpilotError("no demand history before the simulated window")
-    ids = sorted(df["unique_id"].unique().to_list())[:body.max_series]
-    df = df.filter(pl.col("unique_id").is_in(ids))
-    cmp = compare(df, body.start, body.end, Setup(body.lead_time_days, body.review_days),
-                  service_levels=sorted({0.8, 0.9, body.service_level}), ks=(1.0, 2.0),
-                  keep=body.service_level)
-    return [{k: (float(v) if isinstance(v, int | float) else v) for k, v in r.items()}
-            for r in cmp.rows]
+    with ctx.uow() as uow:
+        return SimulationPublic(**simulations.get_run(uow, who, run_id))
 
 
 @router.post("/simulations", status_code=201)
@@ -113,12 +81,14 @@ def run_simulation(body: SimulationCreate, who: Planner, ctx: Ctx, idem: Idem
     done: dict[str, Any] = {}
 
     def work() -> None:
-        done["rows"] = _compare(ctx, who, body)
+        done["rows"] = simulations.replay_window(
+            ctx.history, who, body.start, body.end, lead_time_days=body.lead_time_days,
+            review_days=body.review_days, service_level=body.service_level,
+            max_series=body.max_series)
 
-    def effect(conn: Connection) -> tuple[int, Any]:
+    def effect(uow: UnitOfWork) -> tuple[int, Any]:
         params = body.model_dump(mode="json", exclude={"name"})
-        run_id = store_simulation(conn, body.name, params, done["rows"])
-        row = conn.execute(select(tr.simulation_runs).where(R.id == run_id)).one()
-        return 201, SimulationPublic(**row._mapping)
+        run_id = simulations.store(uow, who, body.name, params, done["rows"])
+        return 201, SimulationPublic(**simulations.get_run(uow, who, run_id))
 
     return idem.run(body, effect, before=work)  # type: ignore[return-value]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import json
+from dataclasses import asdict
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import Field, TypeAdapter
-from sqlalchemy import Connection, func, literal, select, tuple_
 
 from stockpilot.api.deps import (
     Ctx,
@@ -18,19 +17,15 @@ from stockpilot.api.deps import (
     Paged,
     Viewer,
     fast_json,
-    order_by,
-    page_of,
-    scoped,
+    page_request,
     sort_query,
 )
 from stockpilot.api.idempotency import Idem
-from stockpilot.api.problems import COMMON, WRITES, InvalidQuery
+from stockpilot.api.problems import COMMON, WRITES
 from stockpilot.api.schemas import In, Out
-from stockpilot.domain.movements import MovementKind
-from stockpilot.errors import NotFound
-from stockpilot.events.consumer import BatchResult, Message, apply_messages_in, count
-from stockpilot.ledger.positions import positions_query
-from stockpilot.store import schema as t
+from stockpilot.events.consumer import BatchResult, Message, count
+from stockpilot.store.uow import UnitOfWork
+from stockpilot.usecases import movements, stock_lists
 
 router = APIRouter(tags=["stock"], responses={**COMMON, **WRITES})
 
@@ -48,47 +43,8 @@ class PositionPublic(Out):
     expired: int
 
 
-K = t.stock.c
-POS_SORT = {"sku": K.sku, "location": K.location, "on_hand": K.on_hand,
-            "reserved": K.reserved, "on_order": K.on_order}
+POS_SORT = stock_lists.POSITION_SORT
 PosSort = Annotated[str, sort_query(list(POS_SORT), "sku,location")]
-
-
-def _positions(conn: Connection, where: list[Any], page: Any, order: list[Any],
-               counts: Any = None, total: int | None = None
-               ) -> tuple[list[PositionPublic], int]:
-    """Positions matching ``where``, one page of them when ``page`` is given.
-
-    The page's keys are found first on the stock table alone (the deferred join): the
-    positions' expressions are computed for the rows shown, not for every row skipped.
-    """
-    stmt = positions_query().order_by(None)
-    if page is None:
-        rows = conn.execute(stmt.where(*where).order_by(*order)).all()
-        return [PositionPublic(**r._mapping) for r in rows], len(rows)
-    if total is None:
-        total = counts.count(conn, select(func.count()).select_from(t.stock).where(*where))
-    keys = (select(K.sku.label("k_sku"), K.location.label("k_loc")).where(*where)
-            .order_by(*order).limit(page.limit).offset(page.offset).subquery())
-    stmt = stmt.join_from(t.stock, keys, (K.sku == keys.c.k_sku)
-                          & (K.location == keys.c.k_loc)).order_by(*order)
-    return [PositionPublic(**r._mapping) for r in conn.execute(stmt)], int(total)
-
-
-def _cursor(row: PositionPublic) -> str:
-    return base64.urlsafe_b64encode(json.dumps([row.sku, row.location]).encode()).decode()
-
-
-def _after(cursor: str, sort: str) -> Any:
-    """The keyset condition of a cursor (only for the default order)."""
-    if sort != "sku,location":
-        raise InvalidQuery("after: a cursor pages the default order (sort=sku,location) only")
-    try:
-        sku, loc = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        assert isinstance(sku, str) and isinstance(loc, str)
-    except (ValueError, TypeError, AssertionError) as exc:
-        raise InvalidQuery("after: not a cursor from next_after") from exc
-    return tuple_(K.sku, K.location) > tuple_(literal(sku), literal(loc))
 
 
 @router.get("/stock")
@@ -103,21 +59,13 @@ def list_stock(who: Viewer, ctx: Ctx, page: Paged, sku: str | None = None,
 
     ``total`` counts every matching row; above 10,000 it may be up to 2 s old.
     """
-    where: list[Any] = [] if who.locations is None else [K.location.in_(sorted(who.locations))]
-    where += [c == v for c, v in ((K.sku, sku), (K.location, location)) if v is not None]
-    if max_on_hand is not None:
-        where.append(K.on_hand <= max_on_hand)
-    order = order_by(sort, POS_SORT)
-    with ctx.read() as conn:
-        total = None
-        if after is not None:
-            total = ctx.counts.count(conn, select(func.count()).select_from(t.stock)
-                                     .where(*where))
-            where.append(_after(after, sort))
-        rows, total = _positions(conn, where, page, order, ctx.counts, total)
-    nxt = _cursor(rows[-1]) if len(rows) == page.limit and sort == "sku,location" else None
+    with ctx.uow() as uow:
+        rows, total, nxt = stock_lists.list_positions(
+            uow, who, page_request(page, sort), ctx.counts, sku=sku, location=location,
+            max_on_hand=max_on_hand, after=after)
+    items = [PositionPublic(**asdict(p)) for p in rows]
     return fast_json(Page[PositionPublic](  # type: ignore[return-value]
-        items=rows, limit=page.limit, offset=page.offset, total=total, next_after=nxt))
+        items=items, limit=page.limit, offset=page.offset, total=total, next_after=nxt))
 
 
 _POSITIONS = TypeAdapter(list[PositionPublic])
@@ -126,13 +74,8 @@ _POSITIONS = TypeAdapter(list[PositionPublic])
 @router.get("/stock/{sku}")
 def stock_of(sku: str, who: Viewer, ctx: Ctx) -> list[PositionPublic]:
     """One SKU's positions at the locations the key may see (404 when none)."""
-    where: list[Any] = [K.sku == sku]
-    if who.locations is not None:
-        where.append(K.location.in_(sorted(who.locations)))
-    with ctx.read() as conn:
-        rows, _ = _positions(conn, where, None, [K.location.asc()])
-    if not rows:
-        raise NotFound(f"no stock for SKU {sku!r}")
+    with ctx.uow() as uow:
+        rows = [PositionPublic(**asdict(p)) for p in stock_lists.stock_of(uow, who, sku)]
     return Response(_POSITIONS.dump_json(rows), media_type="application/json")  # type: ignore[return-value]
 
 
@@ -160,8 +103,7 @@ class MovementPublic(Out):
     recorded_at: datetime
 
 
-M = t.movements.c
-MOVE_SORT = {"id": M.id, "occurred_at": M.occurred_at, "sku": M.sku}
+MOVE_SORT = stock_lists.MOVEMENT_SORT
 MoveSort = Annotated[str, sort_query(list(MOVE_SORT), "id")]
 
 
@@ -171,19 +113,11 @@ def list_movements(who: Viewer, ctx: Ctx, page: Paged, sku: str | None = None,
                    since: datetime | None = None, until: datetime | None = None,
                    sort: MoveSort = "id") -> Page[MovementPublic]:
     """Ledger lines at the key's locations (filter by SKU, location, kind, time)."""
-    stmt = scoped(select(t.movements), who, M.location)
-    if kind is not None:
-        stmt = stmt.where(M.kind == MovementKind[kind.upper()].value)
-    for col, value in ((M.sku, sku), (M.location, location)):
-        if value is not None:
-            stmt = stmt.where(col == value)
-    if since is not None:
-        stmt = stmt.where(M.occurred_at >= since)
-    if until is not None:
-        stmt = stmt.where(M.occurred_at < until)
-    with ctx.read() as conn:
-        rows, total = page_of(conn, stmt, page, order_by(sort, MOVE_SORT))
-    items = [MovementPublic(**{**r, "kind": MovementKind(r["kind"]).label}) for r in rows]
+    with ctx.uow() as uow:
+        rows, total = stock_lists.list_movements(uow, who, page_request(page, sort), sku=sku,
+                                                 location=location, kind=kind, since=since,
+                                                 until=until)
+    items = [MovementPublic(**r) for r in rows]
     return Page(items=items, limit=page.limit, offset=page.offset, total=total)
 
 
@@ -199,8 +133,7 @@ class LotPublic(Out):
     reserved: int
 
 
-O = t.lots.c  # noqa: E741
-LOT_SORT = {"expiry": O.expiry, "sku": O.sku, "location": O.location, "lot_code": O.lot_code}
+LOT_SORT = stock_lists.LOT_SORT
 LotSort = Annotated[str, sort_query(list(LOT_SORT), "expiry,sku")]
 
 
@@ -209,14 +142,9 @@ def list_lots(who: Viewer, ctx: Ctx, page: Paged, sku: str | None = None,
               location: str | None = None, expires_before: date | None = None,
               sort: LotSort = "expiry,sku") -> Page[LotPublic]:
     """Lots at the key's locations (filter by SKU, location, expiry before a day)."""
-    stmt = scoped(select(t.lots), who, O.location)
-    for col, value in ((O.sku, sku), (O.location, location)):
-        if value is not None:
-            stmt = stmt.where(col == value)
-    if expires_before is not None:
-        stmt = stmt.where(O.expiry < expires_before)
-    with ctx.read() as conn:
-        rows, total = page_of(conn, stmt, page, order_by(sort, LOT_SORT))
+    with ctx.uow() as uow:
+        rows, total = stock_lists.list_lots(uow, who, page_request(page, sort), sku=sku,
+                                            location=location, expires_before=expires_before)
     return Page(items=[LotPublic(**r) for r in rows], limit=page.limit, offset=page.offset,
                 total=total)
 
@@ -251,8 +179,8 @@ def post_events(body: EventsIn, who: Operator, idem: Idem) -> EventsOut:
             continue
         msgs.append(Message(str(e.get("event_id", ""))[:160], json.dumps(e).encode()))
 
-    def effect(conn: Connection) -> tuple[int, Any]:
-        res = apply_messages_in(conn, "api", msgs)
+    def effect(uow: UnitOfWork) -> tuple[int, Any]:
+        res = movements.post_messages(uow, who, "api", msgs)
         return 200, EventsOut(applied=res.applied, duplicate=res.duplicate, dead=res.dead,
                               refused_out_of_scope=refused)
 

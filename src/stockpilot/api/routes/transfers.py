@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter
 from pydantic import Field
-from sqlalchemy import Connection, case, func, or_, select
 
 from stockpilot.api.deps import (
     Ctx,
@@ -16,9 +15,7 @@ from stockpilot.api.deps import (
     Page,
     Paged,
     Viewer,
-    order_by,
-    page_of,
-    scoped,
+    page_request,
     sort_query,
     visible,
 )
@@ -26,9 +23,8 @@ from stockpilot.api.idempotency import Idem
 from stockpilot.api.problems import COMMON, WRITES
 from stockpilot.api.schemas import Ident, In, Out, Text, Text64, Units
 from stockpilot.domain.commands import TransferStock
-from stockpilot.domain.movements import MovementKind
-from stockpilot.ledger.service import _error_from, apply_in
-from stockpilot.store import schema as t
+from stockpilot.store.uow import UnitOfWork
+from stockpilot.usecases import movements
 
 router = APIRouter(tags=["transfers"], responses={**COMMON, **WRITES})
 
@@ -57,20 +53,8 @@ class TransferPublic(Out):
     occurred_at: datetime
 
 
-M = t.movements.c
-OUT_K, IN_K = MovementKind.TRANSFER_OUT.value, MovementKind.TRANSFER_IN.value
-from_loc = func.min(case((M.kind == OUT_K, M.location)))
-to_loc = func.min(case((M.kind == IN_K, M.location)))
-TR_SORT = {"occurred_at": func.min(M.occurred_at), "event_id": M.event_id}
+TR_SORT = movements.TRANSFER_SORT
 TrSort = Annotated[str, sort_query(list(TR_SORT), "-occurred_at")]
-
-
-def _query() -> Any:
-    return (select(M.event_id, func.min(M.sku).label("sku"), from_loc.label("from_location"),
-                   to_loc.label("to_location"),
-                   func.sum(case((M.kind == IN_K, M.on_hand_delta), else_=0)).label("quantity"),
-                   func.min(M.occurred_at).label("occurred_at"))
-            .where(M.kind.in_([OUT_K, IN_K])).group_by(M.event_id))
 
 
 @router.get("/transfers")
@@ -78,13 +62,9 @@ def list_transfers(who: Viewer, ctx: Ctx, page: Paged, sku: str | None = None,
                    location: str | None = None, sort: TrSort = "-occurred_at"
                    ) -> Page[TransferPublic]:
     """Transfers whose two locations the key may both see (filter by SKU, either location)."""
-    stmt = scoped(_query(), who, M.location).having(from_loc.is_not(None), to_loc.is_not(None))
-    if sku is not None:
-        stmt = stmt.where(M.sku == sku)
-    if location is not None:
-        stmt = stmt.having(or_(from_loc == location, to_loc == location))
-    with ctx.read() as conn:
-        rows, total = page_of(conn, stmt, page, order_by(sort, TR_SORT))
+    with ctx.uow() as uow:
+        rows, total = movements.list_transfers(uow, who, page_request(page, sort), sku=sku,
+                                               location=location)
     return Page(items=[TransferPublic(**r) for r in rows], limit=page.limit,
                 offset=page.offset, total=total)
 
@@ -99,10 +79,8 @@ def create_transfer(body: TransferCreate, who: Operator, idem: Idem) -> Transfer
                         to_location=body.to_location, quantity=body.quantity,
                         occurred_at=when, lot_code=body.lot_code, reference=body.reference)
 
-    def effect(conn: Connection) -> tuple[int, Any]:
-        (res,) = apply_in(conn, [cmd])
-        if not res.ok:
-            raise _error_from(res)
+    def effect(uow: UnitOfWork) -> tuple[int, Any]:
+        movements.post_one(uow, who, cmd)
         return 201, TransferPublic(event_id=event_id, sku=body.sku,
                                    from_location=body.from_location,
                                    to_location=body.to_location, quantity=body.quantity,

@@ -1,0 +1,56 @@
+"""Recommendations, read side: the purchase history a recommender learns from, stock-aware.
+
+Training and ranking are :mod:`stockpilot.recommend`; this module reads what they need from
+the ledger, once, for the CLI, the demo job, the API and the dashboard.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+from sqlalchemy import bindparam, func, select
+
+from stockpilot.store import schema as t
+from stockpilot.store.uow import UnitOfWork
+from stockpilot.usecases.actor import Actor, check_locations
+from stockpilot.usecases.stock import positions
+
+
+def order_lines(uow: UnitOfWork, actor: Actor) -> pl.DataFrame:
+    """Imported order lines: ``customer_id, sku, quantity, at`` (naive UTC), ``order_id``."""
+    c = t.order_lines.c
+    rows = uow.conn.execute(select(c.customer_id, c.sku, c.quantity, c.occurred_at,
+                                   c.order_id)).all()
+    df = pl.DataFrame(rows, schema=["customer_id", "sku", "quantity", "at", "order_id"],
+                      orient="row")
+    return df.with_columns(pl.col("at").dt.replace_time_zone(None))
+
+
+def available_at(uow: UnitOfWork, actor: Actor, location: str | None = None) -> dict[str, int]:
+    """Units available per SKU at ``location`` (or each SKU's last visible location)."""
+    return {p.sku: p.available for p in positions(uow, actor, location=location)}
+
+
+_STOCK = select(t.stock.c.sku, (t.stock.c.on_hand - t.stock.c.reserved).label("free")).where(
+    t.stock.c.location == bindparam("loc"),
+    t.stock.c.sku.in_(bindparam("items", expanding=True)))
+_EXPIRED = (select(t.lots.c.sku, func.sum(t.lots.c.on_hand - t.lots.c.reserved))
+            .where(t.lots.c.location == bindparam("loc"), t.lots.c.expiry <= bindparam("today"))
+            .group_by(t.lots.c.sku))
+
+
+def available_items(uow: UnitOfWork, actor: Actor, location: str, items: list[str]
+                    ) -> dict[str, int]:
+    """Available units of ``items`` at ``location`` now, in two indexed queries.
+
+    As the GLOSSARY has it: on hand − reserved, less the unreserved units of expired lots.
+    A location outside the actor's scope is :class:`NotFound`.
+    """
+    check_locations(actor, [location], what="location")
+    free = {r[0]: r[1] for r in uow.conn.execute(_STOCK, {"loc": location, "items": items})}
+    today = datetime.now(UTC).date()
+    for sku, expired in uow.conn.execute(_EXPIRED, {"loc": location, "today": today}):
+        if sku in free:
+            free[sku] -= int(expired or 0)
+    return free

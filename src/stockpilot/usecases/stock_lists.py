@@ -1,0 +1,126 @@
+"""Stock lists for the API: positions (keyset-paged), movements and lots at the actor's locations.
+
+Positions are the hot list: the page's keys are found first on the stock table alone (the
+deferred join), so the positions' expressions are computed for the rows shown, not for every
+row skipped; a cursor (``after``) pages the default order without the cost of a large offset.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, literal, select, tuple_
+
+from stockpilot.domain.movements import MovementKind
+from stockpilot.errors import NotFound
+from stockpilot.ledger.positions import Position, positions_query
+from stockpilot.store import schema as t
+from stockpilot.store.uow import UnitOfWork
+from stockpilot.usecases.actor import Actor
+from stockpilot.usecases.paging import CountCache, InvalidQuery, PageRequest, order_by, page_of
+
+K, M, L = t.stock.c, t.movements.c, t.lots.c
+POSITION_SORT = {"sku": K.sku, "location": K.location, "on_hand": K.on_hand,
+                 "reserved": K.reserved, "on_order": K.on_order}
+MOVEMENT_SORT = {"id": M.id, "occurred_at": M.occurred_at, "sku": M.sku}
+LOT_SORT = {"expiry": L.expiry, "sku": L.sku, "location": L.location, "lot_code": L.lot_code}
+DEFAULT_ORDER = "sku,location"
+
+
+def _positions(uow: UnitOfWork, where: list[Any], page: PageRequest | None, order: list[Any],
+               total: int) -> list[Position]:
+    stmt = positions_query().order_by(None)
+    if page is None:
+        return [Position(**r._mapping) for r in uow.conn.execute(stmt.where(*where)
+                                                                  .order_by(*order))]
+    keys = (select(K.sku.label("k_sku"), K.location.label("k_loc")).where(*where)
+            .order_by(*order).limit(page.limit).offset(page.offset).subquery())
+    stmt = stmt.join_from(t.stock, keys, (K.sku == keys.c.k_sku)
+                          & (K.location == keys.c.k_loc)).order_by(*order)
+    return [Position(**r._mapping) for r in uow.conn.execute(stmt)]
+
+
+def cursor_of(p: Position) -> str:
+    """The cursor that pages after ``p`` (``next_after``)."""
+    return base64.urlsafe_b64encode(json.dumps([p.sku, p.location]).encode()).decode()
+
+
+def _after(cursor: str, sort: str) -> Any:
+    """The keyset condition of a cursor (only for the default order)."""
+    if sort != DEFAULT_ORDER:
+        raise InvalidQuery("after: a cursor pages the default order (sort=sku,location) only")
+    try:
+        sku, loc = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        assert isinstance(sku, str) and isinstance(loc, str)
+    except (ValueError, TypeError, AssertionError) as exc:
+        raise InvalidQuery("after: not a cursor from next_after") from exc
+    return tuple_(K.sku, K.location) > tuple_(literal(sku), literal(loc))
+
+
+def list_positions(uow: UnitOfWork, actor: Actor, page: PageRequest, counts: CountCache, *,
+                   sku: str | None = None, location: str | None = None,
+                   max_on_hand: int | None = None, after: str | None = None
+                   ) -> tuple[list[Position], int, str | None]:
+    """One page of positions, the total (≥ 10,000 may be ``counts``' age old), next cursor."""
+    where: list[Any] = [] if actor.locations is None else [K.location.in_(actor.scope() or [])]
+    where += [c == v for c, v in ((K.sku, sku), (K.location, location)) if v is not None]
+    if max_on_hand is not None:
+        where.append(K.on_hand <= max_on_hand)
+    order = order_by(page.sort, POSITION_SORT)
+    total = counts.count(uow.conn, select(func.count()).select_from(t.stock).where(*where))
+    if after is not None:
+        where.append(_after(after, page.sort))
+    rows = _positions(uow, where, page, order, total)
+    nxt = cursor_of(rows[-1]) if len(rows) == page.limit and page.sort == DEFAULT_ORDER \
+        else None
+    return rows, total, nxt
+
+
+def stock_of(uow: UnitOfWork, actor: Actor, sku: str) -> list[Position]:
+    """One SKU's positions at the actor's locations (:class:`NotFound` when none)."""
+    where: list[Any] = [K.sku == sku]
+    if actor.locations is not None:
+        where.append(K.location.in_(actor.scope() or []))
+    rows = _positions(uow, where, None, [K.location.asc()], 0)
+    if not rows:
+        raise NotFound(f"no stock for SKU {sku!r}")
+    return rows
+
+
+def list_movements(uow: UnitOfWork, actor: Actor, page: PageRequest, *,
+                   sku: str | None = None, location: str | None = None,
+                   kind: str | None = None, since: datetime | None = None,
+                   until: datetime | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Ledger lines at the actor's locations (``kind`` by label): one page and the total."""
+    stmt = select(t.movements)
+    if actor.locations is not None:
+        stmt = stmt.where(M.location.in_(actor.scope() or []))
+    if kind is not None:
+        stmt = stmt.where(M.kind == MovementKind[kind.upper()].value)
+    for col, value in ((M.sku, sku), (M.location, location)):
+        if value is not None:
+            stmt = stmt.where(col == value)
+    if since is not None:
+        stmt = stmt.where(M.occurred_at >= since)
+    if until is not None:
+        stmt = stmt.where(M.occurred_at < until)
+    rows, total = page_of(uow.conn, stmt, page, MOVEMENT_SORT)
+    return [{**r, "kind": MovementKind(r["kind"]).label} for r in rows], total
+
+
+def list_lots(uow: UnitOfWork, actor: Actor, page: PageRequest, *, sku: str | None = None,
+              location: str | None = None, expires_before: date | None = None
+              ) -> tuple[list[dict[str, Any]], int]:
+    """Lots at the actor's locations: one page and the total."""
+    stmt = select(t.lots)
+    if actor.locations is not None:
+        stmt = stmt.where(L.location.in_(actor.scope() or []))
+    for col, value in ((L.sku, sku), (L.location, location)):
+        if value is not None:
+            stmt = stmt.where(col == value)
+    if expires_before is not None:
+        stmt = stmt.where(L.expiry < expires_before)
+    return page_of(uow.conn, stmt, page, LOT_SORT)
