@@ -271,6 +271,19 @@ def list_asns(engine: Engine, supplier: str | None = None, status: str | None = 
     return [{**r, "lines": by.get(r["id"], [])} for r in out]
 
 
+def asn_locations(engine: Engine, asn_id: int) -> set[str]:
+    """Locations an ASN's lines are for (empty when there is no such ASN)."""
+    ln = tv.asn_lines.c
+    with engine.connect() as conn:
+        return set(conn.execute(select(ln.location).where(ln.asn_id == asn_id)).scalars())
+
+
+def detail_locations(detail: dict[str, Any]) -> set[str]:
+    """Locations an audit row's detail names (its lines', or its own)."""
+    found = {ln["location"] for ln in detail.get("lines", []) if "location" in ln}
+    return found | ({detail["location"]} if "location" in detail else set())
+
+
 def audit_trail(engine: Engine, supplier: str | None = None) -> list[dict[str, Any]]:
     """The VMI audit rows, oldest first (one supplier's, or all)."""
     au = tv.vmi_audit.c

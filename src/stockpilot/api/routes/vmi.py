@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
-from stockpilot.api.deps import Ctx, Planner
+from stockpilot.api.deps import Ctx, Planner, visible
 from stockpilot.api.idempotency import Idem
 from stockpilot.api.problems import COMMON, WRITES
 from stockpilot.api.schemas import Ident, In, Out, RowId, Text
@@ -144,12 +144,13 @@ def shop_asns(who: Planner, ctx: Ctx,
               = None,
               supplier_id: Annotated[str | None, Query(max_length=64)] = None
               ) -> list[AsnPublic]:
-    """ASNs of every supplier (or one), optionally by status."""
-    del who
-    return [_asn(r) for r in vmi.list_asns(ctx.engine, supplier_id, status)]
+    """ASNs of every supplier (or one), optionally by status, at the key's locations."""
+    return [_asn(r) for r in vmi.list_asns(ctx.engine, supplier_id, status)
+            if all(who.sees(ln["location"]) for ln in r["lines"])]
 
 
 def _run(idem: Any, asn_id: int, approve: bool, ctx: Ctx, who: Any) -> Any:
+    visible(who, *vmi.asn_locations(ctx.engine, asn_id), what="ASN")
     out: dict[str, Any] = {}
 
     def work() -> None:
@@ -174,6 +175,8 @@ def reject(asn_id: RowId, who: Planner, ctx: Ctx, idem: Idem) -> AsnOutcome:
 @shop_router.post("/vmi/bounds")
 def bounds(body: BoundsIn, who: Planner, ctx: Ctx, idem: Idem) -> BoundsIn:
     """Agree (or change) a SKU-location's auto-approval bounds with a supplier."""
+    visible(who, body.location, what="location")
+
     def work() -> None:
         vmi.set_bounds(ctx.engine, body.supplier, body.sku, body.location, body.min_units,
                        body.max_units, actor=f"key:{who.key_id}")
@@ -185,6 +188,6 @@ def bounds(body: BoundsIn, who: Planner, ctx: Ctx, idem: Idem) -> BoundsIn:
 def audit(who: Planner, ctx: Ctx,
           supplier_id: Annotated[str | None, Query(max_length=64)] = None
           ) -> list[dict[str, Any]]:
-    """The VMI audit trail, oldest first."""
-    del who
-    return vmi.audit_trail(ctx.engine, supplier_id)
+    """The VMI audit trail, oldest first (rows naming the key's locations only)."""
+    return [r for r in vmi.audit_trail(ctx.engine, supplier_id)
+            if all(who.sees(loc) for loc in vmi.detail_locations(r["detail"]))]
