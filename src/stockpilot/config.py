@@ -72,6 +72,28 @@ class RecommendSettings(BaseModel):
     mode: str = Field(default="substitute", pattern="^(filter|substitute|boost)$")
 
 
+class RoutingSettings(BaseModel):
+    """``[routing]`` in stockpilot.toml: the fleet that carries DC → store transfers.
+
+    ``windows`` maps a location to its receiving window as ``"HH:MM-HH:MM"`` (clock time; the
+    shift starts at ``shift_start``); a location not listed receives all shift long.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    vehicles: int = Field(default=10, ge=1)
+    capacity_units: int = Field(default=1000, ge=1)
+    speed_kmh: float = Field(default=60.0, gt=0)
+    cost_per_km: float = Field(default=1.0, ge=0)
+    cost_per_hour: float = Field(default=0.0, ge=0)
+    fixed_cost_per_vehicle: float = Field(default=0.0, ge=0)
+    service_minutes: float = Field(default=15.0, ge=0)
+    shift_start: str = Field(default="06:00", pattern=r"^\d{2}:\d{2}$")
+    shift_hours: float = Field(default=10.0, gt=0, le=24)
+    circuity: float = Field(default=1.2, ge=1.0, description="road km per great-circle km")
+    windows: dict[str, str] = Field(default_factory=dict)
+
+
 class Settings(BaseSettings):
     """Workspace settings; see the module docstring for precedence."""
 
@@ -95,6 +117,7 @@ class Settings(BaseSettings):
     api_key_cache_seconds: float = Field(default=5.0, ge=0)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     recommend: RecommendSettings = Field(default_factory=RecommendSettings)
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
 
     def resolved_db_url(self) -> str:
         """The database URL, defaulting to ``<workspace>/stockpilot.db``."""

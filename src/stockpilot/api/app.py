@@ -28,6 +28,7 @@ from stockpilot.api.routes import (
     forecasts,
     jobs,
     keys,
+    network,
     plans,
     purchasing,
     recommendations,
@@ -36,6 +37,7 @@ from stockpilot.api.routes import (
     stock,
     system,
     transfers,
+    vmi,
 )
 from stockpilot.config import Settings
 from stockpilot.store.history import HistoryStore
@@ -46,7 +48,7 @@ if TYPE_CHECKING:
 ROUTERS = (system.router, catalogue.router, stock.router, transfers.router, forecasts.router,
            plans.router, purchasing.router, alerts.router, simulations.router,
            recommendations.router, feedback.router, experiments.router, jobs.router,
-           reports.router, keys.router)
+           reports.router, keys.router, network.router, vmi.supplier_router, vmi.shop_router)
 
 
 def create_app(engine: Engine, history: HistoryStore, workspace: Path | None = None,

@@ -24,6 +24,7 @@ from stockpilot.cli import (  # noqa: E402
     demo_cmds,
     forecast_cmds,
     import_cmds,
+    network_cmds,
     plan_cmds,
     recommend_cmds,
     serve_cmds,
@@ -31,15 +32,18 @@ from stockpilot.cli import (  # noqa: E402
     stock_cmds,
     stream_cmds,
     users_cmds,
+    vmi_cmds,
     workspace_cmds,
 )
 
 app.add_typer(alerts_cmds.app, name="alerts")
 app.add_typer(import_cmds.app, name="import")
+app.add_typer(network_cmds.app, name="network")
 app.add_typer(recommend_cmds.app, name="recommend")
 app.add_typer(stock_cmds.events_app, name="events")
 app.add_typer(stock_cmds.stock_app, name="stock")
 app.add_typer(users_cmds.app, name="users")
+app.add_typer(vmi_cmds.app, name="vmi")
 workspace_cmds.register(app)
 demo_cmds.register(app)
 forecast_cmds.register(app)

@@ -29,6 +29,7 @@ from stockpilot.store import schema as t
 from stockpilot.store.bulk import bulk_insert
 from stockpilot.store.history import HistoryStore
 from stockpilot.store.uow import UnitOfWork
+from stockpilot.usecases.network import SITE_COLUMNS, site_problems, upsert_sites
 
 
 @dataclass(frozen=True)
@@ -82,11 +83,16 @@ def import_catalogue(engine: Engine, kind: str, path: Path) -> ImportReport:
     started = datetime.now(UTC)
     spec = SPECS[kind]
     df, problems = parse(path, spec)
+    if kind == "locations":
+        problems = problems + site_problems(df, str(path))
     if kind != "supplier_items":
         reject_if(str(path), problems)
     upsert = {"skus": cat.upsert_skus, "locations": cat.upsert_locations,
               "suppliers": cat.upsert_suppliers, "supplier_items": cat.upsert_supplier_items}[kind]
     rows = _rows(df, [c.name for c in spec.columns])
+    sites = [r for r in rows if r.get("latitude") is not None] if kind == "locations" else []
+    if kind == "locations":
+        rows = [{c: v for c, v in r.items() if c not in SITE_COLUMNS} for r in rows]
     if kind == "skus":
         rows = [{**r, "name": r.get("name") or r["sku"]} for r in rows]
     with UnitOfWork(engine) as uow:
@@ -94,6 +100,7 @@ def import_catalogue(engine: Engine, kind: str, path: Path) -> ImportReport:
             _check_refs(uow.conn, df, str(path), [("supplier", t.suppliers, "supplier"),
                                                   ("sku", t.skus, "SKU")], problems)
         n = upsert(uow.conn, rows)
+        upsert_sites(uow.conn, sites)
         _record(uow.conn, kind, path, df.height, started)
         uow.commit()
     return ImportReport(kind, str(path), df.height, n)

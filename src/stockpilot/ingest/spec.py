@@ -30,7 +30,7 @@ class Col:
     name: str
     dtype: str  # str | int | decimal | bool | date | datetime
     required: bool = True
-    rule: str | None = None  # nonneg | positive | nonzero
+    rule: str | None = None  # nonneg | positive | nonzero | latitude | longitude
     doc: str = ""
     #: longest text accepted (str columns; from stockpilot.domain.bounds, as the SQL column)
     max_len: int = b.ID_LEN
@@ -63,7 +63,21 @@ SPECS: dict[str, FileSpec] = {
             Col("name", "str", required=False, max_len=b.TEXT_LEN),
             Col("kind", "str", required=False, doc="warehouse, store, online, …", max_len=32),
             Col("allows_backorders", "bool", required=False),
-        ), ("location",), "warehouses and stores"),
+            Col("latitude", "decimal", required=False, rule="latitude",
+                doc="decimal degrees (WGS 84), with longitude"),
+            Col("longitude", "decimal", required=False, rule="longitude",
+                doc="decimal degrees (WGS 84), with latitude"),
+            Col("capacity_units", "int", required=False, rule="nonneg",
+                doc="storage capacity in units (empty: unlimited)"),
+            Col("capacity_volume_m3", "decimal", required=False, rule="nonneg",
+                doc="storage capacity in cubic metres"),
+            Col("handling_cost_per_unit", "decimal", required=False, rule="nonneg"),
+            Col("fixed_cost_per_period", "decimal", required=False, rule="nonneg",
+                doc="cost of keeping the site open for one period"),
+            Col("opens_on", "date", required=False, doc="first day the site operates"),
+            Col("closes_on", "date", required=False, doc="last day; not before opens_on"),
+        ), ("location",), "warehouses and stores (geography and capacity optional; "
+                          "a row with any of them needs latitude and longitude)"),
         FileSpec("suppliers", (
             Col("supplier", "str"),
             Col("name", "str", required=False, max_len=b.TEXT_LEN),
@@ -251,6 +265,7 @@ def _parse(c: Col) -> pl.Expr:
     return s.alias(c.name)
 
 
+_RANGES = {"latitude": (-90, 90), "longitude": (-180, 180)}
 _WHAT = {"int": "not an integer", "decimal": "not a number", "bool": "not true/false",
          "date": "not a date YYYY-MM-DD", "datetime": "not a date or date-time (ISO 8601)"}
 
@@ -271,6 +286,9 @@ def _problems(df: pl.DataFrame, c: Col, file: str) -> list[InvalidRow]:
         checks.append((v <= 0, "must be positive"))
     elif c.rule == "nonzero":
         checks.append((v == 0, "must not be zero"))
+    elif c.rule in _RANGES:
+        lo, hi = _RANGES[c.rule]
+        checks.append(((v < lo) | (v > hi), f"must be between {lo} and {hi}"))
     out = []
     for cond, reason in checks:
         bad = df.filter(cond.fill_null(False)).select("row", f"_raw_{c.name}")

@@ -9,8 +9,10 @@ from stockpilot.store import (  # noqa: F401
     schema_api,
     schema_events,
     schema_imports,
+    schema_network,
     schema_recommend,
     schema_runs,
     schema_service,
+    schema_vmi,
     schema_web,
 )

@@ -173,6 +173,12 @@ def _router() -> APIRouter:
     _auth_routes(r)
     _page_routes(r)
     _action_routes(r)
+    from stockpilot.web.network_pages import add_routes
+
+    add_routes(r, _render, _web, Viewer, PlannerPost)
+    from stockpilot.web import supplier_pages
+
+    supplier_pages.add_routes(r, _render, _web, lambda request: not _on_loopback(request))
     return r
 
 
