@@ -79,8 +79,8 @@ def record(body: FeedbackBatch, who: Operator, ctx: Ctx, idem: Idem) -> Feedback
     """Record a batch of feedback events (a location outside the key's scope: 404, nothing kept)."""
     events = [fb.Feedback(**e.model_dump()) for e in body.events]
 
-    def effect(conn):  # type: ignore[no-untyped-def]
-        done = fb.record_in(conn, events, who.locations)
+    def effect(uow):  # type: ignore[no-untyped-def]
+        done = fb.record_in(uow.conn, events, who.locations)
         return 200, FeedbackRecorded(recorded=done.recorded, duplicates=done.duplicates)
 
     return idem.run(body, effect)  # type: ignore[return-value]
