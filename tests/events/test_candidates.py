@@ -53,3 +53,30 @@ def test_candidates_on_a_kafka_topic_become_alerts_once(engine, kafka_url, kafka
     again = candidates.consume(engine, kafka_url, topic=kafka_topic, idle_exit=1.0,
                                group=f"g-{kafka_topic}")
     assert again == []  # offsets were committed after the alert was stored
+
+
+def test_stockpilot_candidates_reads_the_jobs_output_folder(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    ws = tmp_path / "shop"
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "part-0-0").write_text("\n".join(
+        b.decode() for b in (_cand("A", "2011-12-01 10:00:00", 40),
+                             _cand("A", "2011-12-01 10:05:00", 41))) + "\n")
+    (out / ".part-1.inprogress").write_text(_cand("Z", "x", 1).decode())  # not committed yet
+
+    def run(*args: str) -> str:
+        env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+        env.pop("STOCKPILOT_DB_URL", None)
+        proc = subprocess.run([sys.executable, "-m", "stockpilot", *args, "-w", str(ws)],
+                              capture_output=True, text=True, env=env, timeout=120,
+                              check=False)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return proc.stdout
+
+    run("init")
+    assert "1 alerts raised, 0 bad candidates" in run("candidates", "--from-dir", str(out))
+    assert "0 alerts raised" in run("candidates", "--from-dir", str(out))  # still open
