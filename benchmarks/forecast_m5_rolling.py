@@ -46,8 +46,9 @@ from stockpilot.forecast.base import QUANTILE_COLUMNS
 from stockpilot.forecast.conformal import apply_offsets, residual_quantiles
 from stockpilot.forecast.data import prepare
 from stockpilot.forecast.features import m5_covariates
-from stockpilot.forecast.m5_benchmark import aggregate_quantiles, load, score
+from stockpilot.forecast.m5_benchmark import aggregate_quantiles, load, score, with_keys
 from stockpilot.forecast.metrics import coverage
+from stockpilot.forecast.reconcile import reconcile
 from stockpilot.forecast.selection import choose_from_cv
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,6 +106,30 @@ def cached(name: str, data, train: pl.DataFrame, cutoff: date, cache: Path, args
     return (pl.read_parquet(cv_path) if cv_path.exists() else None,
             pl.read_parquet(folder / "fc.parquet"),
             float((folder / "seconds.txt").read_text()))
+
+
+def aggregates(fit_on: pl.DataFrame, cutoff: date, cache: Path, inner: int
+               ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """AutoETS on the total and each store-department (cached): (cv, forecast, groups)."""
+    from stockpilot.forecast.stats import StatsForecaster
+
+    items = with_keys(prepare(fit_on, cutoff).df)
+    groups = items.select("unique_id", (pl.col("store") + "_" + pl.col("dept")).alias("group")
+                          ).unique()
+    folder = cache / f"aggregates_{cutoff}_{fit_on['unique_id'].n_unique()}"
+    if not (folder / "fc.parquet").exists():
+        agg = pl.concat([
+            items.group_by("ds").agg(pl.col("y").sum()).with_columns(
+                pl.lit("total").alias("unique_id")),
+            items.join(groups, on="unique_id").group_by(pl.col("group").alias("unique_id"),
+                                                        "ds").agg(pl.col("y").sum())],
+            how="diagonal").select("unique_id", "ds", "y").sort("unique_id", "ds")
+        f = StatsForecaster("AutoETS", horizon=H, n_windows=inner).fit(agg)
+        folder.mkdir(parents=True, exist_ok=True)
+        f.cv_.write_parquet(folder / "cv.parquet")
+        f.predict(H).select("unique_id", "ds", "mean").write_parquet(folder / "fc.parquet")
+    return (pl.read_parquet(folder / "cv.parquet"), pl.read_parquet(folder / "fc.parquet"),
+            groups)
 
 
 def averaged(a: pl.DataFrame, b: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
@@ -210,14 +235,16 @@ def main() -> None:
             r, t = evaluate(label, fc, cv, train, actual, data.prices)
             rows.setdefault(label, []).append(r | {"cutoff": cutoff})
             tests.setdefault(label, []).append(t)
+        agg_cv, agg_fc, groups = aggregates(fit_on, cutoff, args.cache, args.inner)
         for rule, models in rules.items():
             for k in KS:
                 fc, cv = ours(prep, "series" if rule == "series choice" else models, cvs,
                               points, prep.df, k, rules["class choice"])
-                label = f"{rule}, k={k:g}"
-                r, t = evaluate(label, fc, cv, train, actual, data.prices)
-                rows.setdefault(label, []).append(r | {"cutoff": cutoff})
-                tests.setdefault(label, []).append(t)
+                mint = reconcile(fc, cv, groups, agg_fc, agg_cv, "mint_shrink")
+                for label, f in ((f"{rule}, k={k:g}", fc), (f"{rule} + MinT, k={k:g}", mint)):
+                    r, t = evaluate(label, f, cv, train, actual, data.prices)
+                    rows.setdefault(label, []).append(r | {"cutoff": cutoff})
+                    tests.setdefault(label, []).append(t)
     if only:
         return
     report(rows, tests, secs, cutoffs, args, rules)
@@ -231,7 +258,8 @@ def _stats(rows: list[dict[str, float]], key: str, sel: slice) -> tuple[float, f
 def report(rows, tests, secs, cutoffs, args, rules) -> None:
     """Print the tables: all rules on early windows, the chosen one vs baselines on late."""
     early, late = slice(0, args.early), slice(args.early, None)
-    rule = min(rules, key=lambda r: _stats(rows[f"{r}, k=50"], "wrmsse", early)[0])
+    variants = [v for r in rules for v in (r, f"{r} + MinT")]
+    rule = min(variants, key=lambda r: _stats(rows[f"{r}, k=50"], "wrmsse", early)[0])
     k = min(KS, key=lambda x: _stats(rows[f"{rule}, k={x:g}"], "wspl", early)[0])
     chosen = f"{rule}, k={k:g}"
     ends = [c + timedelta(days=H) for c in cutoffs]
@@ -258,7 +286,7 @@ def report(rows, tests, secs, cutoffs, args, rules) -> None:
         et = _stats(rows["AutoETS"], "wrmsse", sel)[0]
         sq = _stats(rows["sNaive"], "wspl", sel)[0]
         sl = _stats(rows["sNaive (level quantiles)"], "wspl", sel)[0]
-        for label in (*base, chosen, *[f"{r}, k={k:g}" for r in rules if r != rule]):
+        for label in (*base, chosen, *[f"{r}, k={k:g}" for r in variants if r != rule]):
             wr, ws = _stats(rows[label], "wrmsse", sel), _stats(rows[label], "wspl", sel)
             print(f"| {label}{' (chosen)' if label == chosen else ''} | {wr[0]:.3f} ± "
                   f"{wr[1]:.3f} | {wr[0] / sn:.2f} | {wr[0] / et:.2f} | {ws[0]:.3f} ± {ws[1]:.3f}"
@@ -285,7 +313,7 @@ def _seconds(label: str, secs: dict[str, float], n: int, cutoffs) -> str:
         return f"{secs['SeasonalNaive'] / per:.0f}"
     if label == "AutoETS":
         return f"{secs['AutoETS'] / per:.0f}"
-    rule = label.rsplit(", k=", 1)[0]
+    rule = label.rsplit(", k=", 1)[0].removesuffix(" + MinT")
     names = {"LightGBM": GLOBAL[:1], "LightGBMDirect": GLOBAL[1:], MEAN: GLOBAL}.get(
         rule, (*LOCAL, *GLOBAL))
     return f"{sum(secs.get(m, 0.0) for m in names) / per:.0f}"
