@@ -205,6 +205,8 @@ def main() -> None:
         if missing:
             print(f"not in the cache for every window, left out: {', '.join(missing)}",
                   file=sys.stderr)
+    ets = {c for c in cutoffs if (args.cache / f"AutoETS_{c}" / "fc.parquet").exists()}
+    have = tuple(m for m in have if m != "AutoETS")  # scored on the windows it has (ets)
     rules = _rules(have)
     rows: dict[str, list[dict[str, float]]] = {}
     tests: dict[str, list[pl.DataFrame]] = {}
@@ -214,11 +216,12 @@ def main() -> None:
         fit_on = data.df.filter((pl.col("ds") <= cutoff) & (pl.col("ds") > first))
         train = data.df.filter(pl.col("ds") <= cutoff)
         frames = {m: cached(m, data, fit_on, cutoff, args.cache, args)
-                  for m in (only or have)}
+                  for m in (only or (*have, *(["AutoETS"] if cutoff in ets else [])))}
         if only:
             continue
         for m, (_, _, s) in frames.items():
             secs[m] = secs.get(m, 0.0) + s
+        secs["_ets_n"] = secs.get("_ets_n", 0) + ("AutoETS" in frames)
         actual = data.df.filter((pl.col("ds") > cutoff) &
                                 (pl.col("ds") <= cutoff + timedelta(days=H)))
         prep = prepare(fit_on, cutoff)
@@ -228,10 +231,12 @@ def main() -> None:
             cvs[MEAN] = averaged(cvs["LightGBM"], cvs["LightGBMDirect"], ["unique_id", "ds"])
             points[MEAN] = averaged(points["LightGBM"], points["LightGBMDirect"],
                                     ["unique_id", "ds"])
-        for label, fc, cv in (("sNaive", frames["SeasonalNaive"][1], None),
-                              ("sNaive (level quantiles)", frames["SeasonalNaive"][1],
-                               cvs["SeasonalNaive"]),
-                              ("AutoETS", frames["AutoETS"][1], None)):
+        baselines = [("sNaive", frames["SeasonalNaive"][1], None),
+                     ("sNaive (level quantiles)", frames["SeasonalNaive"][1],
+                      cvs["SeasonalNaive"])]
+        if "AutoETS" in frames:
+            baselines.append(("AutoETS", frames["AutoETS"][1], None))
+        for label, fc, cv in baselines:
             r, t = evaluate(label, fc, cv, train, actual, data.prices)
             rows.setdefault(label, []).append(r | {"cutoff": cutoff})
             tests.setdefault(label, []).append(t)
@@ -253,6 +258,12 @@ def main() -> None:
 def _stats(rows: list[dict[str, float]], key: str, sel: slice) -> tuple[float, float]:
     v = np.array([r[key] for r in rows[sel]])
     return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
+
+
+def _on(rows: list[dict], cuts: set, key: str) -> float:
+    """Mean of ``key`` over the windows whose cutoff is in ``cuts``."""
+    v = [r[key] for r in rows if r["cutoff"] in cuts]
+    return float(np.mean(v)) if v else float("nan")
 
 
 def report(rows, tests, secs, cutoffs, args, rules) -> None:
@@ -282,18 +293,28 @@ def report(rows, tests, secs, cutoffs, args, rules) -> None:
         print(f"\n## {name} windows ({n}): mean ± sd over windows")
         print("| method | WRMSSE | × sNaive | × AutoETS | WSPL | × sNaive | × sNaive (level q) "
               "| fit+predict s per window |\n|---|---|---|---|---|---|---|---|")
+        ets = {r["cutoff"] for r in rows.get("AutoETS", [])} & set(cutoffs[sel])
+        print(f"(× AutoETS: on the {len(ets)} of these windows AutoETS has: "
+              f"{', '.join(str(c + timedelta(days=H)) for c in sorted(ets)) or 'none'})")
         sn = _stats(rows["sNaive"], "wrmsse", sel)[0]
-        et = _stats(rows["AutoETS"], "wrmsse", sel)[0]
+        et = _on(rows.get("AutoETS", []), ets, "wrmsse")
         sq = _stats(rows["sNaive"], "wspl", sel)[0]
         sl = _stats(rows["sNaive (level quantiles)"], "wspl", sel)[0]
-        for label in (*base, chosen, *[f"{r}, k={k:g}" for r in variants if r != rule]):
-            wr, ws = _stats(rows[label], "wrmsse", sel), _stats(rows[label], "wspl", sel)
+        labels = [x for x in (*base, chosen, *[f"{r}, k={k:g}" for r in variants if r != rule])
+                  if x in rows]
+        for label in labels:
+            cut = [i for i, r in enumerate(rows[label]) if r["cutoff"] in set(cutoffs[sel])]
+            got = [rows[label][i] for i in cut]
+            wr, ws = _stats(got, "wrmsse", slice(None)), _stats(got, "wspl", slice(None))
+            vs_ets = _on(rows[label], ets, "wrmsse") / et if ets else float("nan")
             print(f"| {label}{' (chosen)' if label == chosen else ''} | {wr[0]:.3f} ± "
-                  f"{wr[1]:.3f} | {wr[0] / sn:.2f} | {wr[0] / et:.2f} | {ws[0]:.3f} ± {ws[1]:.3f}"
+                  f"{wr[1]:.3f} | {wr[0] / sn:.2f} | {vs_ets:.2f} | {ws[0]:.3f} ± {ws[1]:.3f}"
                   f" | {ws[0] / sq:.2f} | {ws[0] / sl:.2f} | {_seconds(label, secs, n, cutoffs)} |")
     print("\nper window WRMSSE (chosen / AutoETS / sNaive):")
+    ets_by = {r["cutoff"]: r["wrmsse"] for r in rows.get("AutoETS", [])}
     for i, e in enumerate(ends):
-        print(f"  {e}: {rows[chosen][i]['wrmsse']:.3f} / {rows['AutoETS'][i]['wrmsse']:.3f} / "
+        et_txt = f"{ets_by[cutoffs[i]]:.3f}" if cutoffs[i] in ets_by else "—"
+        print(f"  {e}: {rows[chosen][i]['wrmsse']:.3f} / {et_txt} / "
               f"{rows['sNaive'][i]['wrmsse']:.3f}")
     cov = coverage(pl.concat(tests[chosen][late]), UPPER)
     print("\nlate windows, item-level P(y ≤ q) at " + " / ".join(f"{t:g}" for t in UPPER)
@@ -312,7 +333,7 @@ def _seconds(label: str, secs: dict[str, float], n: int, cutoffs) -> str:
     if label.startswith("sNaive"):
         return f"{secs['SeasonalNaive'] / per:.0f}"
     if label == "AutoETS":
-        return f"{secs['AutoETS'] / per:.0f}"
+        return f"{secs.get('AutoETS', float('nan')) / max(1, secs.get('_ets_n', per)):.0f}"
     rule = label.rsplit(", k=", 1)[0].removesuffix(" + MinT")
     names = {"LightGBM": GLOBAL[:1], "LightGBMDirect": GLOBAL[1:], MEAN: GLOBAL}.get(
         rule, (*LOCAL, *GLOBAL))
