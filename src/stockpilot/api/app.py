@@ -26,6 +26,7 @@ from stockpilot.api.routes import (
     forecasts,
     jobs,
     keys,
+    leadtimes,
     plans,
     purchasing,
     recommendations,
@@ -40,7 +41,8 @@ from stockpilot.store.history import HistoryStore
 
 ROUTERS = (system.router, catalogue.router, stock.router, transfers.router, forecasts.router,
            plans.router, purchasing.router, alerts.router, simulations.router,
-           recommendations.router, jobs.router, reports.router, keys.router)
+           recommendations.router, jobs.router, reports.router, keys.router,
+           leadtimes.router)
 
 
 def create_app(engine: Engine, history: HistoryStore, workspace: Path | None = None,

@@ -24,6 +24,7 @@ from stockpilot.cli import (  # noqa: E402
     demo_cmds,
     forecast_cmds,
     import_cmds,
+    leadtime_cmds,
     plan_cmds,
     recommend_cmds,
     serve_cmds,
@@ -43,6 +44,7 @@ app.add_typer(users_cmds.app, name="users")
 workspace_cmds.register(app)
 demo_cmds.register(app)
 forecast_cmds.register(app)
+leadtime_cmds.register(app)
 plan_cmds.register(app)
 serve_cmds.register(app)
 simulate_cmds.register(app)

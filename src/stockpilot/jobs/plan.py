@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
-from sqlalchemy import Connection, Engine, String, cast, literal, select
+from sqlalchemy import Connection, Engine, select
 
 from stockpilot.errors import StockpilotError
 from stockpilot.forecast.data import prepare, to_long
@@ -27,6 +27,7 @@ from stockpilot.planning.supplier_leadtime import (
 from stockpilot.store import schema as t
 from stockpilot.store.history import HistoryStore
 from stockpilot.store.uow import UnitOfWork
+from stockpilot.usecases.leadtimes import load_receipts
 
 
 def _frame(engine: Engine, query, schema: dict) -> pl.DataFrame:  # type: ignore[no-untyped-def]
@@ -94,19 +95,6 @@ def run_plan(engine: Engine, history: HistoryStore, *, review_days: int = 7,
     return plan
 
 
-def load_receipts(engine: Engine) -> pl.DataFrame:
-    """``supplier, sku, order_date, receipt_date, qty`` of purchase-order receipts."""
-    m, po = t.movements.c, t.purchase_orders.c
-    q = (select(po.supplier, m.sku, po.created_at, m.occurred_at, m.on_hand_delta, m.reference)
-         .join_from(t.movements, t.purchase_orders,
-                    m.reference == literal("PO ") + cast(po.id, String))
-         .where(m.on_hand_delta > 0))
-    df = _frame(engine, q, {"supplier": pl.Utf8, "sku": pl.Utf8, "created": pl.Datetime("us"),
-                            "at": pl.Datetime("us"), "qty": pl.Int64, "reference": pl.Utf8})
-    return df.select("supplier", "sku", pl.col("created").dt.date().alias("order_date"),
-                     pl.col("at").dt.date().alias("receipt_date"), "qty")
-
-
 def _other_methods(engine: Engine, ltd: pl.DataFrame, terms: pl.DataFrame,
                    recent: pl.DataFrame, review_days: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Swap in compound-Poisson and learned-lead-time laws where they apply."""
@@ -121,14 +109,15 @@ def _other_methods(engine: Engine, ltd: pl.DataFrame, terms: pl.DataFrame,
     swap = [p for p in parts if not p.is_empty()]
     receipts = load_receipts(engine)
     if not receipts.is_empty():
-        lead = lead_time_for(lead_time_pmfs(receipts), terms.select("unique_id", "supplier",
-                                                                     "sku"))
+        lead = lead_time_for(lead_time_pmfs(receipts), terms.select(
+            "unique_id", "supplier", "sku", "lead_time_days"))
         if not lead.is_empty():
             learned = demand_over_random_lead_time(
                 recent.join(lead, on="unique_id", how="semi"), lead, review_days=review_days)
-            source = lead.group_by("unique_id").agg(pl.col("source").first())
+            source = lead.group_by("unique_id").agg(pl.col("source", "n_receipts").first())
             learned = learned.join(source, on="unique_id").with_columns(
-                pl.format("lead time learned from receipts ({})", pl.col("source"))
+                pl.format("lead time learned from {} receipts ({}), blended with the stated "
+                          "one", pl.col("n_receipts"), pl.col("source"))
                 .alias("method"),
                 (pl.col("mean_lead_time_days").round().cast(pl.Int64) + review_days)
                 .alias("days"))

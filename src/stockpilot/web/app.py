@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from stockpilot.config import DEFAULT_SECRET, Settings
 from stockpilot.errors import StockpilotError
 from stockpilot.store.history import HistoryStore
+from stockpilot.usecases.leadtimes import lead_time_report
 from stockpilot.web import data, kpis
 from stockpilot.web.sessions import (
     LIFETIME,
@@ -260,6 +261,7 @@ def _page_routes(r: APIRouter) -> None:
         return _render(request, "orders.html", ctx=ctx, page="orders",
                        groups=data.suggestions(src, ctx.user),
                        orders=data.open_orders(src, ctx.user),
+                       lead_times=lead_time_report(src.engine).to_dicts(),
                        approved=[int(x) for x in approved.split(",") if x.isdigit()])
 
     @r.get("/ui/simulation")
