@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, date, datetime, timedelta
 
@@ -16,9 +17,14 @@ from stockpilot.ledger.purchasing import OrderLine, create_purchase_order, recei
 from stockpilot.store import schema as t
 from stockpilot.store.history import HistoryStore
 
-REASON = re.compile(r"P50 demand over lead time \+ review \((\d+) d(?:, ([^)]+))?\) (\d+); "
-                    r"safety stock (-?\d+) for [\d.]+% \(class \w+\); order-up-to (\d+); "
-                    r"on hand (-?\d+), on order (-?\d+), reserved (-?\d+) → position (-?\d+)")
+REASON = re.compile(r"mean ([\d.,]+)/d × (\d+) d = ([\d,]+); ([\d.]+)% quantile ([\d,]+) "
+                    r"\(([^)]+)\) → safety stock ([\d,]+); order-up-to ([\d,]+), reorder point "
+                    r"([\d,]+) \(class \w+\); on hand ([\d,]+).*, on order ([\d,]+), in transit "
+                    r"([\d,]+), reserved ([\d,]+) → position (-?[\d,]+)")
+
+
+def _num(text: str) -> int:
+    return int(text.replace(",", ""))
 
 
 @pytest.fixture(scope="module")
@@ -44,12 +50,18 @@ def test_plan_says_which_method_each_sku_got_and_reasons_add_up(shop):
     for r in plan.iter_rows(named=True):
         m = REASON.match(r["reason"])
         assert m, r["reason"]
-        days, method, p50, ss, s_level = m.group(1), m.group(2), *map(int, m.groups()[2:5])
-        assert int(days) == r["protection_days"] == r["lead_time_days"] + 7
-        assert (method or "forecast-quantiles") == r["method"]
-        assert p50 + ss == s_level == r["order_up_to"]
+        assert int(m.group(2)) == r["protection_days"] == r["lead_time_days"] + 7
+        assert m.group(6) == r["method"]
+        assert _num(m.group(3)) == round(r["mean"])
+        assert _num(m.group(5)) == round(r["demand_quantile"])
+        assert r["order_up_to"] == max(math.ceil(r["demand_quantile"] - 1e-9),
+                                       math.ceil(r["mean"] - 1e-9))
+        assert _num(m.group(7)) == r["safety_stock"] == round(r["order_up_to"] - r["mean"])
+        assert _num(m.group(8)) == r["order_up_to"] >= r["reorder_point"] == _num(m.group(9))
+        assert _num(m.group(14)) == r["inventory_position"]
         if r["order_qty"]:
             assert r["need"] == r["order_up_to"] - r["inventory_position"]
+            assert r["order_qty"] % r["pack_size"] == 0 and r["order_qty"] >= r["moq"]
 
 
 def test_budget_defers_the_least_valuable_lines(shop):
@@ -88,7 +100,7 @@ def test_shelf_life_caps_the_order_and_reports_waste(shop):
             conn.execute(update(t.skus).where(t.skus.c.sku == sku).values(shelf_life_days=None))
     assert capped["order_qty"] < row["order_qty"]
     assert "shelf life" in capped["reason"] and capped["expected_waste_units"] is not None
-    daily = row["p50"] / row["protection_days"]
+    daily = row["mean"] / row["protection_days"]
     assert capped["order_qty"] <= daily * 3 + 1
 
 
@@ -109,7 +121,9 @@ def test_lead_time_learned_from_receipts(shop):
     learned = run_plan(engine, history).filter(pl.col("unique_id") == row["unique_id"]) \
         .row(0, named=True)
     assert learned["method"].startswith("lead time learned from 12 receipts")
-    assert 20 <= learned["lead_time_days"] <= 23
+    # 12 receipts blended with the stated lead time at credibility 12 / (12 + 5)
+    blend = (12 * float(lead.mean()) + 5 * row["lead_time_days"]) / 17
+    assert abs(learned["lead_time_days"] - blend) <= 0.5
     assert learned["protection_days"] == learned["lead_time_days"] + 7
 
 

@@ -1,24 +1,26 @@
 """``stockpilot plan`` and ``stockpilot orders approve``: the planning run around pure code.
 
-Reads positions, supplier terms and prices from the database and the latest forecast run from
-the history store, calls :mod:`stockpilot.planning` and writes the policy parameters and
-today's suggestions to ``plans/latest``. Approving turns suggestions into purchase orders.
+Loads positions (sellable: expired lots excluded), supplier terms, classes, shelf lives, lots
+and learned lead times from the database and the latest forecast run from the history store,
+calls the one pipeline :func:`stockpilot.planning.pipeline.build_plan` and writes its plan to
+``plans/latest``. Approving turns suggestions into purchase orders.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 from sqlalchemy import Connection, Engine, select
 
 from stockpilot.errors import StockpilotError
+from stockpilot.forecast.base import QUANTILE_COLUMNS as QCOLS_NINE
 from stockpilot.forecast.data import prepare, to_long
-from stockpilot.forecast.leadtime import lead_time_quantiles
 from stockpilot.ledger.purchasing import OrderLine, create_purchase_order_in
 from stockpilot.planning.classes import abc_xyz
-from stockpilot.planning.leadtime_dist import lead_time_demand
-from stockpilot.planning.suggestions import FORECAST, cap_for_expiry, plan_orders, prioritise
+from stockpilot.planning.demand_laws import LEVELS
+from stockpilot.planning.pipeline import PlanInputs, PlanOptions, build_plan
+from stockpilot.planning.suggestions import prioritise
 from stockpilot.planning.supplier_leadtime import (
     demand_over_random_lead_time,
     lead_time_for,
@@ -46,104 +48,103 @@ def load_terms(engine: Engine) -> pl.DataFrame:
                               "order_cost": pl.Float64}).unique("sku", keep="first")
 
 
-def load_positions(engine: Engine) -> pl.DataFrame:
-    """``unique_id, on_hand, on_order, reserved`` for every stock row."""
-    s = t.stock.c
+def load_positions(engine: Engine, today: date | None = None) -> pl.DataFrame:
+    """``unique_id, on_hand, on_order, reserved, expired`` for every stock row.
+
+    ``expired`` is what lies in lots whose expiry is on or before ``today`` (default: the
+    calendar day): it is on hand but not sellable, so the plan does not count it.
+    """
+    s, lot = t.stock.c, t.lots.c
     df = _frame(engine, select(s.sku, s.location, s.on_hand, s.on_order, s.reserved),
                 {"sku": pl.Utf8, "location": pl.Utf8, "on_hand": pl.Int64, "on_order": pl.Int64,
                  "reserved": pl.Int64})
-    return df.select((pl.col("sku") + "@" + pl.col("location")).alias("unique_id"),
-                     "on_hand", "on_order", "reserved")
+    gone = _frame(engine, select(lot.sku, lot.location, lot.on_hand).where(
+        lot.on_hand > 0, lot.expiry.is_not(None), lot.expiry <= (today or date.today())),
+        {"sku": pl.Utf8, "location": pl.Utf8, "expired": pl.Int64})
+    gone = gone.group_by("sku", "location").agg(pl.col("expired").sum())
+    return df.join(gone, on=["sku", "location"], how="left").select(
+        (pl.col("sku") + "@" + pl.col("location")).alias("unique_id"),
+        "on_hand", "on_order", "reserved", pl.col("expired").fill_null(0))
 
 
 def run_plan(engine: Engine, history: HistoryStore, *, review_days: int = 7,
              class_window_days: int = 91, budgets: dict[str, float] | None = None,
-             holding_rate: float = 0.25, method_window_days: int = 365) -> pl.DataFrame:
-    """Plan every forecast series that has supplier terms; writes and returns ``plans/latest``.
+             holding_rate: float = 0.25, method_window_days: int = 365,
+             as_of: date | None = None) -> pl.DataFrame:
+    """Load the inputs, call :func:`stockpilot.planning.pipeline.build_plan`, write the plan.
 
-    Demand over lead time + review comes from the forecast's calibrated quantiles, except:
-    intermittent series (ADI ≥ 1.32) get a compound-Poisson law of their recent history, and
-    items whose supplier has purchase-order receipts get the demand over the lead-time
-    distribution learned from them (the ``method`` column and the reason say which). Orders of
-    SKUs with a shelf life are capped so they sell before expiry; with ``budgets`` (per
-    supplier) lines are ranked by marginal value and those over budget deferred.
+    ``as_of`` (default: the day after the demand history ends) dates expired lots. With
+    ``budgets`` (per supplier) lines are ranked by marginal value and those over budget
+    deferred. Writes and returns ``plans/latest``; nothing is written when planning fails.
     """
+    inputs, day = load_inputs(engine, history, review_days=review_days,
+                              class_window_days=class_window_days, as_of=as_of)
+    plan = build_plan(inputs, PlanOptions(as_of=day, review_days=review_days,
+                                          class_window_days=method_window_days))
+    if budgets:
+        plan = prioritise(plan, plan.select("unique_id", *QCOLS_NINE), sku_prices(engine, plan),
+                          budgets, holding_rate)
+    history.write("plans", "latest", plan)
+    return plan
+
+
+def load_inputs(engine: Engine, history: HistoryStore, *, review_days: int = 7,
+                class_window_days: int = 91, as_of: date | None = None
+                ) -> tuple[PlanInputs, date]:
+    """The pipeline's frames from the database and the history store, as of ``as_of``."""
     if not {"latest", "cv"} <= set(history.parts("forecasts")):
         raise StockpilotError("no forecasts yet: run `stockpilot forecast` first")
     forecast = history.read("forecasts", "latest")
     cv = history.read("forecasts", "cv")
     hist = prepare(to_long(history.daily())).df
+    day = as_of or (hist["ds"].max() + timedelta(days=1))  # type: ignore[operator]
     ids = forecast.select("unique_id", "sku", "location").unique()
     terms = ids.join(load_terms(engine), on="sku", how="inner")
     if terms.is_empty():
         raise StockpilotError("no supplier terms for the forecast SKUs: import supplier-items")
-    ltd = pl.concat([
-        lead_time_quantiles(forecast.join(group, on="unique_id", how="semi"), cv, hist,
-                            int(p) + review_days)
-        for (p,), group in terms.group_by("lead_time_days")])
-    recent = hist.filter(pl.col("ds") > hist["ds"].max() - pl.duration(days=method_window_days))
-    ltd, terms = _other_methods(engine, ltd, terms, recent, review_days)
-    classes = _classes(engine, hist, class_window_days)
-    plan = plan_orders(ltd, load_positions(engine), terms.drop("sku", "location"), classes,
-                       review_days)
-    plan = plan.join(_reorder_points(forecast, cv, hist, terms, plan), on="unique_id",
-                     how="left")
-    plan = cap_for_expiry(plan, *_shelf_life_and_lots(engine))
-    if budgets:
-        plan = prioritise(plan, ltd, sku_prices(engine, plan), budgets, holding_rate)
-    history.write("plans", "latest", plan)
-    return plan
+    shelf, lots = _shelf_life_and_lots(engine, day)
+    inputs = PlanInputs(
+        history=hist, forecast=forecast, cv=cv,
+        positions=load_positions(engine, day).join(ids.select("unique_id"), on="unique_id",
+                                                   how="semi"),
+        terms=terms.drop("sku", "location"), service=_classes(engine, hist, class_window_days),
+        shelf_life=shelf, lots=lots,
+        extra_laws=_learned_lead_time_laws(engine, hist, terms, review_days))
+    return inputs, day
 
 
-def _other_methods(engine: Engine, ltd: pl.DataFrame, terms: pl.DataFrame,
-                   recent: pl.DataFrame, review_days: int) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Swap in compound-Poisson and learned-lead-time laws where they apply."""
-    cols = ltd.columns
-    ltd = ltd.with_columns(pl.lit(FORECAST).alias("method"))
-    parts = []
-    for (lead,), group in terms.group_by("lead_time_days"):
-        daily = recent.join(group, on="unique_id", how="semi")
-        if not daily.is_empty():
-            got = lead_time_demand(daily, int(lead) + review_days)
-            parts.append(got.filter(pl.col("method") == "compound-poisson"))
-    swap = [p for p in parts if not p.is_empty()]
+def _learned_lead_time_laws(engine: Engine, hist: pl.DataFrame, terms: pl.DataFrame,
+                            review_days: int, window_days: int = 365) -> pl.DataFrame | None:
+    """Demand over the lead time learned from receipts, where there are receipts (else None)."""
     receipts = load_receipts(engine)
-    if not receipts.is_empty():
-        lead = lead_time_for(lead_time_pmfs(receipts), terms.select(
-            "unique_id", "supplier", "sku", "lead_time_days"))
-        if not lead.is_empty():
-            learned = demand_over_random_lead_time(
-                recent.join(lead, on="unique_id", how="semi"), lead, review_days=review_days)
-            source = lead.group_by("unique_id").agg(pl.col("source", "n_receipts").first())
-            learned = learned.join(source, on="unique_id").with_columns(
-                pl.format("lead time learned from {} receipts ({}), blended with the stated "
-                          "one", pl.col("n_receipts"), pl.col("source"))
-                .alias("method"),
-                (pl.col("mean_lead_time_days").round().cast(pl.Int64) + review_days)
-                .alias("days"))
-            terms = terms.join(learned.select(
-                "unique_id", pl.col("mean_lead_time_days").round().cast(pl.Int64)
-                .alias("learned")), on="unique_id", how="left").with_columns(
-                pl.coalesce("learned", "lead_time_days").alias("lead_time_days")).drop("learned")
-            swap = [s.join(learned, on="unique_id", how="anti") for s in swap] + [learned]
-    if swap:
-        new = pl.concat([s.select(*cols, "method") for s in swap], how="vertical_relaxed")
-        ltd = pl.concat([ltd.join(new, on="unique_id", how="anti"), new.cast(ltd.schema)],
-                        how="vertical_relaxed")
-    return ltd, terms
+    if receipts.is_empty():
+        return None
+    lead = lead_time_for(lead_time_pmfs(receipts), terms.select(
+        "unique_id", "supplier", "sku", "lead_time_days"))
+    if lead.is_empty():
+        return None
+    recent = hist.filter(pl.col("ds") > hist["ds"].max() - pl.duration(days=window_days))
+    learned = demand_over_random_lead_time(recent.join(lead, on="unique_id", how="semi"), lead,
+                                           review_days=review_days, levels=LEVELS)
+    source = lead.group_by("unique_id").agg(pl.col("source", "n_receipts").first())
+    return learned.join(source, on="unique_id").with_columns(
+        pl.format("lead time learned from {} receipts ({}), blended with the stated one",
+                  pl.col("n_receipts"), pl.col("source")).alias("method"),
+        (pl.col("mean_lead_time_days").round().cast(pl.Int64) + review_days).alias("days"),
+        pl.col("mean_lead_time_days").round().cast(pl.Int64).alias("lead_time_days"))
 
 
-def _shelf_life_and_lots(engine: Engine) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _shelf_life_and_lots(engine: Engine, today: date) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Shelf life per series and its sellable lots (expiring after ``today``)."""
     s, lot = t.skus.c, t.lots.c
     shelf = _frame(engine, select(s.sku, s.shelf_life_days).where(s.shelf_life_days.is_not(None)),
                    {"sku": pl.Utf8, "shelf_life_days": pl.Int64})
-    stock = load_positions(engine).select("unique_id").with_columns(
+    stock = load_positions(engine, today).select("unique_id").with_columns(
         pl.col("unique_id").str.split("@").list.first().alias("sku"))
     shelf = stock.join(shelf, on="sku").select("unique_id", "shelf_life_days")
     lots = _frame(engine, select(lot.sku, lot.location, lot.on_hand, lot.expiry)
-                  .where(lot.on_hand > 0, lot.expiry.is_not(None)),
+                  .where(lot.on_hand > 0, lot.expiry.is_not(None), lot.expiry > today),
                   {"sku": pl.Utf8, "location": pl.Utf8, "qty": pl.Int64, "expiry": pl.Date})
-    today = date.today()
     lots = lots.select((pl.col("sku") + "@" + pl.col("location")).alias("unique_id"),
                        pl.col("qty").cast(pl.Float64),
                        (pl.col("expiry") - pl.lit(today)).dt.total_days().alias("days_to_expiry"))
@@ -157,26 +158,6 @@ def sku_prices(engine: Engine, plan: pl.DataFrame) -> pl.DataFrame:
     return plan.select("unique_id").with_columns(
         pl.col("unique_id").str.split("@").list.first().alias("sku")).join(
         prices, on="sku", how="left").select("unique_id", "price")
-
-
-def _reorder_points(forecast: pl.DataFrame, cv: pl.DataFrame, hist: pl.DataFrame,
-                    terms: pl.DataFrame, plan: pl.DataFrame) -> pl.DataFrame:
-    """Reorder point: the class service-level quantile of demand over the lead time alone.
-
-    That is what must be on hand when an order is placed; the low-stock alert compares to it.
-    """
-    import numpy as np
-
-    from stockpilot.planning.policies import quantile_at
-
-    parts = []
-    for (lead,), group in terms.group_by("lead_time_days"):
-        ltd = lead_time_quantiles(forecast.join(group, on="unique_id", how="semi"), cv, hist,
-                                  max(int(lead), 1))
-        ltd = ltd.join(plan.select("unique_id", "service_level"), on="unique_id")
-        parts.append(ltd.select("unique_id").with_columns(pl.Series(
-            "reorder_point", np.ceil(quantile_at(ltd, ltd["service_level"])).astype(np.int64))))
-    return pl.concat(parts)
 
 
 def _classes(engine: Engine, hist: pl.DataFrame, window: int) -> pl.DataFrame:
