@@ -44,6 +44,7 @@ from stockpilot.planning import demand_laws as dl
 from stockpilot.planning.invariants import InvalidPlanInput, check_plan, plausibility
 from stockpilot.planning.reasons import reasons_of
 from stockpilot.planning.rounding import cap_and_round
+from stockpilot.planning.sourcing import apply_sourcing
 
 POSITIONS_SCHEMA: dict[str, pl.DataType] = {
     "unique_id": pl.Utf8(), "on_hand": pl.Int64(), "on_order": pl.Int64(),
@@ -81,7 +82,7 @@ PLAN_COLUMNS: tuple[str, ...] = (
     "p50", "demand_quantile", "safety_stock", "reorder_point", "order_up_to",
     "largest_past_demand", "on_hand", "sellable", "on_order", "in_transit", "reserved",
     "inventory_position", "need", "moq", "pack_size", "unit_cost", "order_qty",
-    "order_value", "expected_waste_units", "flags", "reason")
+    "order_value", "expected_waste_units", "transfer_from", "transfer_qty", "flags", "reason")
 
 
 def _empty(schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
@@ -168,7 +169,7 @@ def build_plan(inputs: PlanInputs, options: PlanOptions | None = None) -> pl.Dat
     past = dl.largest_past_sum(_window(inputs.history, opt.guard_window_days),
                                plan.select("unique_id", "protection_days"))
     plan = plausibility(plan.join(past, on="unique_id", how="left"), opt.guard_factor)
-    plan = plan.with_columns(reasons_of(plan))
+    plan = _append_notes(plan.with_columns(reasons_of(plan)))
     out = plan.select(*PLAN_COLUMNS, *dl.QCOLS).sort("unique_id")
     check_plan(out)
     return out
@@ -306,5 +307,14 @@ def _apply_level_overrides(plan: pl.DataFrame, overrides: pl.DataFrame) -> pl.Da
 
 
 def _apply_sourcing(plan: pl.DataFrame, sourcing: pl.DataFrame) -> pl.DataFrame:
-    """Net store needs against their DC; set ``source``. plan2: sourcing.py here."""
-    return plan
+    """Net store needs against their DC; set ``source`` (:mod:`.sourcing`)."""
+    return apply_sourcing(plan, sourcing)
+
+
+def _append_notes(plan: pl.DataFrame) -> pl.DataFrame:
+    """End each reason with the sourcing note (a DC-sourced store orders nothing itself)."""
+    store = pl.col("transfer_from").is_not_null()
+    reason = pl.when(store).then(
+        pl.col("reason").str.replace("; position covers it → no order", "", literal=True))
+    return plan.with_columns(pl.concat_str([reason.otherwise(pl.col("reason")),
+                                            pl.col("sourcing_note")]).alias("reason"))

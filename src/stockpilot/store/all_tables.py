@@ -4,4 +4,11 @@ Alembic and ``init`` import this one module, so a new area's ``schema_<area>.py`
 here once (keep the list sorted).
 """
 
-from stockpilot.store import schema, schema_api, schema_events, schema_runs, schema_web  # noqa: F401
+from stockpilot.store import (  # noqa: F401
+    schema,
+    schema_api,
+    schema_events,
+    schema_plan2,
+    schema_runs,
+    schema_web,
+)
