@@ -29,6 +29,7 @@ from stockpilot.cli import (  # noqa: E402
     recommend_cmds,
     serve_cmds,
     simulate_cmds,
+    sourcing_cmds,
     stock_cmds,
     stream_cmds,
     users_cmds,
@@ -48,6 +49,7 @@ leadtime_cmds.register(app)
 plan_cmds.register(app)
 serve_cmds.register(app)
 simulate_cmds.register(app)
+sourcing_cmds.register(app)
 stream_cmds.register(app)
 
 

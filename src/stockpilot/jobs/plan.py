@@ -8,6 +8,7 @@ calls the one pipeline :func:`stockpilot.planning.pipeline.build_plan` and write
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 
 import polars as pl
@@ -30,6 +31,8 @@ from stockpilot.store import schema as t
 from stockpilot.store.history import HistoryStore
 from stockpilot.store.uow import UnitOfWork
 from stockpilot.usecases.leadtimes import load_receipts
+from stockpilot.usecases.sourcing import load_sourcing, with_dc_series
+from stockpilot.usecases.transit import in_transit
 
 
 def _frame(engine: Engine, query, schema: dict) -> pl.DataFrame:  # type: ignore[no-untyped-def]
@@ -70,7 +73,8 @@ def load_positions(engine: Engine, today: date | None = None) -> pl.DataFrame:
 def run_plan(engine: Engine, history: HistoryStore, *, review_days: int = 7,
              class_window_days: int = 91, budgets: dict[str, float] | None = None,
              holding_rate: float = 0.25, method_window_days: int = 365,
-             as_of: date | None = None) -> pl.DataFrame:
+             as_of: date | None = None,
+             sourcing_routes: Mapping[str, str] | None = None) -> pl.DataFrame:
     """Load the inputs, call :func:`stockpilot.planning.pipeline.build_plan`, write the plan.
 
     ``as_of`` (default: the day after the demand history ends) dates expired lots. With
@@ -78,7 +82,8 @@ def run_plan(engine: Engine, history: HistoryStore, *, review_days: int = 7,
     deferred. Writes and returns ``plans/latest``; nothing is written when planning fails.
     """
     inputs, day = load_inputs(engine, history, review_days=review_days,
-                              class_window_days=class_window_days, as_of=as_of)
+                              class_window_days=class_window_days, as_of=as_of,
+                              sourcing_routes=sourcing_routes)
     plan = build_plan(inputs, PlanOptions(as_of=day, review_days=review_days,
                                           class_window_days=method_window_days))
     if budgets:
@@ -89,16 +94,25 @@ def run_plan(engine: Engine, history: HistoryStore, *, review_days: int = 7,
 
 
 def load_inputs(engine: Engine, history: HistoryStore, *, review_days: int = 7,
-                class_window_days: int = 91, as_of: date | None = None
+                class_window_days: int = 91, as_of: date | None = None,
+                sourcing_routes: Mapping[str, str] | None = None
                 ) -> tuple[PlanInputs, date]:
-    """The pipeline's frames from the database and the history store, as of ``as_of``."""
+    """The pipeline's frames from the database and the history store, as of ``as_of``.
+
+    With a sourcing network (``sourcing_routes`` from ``[sourcing]`` over the imported
+    routes), each DC gets a plan line for every SKU its stores carry; positions count
+    transfers in transit.
+    """
     if not {"latest", "cv"} <= set(history.parts("forecasts")):
         raise StockpilotError("no forecasts yet: run `stockpilot forecast` first")
     forecast = history.read("forecasts", "latest")
     cv = history.read("forecasts", "cv")
     hist = prepare(to_long(history.daily())).df
     day = as_of or (hist["ds"].max() + timedelta(days=1))  # type: ignore[operator]
-    ids = forecast.select("unique_id", "sku", "location").unique()
+    with engine.connect() as conn:
+        sourcing = load_sourcing(conn, sourcing_routes)
+        transit = in_transit(conn)
+    ids = with_dc_series(forecast.select("unique_id", "sku", "location").unique(), sourcing)
     terms = ids.join(load_terms(engine), on="sku", how="inner")
     if terms.is_empty():
         raise StockpilotError("no supplier terms for the forecast SKUs: import supplier-items")
@@ -106,7 +120,9 @@ def load_inputs(engine: Engine, history: HistoryStore, *, review_days: int = 7,
     inputs = PlanInputs(
         history=hist, forecast=forecast, cv=cv,
         positions=load_positions(engine, day).join(ids.select("unique_id"), on="unique_id",
-                                                   how="semi"),
+                                                   how="semi").join(
+            transit, on="unique_id", how="left").with_columns(pl.col("in_transit").fill_null(0)),
+        sourcing=sourcing,
         terms=terms.drop("sku", "location"), service=_classes(engine, hist, class_window_days),
         shelf_life=shelf, lots=lots,
         extra_laws=_learned_lead_time_laws(engine, hist, terms, review_days))

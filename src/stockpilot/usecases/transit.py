@@ -49,9 +49,11 @@ def ship_in(conn: Connection, lines: Sequence[Shipment], at: datetime | None = N
         InsufficientStock: the source cannot spare the quantity (nothing is shipped).
     """
     when = at or datetime.now(UTC)
+    shipped = set(conn.execute(select(tt.c.event_id).where(
+        tt.c.event_id.in_([ln.event_id for ln in lines]))).scalars())
     cmds = [ShipTransfer(event_id=ln.event_id, sku=ln.sku, location=ln.from_location,
                          to_location=ln.to_location, quantity=ln.quantity, occurred_at=when)
-            for ln in lines]
+            for ln in lines if ln.event_id not in shipped]
     for result in apply_in(conn, cmds):
         if not result.ok:
             raise _error_from(result)
@@ -135,3 +137,14 @@ def arrivals(conn: Connection) -> pl.DataFrame:
                                                   "expected_at": pl.Date, "qty": pl.Int64})
     return df.select((pl.col("sku") + "@" + pl.col("location")).alias("unique_id"),
                      "expected_at", "qty")
+
+
+def open_shipments(engine: Engine) -> pl.DataFrame:
+    """Shipments not yet received: ``id, sku, from_location, to_location, quantity, …``."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(tt.c.id, tt.c.sku, tt.c.from_location, tt.c.to_location,
+                                   tt.c.quantity, tt.c.shipped_at, tt.c.expected_at)
+                            .where(tt.c.status == IN_TRANSIT).order_by(tt.c.id)).all()
+    return pl.DataFrame(rows, orient="row", schema={
+        "id": pl.Int64, "sku": pl.Utf8, "from_location": pl.Utf8, "to_location": pl.Utf8,
+        "quantity": pl.Int64, "shipped_at": pl.Datetime("us", "UTC"), "expected_at": pl.Date})
