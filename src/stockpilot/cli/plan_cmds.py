@@ -154,6 +154,11 @@ def approve(supplier: list[str] = typer.Option(None, help="Only these suppliers 
     w, result = _latest(ws)
     ids = run(w.engine, result, supplier or None)  # type: ignore[attr-defined]
     console.print(f"purchase orders: {', '.join(map(str, ids)) or 'none due'}")
+    if ids:
+        from stockpilot.usecases.alert_refresh import refresh_after_approval
+
+        got = refresh_after_approval(w.engine, w.history, ids)
+        console.print(f"alerts: {got['resolved']} resolved by the orders")
 
 
 def register(app: typer.Typer) -> None:

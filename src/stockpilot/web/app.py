@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from stockpilot.config import DEFAULT_SECRET, Settings
 from stockpilot.errors import StockpilotError
 from stockpilot.store.history import HistoryStore
+from stockpilot.usecases.alert_refresh import refresh_after_approval
 from stockpilot.usecases.leadtimes import lead_time_report
 from stockpilot.web import data, kpis
 from stockpilot.web.sessions import (
@@ -300,6 +301,7 @@ def _action_routes(r: APIRouter) -> None:
         src = _web(request).src
         try:
             ids = data.approve_supplier(src, ctx.user, supplier)
+            refresh_after_approval(src.engine, src.history, ids)
         except StockpilotError as exc:
             return _render(request, "error.html", exc.status, ctx=ctx, title=exc.title,
                            message=str(exc))

@@ -16,6 +16,8 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Engine, bindparam, select
 
+from stockpilot.alerts.inputs import arrivals
+from stockpilot.alerts.projection import ARRIVALS_SCHEMA, project
 from stockpilot.domain.movements import MovementKind
 from stockpilot.errors import NotFound
 from stockpilot.ledger.positions import Position, positions_query
@@ -137,11 +139,12 @@ def sku_page(src: Sources, user: User, sku: str, location: str | None) -> dict[s
         key = {"k_sku": sku, "k_loc": loc}
         lots = [dict(r._mapping) for r in conn.execute(q["lots"], key)]
         moves = [{**r._mapping, "kind": _kind(r.kind)} for r in conn.execute(q["movements"], key)]
+        coming = arrivals(conn, [(sku, loc)])
     plan = _plan_row(src, sku, loc)
     return {"sku": sku, "name": item.name, "unit_cost": item.unit_cost, "price": item.price,
             "location": loc, "position": here, "positions": positions, "plan": plan,
             "lots": lots, "movements": moves,
-            "chart": sku_chart(src, sku, loc, here, plan)}
+            "chart": sku_chart(src, sku, loc, here, plan, coming)}
 
 
 def _plan_row(src: Sources, sku: str, loc: str) -> dict[str, Any] | None:
@@ -153,8 +156,14 @@ def _plan_row(src: Sources, sku: str, loc: str) -> dict[str, Any] | None:
 
 
 def sku_chart(src: Sources, sku: str, loc: str, pos: Position,
-              plan: dict[str, Any] | None) -> dict[str, Any]:
-    """Chart data: demand history, forecast quantile bands, projected stock, ROP and OUT."""
+              plan: dict[str, Any] | None, coming: pl.DataFrame | None = None
+              ) -> dict[str, Any]:
+    """Chart data: demand history, forecast quantile bands, projected stock, ROP and OUT.
+
+    The projected stock is the alerts' projection (:func:`stockpilot.alerts.projection.project`):
+    available today, the forecast mean out each day, open POs and transfers (``coming``) in
+    on their expected dates.
+    """
     out: dict[str, Any] = {"uid": f"{sku}@{loc}", "history": [], "fan": None,
                            "projected": [], "reorder_point": None, "order_up_to": None}
     demand = src.demand()
@@ -166,9 +175,18 @@ def sku_chart(src: Sources, sku: str, loc: str, pos: Position,
         ds = [d.isoformat() for d in fc["ds"].to_list()]
         out["fan"] = {"ds": ds, **{q: [round(v, 2) for v in fc[q].to_list()]
                                    for q in FAN if q in fc.columns}}
-        median = fc["q0.5"] if "q0.5" in fc.columns else fc["mean"]
-        level = (pos.available + pos.on_order - median.cum_sum()).to_list()
-        out["projected"] = [[d, round(v, 1)] for d, v in zip(ds, level, strict=True)]
+        uid = out["uid"]
+        start = pl.DataFrame({"unique_id": [uid], "available": [max(pos.available, 0)]})
+        arr = coming if coming is not None else pl.DataFrame(schema=ARRIVALS_SCHEMA)
+        # arrivals keep their distance from today on the forecast's calendar (a replayed
+        # data set's forecast may start years before today)
+        first = fc["ds"].min()
+        shift = first - datetime.now(UTC).date()  # type: ignore[operator]
+        arr = arr.with_columns(pl.col("expected_at") + shift)
+        proj = project(start, fc.select(pl.lit(uid).alias("unique_id"), "ds", "mean"), arr,
+                       first, fc.height)
+        out["projected"] = [[d.isoformat(), round(v, 1)] for d, v in
+                            zip(proj["ds"].to_list(), proj["projected"].to_list(), strict=True)]
     if plan:
         out["reorder_point"] = plan.get("reorder_point")
         out["order_up_to"] = plan.get("order_up_to")

@@ -15,6 +15,7 @@ from stockpilot.api.idempotency import Idem
 from stockpilot.api.problems import COMMON, WRITES
 from stockpilot.api.schemas import Ident, In, Out
 from stockpilot.jobs.plan import approve_in
+from stockpilot.usecases.alert_refresh import refresh_after_approval
 
 router = APIRouter(tags=["plans"], responses={**COMMON, **WRITES})
 
@@ -107,8 +108,14 @@ def approve(body: ApproveIn, who: Planner, ctx: Ctx, idem: Idem) -> ApproveOut:
     """
     plan = latest(ctx.history, "plans", "plan")
 
+    created: list[int] = []
+
     def effect(conn: Connection) -> tuple[int, Any]:
         ids = approve_in(conn, plan, body.suppliers, body.as_of, who.locations)
+        created.extend(ids)
         return 200, ApproveOut(purchase_orders=ids)
 
-    return idem.run(body, effect)  # type: ignore[return-value]
+    out = idem.run(body, effect)
+    if created:  # after the commit: the alerts these orders answer are re-checked
+        refresh_after_approval(ctx.engine, ctx.history, created)
+    return out  # type: ignore[return-value]
