@@ -2,13 +2,12 @@
 
     python benchmarks/plan_scale.py [--data ../shared/data] [--skus 30490] [--history-days 365]
 
-What is timed is what ``stockpilot.jobs.plan.run_plan`` does after its database reads, with
-the same pure functions in the same order: lead-time + review demand quantiles per supplier
-lead-time group (:func:`stockpilot.forecast.leadtime.lead_time_quantiles`), ABC–XYZ classes
-on the last 91 days (:func:`stockpilot.planning.classes.abc_xyz`), the order suggestions with
-their reasons (:func:`stockpilot.planning.suggestions.plan_orders`) and the reorder points over
-the lead time alone (``run_plan``'s own ``_reorder_points``). The reads (positions, supplier
-terms, prices, the stored forecast) are not timed; nor is the forecast, a separate step.
+What is timed is what ``stockpilot.jobs.plan.run_plan`` does after its database reads: ABC–XYZ
+classes on the last 91 days (:func:`stockpilot.planning.classes.abc_xyz`) and the one planning
+pipeline, :func:`stockpilot.planning.pipeline.build_plan` (demand classes, the protection-
+interval and lead-time laws by the method of each class, levels, positions, rounding, the
+guard, reasons and invariants). The reads (positions, supplier terms, prices, the stored
+forecast) are not timed; nor is the forecast, a separate step.
 
 Data: the 972 real M5 daily series (TX_3/FOODS_3, CA_3/HOBBIES_2) are forecast once as the
 forecast step would (SeasonalNaive, CrostonOptimized, TSB, 28-day window average chosen per
@@ -34,12 +33,10 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import machine
 from stockpilot.forecast.data import prepare, to_long
-from stockpilot.forecast.leadtime import lead_time_quantiles
 from stockpilot.forecast.selection import forecast_frame
 from stockpilot.ingest import m5
-from stockpilot.jobs.plan import _reorder_points
 from stockpilot.planning.classes import abc_xyz
-from stockpilot.planning.suggestions import plan_orders
+from stockpilot.planning.pipeline import PlanInputs, PlanOptions, build_plan
 from stockpilot.simulate.rolling import FAST_MODELS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,24 +98,19 @@ def inputs(data: Path, n: int, history_days: int, seed: int = 7) -> dict[str, pl
 def plan(inp: dict[str, pl.DataFrame]) -> tuple[pl.DataFrame, dict[str, float]]:
     """run_plan's pure part, step by step; returns the plan and seconds per step."""
     steps: dict[str, float] = {}
-    t0 = time.perf_counter()
-    forecast, cv, hist, terms = inp["forecast"], inp["cv"], inp["hist"], inp["terms"]
-    ltd = pl.concat([
-        lead_time_quantiles(forecast.join(group, on="unique_id", how="semi"), cv, hist,
-                            int(p) + REVIEW)
-        for (p,), group in terms.group_by("lead_time_days")])
-    steps["lead-time + review quantiles"] = time.perf_counter() - t0
+    hist = inp["hist"]
     t0 = time.perf_counter()
     end = hist["ds"].max()
     recent = hist.filter(pl.col("ds") > end - pl.duration(days=91))  # type: ignore[operator]
     classes = abc_xyz(recent, inp["price"])
     steps["ABC–XYZ classes"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    out = plan_orders(ltd, inp["positions"], terms.drop("sku"), classes, REVIEW)
-    steps["order suggestions + reasons"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    out = out.join(_reorder_points(forecast, cv, hist, terms, out), on="unique_id", how="left")
-    steps["reorder points (lead time)"] = time.perf_counter() - t0
+    inputs = PlanInputs(history=hist, forecast=inp["forecast"], cv=inp["cv"],
+                        positions=inp["positions"], terms=inp["terms"].drop("sku"),
+                        service=classes)
+    out = build_plan(inputs, PlanOptions(review_days=REVIEW))
+    steps["pipeline (laws, levels, orders, guard, reasons, invariants)"] = \
+        time.perf_counter() - t0
     return out, steps
 
 
@@ -145,7 +137,8 @@ def main() -> None:
     print(f"| **total** | **{wall:.2f}** (CPU {cpu:.2f} s over all threads) |")
     due = out.filter(pl.col("order_qty") > 0)
     print(f"\n{out.height:,} SKU-locations planned, {due.height:,} orders due, every one with "
-          f"a reason; {out['reorder_point'].null_count()} without a reorder point; peak RSS "
+          f"a reason; {out.filter(pl.col('flags').list.len() > 0).height:,} flagged; methods "
+          f"{dict(out.group_by('method').len().iter_rows())}; peak RSS "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     print(f"command: python benchmarks/plan_scale.py --skus {args.skus} "
           f"--history-days {args.history_days}")

@@ -125,3 +125,16 @@ def test_invariants_hold_on_any_plan(seed, p, lump, lead, pack, moq_packs, on_ha
     assert r["order_up_to"] >= r["mean"] - 1e-9
     assert r["order_qty"] % pack == 0
     assert r["order_qty"] == 0 or r["order_qty"] >= pack * moq_packs
+
+
+def test_calibrated_levels_read_the_target_off_the_earlier_curve():
+    from stockpilot.planning.pipeline import quantile_levels
+
+    curve = {"lumpy": ((0.9, 0.95, 0.97), (0.8, 0.9, 0.95)), "*": ((0.5, 1.0), (0.5, 1.0))}
+    got = quantile_levels(np.array([0.95, 0.96, 0.7]), ["lumpy", "lumpy", "smooth"], curve)
+    np.testing.assert_allclose(got, [0.9, 0.925, 0.7])
+    plan = build_plan(_inputs({"A@X": _series(8)}), PlanOptions(
+        level_map={"*": ((0.9, 0.99), (0.5, 0.6))}))
+    r = plan.row(0, named=True)
+    assert r["service_level"] == 0.95 and 0.5 < r["quantile_level"] < 0.6
+    assert "95% service (calibrated) →" in r["reason"]

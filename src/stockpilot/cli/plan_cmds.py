@@ -78,6 +78,15 @@ def plan(review: int = typer.Option(7, min=1, max=90, help="Review period R in d
     for r in due.head(show).iter_rows(named=True):
         console.print(f"[bold]{r['unique_id']}[/] ({r['supplier']}): {r['reason']}",
                       highlight=False)
+    if "flags" in result.columns:
+        flagged = result.filter(pl.col("flags").list.len() > 0)
+        console.print(f"{flagged.height} of {result.height} levels flagged as implausible "
+                      f"({result.height - flagged.height} pass the guard)")
+        for r in flagged.head(show).iter_rows(named=True):
+            console.print(f"[yellow]flag[/] {r['unique_id']} {', '.join(r['flags'])}: "
+                          f"order-up-to {r['order_up_to']:,} vs largest past "
+                          f"{r['protection_days']}-day demand {r['largest_past_demand']:,.0f} "
+                          f"({r['method']})", highlight=False)
     methods = result.group_by("method").len().sort("len", descending=True)
     console.print("demand over lead time: " + ", ".join(
         f"{m} {n}" for m, n in methods.iter_rows()))

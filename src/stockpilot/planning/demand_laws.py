@@ -9,6 +9,8 @@ Every law returns ``unique_id, days, method, mean, q…`` (the quantile columns 
   (overlapping blocks; Willemain, Smart & Schwarz 2004).
 * ``compound-poisson``: demand occasions at the observed rate, each of a size drawn from the
   observed order-size distribution (Feller 1968, XII.2; by FFT, :mod:`.leadtime_dist`).
+* ``normal-theory``: the same forecast sum + z(τ)·σ, σ the standard deviation of its backtest
+  interval errors (Silver, Pyke & Thomas 2017, eq. 7.13): the textbook baseline.
 * ``negative-binomial``: a negative binomial fitted by moments to the mean and variance of
   the past ``days``-day sums (Poisson when they are not over-dispersed; Agrawal & Smith 1996,
   "Estimating negative binomial demand for retail inventory management").
@@ -20,17 +22,18 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from scipy.stats import nbinom, poisson
+from scipy.stats import nbinom, norm, poisson
 
 from stockpilot.forecast.base import QUANTILES, qcol
-from stockpilot.forecast.leadtime import lead_time_quantiles
+from stockpilot.forecast.leadtime import interval_errors, lead_time_quantiles
 from stockpilot.planning.leadtime_dist import _compound_by_size, _empirical
 
 FORECAST = "forecast-quantiles"
 EMPIRICAL = "empirical-quantiles"
 COMPOUND = "compound-poisson"
 NEG_BINOMIAL = "negative-binomial"
-METHODS = (FORECAST, EMPIRICAL, COMPOUND, NEG_BINOMIAL)
+NORMAL = "normal-theory"
+METHODS = (FORECAST, EMPIRICAL, COMPOUND, NEG_BINOMIAL, NORMAL)
 #: Levels every law is evaluated at: the forecast's nine plus every service level the class
 #: matrix uses (and a few more). Interpolating a target between far-apart levels was a root
 #: cause of oversized levels on lumpy demand: with 0.835 and 0.975 as neighbours, a 90% target
@@ -109,6 +112,18 @@ def forecast_quantiles(forecast: pl.DataFrame, cv: pl.DataFrame, history: pl.Dat
     return _finish(lead_time_quantiles(forecast, cv, history, days, LEVELS), days, FORECAST)
 
 
+def normal_theory(forecast: pl.DataFrame, cv: pl.DataFrame, history: pl.DataFrame,
+                  days: int) -> pl.DataFrame:
+    """Forecast sum μ_P + z(τ)·σ_P, σ_P the std of the backtest P-day-sum errors."""
+    base = lead_time_quantiles(forecast, cv, history, days, (0.5,)).select("unique_id", "mean")
+    sig = interval_errors(cv, days).group_by("unique_id").agg(
+        pl.col("resid").std().alias("sigma"))
+    out = base.join(sig, on="unique_id", how="left").with_columns(
+        pl.col("sigma").fill_null(0.0).fill_nan(0.0))
+    return _finish(out.with_columns([(pl.col("mean") + float(norm.ppf(t)) * pl.col("sigma"))
+                                     .alias(qcol(t)) for t in LEVELS]), days, NORMAL)
+
+
 def law(method: str, days: int, *, forecast: pl.DataFrame, cv: pl.DataFrame,
         history: pl.DataFrame) -> pl.DataFrame:
     """The law of ``method`` for every series of ``history`` (or ``forecast``)."""
@@ -120,6 +135,8 @@ def law(method: str, days: int, *, forecast: pl.DataFrame, cv: pl.DataFrame,
         return compound_poisson(history, days)
     if method == NEG_BINOMIAL:
         return negative_binomial(history, days)
+    if method == NORMAL:
+        return normal_theory(forecast, cv, history, days)
     raise ValueError(f"unknown demand method {method!r}; expected one of {METHODS}")
 
 

@@ -78,7 +78,8 @@ DEFAULT_METHODS: Mapping[str, str] = {
 #: Output columns, in order (the quantile columns of :data:`demand_laws.LEVELS` follow).
 PLAN_COLUMNS: tuple[str, ...] = (
     "unique_id", "sku", "location", "supplier", "source", "klass", "demand_class",
-    "service_level", "lead_time_days", "review_days", "protection_days", "method", "mean",
+    "service_level", "quantile_level", "lead_time_days", "review_days", "protection_days",
+    "method", "mean",
     "p50", "demand_quantile", "safety_stock", "reorder_point", "order_up_to",
     "largest_past_demand", "on_hand", "sellable", "on_order", "in_transit", "reserved",
     "inventory_position", "need", "moq", "pack_size", "unit_cost", "order_qty",
@@ -133,6 +134,10 @@ class PlanOptions:
         guard_factor: flag an order-up-to above this × the largest past P-day demand.
         guard_window_days: how far back "past" reaches for the guard.
         class_window_days: history used to classify demand (ADI/CV²) and fit history laws.
+        level_map: demand class (or ``"*"``) → (achieved cycle service levels, increasing;
+            the quantile levels that achieved them) from a replay on EARLIER data: a target
+            is read off it by linear interpolation (:func:`quantile_levels`). None: the
+            quantile level is the target itself.
     """
 
     as_of: date | None = None
@@ -141,6 +146,7 @@ class PlanOptions:
     guard_factor: float = 1.5
     guard_window_days: int = 365
     class_window_days: int = 365
+    level_map: Mapping[str, tuple[tuple[float, ...], tuple[float, ...]]] | None = None
 
 
 def build_plan(inputs: PlanInputs, options: PlanOptions | None = None) -> pl.DataFrame:
@@ -159,6 +165,8 @@ def build_plan(inputs: PlanInputs, options: PlanOptions | None = None) -> pl.Dat
     base = base.join(service.select("unique_id", "klass", "service_level"), on="unique_id",
                      how="left").with_columns(pl.col("service_level").fill_null(0.95),
                                               pl.col("klass").fill_null("--"))
+    base = base.with_columns(pl.Series("quantile_level", quantile_levels(
+        base["service_level"].to_numpy(), base["demand_class"].to_list(), opt.level_map)))
     laws = _laws(base, forecast, inputs.cv, hist, inputs.extra_laws, protection=True)
     lead = _laws(base, forecast, inputs.cv, hist, None, protection=False)
     plan = _levels(base.drop("method").join(laws, on="unique_id", how="left"), lead)
@@ -172,6 +180,31 @@ def build_plan(inputs: PlanInputs, options: PlanOptions | None = None) -> pl.Dat
     plan = _append_notes(plan.with_columns(reasons_of(plan)))
     out = plan.select(*PLAN_COLUMNS, *dl.QCOLS).sort("unique_id")
     check_plan(out)
+    return out
+
+
+def quantile_levels(target: np.ndarray, demand_class: list[str],
+                    level_map: Mapping[str, tuple[tuple[float, ...], tuple[float, ...]]] | None
+                    ) -> np.ndarray:
+    """The quantile level per series that achieved its target service on earlier data.
+
+    The cycle service level a quantile level achieves is measured, not assumed (lost sales,
+    whole units and review timing move it; Kuleshov, Fenner & Ermon 2018 recalibrate the
+    same way): ``level_map`` holds, per demand class, the achieved levels (non-decreasing)
+    and the quantile levels that achieved them; targets are interpolated between them.
+    """
+    if not level_map:
+        return target.astype(float)
+    out = target.astype(float).copy()
+    classes = np.array(demand_class)
+    for klass in set(demand_class):
+        curve = level_map.get(klass) or level_map.get("*")
+        if curve is None:
+            continue
+        achieved = np.maximum.accumulate(np.asarray(curve[0], dtype=float))
+        achieved = achieved + np.arange(achieved.size) * 1e-9  # strictly increasing for interp
+        sel = classes == klass
+        out[sel] = np.interp(target[sel], achieved, np.asarray(curve[1], dtype=float))
     return out
 
 
@@ -233,13 +266,17 @@ def _laws(base: pl.DataFrame, forecast: pl.DataFrame, cv: pl.DataFrame, hist: pl
     """The law per series over P (``protection``) or over the lead time alone."""
     col = "protection_days" if protection else "lead_time_days"
     parts = []
-    for (method, days), group in base.group_by("method", col):
+    for (method, days, klass), group in base.group_by("method", col, "demand_class"):
         ids = group.select("unique_id")
-        # the forecast law pools scaled errors over every series (each needs its scale)
-        own = hist if method == dl.FORECAST else hist.join(ids, on="unique_id", how="semi")
+        # The forecast law pools scaled backtest errors where a series has few of its own;
+        # pooling over every series let lumpy series' huge relative errors widen steadier
+        # ones (a root cause of issue 13), so errors are pooled within the demand class.
+        pool = base.filter(pl.col("demand_class") == klass).select("unique_id")
         got = dl.law(str(method), max(int(days), 1),
-                     forecast=forecast.join(ids, on="unique_id", how="semi"), cv=cv,
-                     history=own)
+                     forecast=forecast.join(ids, on="unique_id", how="semi"),
+                     cv=cv.join(pool, on="unique_id", how="semi"),
+                     history=hist.join(pool if method in (dl.FORECAST, dl.NORMAL) else ids,
+                                       on="unique_id", how="semi"))
         parts.append(ids.join(got, on="unique_id", how="left"))
     laws = pl.concat(parts, how="vertical_relaxed").with_columns(
         pl.col("method").fill_null("none"), pl.col("days").fill_null(0),
@@ -252,11 +289,11 @@ def _laws(base: pl.DataFrame, forecast: pl.DataFrame, cv: pl.DataFrame, hist: pl
 
 def _levels(plan: pl.DataFrame, lead: pl.DataFrame) -> pl.DataFrame:
     """Order-up-to, reorder point, safety stock from the laws at the service level."""
-    q = dl.quantile_of(plan, plan["service_level"])
+    q = dl.quantile_of(plan, plan["quantile_level"])
     mean = plan["mean"].to_numpy()
     s = np.ceil(np.maximum(q, mean) - 1e-9)
     lead_aligned = plan.select("unique_id").join(lead, on="unique_id", how="left").fill_null(0.0)
-    rop = np.minimum(np.ceil(dl.quantile_of(lead_aligned, plan["service_level"]) - 1e-9), s)
+    rop = np.minimum(np.ceil(dl.quantile_of(lead_aligned, plan["quantile_level"]) - 1e-9), s)
     return plan.with_columns(
             pl.Series("demand_quantile", q), pl.Series("order_up_to", s.astype(np.int64)),
             pl.Series("reorder_point", rop.astype(np.int64)),

@@ -12,7 +12,8 @@ from typing import Any
 
 import polars as pl
 
-NEEDED = ("mean", "protection_days", "service_level", "demand_quantile", "method",
+NEEDED = ("mean", "protection_days", "service_level", "quantile_level", "demand_quantile",
+          "method",
           "safety_stock", "order_up_to", "reorder_point", "klass", "on_hand", "expired",
           "quarantined", "on_order", "in_transit", "reserved", "inventory_position", "need",
           "pack_size", "moq", "order_qty", "max_order_qty", "shelf_life_days",
@@ -33,7 +34,7 @@ def _one(r: dict[str, Any]) -> str:
     days = int(r["protection_days"])
     mean = float(r["mean"])
     text = (f"mean {mean / max(days, 1):,.1f}/d × {days} d = {_n(mean)}; "
-            f"{r['service_level'] * 100:g}% quantile {_n(r['demand_quantile'])} ({r['method']})"
+            + _level(r) + f" quantile {_n(r['demand_quantile'])} ({r['method']})"
             f" → safety stock {_n(r['safety_stock'])}; order-up-to {_n(r['order_up_to'])}, "
             f"reorder point {_n(r['reorder_point'])} (class {r['klass']}); on hand "
             f"{_n(r['on_hand'])}")
@@ -51,6 +52,13 @@ def _one(r: dict[str, Any]) -> str:
                  f" × the largest {days}-day demand of the past year "
                  f"({_n(r['largest_past_demand'])}), from {r['method']}")
     return text
+
+
+def _level(r: dict[str, Any]) -> str:
+    target, level = r["service_level"] * 100, r["quantile_level"] * 100
+    if abs(target - level) < 0.05:
+        return f"{target:g}%"
+    return f"{target:g}% service (calibrated) → {level:.1f}%"
 
 
 def _cap(r: dict[str, Any]) -> str:

@@ -36,7 +36,12 @@ def cycle_service_level(trace: Trace) -> FloatArray:
 
 
 def kpis(trace: Trace, costs: Costs | None = None) -> dict[str, float]:
-    """Totals: fill rate, CSL, lost units, average on hand, orders, and money when costed."""
+    """Totals: fill rate, CSL, lost units, average on hand, orders, waste, and money when costed.
+
+    Money (with ``costs``): holding cost = average stock value × holding rate × years;
+    ordering cost = orders × cost per order; lost margin = lost units × (price − cost);
+    waste cost = units written off × cost; total cost is their sum.
+    """
     demand = trace.demand.sum()
     sales = trace.sales.sum()
     out = {
@@ -48,6 +53,8 @@ def kpis(trace: Trace, costs: Costs | None = None) -> dict[str, float]:
         "orders_placed": float((trace.ordered > 0).sum()),
         "units_ordered": float(trace.ordered.sum()),
     }
+    wasted = trace.wasted if trace.wasted is not None else np.zeros_like(trace.demand)
+    out["wasted_units"] = float(wasted.sum())
     if costs is not None:
         days = trace.demand.shape[1]
         value = (np.clip(trace.on_hand_end, 0, None) * costs.unit_cost[:, None]).sum(axis=0)
@@ -59,5 +66,10 @@ def kpis(trace: Trace, costs: Costs | None = None) -> dict[str, float]:
             "turns": cogs / avg_value * 365.0 / days if avg_value else 0.0,
             "holding_cost": avg_value * costs.holding_rate * days / 365.0,
             "ordering_cost": out["orders_placed"] * costs.order_cost,
+            "lost_margin": float((trace.lost * np.maximum(costs.price - costs.unit_cost, 0.0)
+                                  [:, None]).sum()),
+            "waste_cost": float((wasted * costs.unit_cost[:, None]).sum()),
         }
+        out["total_cost"] = (out["holding_cost"] + out["ordering_cost"] + out["lost_margin"]
+                             + out["waste_cost"])
     return out

@@ -1,5 +1,9 @@
 """Compare policies on the same history in one run: ERP min/max, normal theory, ours, oracle.
 
+"ours" is the planning pipeline itself, called on every review (:mod:`.replay`). "normal" and
+the calibrated / empirical variants replay rolling-origin forecast quantiles refitted at every
+review (:mod:`.rolling`); they are research baselines, not the planner.
+
 ``compare`` takes daily demand (``unique_id, ds, y``), a simulated window and a setup; forecasts
 are made on rolling origins with data before each review only (:mod:`.rolling`). Each policy
 is swept over its knob (service target, or the min/max multiplier k) to trace its curve of
@@ -15,11 +19,14 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
+from stockpilot.forecast.data import prepare
+from stockpilot.planning.pipeline import PlanOptions
 from stockpilot.planning.policies import quantile_at
 from stockpilot.simulate import strategies as st
 from stockpilot.simulate.calibrate import ALL, LevelMap, fit_level_map
 from stockpilot.simulate.engine import Policy, Setup, Trace, simulate
 from stockpilot.simulate.kpis import Costs, kpis
+from stockpilot.simulate.replay import Forecasts, Replay, Terms
 from stockpilot.simulate.rolling import FAST_MODELS, Origin, rolling_ltd
 
 SERVICE_SWEEP = (0.50, 0.65, 0.80, 0.90, 0.95, 0.98, 0.99)
@@ -91,8 +98,12 @@ def compare(df: pl.DataFrame, start: date, end: date, setup: Setup, *,
             cmp.traces[name] = trace
             cmp.knobs[name] = knob
 
+    pipeline = _pipeline(df, ids, start, setup, costs, models, n_windows, progress)
     for tau in service_levels:
-        run("ours", tau, _levels(origins, reviews, len(ids), days, tau, to_int), tau == keep)
+        trace = pipeline(demand, on_hand0, tau)
+        cmp.rows.append({"policy": "ours", "knob": tau, **kpis(trace, costs)})
+        if tau == keep:
+            cmp.traces["ours"], cmp.knobs["ours"] = trace, tau
         run("normal", tau, _normal(origins, reviews, len(ids), days, tau, to_int),
             tau == keep)
     if class_levels:
@@ -117,6 +128,31 @@ def compare(df: pl.DataFrame, start: date, end: date, setup: Setup, *,
 
 
 ToInt = Callable[[np.ndarray], np.ndarray]
+
+
+def _pipeline(df: pl.DataFrame, ids: list[str], start: date, setup: Setup,
+              costs: Costs | None, models: Sequence[str], n_windows: int,
+              progress: Callable[[str], None] | None
+              ) -> Callable[[np.ndarray, np.ndarray, float], Trace]:
+    """"ours": the planning pipeline on every review (:mod:`.replay`), one refit cache.
+
+    Supplier terms: the setup's lead time, MOQ and pack (0 and 1 when absent).
+    """
+    n = len(ids)
+    terms = Terms(lead_time_days=np.full(n, setup.lead_time, dtype=np.int64),
+                  moq=setup.moq if setup.moq is not None else np.zeros(n, dtype=np.int64),
+                  pack_size=setup.pack if setup.pack is not None else np.ones(n, dtype=np.int64),
+                  unit_cost=costs.unit_cost if costs is not None else np.ones(n))
+    hist = prepare(df).df
+    fc = Forecasts(hist, models=models, n_windows=n_windows,
+                   horizon=28 + setup.lead_time + setup.review, progress=progress)
+
+    def run(demand: np.ndarray, on_hand0: np.ndarray, tau: float) -> Trace:
+        rp = Replay(hist, ids, start, terms, np.full(n, tau), fc,
+                    PlanOptions(review_days=setup.review))
+        return rp.run(demand, on_hand0, setup.review, setup.first_review)
+
+    return run
 
 
 @dataclass(frozen=True)

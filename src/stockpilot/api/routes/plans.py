@@ -34,6 +34,10 @@ class PolicyPublic(Out):
     safety_stock: int | None
     order_up_to: int | None
     reorder_point: int | None = None
+    method: str | None = None
+    flags: list[str] = Field(default_factory=list, description="plausibility flags, e.g. "
+                             "order-up-to-above-past-max (order-up-to above 1.5 × the largest "
+                             "protection-interval demand of the past year)")
 
 
 class SuggestionPublic(Out):
@@ -50,6 +54,8 @@ class SuggestionPublic(Out):
     order_qty: int
     order_value: float | None
     reason: str
+    flags: list[str] = Field(default_factory=list, description="plausibility flags (see "
+                             "policies)")
 
 
 POLICY_SORT = ["sku", "location", "supplier", "order_up_to", "service_level"]
