@@ -71,7 +71,8 @@ def plan(review: int = typer.Option(7, min=1, max=90, help="Review period R in d
     w = workspace(ws)
     with spinner("planning"):
         result = run_plan(w.engine, w.history, review_days=review, budgets=budgets or None,
-                          holding_rate=holding_rate, sourcing_routes=w.settings.sourcing)
+                          holding_rate=holding_rate, sourcing_routes=w.settings.sourcing,
+                          service_levels=w.settings.service_levels)
     due = result.filter(pl.col("order_qty") > 0).sort("order_value", descending=True)
     console.print(f"{result.height} SKU-locations planned; {due.height} orders due, value "
                   f"{due['order_value'].sum():,.2f}")

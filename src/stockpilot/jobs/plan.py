@@ -18,7 +18,7 @@ from stockpilot.errors import StockpilotError
 from stockpilot.forecast.base import QUANTILE_COLUMNS as QCOLS_NINE
 from stockpilot.forecast.data import prepare, to_long
 from stockpilot.ledger.purchasing import OrderLine, create_purchase_order_in
-from stockpilot.planning.classes import abc_xyz
+from stockpilot.planning.classes import abc_xyz, service_matrix
 from stockpilot.planning.demand_laws import LEVELS
 from stockpilot.planning.pipeline import PlanInputs, PlanOptions, build_plan
 from stockpilot.planning.suggestions import prioritise
@@ -31,6 +31,7 @@ from stockpilot.store import schema as t
 from stockpilot.store.history import HistoryStore
 from stockpilot.store.uow import UnitOfWork
 from stockpilot.usecases.leadtimes import load_receipts
+from stockpilot.usecases.overrides import load_overrides
 from stockpilot.usecases.sourcing import load_sourcing, with_dc_series
 from stockpilot.usecases.transit import in_transit
 
@@ -74,7 +75,8 @@ def run_plan(engine: Engine, history: HistoryStore, *, review_days: int = 7,
              class_window_days: int = 91, budgets: dict[str, float] | None = None,
              holding_rate: float = 0.25, method_window_days: int = 365,
              as_of: date | None = None,
-             sourcing_routes: Mapping[str, str] | None = None) -> pl.DataFrame:
+             sourcing_routes: Mapping[str, str] | None = None,
+             service_levels: Mapping[str, float] | None = None) -> pl.DataFrame:
     """Load the inputs, call :func:`stockpilot.planning.pipeline.build_plan`, write the plan.
 
     ``as_of`` (default: the day after the demand history ends) dates expired lots. With
@@ -83,7 +85,7 @@ def run_plan(engine: Engine, history: HistoryStore, *, review_days: int = 7,
     """
     inputs, day = load_inputs(engine, history, review_days=review_days,
                               class_window_days=class_window_days, as_of=as_of,
-                              sourcing_routes=sourcing_routes)
+                              sourcing_routes=sourcing_routes, service_levels=service_levels)
     plan = build_plan(inputs, PlanOptions(as_of=day, review_days=review_days,
                                           class_window_days=method_window_days))
     if budgets:
@@ -95,7 +97,8 @@ def run_plan(engine: Engine, history: HistoryStore, *, review_days: int = 7,
 
 def load_inputs(engine: Engine, history: HistoryStore, *, review_days: int = 7,
                 class_window_days: int = 91, as_of: date | None = None,
-                sourcing_routes: Mapping[str, str] | None = None
+                sourcing_routes: Mapping[str, str] | None = None,
+                service_levels: Mapping[str, float] | None = None
                 ) -> tuple[PlanInputs, date]:
     """The pipeline's frames from the database and the history store, as of ``as_of``.
 
@@ -112,8 +115,9 @@ def load_inputs(engine: Engine, history: HistoryStore, *, review_days: int = 7,
     with engine.connect() as conn:
         sourcing = load_sourcing(conn, sourcing_routes)
         transit = in_transit(conn)
-    ids = with_dc_series(forecast.select("unique_id", "sku", "location").unique(), sourcing)
-    terms = ids.join(load_terms(engine), on="sku", how="inner")
+        ids = with_dc_series(forecast.select("unique_id", "sku", "location").unique(), sourcing)
+        terms = ids.join(load_terms(engine), on="sku", how="inner")
+        overrides = load_overrides(conn, terms["unique_id"])
     if terms.is_empty():
         raise StockpilotError("no supplier terms for the forecast SKUs: import supplier-items")
     shelf, lots = _shelf_life_and_lots(engine, day)
@@ -123,7 +127,9 @@ def load_inputs(engine: Engine, history: HistoryStore, *, review_days: int = 7,
                                                    how="semi").join(
             transit, on="unique_id", how="left").with_columns(pl.col("in_transit").fill_null(0)),
         sourcing=sourcing,
-        terms=terms.drop("sku", "location"), service=_classes(engine, hist, class_window_days),
+        terms=terms.drop("sku", "location"),
+        service=_classes(engine, hist, class_window_days, service_levels),
+        overrides=overrides,
         shelf_life=shelf, lots=lots,
         extra_laws=_learned_lead_time_laws(engine, hist, terms, review_days))
     return inputs, day
@@ -176,7 +182,9 @@ def sku_prices(engine: Engine, plan: pl.DataFrame) -> pl.DataFrame:
         prices, on="sku", how="left").select("unique_id", "price")
 
 
-def _classes(engine: Engine, hist: pl.DataFrame, window: int) -> pl.DataFrame:
+def _classes(engine: Engine, hist: pl.DataFrame, window: int,
+             service_levels: Mapping[str, float] | None = None) -> pl.DataFrame:
+    """ABC×XYZ classes; ``service_levels`` (``[service_levels]``) overrides the matrix."""
     end = hist["ds"].max()
     recent = hist.filter(pl.col("ds") > end - pl.duration(days=window))
     prices = _frame(engine, select(t.skus.c.sku, t.skus.c.price),
@@ -184,7 +192,7 @@ def _classes(engine: Engine, hist: pl.DataFrame, window: int) -> pl.DataFrame:
     price = recent.select("unique_id").unique().with_columns(
         pl.col("unique_id").str.split("@").list.first().alias("sku")).join(
         prices, on="sku", how="left").select("unique_id", "price")
-    return abc_xyz(recent, price)
+    return abc_xyz(recent, price, matrix=service_matrix(service_levels))
 
 
 def approve(engine: Engine, plan: pl.DataFrame, suppliers: list[str] | None = None,

@@ -90,7 +90,8 @@ def trigger_plan(body: PlanIn, who: Planner, ctx: Ctx, idem: Idem) -> JobRunPubl
         state["id"] = start_run(ctx.engine, "plan", body.model_dump())
         try:
             plan = run_plan(ctx.engine, ctx.history, review_days=body.review_days,
-                            sourcing_routes=ctx.settings.sourcing)
+                            sourcing_routes=ctx.settings.sourcing,
+                            service_levels=ctx.settings.service_levels)
         except Exception as exc:
             with ctx.engine.begin() as conn:
                 finish_run(conn, state["id"], None, f"{type(exc).__name__}: {exc}")
