@@ -109,3 +109,27 @@ def test_an_approved_order_is_not_also_sent_by_transfer(net):
     sent = plan_transfers(engine, history, "DC", transfer_cost=0.01)
     assert "S1" not in set(sent["to_location"])
     assert "S2" in set(sent["to_location"])  # S2's order was not approved: it still needs
+
+
+def test_an_override_set_by_a_planner_reaches_the_plan(net):
+    from stockpilot.usecases.overrides import OverrideIn, set_override
+
+    engine, history = net
+    set_override(engine, OverrideIn(sku="A", kind="order_up_to", value=120, author="ann",
+                                    location="S1", note="display"))
+    set_override(engine, OverrideIn(sku="A", kind="service_level", value=0.99, author="bob"))
+    plan = lines(run_plan(engine, history))
+    s1, s2 = plan["A@S1"], plan["A@S2"]
+    assert s1["order_up_to"] == 120
+    assert "overrides: order-up-to fixed at 120 (by ann, display)" in s1["reason"]
+    assert s2["service_level"] == 0.99 and "service level 99% (by bob)" in s2["reason"]
+
+
+def test_the_service_level_matrix_from_the_toml(net):
+    engine, history = net
+    plan = lines(run_plan(engine, history, service_levels={"AX": 0.8, "AY": 0.8, "AZ": 0.8,
+                                                           "BX": 0.8, "BY": 0.8, "BZ": 0.8,
+                                                           "CX": 0.8, "CY": 0.8, "CZ": 0.8}))
+    assert {r["service_level"] for r in plan.values() if r["klass"] != "--"} == {0.8}
+    with pytest.raises(Exception, match=r"\[service_levels\] 'QQ'"):
+        run_plan(engine, history, service_levels={"QQ": 0.9})

@@ -27,6 +27,7 @@ from stockpilot.api.routes import (
     jobs,
     keys,
     leadtimes,
+    overrides,
     plans,
     purchasing,
     recommendations,
@@ -42,7 +43,7 @@ from stockpilot.store.history import HistoryStore
 ROUTERS = (system.router, catalogue.router, stock.router, transfers.router, forecasts.router,
            plans.router, purchasing.router, alerts.router, simulations.router,
            recommendations.router, jobs.router, reports.router, keys.router,
-           leadtimes.router)
+           leadtimes.router, overrides.router)
 
 
 def create_app(engine: Engine, history: HistoryStore, workspace: Path | None = None,

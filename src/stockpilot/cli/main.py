@@ -25,6 +25,7 @@ from stockpilot.cli import (  # noqa: E402
     forecast_cmds,
     import_cmds,
     leadtime_cmds,
+    overrides_cmds,
     plan_cmds,
     recommend_cmds,
     serve_cmds,
@@ -38,6 +39,7 @@ from stockpilot.cli import (  # noqa: E402
 
 app.add_typer(alerts_cmds.app, name="alerts")
 app.add_typer(import_cmds.app, name="import")
+app.add_typer(overrides_cmds.app, name="overrides")
 app.add_typer(recommend_cmds.app, name="recommend")
 app.add_typer(stock_cmds.events_app, name="events")
 app.add_typer(stock_cmds.stock_app, name="stock")

@@ -115,8 +115,9 @@ def load_inputs(engine: Engine, history: HistoryStore, *, review_days: int = 7,
     with engine.connect() as conn:
         sourcing = load_sourcing(conn, sourcing_routes)
         transit = in_transit(conn)
-        ids = with_dc_series(forecast.select("unique_id", "sku", "location").unique(), sourcing)
-        terms = ids.join(load_terms(engine), on="sku", how="inner")
+    ids = with_dc_series(forecast.select("unique_id", "sku", "location").unique(), sourcing)
+    terms = ids.join(load_terms(engine), on="sku", how="inner")
+    with engine.connect() as conn:
         overrides = load_overrides(conn, terms["unique_id"])
     if terms.is_empty():
         raise StockpilotError("no supplier terms for the forecast SKUs: import supplier-items")

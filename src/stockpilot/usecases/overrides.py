@@ -46,13 +46,31 @@ def set_override(engine: Engine, o: OverrideIn) -> int:
         InvalidPlanInput: an unknown kind or an unusable value, naming SKU and location.
     """
     with UnitOfWork(engine) as uow:
-        _check(uow.conn, o)
-        new_id = uow.conn.execute(po.insert().values(
-            sku=o.sku, location=o.location, kind=o.kind, value=float(o.value), start=o.start,
-            end=o.end, author=o.author, expires=o.expires, note=o.note,
-            created_at=datetime.now(UTC))).inserted_primary_key[0]
+        new_id = set_override_in(uow.conn, o)
         uow.commit()
+    return new_id
+
+
+def set_override_in(conn: Connection, o: OverrideIn) -> int:
+    """:func:`set_override` on an open transaction (the caller commits)."""
+    _check(conn, o)
+    new_id = conn.execute(po.insert().values(
+        sku=o.sku, location=o.location, kind=o.kind, value=float(o.value), start=o.start,
+        end=o.end, author=o.author, expires=o.expires, note=o.note,
+        created_at=datetime.now(UTC))).inserted_primary_key[0]
     return int(new_id)
+
+
+def get_override(conn: Connection, override_id: int) -> dict[str, object]:
+    """One override as a dict (``location`` ``*`` for every location).
+
+    Raises:
+        NotFound: no override with that id.
+    """
+    rows = _frame(conn).filter(pl.col("id") == override_id)
+    if rows.is_empty():
+        raise NotFound(f"no override {override_id}")
+    return rows.drop("unique_id").row(0, named=True)
 
 
 def _check(conn: Connection, o: OverrideIn) -> None:
