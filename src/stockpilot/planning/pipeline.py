@@ -327,7 +327,8 @@ def _as_of(inputs: PlanInputs, opt: PlanOptions) -> date:
     """The planning day: the option, else the day after the history ends."""
     if opt.as_of is not None or inputs.history.is_empty():
         return opt.as_of or date.today()
-    return inputs.history["ds"].max() + timedelta(days=1)  # type: ignore[no-any-return,operator]
+    end: date = inputs.history["ds"].max()  # type: ignore[assignment]
+    return end + timedelta(days=1)
 
 
 def _active_overrides(inputs: PlanInputs, opt: PlanOptions) -> pl.DataFrame:
