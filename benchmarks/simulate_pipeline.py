@@ -9,9 +9,10 @@ Every review (weekly, lead time 7 days unless ``--lead-time``), "ours" calls
 refit). ``--methods`` lists the law choices to run: ``default`` (the per-class choice of
 ``DEFAULT_METHODS``) or one method for every SKU (``forecast-quantiles``, ``compound-poisson``,
 ``empirical-quantiles``, ``negative-binomial``, ``normal-theory`` = normal theory on the same
-forecasts). Each is swept over the service target (same for all SKUs). ERP min/max (k sweep)
-and the oracle run on the same days. Windows: ``late`` = the last ``--weeks`` weeks of the data,
-``early`` = the ``--weeks`` weeks before them (choose on early, report on late).
+forecasts); ``raw`` is ``default`` without the ``--level-map`` calibration. Each is swept
+over the service target (same for all SKUs). ERP min/max (k sweep) and the oracle run on
+the same days. Windows: ``late`` = the last ``--weeks`` weeks of the data, ``early`` = the
+``--weeks`` weeks before them (choose on early, report on late).
 
 Money: unit cost = 60% of the price (M5: the last weekly price before the window; Online
 Retail: the median unit price), holding 25% a year, 0 per order; lost margin = lost × 40% of
@@ -156,8 +157,8 @@ def main() -> None:
     rows: list[dict[str, object]] = []
     t0 = time.perf_counter()
     for method in args.methods.split(","):
-        methods = dict(DEFAULT_METHODS) if method == "default" else {"*": method} | {
-            c: method for c in DEFAULT_METHODS}
+        methods = dict(DEFAULT_METHODS) if method in ("default", "raw") else {
+            "*": method} | {c: method for c in DEFAULT_METHODS}
         for level in (float(x) for x in args.levels.split(",")):
             t1 = time.perf_counter()
             rp = Replay(hist, ids, start, terms, np.full(n, level), fc,

@@ -14,6 +14,7 @@ from stockpilot.forecast.pipeline import run_forecast
 from stockpilot.jobs.demo import import_sample
 from stockpilot.jobs.plan import approve, load_receipts, run_plan
 from stockpilot.ledger.purchasing import OrderLine, create_purchase_order, receive_purchase_order
+from stockpilot.planning.pipeline import DEFAULT_METHODS
 from stockpilot.store import schema as t
 from stockpilot.store.history import HistoryStore
 
@@ -46,7 +47,8 @@ def test_plan_says_which_method_each_sku_got_and_reasons_add_up(shop):
     engine, history = shop
     plan = run_plan(engine, history)
     methods = set(plan["method"].to_list())
-    assert {"forecast-quantiles", "compound-poisson"} <= methods
+    assert {"negative-binomial", "compound-poisson"} <= methods
+    assert all(DEFAULT_METHODS[c] == m for c, m in plan.select("demand_class", "method").rows())
     for r in plan.iter_rows(named=True):
         m = REASON.match(r["reason"])
         assert m, r["reason"]
@@ -62,6 +64,28 @@ def test_plan_says_which_method_each_sku_got_and_reasons_add_up(shop):
         if r["order_qty"]:
             assert r["need"] == r["order_up_to"] - r["inventory_position"]
             assert r["order_qty"] % r["pack_size"] == 0 and r["order_qty"] >= r["moq"]
+
+
+def test_demo_plan_passes_the_guard_and_expired_lots_do_not_count(shop):
+    engine, history = shop
+    plan = run_plan(engine, history)
+    flagged = plan.filter(pl.col("flags").list.len() > 0)
+    assert flagged.height <= 0.02 * plan.height, flagged.select("unique_id", "reason").rows()
+    assert (plan["order_up_to"] <= 1.5 * plan["largest_past_demand"]).all()
+    row = plan.filter(pl.col("on_hand") >= 5).row(0, named=True)
+    sku, location = row["unique_id"].split("@")
+    with engine.begin() as conn:
+        conn.execute(t.lots.insert().values(sku=sku, location=location, lot_code="OLD",
+                                            expiry=date(2011, 1, 1), on_hand=5, reserved=0))
+    try:
+        again = run_plan(engine, history).filter(pl.col("unique_id") == row["unique_id"]) \
+            .row(0, named=True)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(t.lots.delete().where(t.lots.c.lot_code == "OLD"))
+    assert again["sellable"] == row["on_hand"] - 5
+    assert again["inventory_position"] == row["inventory_position"] - 5
+    assert "5 expired not counted" in again["reason"]
 
 
 def test_budget_defers_the_least_valuable_lines(shop):
@@ -107,7 +131,7 @@ def test_shelf_life_caps_the_order_and_reports_waste(shop):
 def test_lead_time_learned_from_receipts(shop):
     engine, history = shop
     plan = run_plan(engine, history)
-    row = plan.filter(pl.col("method") == "forecast-quantiles").row(0, named=True)
+    row = plan.filter(pl.col("method") == "compound-poisson").row(0, named=True)
     sku, location = row["unique_id"].split("@")
     start = datetime.now(UTC)
     for n in range(12):
