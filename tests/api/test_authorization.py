@@ -57,6 +57,16 @@ def fresh_key(loc: str) -> Callable[[Any, int], Req]:
     return make
 
 
+def fresh_override(loc: str) -> Callable[[Any, int], Req]:
+    def make(w: Any, n: int) -> Req:
+        from stockpilot.usecases.overrides import OverrideIn, set_override
+
+        oid = set_override(w.engine, OverrideIn(sku="A", kind="max", value=n, author="t",
+                                                location=loc))
+        return f"/overrides/{oid}", None
+    return make
+
+
 REC = "85123A"  # the sample's best seller: in the trained model's catalogue
 MATRIX: dict[tuple[str, str], E] = {
     ("GET", "/health"): E("viewer", get("/health")),
@@ -141,6 +151,15 @@ MATRIX: dict[tuple[str, str], E] = {
     ("POST", "/keys"): E("admin", body("/keys", lambda n: {"name": "k", "locations": ["S"]}),
                          body("/keys", lambda n: {"name": "k", "locations": ["W"]})),
     ("POST", "/keys/{key_id}/revoke"): E("admin", fresh_key("S"), fresh_key("W")),
+    ("GET", "/lead-times"): E("viewer", get("/lead-times")),
+    ("GET", "/overrides"): E("viewer", get("/overrides")),
+    ("POST", "/overrides"): E(
+        "planner", body("/overrides", lambda n: {"sku": "A", "location": "S", "kind": "max",
+                                                 "value": n}),
+        body("/overrides", lambda n: {"sku": "A", "location": "W", "kind": "max",
+                                      "value": n})),
+    ("DELETE", "/overrides/{override_id}"): E("planner", fresh_override("S"),
+                                              fresh_override("W"), ok=(204,)),
 }
 
 
