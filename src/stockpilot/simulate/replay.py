@@ -146,4 +146,5 @@ def replay_methods(base: Replay, methods: dict[str, str]) -> Replay:
     """The same replay with another class → method choice."""
     return Replay(base.history, base.ids, base.start, base.terms, base.service_level,
                   base.forecasts, PlanOptions(review_days=base.options.review_days,
-                                              methods={**DEFAULT_METHODS, **methods}))
+                                              methods={**DEFAULT_METHODS, **methods}),
+                  base.overrides)

@@ -140,3 +140,9 @@ def load_overrides(conn: Connection, planned: pl.Series) -> pl.DataFrame:
     cols = list(OVERRIDES_SCHEMA)
     return pl.concat([one.select("id", *cols), every.select("id", *cols)]).sort("id").select(
         cols)
+
+
+def planned_overrides(engine: Engine, planned: pl.Series) -> pl.DataFrame:
+    """:func:`load_overrides` on its own connection (what ``simulate`` replays)."""
+    with engine.connect() as conn:
+        return load_overrides(conn, planned)
