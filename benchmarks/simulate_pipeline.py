@@ -46,6 +46,7 @@ from stockpilot.simulate.run import inventory_at_fill, matrix
 
 ROOT = Path(__file__).resolve().parents[1]
 K_SWEEP = (0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0)
+FILLS = (0.80, 0.85, 0.90, 0.95, 0.98)
 
 
 def prices(dataset: str, data: Path, ids: list[str], before: date) -> np.ndarray:
@@ -117,6 +118,8 @@ def main() -> None:
     ap.add_argument("--methods", default="default")
     ap.add_argument("--max-skus", type=int, default=0, help="0 = all")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--report", type=Path, default=None,
+                    help="only print the report of a run's --out JSON (same other options)")
     ap.add_argument("--level-map", type=Path, default=None,
                     help="JSON rows of an EARLIER window's run: learn target → quantile level "
                          "per demand class from it (for the default method choice)")
@@ -128,6 +131,11 @@ def main() -> None:
     if args.window == "early":
         start -= timedelta(days=days)
     stop = start + timedelta(days=days - 1)
+    if args.report:
+        rows = json.loads(args.report.read_text())
+        n = len({u for u in hist["unique_id"].unique()}) if not args.max_skus else args.max_skus
+        report(rows, args, n, start, stop, float("nan"))
+        return
     ids_all, full = matrix(hist, hist["ds"].min(), stop)  # type: ignore[arg-type]
     if args.max_skus:
         keep = sorted(np.random.default_rng(0).choice(len(ids_all), args.max_skus, False))
@@ -207,7 +215,7 @@ def report(rows: list[dict[str, object]], args: argparse.Namespace, n: int, star
     print("\n| fill | ERP min/max | " + " | ".join(f"{p} (vs min/max, gap closed)"
                                                   for p in policies) + " |")
     print("|---|---|" + "---|" * len(policies))
-    for fill in (0.90, 0.95, 0.98):
+    for fill in FILLS:
         e = inventory_at_fill(rows, "erp_min_max", fill)
         cells = []
         for p in policies:

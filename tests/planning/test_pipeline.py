@@ -138,3 +138,23 @@ def test_calibrated_levels_read_the_target_off_the_earlier_curve():
     r = plan.row(0, named=True)
     assert r["service_level"] == 0.95 and 0.5 < r["quantile_level"] < 0.6
     assert "95% service (calibrated) →" in r["reason"]
+
+
+def test_worked_example_by_hand():
+    """A given law q(τ) = 100·τ over 14 days, mean 50: every number recomputed by hand."""
+    inp = _inputs({"a@W": _series(9)}, pack=12, moq=24)
+    law = pl.DataFrame({"unique_id": ["a@W"], "days": [14], "method": ["given"],
+                        "mean": [50.0], **{c: [100 * t] for c, t in zip(dl.QCOLS, dl.LEVELS,
+                                                                         strict=True)}})
+    positions = pl.DataFrame({"unique_id": ["a@W"], "on_hand": [12], "on_order": [5],
+                              "reserved": [2]})
+    service = inp.service.with_columns(pl.lit(0.975).alias("service_level"))
+    r = build_plan(PlanInputs(**{**inp.__dict__, "extra_laws": law, "positions": positions,
+                                 "service": service})).row(0, named=True)
+    # S = ⌈97.5⌉ = 98, safety stock 98 − 50 = 48, position 12 + 5 − 2 = 15, need 83,
+    # 7 packs of 12 = 84 ≥ MOQ 24
+    assert (r["order_up_to"], r["safety_stock"], r["inventory_position"], r["need"],
+            r["order_qty"]) == (98, 48, 15, 83, 84)
+    assert r["reason"].startswith("mean 3.6/d × 14 d = 50; 97.5% quantile 98 (given) → "
+                                  "safety stock 48; order-up-to 98")
+    assert r["reason"].endswith("need 83, rounded to pack 12 and MOQ 24 → order 84")

@@ -87,3 +87,13 @@ def test_pipeline_replay_with_shelf_life_caps_orders_and_wastes_little():
     trace = rp.run(_demand(df, ids, start), np.full(len(ids), 5, dtype=np.int64))
     assert trace.wasted is not None
     assert trace.wasted.sum() <= 0.1 * trace.sales.sum()
+
+
+def test_replay_passes_every_option_to_the_pipeline():
+    df, ids = _world(n=4, days=150)
+    start = FIRST + timedelta(days=120)
+    base = _replay(df, ids, start)
+    low = Replay(base.history, ids, start, base.terms, base.service_level, base.forecasts,
+                 PlanOptions(level_map={"*": ((0.0, 1.0), (0.05, 0.06))}))
+    state = State(0, np.zeros(4, dtype=np.int64), np.zeros(4, dtype=np.int64), None, None)
+    assert low.decide(state).sum() < base.decide(state).sum()

@@ -18,7 +18,7 @@ negative binomial) and the demand classes use all data before each review.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -124,10 +124,7 @@ class Replay:
     def decide(self, state: State) -> IntArray:
         """The pipeline's order quantities on this review day, in ``ids`` order."""
         day = self.start + timedelta(days=state.day)
-        plan = build_plan(self.inputs(state), PlanOptions(
-            as_of=day, review_days=self.options.review_days, methods=self.options.methods,
-            guard_factor=self.options.guard_factor,
-            class_window_days=self.options.class_window_days))
+        plan = build_plan(self.inputs(state), replace(self.options, as_of=day))
         qty = pl.DataFrame({"unique_id": self.ids}).join(
             plan.select("unique_id", "order_qty"), on="unique_id", how="left")["order_qty"]
         out: IntArray = qty.fill_null(0).to_numpy().astype(np.int64)
