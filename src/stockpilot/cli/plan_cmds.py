@@ -35,8 +35,8 @@ def transfers_plan(dc: str = typer.Option(..., "--from", help="The distribution 
                    capacity: list[str] = typer.Option([], help="STORE=UNITS receiving "
                                                       "capacity (repeatable)."),
                    out: Path | None = typer.Option(None, help="Write the lines to CSV."),
-                   apply: bool = typer.Option(False, "--apply", help="Post the transfers "
-                                              "to the ledger."),
+                   apply: bool = typer.Option(False, "--apply", help="Ship the transfers "
+                                              "(in transit until received)."),
                    ws: Path | None = WorkspaceOpt) -> None:
     """Allocate the DC's available stock to stores' needs from the latest plan."""
     from stockpilot.jobs.transfers import apply_transfers, plan_transfers
@@ -54,7 +54,8 @@ def transfers_plan(dc: str = typer.Option(..., "--from", help="The distribution 
         write_csv(out, lines.columns, lines.iter_rows())
         console.print(f"written to {out}")
     if apply and lines.height:
-        console.print(f"{apply_transfers(w.engine, lines)} transfers posted to the ledger")
+        console.print(f"{apply_transfers(w.engine, lines)} transfers shipped: in transit "
+                      "until `stockpilot transit receive ID`")
 
 
 def plan(review: int = typer.Option(7, min=1, max=90, help="Review period R in days."),
