@@ -118,6 +118,10 @@ class Settings(BaseSettings):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     recommend: RecommendSettings = Field(default_factory=RecommendSettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    # ``[sourcing]``: location → "supplier" or "dc:LOC" (overrides imported routes).
+    sourcing: dict[str, str] = Field(default_factory=dict)
+    # ``[service_levels]``: ABC×XYZ class (e.g. "AX") → target cycle service level.
+    service_levels: dict[str, float] = Field(default_factory=dict)
 
     def resolved_db_url(self) -> str:
         """The database URL, defaulting to ``<workspace>/stockpilot.db``."""
@@ -160,6 +164,9 @@ def load_settings(workspace: Path | None = None, **overrides: Any) -> Settings:
         values = dict(doc.get("stockpilot", {}))
         if "alerts" in doc:  # a top-level [alerts] table, beside [stockpilot]
             values["alerts"] = _deep_merge(values.get("alerts", {}), doc["alerts"])
+        for table in ("sourcing", "service_levels"):  # top-level tables of the planner
+            if table in doc:
+                values[table] = {**values.get(table, {}), **doc[table]}
     from_env = Settings()
     env = {k: v for k, v in from_env.model_dump().items()
            if f"STOCKPILOT_{k.upper()}" in os.environ}

@@ -186,4 +186,4 @@ def test_stream_to_signed_webhook_and_email_on_projected_stockout(source, tmp_pa
     [mail] = box                                              # e-mail only for the stockout
     assert mail["To"] == "planner@shop.example"
     assert mail["Subject"] == "[stockpilot] projected_stockout: A at W"
-    assert "1.5 days of cover < lead time 7" in mail.get_payload()
+    assert "stock runs out on day 2" in mail.get_payload()  # 3 available at 2/day

@@ -33,7 +33,7 @@ FC = pl.DataFrame({"unique_id": ["A@W"] * 2, "ds": [date(2024, 1, 2), date(2024,
 def test_projected_stockout_when_cover_is_shorter_than_the_lead_time():
     # lead time = protection 14 − review 7 = 7 days; 2/day → 13 units cover 6.5 days
     [f] = rules.projected_stockout(_pos(13), FC, PLAN)
-    assert f.severity == "critical" and "6.5 days of cover < lead time 7" in f.message
+    assert f.severity == "critical" and "stock runs out on day 7 (2024-01-08)" in f.message
     assert rules.projected_stockout(_pos(14), FC, PLAN) == []  # exactly 7 days: fine
 
 

@@ -79,6 +79,16 @@ def route(dc: str) -> Callable[[Any, int], Req]:
                                               "time_limit_s": 0.2})
 
 
+def fresh_override(loc: str) -> Callable[[Any, int], Req]:
+    def make(w: Any, n: int) -> Req:
+        from stockpilot.usecases.overrides import OverrideIn, set_override
+
+        oid = set_override(w.engine, OverrideIn(sku="A", kind="max", value=n, author="t",
+                                                location=loc))
+        return f"/overrides/{oid}", None
+    return make
+
+
 REC = "85123A"  # the sample's best seller: in the trained model's catalogue
 
 
@@ -212,6 +222,15 @@ MATRIX: dict[tuple[str, str], E] = {
                                              fresh_asn("W", "reject")),
     ("POST", "/vmi/bounds"): E("planner", bounds("S"), bounds("W")),
     ("GET", "/vmi/audit"): E("planner", get("/vmi/audit")),
+    ("GET", "/lead-times"): E("viewer", get("/lead-times")),
+    ("GET", "/overrides"): E("viewer", get("/overrides")),
+    ("POST", "/overrides"): E(
+        "planner", body("/overrides", lambda n: {"sku": "A", "location": "S", "kind": "max",
+                                                 "value": n}),
+        body("/overrides", lambda n: {"sku": "A", "location": "W", "kind": "max",
+                                      "value": n})),
+    ("DELETE", "/overrides/{override_id}"): E("planner", fresh_override("S"),
+                                              fresh_override("W"), ok=(204,)),
 }
 
 

@@ -148,8 +148,10 @@ def test_lead_time_learned_from_receipts(shop):
     assert lead.min() >= 20 and lead.max() <= 23
     learned = run_plan(engine, history).filter(pl.col("unique_id") == row["unique_id"]) \
         .row(0, named=True)
-    assert learned["method"].startswith("lead time learned from receipts")
-    assert 20 <= learned["lead_time_days"] <= 23
+    assert learned["method"].startswith("lead time learned from 12 receipts")
+    # 12 receipts blended with the stated lead time at credibility 12 / (12 + 5)
+    blend = (12 * float(lead.mean()) + 5 * row["lead_time_days"]) / 17
+    assert abs(learned["lead_time_days"] - blend) <= 0.5
     assert learned["protection_days"] == learned["lead_time_days"] + 7
 
 

@@ -15,6 +15,7 @@ from stockpilot.planning.supplier_leadtime import (
     lead_time_for,
     lead_time_pmfs,
     lead_time_stats,
+    supplier_lead_times,
 )
 
 D0 = date(2024, 3, 1)
@@ -41,14 +42,15 @@ def row(stats: pl.DataFrame, level: str, supplier: str, sku: str | None) -> dict
 
 
 def test_stats_per_supplier_and_pair():
-    st = lead_time_stats(receipts(), min_lines_sku=10)
+    st = lead_time_stats(receipts(), min_receipts=4)
     assert set(zip(st["level"], st["supplier"], st["sku"], strict=True)) == {
-        ("supplier", "A", None), ("supplier", "B", None), ("supplier-sku", "A", "x")}
+        ("supplier", "A", None), ("supplier", "B", None), ("supplier-sku", "A", "x"),
+        ("supplier-sku", "B", "z")}
     for level, sup, sku, leads in (("supplier", "A", None, A_X + A_Y),
                                    ("supplier", "B", None, B_Z),
                                    ("supplier-sku", "A", "x", A_X)):
         r = row(st, level, sup, sku)
-        assert r["n_lines"] == len(leads)
+        assert r["n_receipts"] == len(leads)
         assert r["mean_days"] == pytest.approx(np.mean(leads))
         assert r["std_days"] == pytest.approx(np.std(leads))
         for t in (0.5, 0.9, 0.95):
@@ -74,11 +76,12 @@ def test_bad_receipt_rejected_with_its_row():
 
 
 def test_items_take_own_or_supplier_distribution():
-    pm = lead_time_pmfs(receipts())
+    pm = lead_time_pmfs(receipts(), min_receipts=10)
     items = pl.DataFrame({"unique_id": ["x@W", "y@W", "q@W"], "supplier": ["A", "A", "C"],
                           "sku": ["x", "y", "q"]})
     got = lead_time_for(pm, items)
     src = dict(got.select("unique_id", "source").unique().iter_rows())
+    # B has only 4 receipts: below the minimum of 10 here, so q is left out too
     assert src == {"x@W": "supplier-sku", "y@W": "supplier"}
     for uid in ("x@W", "y@W"):
         assert got.filter(pl.col("unique_id") == uid)["prob"].sum() == pytest.approx(1.0)
@@ -120,3 +123,57 @@ def test_random_lead_time_demand_matches_monte_carlo():
         history({"s": y}), pl.DataFrame({"unique_id": ["s"], "lead_time_days": [7],
                                          "prob": [1.0]}), review_days=7, levels=levels)
     assert got[qcol(0.99)][0] > fixed[qcol(0.99)][0] + 10
+
+
+def po_receipts(po_lines: list[tuple[int, str, int]], supplier: str = "S") -> pl.DataFrame:
+    """Receipts of ``(po_id, sku, lead_time_days)`` lines, PO n ordered on day 3n."""
+    rows = [(supplier, po, sku, D0 + timedelta(days=3 * po),
+             D0 + timedelta(days=3 * po + lead), 5) for po, sku, lead in po_lines]
+    return pl.DataFrame(rows, schema=["supplier", "po_id", "sku", "order_date", "receipt_date",
+                                      "qty"], orient="row")
+
+
+def test_two_lines_of_one_po_on_one_day_do_not_zero_the_lead_time():
+    """Regression (issue 13): one PO, two lines received the day it was placed.
+
+    Before, those two lines were the supplier's whole distribution, δ(0), so every SKU of the
+    supplier planned with a 0-day lead time. One receipt is below the minimum sample: the
+    stated 14 days stand.
+    """
+    got = po_receipts([(1, "a", 0), (1, "b", 0)])
+    items = pl.DataFrame({"unique_id": ["a@W", "b@W", "c@W"], "supplier": ["S"] * 3,
+                          "sku": ["a", "b", "c"], "lead_time_days": [14, 14, 14]})
+    assert lead_time_for(lead_time_pmfs(got), items).is_empty()
+    terms = items.select("supplier", "sku", "lead_time_days")
+    row = supplier_lead_times(got, terms).row(0, named=True)
+    assert row["n_receipts"] == 1 and not row["used"]
+    assert row["planned_mean_days"] == 14 and row["measured_mean_days"] == 0
+
+
+def test_lines_of_one_po_on_one_day_count_once():
+    # 5 POs with 2 lines each: 5 receipts of the supplier, not 10; one per SKU and PO
+    lines = [(po, sku, 20) for po in range(5) for sku in ("a", "b")]
+    pm = lead_time_pmfs(po_receipts(lines))
+    assert pm.filter(pl.col("level") == "supplier")["n_receipts"].to_list() == [5]
+    assert set(pm.filter(pl.col("level") == "supplier-sku")["n_receipts"]) == {5}
+    # a PO received in two deliveries on two days is two receipts
+    split = po_receipts([(0, "a", 20), (0, "a", 25), *[(po, "a", 20) for po in range(1, 4)]])
+    got = lead_time_pmfs(split).group_by("level").agg(pl.col("n_receipts").first())
+    assert dict(got.iter_rows()) == {"supplier": 5, "supplier-sku": 5}
+
+
+def test_learned_lead_time_is_shrunk_towards_the_stated_one():
+    lines = [(po, "a", 20) for po in range(5)]
+    items = pl.DataFrame({"unique_id": ["a@W"], "supplier": ["S"], "sku": ["a"],
+                          "lead_time_days": [10]})
+    got = lead_time_for(lead_time_pmfs(po_receipts(lines)), items)
+    pmf = dict(got.select("lead_time_days", "prob").iter_rows())
+    # Z = 5 / (5 + 5): half measured (20 d), half stated (10 d)
+    assert pmf == pytest.approx({10: 0.5, 20: 0.5})
+    assert got["source"][0] == "supplier-sku" and got["n_receipts"][0] == 5
+    more = lead_time_for(lead_time_pmfs(po_receipts([(po, "a", 20) for po in range(15)])),
+                         items)
+    assert dict(more.select("lead_time_days", "prob").iter_rows())[20] == pytest.approx(0.75)
+    row = supplier_lead_times(po_receipts(lines), items.drop("unique_id")).row(0, named=True)
+    assert row["used"] and row["planned_mean_days"] == pytest.approx(15.0)
+    assert row["measured_p90_days"] == 20 and row["stated_days"] == 10

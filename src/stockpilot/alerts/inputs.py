@@ -20,24 +20,63 @@ from stockpilot.ledger.positions import get_positions, positions_query
 from stockpilot.store import schema as t
 from stockpilot.store import schema_events as te
 from stockpilot.store.history import HistoryStore
+from stockpilot.usecases.transit import arrivals as transit_arrivals
+from stockpilot.usecases.transit import in_transit
 
-POSITION_SCHEMA = {"sku": pl.Utf8, "location": pl.Utf8, "on_hand": pl.Int64,
+POSITION_SCHEMA: dict[str, Any] = {"sku": pl.Utf8, "location": pl.Utf8, "on_hand": pl.Int64,
                    "reserved": pl.Int64, "available": pl.Int64, "on_order": pl.Int64,
                    "projected": pl.Int64, "expired": pl.Int64}
 
 
 def positions(conn: Connection, today: date, keys: Iterable[tuple[str, str]] | None = None
               ) -> pl.DataFrame:
-    """Positions of every SKU-location, or of ``keys`` only (the stream's touched rows)."""
+    """Positions of every SKU-location, or of ``keys`` only (the stream's touched rows).
+
+    ``in_transit`` is what was shipped to the SKU-location and not yet received.
+    """
     if keys is None:
         rows = [p.to_dict() for p in get_positions(conn, today=today)]
-        return pl.DataFrame(rows, schema=POSITION_SCHEMA)
+        return _with_transit(conn, pl.DataFrame(rows, schema=POSITION_SCHEMA))
     s = t.stock.c
     wanted, out = sorted(keys), []
     for start in range(0, len(wanted), 900):
         q = positions_query(today).where(tuple_(s.sku, s.location).in_(wanted[start:start + 900]))
         out += [dict(r._mapping) for r in conn.execute(q)]
-    return pl.DataFrame(out, schema=POSITION_SCHEMA)
+    return _with_transit(conn, pl.DataFrame(out, schema=POSITION_SCHEMA))
+
+
+def _with_transit(conn: Connection, pos: pl.DataFrame) -> pl.DataFrame:
+    transit = in_transit(conn).with_columns(
+        pl.col("unique_id").str.split("@").list.first().alias("sku"),
+        pl.col("unique_id").str.split("@").list.last().alias("location")).drop("unique_id")
+    return pos.join(transit, on=["sku", "location"], how="left").with_columns(
+        pl.col("in_transit").fill_null(0))
+
+
+def arrivals(conn: Connection, keys: Iterable[tuple[str, str]] | None = None) -> pl.DataFrame:
+    """``unique_id, expected_at, qty``: open PO lines and transfers in transit, by due date.
+
+    A PO line is due on its order's ``expected_at``, else on the day it was placed plus the
+    supplier's stated lead time for the SKU; a transfer on its ``expected_at``, else the day
+    after it was shipped. Partly received lines bring only what is still open.
+    """
+    po, ln, si = t.purchase_orders.c, t.purchase_order_lines.c, t.supplier_items.c
+    q = (select(ln.sku, ln.location, po.expected_at, po.created_at, si.lead_time_days,
+                (ln.quantity - ln.received).label("qty"))
+         .join_from(t.purchase_order_lines, t.purchase_orders, po.id == ln.po_id)
+         .outerjoin(t.supplier_items, (si.supplier == po.supplier) & (si.sku == ln.sku))
+         .where(po.status.in_(["open", "partial"]), ln.quantity > ln.received))
+    rows = [(sku, loc, exp or (_aware(created).date() + timedelta(days=lead or 0)), int(qty))
+            for sku, loc, exp, created, lead, qty in conn.execute(q)]
+    tr = transit_arrivals(conn).with_columns(pl.col("expected_at").fill_null(
+        pl.lit(date.today() + timedelta(days=1))))
+    out = pl.concat([pl.DataFrame(rows, orient="row", schema={
+        "sku": pl.Utf8, "location": pl.Utf8, "expected_at": pl.Date, "qty": pl.Int64}).select(
+        (pl.col("sku") + "@" + pl.col("location")).alias("unique_id"), "expected_at", "qty"),
+        tr])
+    if keys is not None:
+        out = out.filter(pl.col("unique_id").is_in([f"{s}@{loc}" for s, loc in keys]))
+    return out
 
 
 def demand_on(conn: Connection, day: date) -> pl.DataFrame:

@@ -54,7 +54,8 @@ class LiveAlerts:
             today = datetime.now(UTC).date()
             with self.engine.connect() as conn:
                 pos = inputs.positions(conn, today, touched)
-            found = position_findings(pos, plan, self.cache.get("forecasts"))
+                arrivals = inputs.arrivals(conn, touched)
+            found = position_findings(pos, plan, self.cache.get("forecasts"), arrivals, today)
             if found:
                 self.raised += raise_alerts(self.engine, found, self.notifiers,
                                             cooldown=self.cooldown, send=self._run)

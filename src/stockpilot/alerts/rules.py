@@ -1,8 +1,10 @@
 """Alert rules over current positions and the latest plan (pure: frames in, findings out).
 
-* ``low_stock`` — available ≤ the reorder point from planning;
-* ``projected_stockout`` — days of cover (available ÷ mean forecast daily demand) shorter
-  than the lead time, i.e. stock runs out before the next possible receipt;
+* ``low_stock`` — inventory position (available + on order + in transit) ≤ the reorder
+  point from planning;
+* ``projected_stockout`` — available stock projected day by day (forecast demand out, open
+  POs and transfers in on their expected dates) runs out within the lead time, i.e. before
+  an order placed today could arrive;
 * ``count_discrepancy`` — a count whose variance exceeds the tolerance (units and share);
 * ``expiring_lot`` — a lot expiring within N days holding more than the forecast will sell
   before it expires.
@@ -13,8 +15,12 @@ The statistical rules (demand anomaly, phantom stock) live in :mod:`stockpilot.a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
 import polars as pl
+
+from stockpilot.alerts.projection import ARRIVALS_SCHEMA, first_stockouts, next_arrivals, project
 
 
 @dataclass(frozen=True)
@@ -29,33 +35,77 @@ class Finding:
 
 
 def low_stock(positions: pl.DataFrame, plan: pl.DataFrame) -> list[Finding]:
-    """Available at or below the reorder point (``positions``: sku, location, available)."""
+    """Inventory position at or below the reorder point.
+
+    ``positions``: sku, location, available, and optionally on_order and in_transit. The
+    position is what a reorder policy compares (GLOSSARY): available + on order + in transit,
+    so an approved purchase order or a shipped transfer answers the alert.
+    """
     df = _with_uid(positions).join(plan.select("unique_id", "reorder_point"), on="unique_id")
-    hit = df.filter(pl.col("available") <= pl.col("reorder_point"))
-    return [Finding("low_stock", r["sku"], r["location"], "warning",
-                    f"available {r['available']} ≤ reorder point {r['reorder_point']}")
+    extra = [c for c in ("on_order", "in_transit") if c in df.columns]
+    df = df.with_columns(pl.sum_horizontal("available", *[pl.col(c).fill_null(0)
+                                                           for c in extra]).alias("position"))
+    hit = df.filter(pl.col("position") <= pl.col("reorder_point"))
+    return [Finding("low_stock", r["sku"], r["location"], "warning", _low_message(r, extra))
             for r in hit.iter_rows(named=True)]
 
 
-def projected_stockout(positions: pl.DataFrame, forecast: pl.DataFrame, plan: pl.DataFrame
-                       ) -> list[Finding]:
-    """Days of cover below the lead time.
+def _low_message(r: dict[str, object], extra: list[str]) -> str:
+    if not extra:
+        return f"available {r['available']} ≤ reorder point {r['reorder_point']}"
+    parts = " + ".join(f"{c.replace('_', ' ')} {r[c] or 0}" for c in extra)
+    return (f"position {r['position']} (available {r['available']} + {parts}) ≤ reorder point "
+            f"{r['reorder_point']}")
 
-    ``forecast``: unique_id, mean (daily); ``plan``: unique_id and lead_time_days, or
-    protection_days (lead time + a 7-day review).
+
+def projected_stockout(positions: pl.DataFrame, forecast: pl.DataFrame, plan: pl.DataFrame,
+                       arrivals: pl.DataFrame | None = None, today: date | None = None
+                       ) -> list[Finding]:
+    """Stock runs out before an order placed today could arrive (within the lead time).
+
+    Projects available stock day by day (:mod:`stockpilot.alerts.projection`): open POs and
+    transfers arrive on their expected dates, the forecast mean is taken each day.
+
+    Args:
+        positions: sku, location, available.
+        forecast: unique_id, ds, mean (daily).
+        plan: unique_id and lead_time_days, or protection_days (lead time + a 7-day review).
+        arrivals: unique_id, expected_at, qty (None: nothing is on its way).
+        today: day 1 of the projection (default: the forecast's first day).
     """
-    daily = forecast.group_by("unique_id").agg(pl.col("mean").mean().alias("daily"))
+    if forecast.is_empty():
+        return []
     # plans carry protection_days = lead time + review (7 days unless a plan says otherwise)
     lead_col = (pl.col("lead_time_days") if "lead_time_days" in plan.columns
                 else pl.col("protection_days") - 7)
-    lead = plan.select("unique_id", lead_col.clip(lower_bound=1).alias("lead_days"))
-    df = _with_uid(positions).join(daily, on="unique_id").join(lead, on="unique_id")
-    df = df.with_columns((pl.col("available").clip(lower_bound=0) / pl.col("daily"))
-                         .alias("cover")).filter((pl.col("daily") > 0) &
-                                                 (pl.col("cover") < pl.col("lead_days")))
+    lead = plan.select("unique_id", lead_col.clip(lower_bound=1).cast(pl.Int64)
+                       .alias("lead_days"))
+    start = _with_uid(positions).join(lead, on="unique_id").join(
+        forecast.select("unique_id").unique(), on="unique_id", how="semi").with_columns(
+        pl.col("available").clip(lower_bound=0))
+    if start.is_empty():
+        return []
+    day1 = today or forecast["ds"].min()
+    arr = arrivals if arrivals is not None else pl.DataFrame(schema=ARRIVALS_SCHEMA)
+    proj = project(start.select("unique_id", "available"), forecast, arr, day1,
+                   int(start["lead_days"].max()))
+    daily = forecast.group_by("unique_id").agg(pl.col("mean").mean().alias("daily"))
+    hit = (start.join(first_stockouts(proj), on="unique_id")
+           .filter(pl.col("stockout_day") <= pl.col("lead_days"))
+           .join(daily, on="unique_id", how="left")
+           .join(next_arrivals(arr, day1), on="unique_id", how="left"))
     return [Finding("projected_stockout", r["sku"], r["location"], "critical",
-                    f"{r['cover']:.1f} days of cover < lead time {r['lead_days']} d "
-                    f"(forecast {r['daily']:.1f}/day)") for r in df.iter_rows(named=True)]
+                    _stockout_message(r)) for r in hit.iter_rows(named=True)]
+
+
+def _stockout_message(r: dict[str, Any]) -> str:
+    text = (f"stock runs out on day {r['stockout_day']} ({r['stockout_ds']}) < lead time "
+            f"{r['lead_days']} d: available {r['available']}, forecast {r['daily']:.1f}/day")
+    if r["next_day"] is None:
+        return text + "; nothing on order or in transit"
+    when = "too late" if r["next_day"] > r["stockout_day"] else "not enough"
+    return (text + f"; next arrival {r['next_qty']} on day {r['next_day']} ({r['next_ds']}): "
+            + when)
 
 
 def count_discrepancy(counts: pl.DataFrame, units: int = 5, share: float = 0.1

@@ -36,11 +36,12 @@ def findings(engine: Engine, history: HistoryStore, today: date | None = None,
     plan, fc = cache.get("plans"), cache.get("forecasts")
     with engine.connect() as conn:
         pos = inputs.positions(conn, today)
+        arrivals = inputs.arrivals(conn)
         counts = inputs.counts_since(conn, since_movement, pos)
         lots = inputs.lots(conn)
         demand = inputs.demand_on(conn, today)
         quiet = inputs.quiet_days(conn, pos, today) if fc is not None else None
-    out = position_findings(pos, plan, fc)
+    out = position_findings(pos, plan, fc, arrivals, today)
     out += rules.count_discrepancy(counts) if counts.height else []
     if lots.height and fc is not None:
         out += rules.expiring_lots(lots, fc, today)
@@ -52,12 +53,18 @@ def findings(engine: Engine, history: HistoryStore, today: date | None = None,
 
 
 def position_findings(pos: pl.DataFrame, plan: pl.DataFrame | None,
-                      fc: pl.DataFrame | None) -> list[rules.Finding]:
-    """The rules that need only positions, the plan and the forecast (cheap per batch)."""
+                      fc: pl.DataFrame | None, arrivals: pl.DataFrame | None = None,
+                      today: date | None = None) -> list[rules.Finding]:
+    """The rules that need only positions, the plan, the forecast and what is on its way.
+
+    ``arrivals`` (open PO lines and transfers by expected date) move the projected stock on
+    the day they are due; without them nothing is on its way.
+    """
     if not pos.height or plan is None or "reorder_point" not in plan.columns:
         return []
     out = rules.low_stock(pos, plan)
-    return out + (rules.projected_stockout(pos, fc, plan) if fc is not None else [])
+    return out + (rules.projected_stockout(pos, fc, plan, arrivals, today)
+                  if fc is not None else [])
 
 
 def raise_alerts(engine: Engine, found: Sequence[rules.Finding], notifiers: Notifiers = (),
@@ -178,7 +185,8 @@ def update_planning_gauges(engine: Engine, cache: inputs.PlanCache,
     today = today or datetime.now(UTC).date()
     with engine.connect() as conn:
         pos = inputs.positions(conn, today)
-    found = position_findings(pos, cache.get("plans"), cache.get("forecasts"))
+        arrivals = inputs.arrivals(conn)
+    found = position_findings(pos, cache.get("plans"), cache.get("forecasts"), arrivals, today)
     below = sum(f.rule == "low_stock" for f in found)
     stockouts = sum(f.rule == "projected_stockout" for f in found)
     fill = inputs.fill_rate(engine, today)

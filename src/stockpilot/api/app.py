@@ -28,7 +28,9 @@ from stockpilot.api.routes import (
     forecasts,
     jobs,
     keys,
+    leadtimes,
     network,
+    overrides,
     plans,
     purchasing,
     recommendations,
@@ -48,7 +50,8 @@ if TYPE_CHECKING:
 ROUTERS = (system.router, catalogue.router, stock.router, transfers.router, forecasts.router,
            plans.router, purchasing.router, alerts.router, simulations.router,
            recommendations.router, feedback.router, experiments.router, jobs.router,
-           reports.router, keys.router, network.router, vmi.supplier_router, vmi.shop_router)
+           reports.router, keys.router, network.router, vmi.supplier_router, vmi.shop_router,
+           leadtimes.router, overrides.router)
 
 
 def create_app(engine: Engine, history: HistoryStore, workspace: Path | None = None,

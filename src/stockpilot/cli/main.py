@@ -25,10 +25,13 @@ from stockpilot.cli import (  # noqa: E402
     forecast_cmds,
     import_cmds,
     network_cmds,
+    leadtime_cmds,
+    overrides_cmds,
     plan_cmds,
     recommend_cmds,
     serve_cmds,
     simulate_cmds,
+    sourcing_cmds,
     stock_cmds,
     stream_cmds,
     users_cmds,
@@ -39,6 +42,7 @@ from stockpilot.cli import (  # noqa: E402
 app.add_typer(alerts_cmds.app, name="alerts")
 app.add_typer(import_cmds.app, name="import")
 app.add_typer(network_cmds.app, name="network")
+app.add_typer(overrides_cmds.app, name="overrides")
 app.add_typer(recommend_cmds.app, name="recommend")
 app.add_typer(stock_cmds.events_app, name="events")
 app.add_typer(stock_cmds.stock_app, name="stock")
@@ -47,9 +51,11 @@ app.add_typer(vmi_cmds.app, name="vmi")
 workspace_cmds.register(app)
 demo_cmds.register(app)
 forecast_cmds.register(app)
+leadtime_cmds.register(app)
 plan_cmds.register(app)
 serve_cmds.register(app)
 simulate_cmds.register(app)
+sourcing_cmds.register(app)
 stream_cmds.register(app)
 
 

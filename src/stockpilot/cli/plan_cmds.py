@@ -39,8 +39,8 @@ def transfers_plan(dc: str = typer.Option(..., "--from", help="The distribution 
                    capacity: list[str] = typer.Option([], help="STORE=UNITS receiving "
                                                       "capacity (repeatable)."),
                    out: Path | None = typer.Option(None, help="Write the lines to CSV."),
-                   apply: bool = typer.Option(False, "--apply", help="Post the transfers "
-                                              "to the ledger."),
+                   apply: bool = typer.Option(False, "--apply", help="Ship the transfers "
+                                              "(in transit until received)."),
                    ws: Path | None = WorkspaceOpt) -> None:
     """Allocate the DC's available stock to stores' needs from the latest plan."""
     from stockpilot.jobs.transfers import apply_transfers, plan_transfers
@@ -59,8 +59,9 @@ def transfers_plan(dc: str = typer.Option(..., "--from", help="The distribution 
         console.print(f"written to {out}")
     if apply and lines.height:
         done = apply_transfers(w.engine, lines)
-        console.print(f"{done.applied} transfers posted to the ledger"
-                      + (f" ({done.duplicates} posted before)" if done.duplicates else ""))
+        console.print(f"{done.applied} transfers shipped: in transit until `stockpilot transit "
+                      "receive ID`" + (f" ({done.duplicates} shipped before)"
+                                       if done.duplicates else ""))
         for bad in done.rejected:
             console.print(f"[red]rejected[/red] {bad.sku} {bad.from_location} → "
                           f"{bad.to_location} ({bad.qty}): {bad.error}", highlight=False)
@@ -82,7 +83,8 @@ def plan(review: int = typer.Option(7, min=1, max=90, help="Review period R in d
     w = workspace(ws)
     with spinner("planning"):
         result = run_plan(w.engine, w.history, review_days=review, budgets=budgets or None,
-                          holding_rate=holding_rate)
+                          holding_rate=holding_rate, sourcing_routes=w.settings.sourcing,
+                          service_levels=w.settings.service_levels)
     due = result.filter(pl.col("order_qty") > 0).sort("order_value", descending=True)
     console.print(f"{result.height} SKU-locations planned; {due.height} orders due, value "
                   f"{due['order_value'].sum():,.2f}")
@@ -173,6 +175,11 @@ def approve(supplier: list[str] = typer.Option(None, help="Only these suppliers 
     new = set(done.created)
     shown = [f"{i}" if i in new else f"{i} (approved before)" for i in done.purchase_orders]
     console.print(f"purchase orders: {', '.join(shown) or 'none due'}")
+    if done.created:
+        from stockpilot.usecases.alert_refresh import refresh_after_approval
+
+        got = refresh_after_approval(w.engine, w.history, done.created)
+        console.print(f"alerts: {got['resolved']} resolved by the orders")
 
 
 def register(app: typer.Typer) -> None:

@@ -62,11 +62,15 @@ def simulate(start: str = typer.Option(..., help="First simulated day (YYYY-MM-D
         raise StockpilotError(f"--end {end} must come after --start {start}")
     df = to_long(w.history.daily(end=last)).with_columns(pl.col("y").clip(lower_bound=0))
     levels = sorted({*SERVICE_SWEEP, service_level})
+    from stockpilot.usecases.overrides import planned_overrides
+
+    overrides = planned_overrides(w.engine, df["unique_id"].unique())  # replayed as planned
     with spinner("simulating") as progress:
         task = progress.tasks[0].id
         cmp = compare(df, first, last, Setup(lead_time, review), service_levels=levels,
                       keep=service_level, calibration_weeks=calibration_weeks,
-                      progress=lambda m: progress.update(task, description=m))
+                      progress=lambda m: progress.update(task, description=m),
+                      overrides=overrides if overrides.height else None)
     table = Table("policy", "knob", "fill rate", "CSL", "avg on hand/SKU", "lost units",
                   "orders", title=f"simulation {first} … {last}, L={lead_time}, R={review}")
     for r in cmp.rows:

@@ -109,6 +109,23 @@ class TransferStock(LedgerCommand):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ShipTransfer(LedgerCommand):
+    """Units leave ``location`` for ``to_location`` and are in transit until received."""
+
+    kind: ClassVar[str] = "transfer_ship"
+    to_location: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReceiveTransfer(LedgerCommand):
+    """Units shipped from ``from_location`` arrive at ``location`` (lot and expiry as shipped)."""
+
+    kind: ClassVar[str] = "transfer_receipt"
+    from_location: str
+    expiry: date | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class ReserveStock(LedgerCommand):
     """Units are promised to an open order and no longer available to others."""
 

@@ -25,10 +25,12 @@ from stockpilot.domain.commands import (
     CountStock,
     LedgerCommand,
     ReceiveStock,
+    ReceiveTransfer,
     RecordReturn,
     RecordSale,
     ReleaseReservation,
     ReserveStock,
+    ShipTransfer,
     TransferStock,
     WriteOff,
 )
@@ -143,7 +145,7 @@ def validate(cmd: LedgerCommand) -> None:
             raise InvalidEvent(cmd.event_id, f"a counted level cannot be negative ({q})")
     elif q <= 0:
         raise InvalidEvent(cmd.event_id, f"quantity must be positive, got {q}")
-    if isinstance(cmd, TransferStock) and cmd.to_location == cmd.location:
+    if isinstance(cmd, TransferStock | ShipTransfer) and cmd.to_location == cmd.location:
         raise InvalidEvent(cmd.event_id, "a transfer needs two different locations")
     if not cmd.event_id or not cmd.sku or not cmd.location:
         raise InvalidEvent(cmd.event_id, "event_id, sku and location are required")
@@ -156,7 +158,7 @@ def validate(cmd: LedgerCommand) -> None:
 def keys_of(cmd: LedgerCommand) -> list[StateKey]:
     """The SKU-locations a command touches (two for a transfer)."""
     keys = [(cmd.sku, cmd.location)]
-    if isinstance(cmd, TransferStock):
+    if isinstance(cmd, TransferStock | ShipTransfer):
         keys.append((cmd.sku, cmd.to_location))
     return keys
 
@@ -384,6 +386,26 @@ def _transfer(ctx: _Ctx) -> None:
         ctx.move(MovementKind.TRANSFER_IN, take, location=cmd.to_location, lot=lot)
 
 
+def _ship(ctx: _Ctx) -> None:
+    """Out of the source now; the destination receives it later (:func:`_receive_transfer`)."""
+    cmd = ctx.cmd
+    assert isinstance(cmd, ShipTransfer)
+    _outbound(ctx, ctx.state(), MovementKind.TRANSFER_OUT, cmd.quantity, reserved=False,
+              backorder_ok=False)
+    ctx.state(cmd.to_location)  # touched: the destination gets its stock row now
+
+
+def _receive_transfer(ctx: _Ctx) -> None:
+    cmd = ctx.cmd
+    assert isinstance(cmd, ReceiveTransfer)
+    st = ctx.state()
+    lot = _lot_for_inbound(ctx, st, cmd.expiry)
+    if lot:
+        lot.on_hand += cmd.quantity
+    st.on_hand += cmd.quantity
+    ctx.move(MovementKind.TRANSFER_IN, cmd.quantity, lot=lot)
+
+
 def _reserve(ctx: _Ctx) -> None:
     cmd = ctx.cmd
     st = ctx.state()
@@ -457,6 +479,8 @@ _HANDLERS = {
     AdjustStock: _adjust,
     WriteOff: _write_off,
     TransferStock: _transfer,
+    ShipTransfer: _ship,
+    ReceiveTransfer: _receive_transfer,
     ReserveStock: _reserve,
     ReleaseReservation: _release,
     CountStock: _count,

@@ -9,15 +9,16 @@ calls the one pipeline :func:`stockpilot.planning.pipeline.build_plan` and write
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 
 import polars as pl
-from sqlalchemy import Engine, String, cast, literal, select
+from sqlalchemy import Engine, select
 
 from stockpilot.errors import StockpilotError
 from stockpilot.forecast.base import QUANTILE_COLUMNS as QCOLS_NINE
 from stockpilot.forecast.data import prepare, to_long
-from stockpilot.planning.classes import abc_xyz
+from stockpilot.planning.classes import abc_xyz, service_matrix
 from stockpilot.planning.demand_laws import LEVELS
 from stockpilot.planning.pipeline import PlanInputs, PlanOptions, build_plan
 from stockpilot.planning.suggestions import prioritise
@@ -28,6 +29,10 @@ from stockpilot.planning.supplier_leadtime import (
 )
 from stockpilot.store import schema as t
 from stockpilot.store.history import HistoryStore
+from stockpilot.usecases.leadtimes import load_receipts
+from stockpilot.usecases.overrides import load_overrides
+from stockpilot.usecases.sourcing import load_sourcing, with_dc_series
+from stockpilot.usecases.transit import in_transit
 
 
 def _frame(engine: Engine, query, schema: dict) -> pl.DataFrame:  # type: ignore[no-untyped-def]
@@ -68,7 +73,9 @@ def load_positions(engine: Engine, today: date | None = None) -> pl.DataFrame:
 def run_plan(engine: Engine, history: HistoryStore, *, review_days: int = 7,
              class_window_days: int = 91, budgets: dict[str, float] | None = None,
              holding_rate: float = 0.25, method_window_days: int = 365,
-             as_of: date | None = None) -> pl.DataFrame:
+             as_of: date | None = None,
+             sourcing_routes: Mapping[str, str] | None = None,
+             service_levels: Mapping[str, float] | None = None) -> pl.DataFrame:
     """Load the inputs, call :func:`stockpilot.planning.pipeline.build_plan`, write the plan.
 
     ``as_of`` (default: the day after the demand history ends) dates expired lots. With
@@ -76,7 +83,8 @@ def run_plan(engine: Engine, history: HistoryStore, *, review_days: int = 7,
     deferred. Writes and returns ``plans/latest``; nothing is written when planning fails.
     """
     inputs, day = load_inputs(engine, history, review_days=review_days,
-                              class_window_days=class_window_days, as_of=as_of)
+                              class_window_days=class_window_days, as_of=as_of,
+                              sourcing_routes=sourcing_routes, service_levels=service_levels)
     plan = build_plan(inputs, PlanOptions(as_of=day, review_days=review_days,
                                           class_window_days=method_window_days))
     if budgets:
@@ -87,41 +95,44 @@ def run_plan(engine: Engine, history: HistoryStore, *, review_days: int = 7,
 
 
 def load_inputs(engine: Engine, history: HistoryStore, *, review_days: int = 7,
-                class_window_days: int = 91, as_of: date | None = None
+                class_window_days: int = 91, as_of: date | None = None,
+                sourcing_routes: Mapping[str, str] | None = None,
+                service_levels: Mapping[str, float] | None = None
                 ) -> tuple[PlanInputs, date]:
-    """The pipeline's frames from the database and the history store, as of ``as_of``."""
+    """The pipeline's frames from the database and the history store, as of ``as_of``.
+
+    With a sourcing network (``sourcing_routes`` from ``[sourcing]`` over the imported
+    routes), each DC gets a plan line for every SKU its stores carry; positions count
+    transfers in transit.
+    """
     if not {"latest", "cv"} <= set(history.parts("forecasts")):
         raise StockpilotError("no forecasts yet: run `stockpilot forecast` first")
     forecast = history.read("forecasts", "latest")
     cv = history.read("forecasts", "cv")
     hist = prepare(to_long(history.daily())).df
     day = as_of or (hist["ds"].max() + timedelta(days=1))  # type: ignore[operator]
-    ids = forecast.select("unique_id", "sku", "location").unique()
+    with engine.connect() as conn:
+        sourcing = load_sourcing(conn, sourcing_routes)
+        transit = in_transit(conn)
+    ids = with_dc_series(forecast.select("unique_id", "sku", "location").unique(), sourcing)
     terms = ids.join(load_terms(engine), on="sku", how="inner")
+    with engine.connect() as conn:
+        overrides = load_overrides(conn, terms["unique_id"])
     if terms.is_empty():
         raise StockpilotError("no supplier terms for the forecast SKUs: import supplier-items")
     shelf, lots = _shelf_life_and_lots(engine, day)
     inputs = PlanInputs(
         history=hist, forecast=forecast, cv=cv,
         positions=load_positions(engine, day).join(ids.select("unique_id"), on="unique_id",
-                                                   how="semi"),
-        terms=terms.drop("sku", "location"), service=_classes(engine, hist, class_window_days),
+                                                   how="semi").join(
+            transit, on="unique_id", how="left").with_columns(pl.col("in_transit").fill_null(0)),
+        sourcing=sourcing,
+        terms=terms.drop("sku", "location"),
+        service=_classes(engine, hist, class_window_days, service_levels),
+        overrides=overrides,
         shelf_life=shelf, lots=lots,
         extra_laws=_learned_lead_time_laws(engine, hist, terms, review_days))
     return inputs, day
-
-
-def load_receipts(engine: Engine) -> pl.DataFrame:
-    """``supplier, sku, order_date, receipt_date, qty`` of purchase-order receipts."""
-    m, po = t.movements.c, t.purchase_orders.c
-    q = (select(po.supplier, m.sku, po.created_at, m.occurred_at, m.on_hand_delta, m.reference)
-         .join_from(t.movements, t.purchase_orders,
-                    m.reference == literal("PO ") + cast(po.id, String))
-         .where(m.on_hand_delta > 0))
-    df = _frame(engine, q, {"supplier": pl.Utf8, "sku": pl.Utf8, "created": pl.Datetime("us"),
-                            "at": pl.Datetime("us"), "qty": pl.Int64, "reference": pl.Utf8})
-    return df.select("supplier", "sku", pl.col("created").dt.date().alias("order_date"),
-                     pl.col("at").dt.date().alias("receipt_date"), "qty")
 
 
 def _learned_lead_time_laws(engine: Engine, hist: pl.DataFrame, terms: pl.DataFrame,
@@ -130,15 +141,17 @@ def _learned_lead_time_laws(engine: Engine, hist: pl.DataFrame, terms: pl.DataFr
     receipts = load_receipts(engine)
     if receipts.is_empty():
         return None
-    lead = lead_time_for(lead_time_pmfs(receipts), terms.select("unique_id", "supplier", "sku"))
+    lead = lead_time_for(lead_time_pmfs(receipts), terms.select(
+        "unique_id", "supplier", "sku", "lead_time_days"))
     if lead.is_empty():
         return None
     recent = hist.filter(pl.col("ds") > hist["ds"].max() - pl.duration(days=window_days))
     learned = demand_over_random_lead_time(recent.join(lead, on="unique_id", how="semi"), lead,
                                            review_days=review_days, levels=LEVELS)
-    source = lead.group_by("unique_id").agg(pl.col("source").first())
+    source = lead.group_by("unique_id").agg(pl.col("source", "n_receipts").first())
     return learned.join(source, on="unique_id").with_columns(
-        pl.format("lead time learned from receipts ({})", pl.col("source")).alias("method"),
+        pl.format("lead time learned from {} receipts ({}), blended with the stated one",
+                  pl.col("n_receipts"), pl.col("source")).alias("method"),
         (pl.col("mean_lead_time_days").round().cast(pl.Int64) + review_days).alias("days"),
         pl.col("mean_lead_time_days").round().cast(pl.Int64).alias("lead_time_days"))
 
@@ -169,7 +182,9 @@ def sku_prices(engine: Engine, plan: pl.DataFrame) -> pl.DataFrame:
         prices, on="sku", how="left").select("unique_id", "price")
 
 
-def _classes(engine: Engine, hist: pl.DataFrame, window: int) -> pl.DataFrame:
+def _classes(engine: Engine, hist: pl.DataFrame, window: int,
+             service_levels: Mapping[str, float] | None = None) -> pl.DataFrame:
+    """ABC×XYZ classes; ``service_levels`` (``[service_levels]``) overrides the matrix."""
     end = hist["ds"].max()
     recent = hist.filter(pl.col("ds") > end - pl.duration(days=window))
     prices = _frame(engine, select(t.skus.c.sku, t.skus.c.price),
@@ -177,4 +192,4 @@ def _classes(engine: Engine, hist: pl.DataFrame, window: int) -> pl.DataFrame:
     price = recent.select("unique_id").unique().with_columns(
         pl.col("unique_id").str.split("@").list.first().alias("sku")).join(
         prices, on="sku", how="left").select("unique_id", "price")
-    return abc_xyz(recent, price)
+    return abc_xyz(recent, price, matrix=service_matrix(service_levels))

@@ -1,30 +1,47 @@
 """``stockpilot transfers plan``: allocate a distribution centre's stock to stores (LP, HiGHS).
 
-Each store's target for a SKU is its need in the latest plan — order-up-to level (the class
-service-level quantile of its own forecast over lead time + review) minus its inventory
-position. The DC's available stock is split by :func:`stockpilot.planning.allocation.allocate`
-(min transfer cost + lost-margin cost, capacities per store); each line says why.
+Each store's target for a SKU is its need computed NOW: the latest plan's order-up-to level
+minus the store's fresh inventory position (sellable on hand + on order + in transit −
+reserved), so an order approved or a transfer shipped since the plan ran is not supplied
+again. When the plan ran with a sourcing network, only the stores it routed to this DC are
+served, each at most the transfer the same plan run suggested. The DC's fresh available stock
+is split by :func:`stockpilot.planning.allocation.allocate` (min transfer cost + lost-margin
+cost, capacities per store); each line says why. Applying ships the lines: they are in transit
+(counted at the store) until received.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
-from stockpilot.domain.commands import TransferStock
-from stockpilot.domain.series import split_unique_id
 from stockpilot.errors import StockpilotError
 from stockpilot.jobs.plan import load_positions, sku_prices
-from stockpilot.ledger.service import apply_events
 from stockpilot.planning.allocation import allocate
 from stockpilot.store.history import HistoryStore
+from stockpilot.usecases.transit import Shipment, in_transit, ship, shipped_before
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+
+
+def fresh_positions(engine: Engine) -> pl.DataFrame:
+    """``unique_id, sku, location, available, inventory_position`` as the ledger stands now."""
+    with engine.connect() as conn:
+        transit = in_transit(conn)
+    pos = load_positions(engine).join(transit, on="unique_id", how="left")
+    parts = pl.col("unique_id").str.split_exact("@", 1)
+    sellable = pl.col("on_hand") - pl.col("expired")
+    return pos.select(
+        "unique_id", parts.struct.field("field_0").alias("sku"),
+        parts.struct.field("field_1").alias("location"),
+        (sellable - pl.col("reserved")).clip(lower_bound=0).alias("available"),
+        (sellable + pl.col("on_order") + pl.col("in_transit").fill_null(0) - pl.col("reserved"))
+        .alias("inventory_position"))
 
 
 def plan_transfers(engine: Engine, history: HistoryStore, dc: str, *,
@@ -33,17 +50,13 @@ def plan_transfers(engine: Engine, history: HistoryStore, dc: str, *,
     """``sku, from_location, to_location, qty, target, dc_available, reason`` (qty > 0 only)."""
     if "latest" not in history.parts("plans"):
         raise StockpilotError("no plan yet: run `stockpilot plan` first")
-    plan = history.read("plans", "latest").with_columns(split_unique_id())
-    pos = load_positions(engine).with_columns(split_unique_id())
-    at_dc = pos.filter(pl.col("location") == dc).select(
-        "sku", (pl.col("on_hand") - pl.col("reserved")).clip(lower_bound=0).alias("available"))
+    plan = history.read("plans", "latest")
+    pos = fresh_positions(engine)
+    at_dc = pos.filter(pl.col("location") == dc).select("sku", "available")
     if at_dc.is_empty():
         raise StockpilotError(f"no stock at {dc!r}: nothing to allocate")
-    need = (plan.filter(pl.col("location") != dc)
-            .select("unique_id", "sku", "location", "order_up_to", "inventory_position",
-                    (pl.col("order_up_to") - pl.col("inventory_position")).clip(lower_bound=0)
-                    .alias("target"))
-            .join(at_dc, on="sku", how="inner").filter(pl.col("target") > 0))
+    need = _targets(plan, pos, dc).join(at_dc, on="sku", how="inner").filter(
+        pl.col("target") > 0)
     cols = ["sku", "from_location", "to_location", "qty", "target", "dc_available", "reason"]
     if need.is_empty():
         return pl.DataFrame(schema=dict.fromkeys(cols, pl.Utf8)).with_columns(
@@ -80,6 +93,23 @@ def plan_transfers(engine: Engine, history: HistoryStore, dc: str, *,
     ).sort("sku", "to_location")
 
 
+def _targets(plan: pl.DataFrame, pos: pl.DataFrame, dc: str) -> pl.DataFrame:
+    """Per store line: order-up-to − fresh position (capped by the plan's own transfer)."""
+    routed = "transfer_from" in plan.columns and plan["transfer_from"].is_not_null().any()
+    lines = plan.filter(pl.col("transfer_from") == dc) if routed else plan
+    parts = pl.col("unique_id").str.split_exact("@", 1)
+    # a store without a stock row yet has nothing: position 0
+    got = lines.select("unique_id", "order_up_to", *(["transfer_qty"] if routed else []),
+                       parts.struct.field("field_0").alias("sku"),
+                       parts.struct.field("field_1").alias("location")).join(
+        pos.select("unique_id", "inventory_position"), on="unique_id", how="left").filter(
+        pl.col("location") != dc).with_columns(pl.col("inventory_position").fill_null(0))
+    target = (pl.col("order_up_to") - pl.col("inventory_position")).clip(lower_bound=0)
+    if routed:
+        target = pl.min_horizontal(target, pl.col("transfer_qty"))
+    return got.with_columns(target.cast(pl.Int64).alias("target"))
+
+
 @dataclass(frozen=True)
 class RejectedTransfer:
     """A transfer line the ledger refused, and why (e.g. the DC no longer had the units)."""
@@ -94,7 +124,7 @@ class RejectedTransfer:
 
 @dataclass(frozen=True)
 class TransferReport:
-    """What the ledger did with the posted lines: applied now, applied before, refused."""
+    """What the ledger did with the lines: shipped now, shipped before, refused."""
 
     applied: int
     duplicates: int
@@ -102,23 +132,29 @@ class TransferReport:
 
 
 def apply_transfers(engine: Engine, transfers: pl.DataFrame, *,
-                    at: datetime | None = None) -> TransferReport:
-    """Post the transfers to the ledger (idempotent per SKU, route and day).
+                    at: datetime | None = None, transit_days: int = 1) -> TransferReport:
+    """Ship the transfers (idempotent per SKU, route and day) and report what happened.
 
-    Reads each event's result: a line the ledger rejected is reported, not counted as posted.
+    The units leave the DC now and are in transit to the store, expected ``transit_days``
+    later, until received (:func:`stockpilot.usecases.transit.receive`). Each line is shipped
+    in its own transaction, so a line the ledger refuses is reported, never counted as sent.
     """
-    # A replay the same day must be the same event (same id AND body), so the posting time is
-    # the plan day's start unless the caller gives one.
-    when = at or datetime.combine(datetime.now(UTC).date(), time.min, UTC)
+    when = at or datetime.now(UTC)
     day = when.date().isoformat()
-    cmds = [TransferStock(event_id=f"alloc-{day}-{r['sku']}-{r['from_location']}-"
-                                   f"{r['to_location']}", sku=r["sku"],
-                          location=r["from_location"], to_location=r["to_location"],
-                          quantity=int(r["qty"]), occurred_at=when)
-            for r in transfers.iter_rows(named=True)]
-    results = apply_events(engine, cmds)
-    rejected = [RejectedTransfer(r.event_id, c.sku, c.location, c.to_location, c.quantity,
-                                 r.error or "rejected")
-                for r, c in zip(results, cmds, strict=True) if r.status == "rejected"]
-    return TransferReport(sum(r.status == "applied" for r in results),
-                          sum(r.status == "duplicate" for r in results), rejected)
+    lines = [Shipment(event_id=f"alloc-{day}-{r['sku']}-{r['from_location']}-"
+                               f"{r['to_location']}", sku=r["sku"],
+                      from_location=r["from_location"], to_location=r["to_location"],
+                      quantity=int(r["qty"]), expected_at=when.date() + timedelta(transit_days))
+             for r in transfers.iter_rows(named=True)]
+    before = shipped_before(engine, [ln.event_id for ln in lines])
+    applied, rejected = 0, []
+    for ln in lines:
+        if ln.event_id in before:
+            continue
+        try:
+            ship(engine, [ln], when)
+            applied += 1
+        except StockpilotError as exc:
+            rejected.append(RejectedTransfer(ln.event_id, ln.sku, ln.from_location,
+                                             ln.to_location, ln.quantity, str(exc)))
+    return TransferReport(applied, len(before), rejected)

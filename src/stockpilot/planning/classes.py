@@ -7,7 +7,11 @@ Y < 1.0, Z ≥ 1.0 (a common practitioner split, e.g. Scholz-Reiter et al. 2012)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import polars as pl
+
+from stockpilot.errors import ConfigError
 
 #: Default target cycle service level per class; planners override any cell.
 DEFAULT_MATRIX: dict[str, float] = {
@@ -51,3 +55,20 @@ def abc_xyz(daily: pl.DataFrame, price: pl.DataFrame, *, a_share: float = 0.8,
     return out.with_columns(pl.col("klass").replace_strict(levels, default=0.95)
                             .alias("service_level")).select(
         "unique_id", "revenue", "abc", "weekly_cv", "xyz", "klass", "service_level")
+
+
+def service_matrix(levels: Mapping[str, float] | None) -> dict[str, float]:
+    """:data:`DEFAULT_MATRIX` with the classes of ``levels`` (``[service_levels]``) replaced.
+
+    Raises:
+        ConfigError: an unknown class or a level outside (0, 1).
+    """
+    out = dict(DEFAULT_MATRIX)
+    for klass, level in (levels or {}).items():
+        if klass not in out:
+            raise ConfigError(f"[service_levels] {klass!r}: not an ABC×XYZ class "
+                              f"({', '.join(sorted(out))})")
+        if not 0 < float(level) < 1:
+            raise ConfigError(f"[service_levels] {klass} = {level}: must be between 0 and 1")
+        out[klass] = float(level)
+    return out

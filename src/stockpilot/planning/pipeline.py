@@ -11,7 +11,7 @@ Stages, in order (each a small function below):
 2. ``service``: target cycle service level per series (class matrix). **plan2: per-SKU
    service-level overrides plug in here** (:func:`_apply_service_overrides`).
 3. ``forecast``: **plan2: forecast adjustments (factor / units over a date range) plug in
-   here** (:func:`_apply_forecast_overrides`), before any law is computed.
+   here** (:func:`_adjust_laws`), on the law of every method.
 4. Demand laws over the protection interval P = L + R per series, by the method chosen for
    its demand class (:data:`DEFAULT_METHODS`, from simulated cost; :mod:`.demand_laws`).
    ``PlanInputs.extra_laws`` (e.g. demand over a learned random lead time) replace them.
@@ -34,16 +34,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import polars as pl
 
 from stockpilot.forecast.classify import demand_classes
 from stockpilot.planning import demand_laws as dl
+from stockpilot.planning import overrides as ov
 from stockpilot.planning.invariants import InvalidPlanInput, check_plan, plausibility
 from stockpilot.planning.reasons import reasons_of
 from stockpilot.planning.rounding import cap_and_round
+from stockpilot.planning.sourcing import apply_sourcing
 
 POSITIONS_SCHEMA: dict[str, pl.DataType] = {
     "unique_id": pl.Utf8(), "on_hand": pl.Int64(), "on_order": pl.Int64(),
@@ -84,7 +86,7 @@ PLAN_COLUMNS: tuple[str, ...] = (
     "p50", "demand_quantile", "safety_stock", "reorder_point", "order_up_to",
     "largest_past_demand", "on_hand", "sellable", "on_order", "in_transit", "reserved",
     "inventory_position", "need", "moq", "pack_size", "unit_cost", "order_qty",
-    "order_value", "expected_waste_units", "flags", "reason")
+    "order_value", "expected_waste_units", "transfer_from", "transfer_qty", "flags", "reason")
 
 
 def _empty(schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
@@ -161,8 +163,9 @@ def build_plan(inputs: PlanInputs, options: PlanOptions | None = None) -> pl.Dat
     validate(inputs)
     hist = _window(inputs.history, opt.class_window_days)
     base = _base(inputs, hist, opt)
-    service = _apply_service_overrides(inputs.service, inputs.overrides)
-    forecast = _apply_forecast_overrides(inputs.forecast, inputs.overrides)
+    active = _active_overrides(inputs, opt)
+    service = _apply_service_overrides(inputs.service, active)
+    forecast = inputs.forecast  # adjustments act on every method's law (_adjust_laws)
     base = base.join(service.select("unique_id", "klass", "service_level"), on="unique_id",
                      how="left").with_columns(pl.col("service_level").fill_null(0.95),
                                               pl.col("klass").fill_null("--"))
@@ -170,15 +173,16 @@ def build_plan(inputs: PlanInputs, options: PlanOptions | None = None) -> pl.Dat
         base["service_level"].to_numpy(), base["demand_class"].to_list(), opt.level_map)))
     laws = _laws(base, forecast, inputs.cv, hist, inputs.extra_laws, protection=True)
     lead = _laws(base, forecast, inputs.cv, hist, None, protection=False)
+    laws, lead = _adjust_laws(laws, lead, base, active, _as_of(inputs, opt))
     plan = _levels(base.drop("method").join(laws, on="unique_id", how="left"), lead)
-    plan = _apply_level_overrides(plan, inputs.overrides)
+    plan = _apply_level_overrides(plan, active)
     plan = _position(plan, inputs.positions)
     plan = _apply_sourcing(plan, inputs.sourcing)
     plan = cap_and_round(plan, inputs.shelf_life, inputs.lots)
     past = dl.largest_past_sum(_window(inputs.history, opt.guard_window_days),
                                plan.select("unique_id", "protection_days"))
     plan = plausibility(plan.join(past, on="unique_id", how="left"), opt.guard_factor)
-    plan = plan.with_columns(reasons_of(plan))
+    plan = _append_notes(plan.with_columns(reasons_of(plan)), active)
     out = plan.select(*PLAN_COLUMNS, *dl.QCOLS).sort("unique_id")
     check_plan(out)
     return out
@@ -321,29 +325,57 @@ def _position(plan: pl.DataFrame, positions: pl.DataFrame) -> pl.DataFrame:
 
 # --- where plan2 plugs in (planning/overrides.py, planning/sourcing.py) -------------------------
 
+def _as_of(inputs: PlanInputs, opt: PlanOptions) -> date:
+    """The planning day: the option, else the day after the history ends."""
+    if opt.as_of is not None or inputs.history.is_empty():
+        return opt.as_of or date.today()
+    end: date = inputs.history["ds"].max()  # type: ignore[assignment]
+    return end + timedelta(days=1)
+
+
+def _active_overrides(inputs: PlanInputs, opt: PlanOptions) -> pl.DataFrame:
+    """Overrides in force on the planning day, checked against the planned series."""
+    if inputs.overrides.is_empty():
+        return inputs.overrides
+    ov.validate(inputs.overrides, inputs.terms["unique_id"])
+    return ov.active(inputs.overrides, _as_of(inputs, opt))
+
+
 def _apply_service_overrides(service: pl.DataFrame, overrides: pl.DataFrame) -> pl.DataFrame:
-    """Per-SKU service levels (kind ``service_level``). plan2: call overrides.py here."""
+    """Per-SKU service levels (kind ``service_level``; :mod:`.overrides`)."""
+    return ov.apply_service(service, overrides)
+
+
+def _adjust_laws(laws: pl.DataFrame, lead: pl.DataFrame, base: pl.DataFrame,
+                 overrides: pl.DataFrame, as_of: date) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Forecast adjustments (factor / units over a date range) on both laws (:mod:`.overrides`)."""
     if overrides.is_empty():
-        return service
-    todo = overrides.filter(pl.col("kind") == "service_level")
-    if todo.is_empty():
-        return service
-    new = todo.group_by("unique_id").agg(pl.col("value").last().alias("override"))
-    return service.join(new, on="unique_id", how="left").with_columns(
-        pl.coalesce("override", "service_level").alias("service_level")).drop("override")
-
-
-def _apply_forecast_overrides(forecast: pl.DataFrame, overrides: pl.DataFrame
-                              ) -> pl.DataFrame:
-    """Forecast adjustments (factor / units over a date range). plan2: overrides.py here."""
-    return forecast
+        return laws, lead
+    p = base.select("unique_id", pl.col("protection_days").alias("window_days"))
+    lt = base.select("unique_id", pl.col("lead_time_days").alias("window_days"))
+    return (ov.adjust_laws(laws, p, overrides, as_of, dl.QCOLS),
+            ov.adjust_laws(lead, lt, overrides, as_of, dl.QCOLS))
 
 
 def _apply_level_overrides(plan: pl.DataFrame, overrides: pl.DataFrame) -> pl.DataFrame:
-    """Fixed order-up-to / min / max per SKU. plan2: overrides.py here (named in reason)."""
-    return plan
+    """Fixed order-up-to / min / max per SKU (:mod:`.overrides`; named in the reason)."""
+    return ov.apply_levels(plan, overrides)
 
 
 def _apply_sourcing(plan: pl.DataFrame, sourcing: pl.DataFrame) -> pl.DataFrame:
-    """Net store needs against their DC; set ``source``. plan2: sourcing.py here."""
-    return plan
+    """A (min, max) override's trigger, then net store needs against their DC (:mod:`.sourcing`)."""
+    return apply_sourcing(ov.min_trigger(plan), sourcing)
+
+
+def _append_notes(plan: pl.DataFrame, overrides: pl.DataFrame) -> pl.DataFrame:
+    """End each reason with the overrides in force and the sourcing note.
+
+    A DC-sourced store orders nothing itself: its "no order" clause gives way to the note.
+    """
+    store = pl.col("transfer_from").is_not_null()
+    reason = pl.when(store).then(
+        pl.col("reason").str.replace("; position covers it → no order", "", literal=True))
+    plan = plan.join(ov.notes(overrides), on="unique_id", how="left")
+    return plan.with_columns(pl.concat_str([
+        reason.otherwise(pl.col("reason")), pl.col("level_note"),
+        pl.col("override_note").fill_null(""), pl.col("sourcing_note")]).alias("reason"))

@@ -88,6 +88,9 @@ class Replay:
     service_level: npt.NDArray[np.float64]
     forecasts: Forecasts
     options: PlanOptions = field(default_factory=PlanOptions)
+    #: planner overrides (OVERRIDES_SCHEMA), replayed as the planner applies them: each is in
+    #: force on the review days its dates and expiry allow
+    overrides: pl.DataFrame | None = None
 
     def inputs(self, state: State) -> PlanInputs:
         """The pipeline's inputs on the review day of ``state``."""
@@ -99,9 +102,10 @@ class Replay:
         service = pl.DataFrame({"unique_id": self.ids, "klass": "--",
                                 "service_level": self.service_level})
         shelf, lots = self._perishable(state)
+        extra = {} if self.overrides is None else {"overrides": self.overrides}
         return PlanInputs(history=past, forecast=forecast, cv=cv, positions=positions,
                           terms=self.terms.frame(self.ids), service=service, shelf_life=shelf,
-                          lots=lots)
+                          lots=lots, **extra)
 
     def _perishable(self, state: State) -> tuple[pl.DataFrame, pl.DataFrame]:
         life = self.terms.shelf_life_days
@@ -139,4 +143,5 @@ def replay_methods(base: Replay, methods: dict[str, str]) -> Replay:
     """The same replay with another class → method choice."""
     return Replay(base.history, base.ids, base.start, base.terms, base.service_level,
                   base.forecasts, PlanOptions(review_days=base.options.review_days,
-                                              methods={**DEFAULT_METHODS, **methods}))
+                                              methods={**DEFAULT_METHODS, **methods}),
+                  base.overrides)

@@ -65,7 +65,8 @@ def compare(df: pl.DataFrame, start: date, end: date, setup: Setup, *,
             n_windows: int = 2, horizon: int | None = None, integer: str = "ceil",
             max_start: int | None = None, calibration_weeks: int = 0,
             groups: dict[str, str] | None = None, empirical_window: int = 0,
-            progress: Callable[[str], None] | None = None) -> Comparison:
+            progress: Callable[[str], None] | None = None,
+            overrides: pl.DataFrame | None = None) -> Comparison:
     """Run every policy over ``start … end``; traces are kept at service ``keep``.
 
     ``integer`` turns the continuous quantile into whole units: ``ceil`` (never below the
@@ -98,7 +99,7 @@ def compare(df: pl.DataFrame, start: date, end: date, setup: Setup, *,
             cmp.traces[name] = trace
             cmp.knobs[name] = knob
 
-    pipeline = _pipeline(df, ids, start, setup, costs, models, n_windows, progress)
+    pipeline = _pipeline(df, ids, start, setup, costs, models, n_windows, progress, overrides)
     for tau in service_levels:
         trace = pipeline(demand, on_hand0, tau)
         cmp.rows.append({"policy": "ours", "knob": tau, **kpis(trace, costs)})
@@ -132,11 +133,13 @@ ToInt = Callable[[np.ndarray], np.ndarray]
 
 def _pipeline(df: pl.DataFrame, ids: list[str], start: date, setup: Setup,
               costs: Costs | None, models: Sequence[str], n_windows: int,
-              progress: Callable[[str], None] | None
+              progress: Callable[[str], None] | None,
+              overrides: pl.DataFrame | None = None
               ) -> Callable[[np.ndarray, np.ndarray, float], Trace]:
     """"ours": the planning pipeline on every review (:mod:`.replay`), one refit cache.
 
-    Supplier terms: the setup's lead time, MOQ and pack (0 and 1 when absent).
+    Supplier terms: the setup's lead time, MOQ and pack (0 and 1 when absent); planner
+    ``overrides`` (OVERRIDES_SCHEMA) act on the review days they are in force.
     """
     n = len(ids)
     terms = Terms(lead_time_days=np.full(n, setup.lead_time, dtype=np.int64),
@@ -149,7 +152,7 @@ def _pipeline(df: pl.DataFrame, ids: list[str], start: date, setup: Setup,
 
     def run(demand: np.ndarray, on_hand0: np.ndarray, tau: float) -> Trace:
         rp = Replay(hist, ids, start, terms, np.full(n, tau), fc,
-                    PlanOptions(review_days=setup.review))
+                    PlanOptions(review_days=setup.review), overrides)
         return rp.run(demand, on_hand0, setup.review, setup.first_review)
 
     return run

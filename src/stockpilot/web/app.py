@@ -21,6 +21,8 @@ from markupsafe import Markup
 from stockpilot.config import DEFAULT_SECRET, Settings
 from stockpilot.errors import StockpilotError
 from stockpilot.store.history import HistoryStore
+from stockpilot.usecases.alert_refresh import refresh_after_approval
+from stockpilot.usecases.leadtimes import lead_time_report
 from stockpilot.web import data, kpis
 from stockpilot.web.sessions import (
     LIFETIME,
@@ -268,6 +270,7 @@ def _page_routes(r: APIRouter) -> None:
         return _render(request, "orders.html", ctx=ctx, page="orders",
                        groups=data.suggestions(src, ctx.user),
                        orders=data.open_orders(src, ctx.user),
+                       lead_times=lead_time_report(src.engine).to_dicts(),
                        approved=[int(x) for x in approved.split(",") if x.isdigit()])
 
     @r.get("/ui/simulation")
@@ -305,6 +308,7 @@ def _action_routes(r: APIRouter) -> None:
         src = _web(request).src
         try:
             ids = data.approve_supplier(src, ctx.user, supplier)
+            refresh_after_approval(src.engine, src.history, ids)
         except StockpilotError as exc:
             return _render(request, "error.html", exc.status, ctx=ctx, title=exc.title,
                            message=str(exc))

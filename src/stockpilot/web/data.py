@@ -8,12 +8,14 @@ cache; this module only shapes them for templates and charts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from stockpilot.alerts.inputs import arrivals
+from stockpilot.alerts.projection import ARRIVALS_SCHEMA, project
 from stockpilot.domain.series import SeriesKey, unique_id
 from stockpilot.errors import NotFound
 from stockpilot.ledger.positions import Position
@@ -104,11 +106,12 @@ def sku_page(src: Sources, user: Actor, sku: str, location: str | None) -> dict[
     """Everything the SKU page shows for one SKU at one of the user's locations."""
     with reading(src.engine) as uow:
         v = stock.sku_view(uow, user, sku, location)
+        coming = arrivals(uow.conn, [(sku, v.location)])
     plan = _plan_row(src, sku, v.location)
     return {"sku": sku, "name": v.name, "unit_cost": v.unit_cost, "price": v.price,
             "location": v.location, "position": v.position, "positions": v.positions,
             "plan": plan, "lots": v.lots, "movements": v.movements,
-            "chart": sku_chart(src, sku, v.location, v.position, plan)}
+            "chart": sku_chart(src, sku, v.location, v.position, plan, coming)}
 
 
 def _plan_row(src: Sources, sku: str, loc: str) -> dict[str, Any] | None:
@@ -120,8 +123,14 @@ def _plan_row(src: Sources, sku: str, loc: str) -> dict[str, Any] | None:
 
 
 def sku_chart(src: Sources, sku: str, loc: str, pos: Position,
-              plan: dict[str, Any] | None) -> dict[str, Any]:
-    """Chart data: demand history, forecast quantile bands, projected stock, ROP and OUT."""
+              plan: dict[str, Any] | None, coming: pl.DataFrame | None = None
+              ) -> dict[str, Any]:
+    """Chart data: demand history, forecast quantile bands, projected stock, ROP and OUT.
+
+    The projected stock is the alerts' projection (:func:`stockpilot.alerts.projection.project`):
+    available today, the forecast mean out each day, open POs and transfers (``coming``) in
+    on their expected dates.
+    """
     out: dict[str, Any] = {"uid": str(SeriesKey(sku, loc)), "history": [], "fan": None,
                            "projected": [], "reorder_point": None, "order_up_to": None}
     demand = src.demand()
@@ -133,9 +142,18 @@ def sku_chart(src: Sources, sku: str, loc: str, pos: Position,
         ds = [d.isoformat() for d in fc["ds"].to_list()]
         out["fan"] = {"ds": ds, **{q: [round(v, 2) for v in fc[q].to_list()]
                                    for q in FAN if q in fc.columns}}
-        median = fc["q0.5"] if "q0.5" in fc.columns else fc["mean"]
-        level = (pos.available + pos.on_order - median.cum_sum()).to_list()
-        out["projected"] = [[d, round(v, 1)] for d, v in zip(ds, level, strict=True)]
+        uid = out["uid"]
+        start = pl.DataFrame({"unique_id": [uid], "available": [max(pos.available, 0)]})
+        arr = coming if coming is not None else pl.DataFrame(schema=ARRIVALS_SCHEMA)
+        # arrivals keep their distance from today on the forecast's calendar (a replayed
+        # data set's forecast may start years before today)
+        first = fc["ds"].min()
+        shift = first - datetime.now(UTC).date()  # type: ignore[operator]
+        arr = arr.with_columns(pl.col("expected_at") + shift)
+        proj = project(start, fc.select(pl.lit(uid).alias("unique_id"), "ds", "mean"), arr,
+                       first, fc.height)
+        out["projected"] = [[d.isoformat(), round(v, 1)] for d, v in
+                            zip(proj["ds"].to_list(), proj["projected"].to_list(), strict=True)]
     if plan:
         out["reorder_point"] = plan.get("reorder_point")
         out["order_up_to"] = plan.get("order_up_to")

@@ -5,9 +5,10 @@
   over the last 28 days (value at the end of each day);
 * below reorder point — SKU-locations with available ≤ the plan's reorder point (the
   ``low_stock`` alert rule); trend by the same backward replay;
-* projected stockouts — SKU-locations whose projected stock (available + on order − the
-  cumulative median forecast) goes below zero within the forecast horizon; the trend is that
-  count by horizon day (a look forward, not back);
+* projected stockouts — SKU-locations whose projected stock (the alerts' projection:
+  available, the forecast mean out each day, open POs and transfers in on their expected
+  dates) goes below zero within the forecast horizon; the trend is that count by horizon day
+  (a look forward, not back);
 * fill rate, last 28 days — Σ sales ÷ Σ demand, where demand is sales with censored
   (stockout) days raised to their seasonal baseline (:mod:`stockpilot.forecast.censoring`);
   daily values for the sparkline;
@@ -25,6 +26,8 @@ from typing import Any
 
 import polars as pl
 
+from stockpilot.alerts.inputs import arrivals
+from stockpilot.alerts.projection import first_stockouts, project
 from stockpilot.domain.series import unique_id
 from stockpilot.store.uow import reading
 from stockpilot.usecases import alerts, stock
@@ -59,12 +62,13 @@ def _compute(src: Sources, user: User) -> dict[str, Any]:
         as_of = _as_of(stock.last_movement_day(uow), src)
         moves = _moves(uow, as_of, user)
         timeline = alerts.timeline(uow, user)
+        coming = arrivals(uow.conn)
     pos = pos.join(cost, on="sku", how="left").with_columns(pl.col("unit_cost").fill_null(0.0))
     plan = src.plan_frame()
     return {"as_of": as_of, "skus": pos.height,
             "stock_value": _stock_value(pos, moves, as_of),
             "below_rop": _below_rop(pos, plan, moves, as_of),
-            "stockouts": _stockouts(pos, src),
+            "stockouts": _stockouts(pos, src, coming),
             "fill_rate": _fill_rate(src, as_of, user),
             "alerts": _open_alerts(timeline)}
 
@@ -120,20 +124,27 @@ def _below_rop(pos: pl.DataFrame, plan: pl.DataFrame | None, moves: pl.DataFrame
     return {"value": trend[-1], "trend": trend}
 
 
-def _stockouts(pos: pl.DataFrame, src: Sources) -> dict[str, Any]:
+def _stockouts(pos: pl.DataFrame, src: Sources, coming: pl.DataFrame) -> dict[str, Any]:
+    """Series whose projected stock goes below zero within the forecast horizon.
+
+    The alerts' projection (:func:`stockpilot.alerts.projection.project`): the forecast mean
+    out each day, open POs and transfers in on their expected dates (kept at their distance
+    from today on the forecast's calendar).
+    """
     fc = src.forecasts()
     if fc is None or pos.is_empty():
         return {"value": None, "trend": []}
-    med = "q0.5" if "q0.5" in fc.df.columns else "mean"
-    f = (fc.df.select("sku", "location", "ds", med).sort("sku", "location", "ds")
-         .with_columns(pl.col(med).cum_sum().over("sku", "location").alias("cum")))
-    f = f.join(pos.select("sku", "location", (pl.col("available").clip(lower_bound=0)
-                                              + pl.col("on_order")).alias("stock")),
-               on=["sku", "location"])
-    out = f.filter(pl.col("cum") > pl.col("stock")).group_by("sku", "location").agg(
-        pl.col("ds").min().alias("first_out"))
-    days = sorted(f["ds"].unique().to_list())
-    trend = [int((out["first_out"] <= d).sum()) for d in days]
+    daily = fc.df.select((pl.col("sku") + "@" + pl.col("location")).alias("unique_id"), "ds",
+                         "mean")
+    start = pos.select((pl.col("sku") + "@" + pl.col("location")).alias("unique_id"),
+                       pl.col("available").clip(lower_bound=0)).join(
+        daily.select("unique_id").unique(), on="unique_id", how="semi")
+    first: date = daily["ds"].min()  # type: ignore[assignment]
+    days = daily["ds"].n_unique()
+    shift = first - datetime.now(UTC).date()
+    arr = coming.with_columns(pl.col("expected_at") + shift)
+    out = first_stockouts(project(start, daily, arr, first, days))
+    trend = [int((out["stockout_day"] <= d).sum()) for d in range(1, days + 1)]
     return {"value": out.height, "trend": trend}
 
 

@@ -72,7 +72,9 @@ def trigger_plan(body: PlanIn, who: Planner, ctx: Ctx, idem: Idem) -> JobRunPubl
     def plan() -> dict[str, Any]:
         from stockpilot.jobs.plan import run_plan
 
-        done = run_plan(ctx.engine, ctx.history, review_days=body.review_days)
+        done = run_plan(ctx.engine, ctx.history, review_days=body.review_days,
+                        sourcing_routes=ctx.settings.sourcing,
+                        service_levels=ctx.settings.service_levels)
         due = done.filter(done["order_qty"] > 0)
         return {"planned": done.height, "due": due.height,
                 "order_value": float(due["order_value"].sum())}

@@ -14,6 +14,7 @@ from stockpilot.api.problems import COMMON, WRITES
 from stockpilot.api.schemas import Ident, In, Out
 from stockpilot.store.uow import UnitOfWork
 from stockpilot.usecases import planning, purchasing
+from stockpilot.usecases.alert_refresh import refresh_after_approval
 
 router = APIRouter(tags=["plans"], responses={**COMMON, **WRITES})
 
@@ -115,8 +116,14 @@ def approve(body: ApproveIn, who: Planner, ctx: Ctx, idem: Idem) -> ApproveOut:
     """
     plan = ctx.artifacts.plan()
 
+    created: list[int] = []
+
     def effect(uow: UnitOfWork) -> tuple[int, Any]:
         done = purchasing.approve_plan(uow, who, plan, body.suppliers)
+        created.extend(done.purchase_orders)
         return 200, ApproveOut(purchase_orders=done.purchase_orders)
 
-    return idem.run(body, effect)  # type: ignore[return-value]
+    out = idem.run(body, effect)
+    if created:  # after the commit: the alerts these orders answer are re-checked
+        refresh_after_approval(ctx.engine, ctx.history, created)
+    return out  # type: ignore[return-value]

@@ -1,0 +1,148 @@
+"""Planner overrides: set, list and remove them; load the active ones for the planner.
+
+Writes are checked before anything is stored: an unknown SKU or location, an unknown kind or
+a value no plan can use is refused with an error naming the SKU and location (the same checks
+as the pipeline's, :func:`stockpilot.planning.overrides.validate`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import polars as pl
+from sqlalchemy import Connection, Engine, delete, select
+
+from stockpilot.errors import NotFound, UnknownLocation, UnknownSku
+from stockpilot.planning import overrides as ov
+from stockpilot.planning.pipeline import OVERRIDES_SCHEMA
+from stockpilot.store import schema as t
+from stockpilot.store.schema_plan2 import planner_overrides as po
+from stockpilot.store.uow import UnitOfWork
+
+ALL = "*"  # the location of an override that holds at every location of its SKU
+
+
+@dataclass(frozen=True)
+class OverrideIn:
+    """An override as a planner states it (``location`` None: every location)."""
+
+    sku: str
+    kind: str
+    value: float
+    author: str
+    location: str | None = None
+    start: date | None = None
+    end: date | None = None
+    expires: date | None = None
+    note: str | None = None
+
+
+def set_override(engine: Engine, o: OverrideIn) -> int:
+    """Store an override after checking it; returns its id (nothing stored on error).
+
+    Raises:
+        UnknownSku / UnknownLocation: not in the catalogue.
+        InvalidPlanInput: an unknown kind or an unusable value, naming SKU and location.
+    """
+    with UnitOfWork(engine) as uow:
+        new_id = set_override_in(uow.conn, o)
+        uow.commit()
+    return new_id
+
+
+def set_override_in(conn: Connection, o: OverrideIn) -> int:
+    """:func:`set_override` on an open transaction (the caller commits)."""
+    _check(conn, o)
+    new_id = conn.execute(po.insert().values(
+        sku=o.sku, location=o.location, kind=o.kind, value=float(o.value), start=o.start,
+        end=o.end, author=o.author, expires=o.expires, note=o.note,
+        created_at=datetime.now(UTC))).inserted_primary_key[0]
+    return int(new_id)
+
+
+def get_override(conn: Connection, override_id: int) -> dict[str, object]:
+    """One override as a dict (``location`` ``*`` for every location).
+
+    Raises:
+        NotFound: no override with that id.
+    """
+    rows = _frame(conn).filter(pl.col("id") == override_id)
+    if rows.is_empty():
+        raise NotFound(f"no override {override_id}")
+    return rows.drop("unique_id").row(0, named=True)
+
+
+def _check(conn: Connection, o: OverrideIn) -> None:
+    if conn.execute(select(t.skus.c.sku).where(t.skus.c.sku == o.sku)).first() is None:
+        raise UnknownSku(o.sku)
+    if o.location is not None and conn.execute(select(t.locations.c.location).where(
+            t.locations.c.location == o.location)).first() is None:
+        raise UnknownLocation(o.location)
+    uid = f"{o.sku}@{o.location or ALL}"
+    row = pl.DataFrame([{"unique_id": uid, "kind": o.kind, "value": float(o.value),
+                         "start": o.start, "end": o.end, "author": o.author,
+                         "expires": o.expires, "note": o.note}], schema=dict(OVERRIDES_SCHEMA))
+    mine = _frame(conn, sku=o.sku).filter(
+        (pl.col("location") == (o.location or ALL)) & pl.col("kind").is_in(["min", "max"]))
+    both = pl.concat([mine.select(row.columns).cast(row.schema), row])  # type: ignore[arg-type]
+    ov.validate(both, pl.Series([uid]))
+
+
+def _frame(conn: Connection, sku: str | None = None) -> pl.DataFrame:
+    q = select(po.c.id, po.c.sku, po.c.location, po.c.kind, po.c.value, po.c.start, po.c.end,
+               po.c.author, po.c.expires, po.c.note, po.c.created_at).order_by(po.c.id)
+    if sku is not None:
+        q = q.where(po.c.sku == sku)
+    df = pl.DataFrame(conn.execute(q).all(), orient="row", schema={
+        "id": pl.Int64, "sku": pl.Utf8, "location": pl.Utf8, "kind": pl.Utf8,
+        "value": pl.Float64, "start": pl.Date, "end": pl.Date, "author": pl.Utf8,
+        "expires": pl.Date, "note": pl.Utf8, "created_at": pl.Datetime("us", "UTC")})
+    return df.with_columns(pl.col("location").fill_null(ALL),
+                           (pl.col("sku") + "@" + pl.col("location").fill_null(ALL))
+                           .alias("unique_id"))
+
+
+def list_overrides(engine: Engine, sku: str | None = None, as_of: date | None = None
+                   ) -> pl.DataFrame:
+    """Overrides (of ``sku``), with ``active`` on ``as_of`` (default: today)."""
+    day = as_of or datetime.now(UTC).date()
+    with engine.connect() as conn:
+        df = _frame(conn, sku)
+    ids = set(ov.active(df, day)["id"].to_list()) if df.height else set()
+    return df.with_columns(pl.col("id").is_in(list(ids)).alias("active")).drop("unique_id")
+
+
+def remove_override(engine: Engine, override_id: int) -> None:
+    """Delete one override.
+
+    Raises:
+        NotFound: no override with that id.
+    """
+    with UnitOfWork(engine) as uow:
+        if uow.conn.execute(delete(po).where(po.c.id == override_id)).rowcount != 1:
+            raise NotFound(f"no override {override_id}")
+        uow.commit()
+
+
+def load_overrides(conn: Connection, planned: pl.Series) -> pl.DataFrame:
+    """The pipeline's overrides frame for the ``planned`` series (``sku@location`` ids).
+
+    An override for every location becomes one row per planned location of its SKU; rows
+    keep their order (a later one wins over an earlier one of the same kind).
+    """
+    df = _frame(conn)
+    ids = pl.DataFrame({"unique_id": planned}).with_columns(
+        pl.col("unique_id").str.split("@").list.first().alias("sku"))
+    one = df.filter(pl.col("location") != ALL).join(ids.select("unique_id"), on="unique_id",
+                                                     how="semi")
+    every = df.filter(pl.col("location") == ALL).drop("unique_id").join(ids, on="sku")
+    cols = list(OVERRIDES_SCHEMA)
+    return pl.concat([one.select("id", *cols), every.select("id", *cols)]).sort("id").select(
+        cols)
+
+
+def planned_overrides(engine: Engine, planned: pl.Series) -> pl.DataFrame:
+    """:func:`load_overrides` on its own connection (what ``simulate`` replays)."""
+    with engine.connect() as conn:
+        return load_overrides(conn, planned)
