@@ -9,10 +9,13 @@ calls the one pipeline :func:`stockpilot.planning.pipeline.build_plan` and write
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
+from typing import Any
+from typing import cast as type_cast
 
 import polars as pl
-from sqlalchemy import Engine, String, cast, literal, select
+from sqlalchemy import Engine, Executable, String, cast, literal, select
 
 from stockpilot.errors import StockpilotError
 from stockpilot.forecast.base import QUANTILE_COLUMNS as QCOLS_NINE
@@ -30,7 +33,7 @@ from stockpilot.store import schema as t
 from stockpilot.store.history import HistoryStore
 
 
-def _frame(engine: Engine, query, schema: dict) -> pl.DataFrame:  # type: ignore[no-untyped-def]
+def _frame(engine: Engine, query: Executable, schema: Mapping[str, Any]) -> pl.DataFrame:
     with engine.connect() as conn:
         rows = conn.execute(query).all()
     return pl.DataFrame(rows, schema=schema, orient="row")
@@ -95,7 +98,7 @@ def load_inputs(engine: Engine, history: HistoryStore, *, review_days: int = 7,
     forecast = history.read("forecasts", "latest")
     cv = history.read("forecasts", "cv")
     hist = prepare(to_long(history.daily())).df
-    day = as_of or (hist["ds"].max() + timedelta(days=1))  # type: ignore[operator]
+    day = as_of or (type_cast(date, hist["ds"].max()) + timedelta(days=1))
     ids = forecast.select("unique_id", "sku", "location").unique()
     terms = ids.join(load_terms(engine), on="sku", how="inner")
     if terms.is_empty():
