@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from stockpilot.alerts.service import findings, raise_alerts
 from stockpilot.domain.commands import ReceiveStock
-from stockpilot.jobs.plan import approve
 from stockpilot.ledger.catalogue import (
     upsert_locations,
     upsert_skus,
@@ -23,6 +22,17 @@ from stockpilot.store.history import HistoryStore
 from stockpilot.usecases.alert_refresh import refresh_after_approval
 
 TODAY = datetime.now(UTC).date()
+
+
+def approve(engine, plan, as_of=None):
+    """Approve every due line of ``plan`` as the system (the use case the CLI and API call)."""
+    from stockpilot.store.artifacts import PlanRun
+    from stockpilot.store.uow import writing
+    from stockpilot.usecases.actor import SYSTEM
+    from stockpilot.usecases.purchasing import approve_plan
+
+    with writing(engine) as uow:
+        return approve_plan(uow, SYSTEM, PlanRun(f"test-{as_of}", plan)).purchase_orders
 
 
 def world(engine, root):

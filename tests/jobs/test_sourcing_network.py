@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from stockpilot.domain.commands import ReceiveStock
-from stockpilot.jobs.plan import approve, run_plan
+from stockpilot.jobs.plan import run_plan
 from stockpilot.jobs.transfers import apply_transfers, plan_transfers
 from stockpilot.ledger.catalogue import (
     upsert_locations,
@@ -30,6 +30,17 @@ from stockpilot.usecases.transit import receive
 
 END = date(2024, 5, 31)
 ROUTES = {"DC": "supplier", "S1": "dc:DC", "S2": "dc:DC"}
+
+
+def approve(engine, plan, as_of=None):
+    """Approve every due line of ``plan`` as the system (the use case the CLI and API call)."""
+    from stockpilot.store.artifacts import PlanRun
+    from stockpilot.store.uow import writing
+    from stockpilot.usecases.actor import SYSTEM
+    from stockpilot.usecases.purchasing import approve_plan
+
+    with writing(engine) as uow:
+        return approve_plan(uow, SYSTEM, PlanRun(f"test-{as_of}", plan)).purchase_orders
 
 
 @pytest.fixture

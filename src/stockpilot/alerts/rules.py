@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 
@@ -42,7 +42,7 @@ def low_stock(positions: pl.DataFrame, plan: pl.DataFrame) -> list[Finding]:
     so an approved purchase order or a shipped transfer answers the alert.
     """
     df = _with_uid(positions).join(plan.select("unique_id", "reorder_point"), on="unique_id")
-    extra = [c for c in ("on_order", "in_transit") if c in df.columns]
+    extra: list[str] = [c for c in ("on_order", "in_transit") if c in df.columns]
     df = df.with_columns(pl.sum_horizontal("available", *[pl.col(c).fill_null(0)
                                                            for c in extra]).alias("position"))
     hit = df.filter(pl.col("position") <= pl.col("reorder_point"))
@@ -85,10 +85,10 @@ def projected_stockout(positions: pl.DataFrame, forecast: pl.DataFrame, plan: pl
         pl.col("available").clip(lower_bound=0))
     if start.is_empty():
         return []
-    day1 = today or forecast["ds"].min()
+    day1: date = today or cast(date, forecast["ds"].min())
     arr = arrivals if arrivals is not None else pl.DataFrame(schema=ARRIVALS_SCHEMA)
     proj = project(start.select("unique_id", "available"), forecast, arr, day1,
-                   int(start["lead_days"].max()))
+                   int(cast(int, start["lead_days"].max())))
     daily = forecast.group_by("unique_id").agg(pl.col("mean").mean().alias("daily"))
     hit = (start.join(first_stockouts(proj), on="unique_id")
            .filter(pl.col("stockout_day") <= pl.col("lead_days"))

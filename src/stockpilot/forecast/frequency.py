@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import cast
 
 import polars as pl
 
@@ -55,12 +56,12 @@ def to_periods(prep: Prepared, f: Frequency) -> Prepared:
         return prep
     df = prep.df.group_by("unique_id", pl.col("ds").dt.truncate(f.offset)).agg(
         pl.col("y").sum()).sort("unique_id", "ds")
-    last = df["ds"].max()
+    last = cast(date | None, df["ds"].max())
     if last is None:
         raise StockpilotError("no demand history to forecast")
     if _period_end(last, f) > prep.end:  # the last period is not complete yet
         df = df.filter(pl.col("ds") < last)
-        last = df["ds"].max()
+        last = cast(date | None, df["ds"].max())
     if last is None:
         raise StockpilotError(f"less than one complete {f.unit[:-1]} of history")
     notes = [*prep.notes, f"summed into {f.unit} (last complete one starts {last})"]
@@ -82,7 +83,7 @@ def from_monthly(monthly: pl.DataFrame) -> Prepared:
     df = df.filter(~pl.col("unique_id").is_in(zero)).sort("unique_id", "ds")
     # from the first month with a sale, as the daily frames start at the first sale
     df = df.filter((pl.col("y") > 0).cum_max().over("unique_id"))
-    end = df["ds"].max()
+    end = cast(date | None, df["ds"].max())
     if end is None:
         raise StockpilotError("no monthly demand to forecast")
     notes = [f"monthly totals of {df['unique_id'].n_unique()} series (last complete month "

@@ -16,8 +16,8 @@ with two threads under load, see :mod:`stockpilot.forecast.scale`).
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any, Self
+from datetime import date, timedelta
+from typing import Any, Self, cast
 
 import polars as pl
 
@@ -54,7 +54,8 @@ class LGBMDirectForecaster(LGBMForecaster):
     def _predict_bands(models: list[tuple[int, Any]], future: pl.DataFrame | None, h: int
                        ) -> pl.DataFrame:
         """Point forecasts ``unique_id, ds, mean``: each step from its own band's model."""
-        parts, start = [], 0
+        parts: list[pl.DataFrame] = []
+        start = 0
         for end, mlf in models:
             if start >= h:
                 break
@@ -73,7 +74,7 @@ class LGBMDirectForecaster(LGBMForecaster):
             X: optional future-known covariates, as for :class:`LGBMForecaster`.
         """
         df = self._with_exog(df, X)
-        end = df["ds"].max()
+        end = cast(date, df["ds"].max())
         cvs = []
         for w in range(self.n_windows, 0, -1):
             cutoff = end - timedelta(days=w * self.horizon)

@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import cast
 
 import polars as pl
 
@@ -188,7 +189,7 @@ def _covariates(history: HistoryStore, prep: Prepared, models: Sequence[str], ho
     if signals.empty():
         return None
     say("building covariates from " + ", ".join(signals.describe()))
-    cov = covariates(prep.df["unique_id"].unique().to_list(), prep.df["ds"].min(),
+    cov = covariates(prep.df["unique_id"].unique().to_list(), cast(date, prep.df["ds"].min()),
                      prep.end + timedelta(days=horizon), signals)
     if cov is not None:
         used = [c for c in cov.columns if c not in ("unique_id", "ds")]
@@ -203,9 +204,10 @@ def _record(prep: Prepared, horizon: int, models: list[str], n_windows: int,
     now = datetime.now(UTC)
     chosen = dict(choice.group_by("model").len().iter_rows())
     # a model that did not run (or had no series long enough to backtest) gets no score
-    cv = {m: float(v) for m in models if f"mse_{m}" in choice.columns
+    cv = {m: float(cast(float, v)) for m in models if f"mse_{m}" in choice.columns
           and (v := choice[f"mse_{m}"].drop_nulls().drop_nans().mean()) is not None}
-    chosen_mse = float(choice["cv_mse"].filter(choice["cv_mse"].is_finite()).mean() or 0.0)
+    finite = choice["cv_mse"].filter(choice["cv_mse"].is_finite())
+    chosen_mse = float(cast(float | None, finite.mean()) or 0.0)
     # two runs in one second on the same data must not share an id (the registry keys on it)
     run_id = f"{now:%Y%m%dT%H%M%S}-{fp[:6]}-{secrets.token_hex(2)}"
     return ForecastRun(run_id, now.isoformat(), horizon, models,

@@ -45,8 +45,8 @@ class RecentLGBM(LGBMForecaster):
         self.train_days = train_days
         self.subsample = subsample
 
-    def _mlf(self) -> Any:
-        mlf = super()._mlf()
+    def _mlf(self, min_lag: int | None = None) -> Any:
+        mlf = super()._mlf(min_lag)
         mlf.models["LGBM"].set_params(subsample=self.subsample, subsample_freq=1)
         return mlf
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, timedelta
+from typing import Any
+from typing import cast as type_cast
 
 import polars as pl
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Executable, select
 
 from stockpilot.errors import StockpilotError
 from stockpilot.forecast.base import QUANTILE_COLUMNS as QCOLS_NINE
@@ -35,7 +37,7 @@ from stockpilot.usecases.sourcing import load_sourcing, with_dc_series
 from stockpilot.usecases.transit import in_transit
 
 
-def _frame(engine: Engine, query, schema: dict) -> pl.DataFrame:  # type: ignore[no-untyped-def]
+def _frame(engine: Engine, query: Executable, schema: Mapping[str, Any]) -> pl.DataFrame:
     with engine.connect() as conn:
         rows = conn.execute(query).all()
     return pl.DataFrame(rows, schema=schema, orient="row")
@@ -110,7 +112,7 @@ def load_inputs(engine: Engine, history: HistoryStore, *, review_days: int = 7,
     forecast = history.read("forecasts", "latest")
     cv = history.read("forecasts", "cv")
     hist = prepare(to_long(history.daily())).df
-    day = as_of or (hist["ds"].max() + timedelta(days=1))  # type: ignore[operator]
+    day = as_of or (type_cast(date, hist["ds"].max()) + timedelta(days=1))
     with engine.connect() as conn:
         sourcing = load_sourcing(conn, sourcing_routes)
         transit = in_transit(conn)

@@ -81,8 +81,9 @@ def fit(lines: pl.DataFrame, cutoff: datetime, model: str = DEFAULT_MODEL,
                            f"{', '.join(factories)}")
     inter = build(lf, cutoff)
     bask = baskets(lf, cutoff, inter.items)
-    est = factories[model]() if not params else _with_params(factories[model](), params)
-    est = est.fit(inter, bask)  # type: ignore[attr-defined]
+    # the zoo's factories are typed as returning object; every estimator has fit(inter, bask)
+    est: Any = factories[model]() if not params else _with_params(factories[model](), params)
+    est = est.fit(inter, bask)
     if hasattr(est, "lines"):
         est.lines = None  # the ranker keeps its scores at the cut-off, not the order lines
     knn = ItemKNN().fit(inter, bask)

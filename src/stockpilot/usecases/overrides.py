@@ -54,10 +54,12 @@ def set_override(engine: Engine, o: OverrideIn) -> int:
 def set_override_in(conn: Connection, o: OverrideIn) -> int:
     """:func:`set_override` on an open transaction (the caller commits)."""
     _check(conn, o)
-    new_id = conn.execute(po.insert().values(
+    key = conn.execute(po.insert().values(
         sku=o.sku, location=o.location, kind=o.kind, value=float(o.value), start=o.start,
         end=o.end, author=o.author, expires=o.expires, note=o.note,
-        created_at=datetime.now(UTC))).inserted_primary_key[0]
+        created_at=datetime.now(UTC))).inserted_primary_key
+    assert key is not None
+    new_id = key[0]
     return int(new_id)
 
 
@@ -85,7 +87,7 @@ def _check(conn: Connection, o: OverrideIn) -> None:
                          "expires": o.expires, "note": o.note}], schema=dict(OVERRIDES_SCHEMA))
     mine = _frame(conn, sku=o.sku).filter(
         (pl.col("location") == (o.location or ALL)) & pl.col("kind").is_in(["min", "max"]))
-    both = pl.concat([mine.select(row.columns).cast(row.schema), row])  # type: ignore[arg-type]
+    both = pl.concat([mine.select(row.columns).cast(row.schema), row])
     ov.validate(both, pl.Series([uid]))
 
 

@@ -13,7 +13,7 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 from sqlalchemy import Engine
@@ -59,7 +59,8 @@ def refresh(engine: Engine, folder: Path, model: str = DEFAULT_MODEL,
     old = load(folder, model)
     if lines is None:
         lines = training_lines(engine, None, with_feedback)
-    newest = lines.filter(~pl.col("order_id").str.starts_with("feedback:"))["at"].max()
+    ordered = lines.filter(~pl.col("order_id").str.starts_with("feedback:"))
+    newest = cast(datetime | None, ordered["at"].max())
     run: dict[str, Any] = {"model": model, "at": datetime.now(UTC).isoformat(),
                            "old_cutoff": old.cutoff.isoformat()}
     if newest is None or newest < old.cutoff:

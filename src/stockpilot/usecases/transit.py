@@ -78,7 +78,9 @@ def _record(conn: Connection, ln: Shipment, when: datetime) -> list[int]:
                "from_location": ln.from_location, "to_location": ln.to_location,
                "quantity": int(qty), "lot_code": lot, "expiry": expiry, "status": IN_TRANSIT,
                "shipped_at": when, "expected_at": ln.expected_at}
-        ids.append(int(conn.execute(tt.insert().values(**row)).inserted_primary_key[0]))
+        key = conn.execute(tt.insert().values(**row)).inserted_primary_key
+        assert key is not None
+        ids.append(int(key[0]))
     return ids
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import polars as pl
 
@@ -147,8 +147,8 @@ def sku_chart(src: Sources, sku: str, loc: str, pos: Position,
         arr = coming if coming is not None else pl.DataFrame(schema=ARRIVALS_SCHEMA)
         # arrivals keep their distance from today on the forecast's calendar (a replayed
         # data set's forecast may start years before today)
-        first = fc["ds"].min()
-        shift = first - datetime.now(UTC).date()  # type: ignore[operator]
+        first = cast(date, fc["ds"].min())
+        shift = first - datetime.now(UTC).date()
         arr = arr.with_columns(pl.col("expected_at") + shift)
         proj = project(start, fc.select(pl.lit(uid).alias("unique_id"), "ds", "mean"), arr,
                        first, fc.height)

@@ -72,11 +72,12 @@ def create(body: OverrideCreate, who: Planner, idem: Idem) -> OverridePublic:
     if who.locations is not None:  # a key limited to locations sets overrides only there
         visible(who, body.location or ALL, what="location")
 
-    def effect(conn: Any) -> tuple[int, Any]:  # the idempotency record's transaction
+    def effect(uow: Any) -> tuple[int, Any]:  # the idempotency record's transaction
+        conn = uow.conn
         o = OverrideIn(sku=body.sku, kind=body.kind, value=body.value, location=body.location,
                        start=body.start, end=body.end, expires=body.expires, note=body.note,
                        author=body.author or f"api key {who.key_id}")
-        return 201, OverridePublic(**get_override(conn, set_override_in(conn, o)))
+        return 201, OverridePublic(**get_override(conn, set_override_in(conn, o)))  # type: ignore[arg-type]
 
     return idem.run(body, effect)  # type: ignore[return-value]
 
