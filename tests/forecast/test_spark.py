@@ -109,20 +109,23 @@ def test_cli_engine_spark_writes_the_local_engines_forecasts(spark, daily, tmp_p
     check_quantiles(spark_fc)
 
 
-def test_spark_forecast_frame_restores_the_local_candidates(monkeypatch):
-    """The candidate factory is swapped for one call only, even when the call fails."""
+def test_spark_forecast_frame_passes_its_factory_and_patches_nothing(monkeypatch):
+    """Spark's candidates are handed to forecast_frame as its factory; nothing global changes."""
     from stockpilot.forecast import spark
 
     local = selection.make_forecaster
+    seen = {}
 
-    def boom(*_a, **_k):
-        assert selection.make_forecaster is spark.make_forecaster
+    def boom(*_a, **k):
+        seen["factory"] = k.get("factory")
+        assert selection.make_forecaster is local
         raise RuntimeError("boom")
 
     monkeypatch.setattr(spark, "spark_session", lambda *a, **k: None)
     monkeypatch.setattr(selection, "forecast_frame", boom)
     with pytest.raises(RuntimeError, match="boom"):
         spark.forecast_frame(None, ("SeasonalNaive",), H, 1)  # type: ignore[arg-type]
+    assert seen["factory"] is spark.make_forecaster
     assert selection.make_forecaster is local
     assert isinstance(spark.make_forecaster("TSB", H, 1), SparkStatsForecaster)
     assert not isinstance(spark.make_forecaster("LightGBM", H, 1), StatsForecaster)
