@@ -26,13 +26,15 @@ TODAY = datetime.now(UTC).date()
 
 def approve(engine, plan, as_of=None):
     """Approve every due line of ``plan`` as the system (the use case the CLI and API call)."""
+    from stockpilot.domain.series import split_unique_id
     from stockpilot.store.artifacts import PlanRun
     from stockpilot.store.uow import writing
     from stockpilot.usecases.actor import SYSTEM
     from stockpilot.usecases.purchasing import approve_plan
 
     with writing(engine) as uow:
-        return approve_plan(uow, SYSTEM, PlanRun(f"test-{as_of}", plan)).purchase_orders
+        return approve_plan(uow, SYSTEM, PlanRun(f"test-{as_of}", plan if "sku" in plan.columns
+                                           else plan.with_columns(split_unique_id()))).purchase_orders
 
 
 def world(engine, root):
