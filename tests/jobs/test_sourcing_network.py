@@ -40,9 +40,9 @@ def approve(engine, plan, as_of=None):
     from stockpilot.usecases.actor import SYSTEM
     from stockpilot.usecases.purchasing import approve_plan
 
+    frame = plan if "sku" in plan.columns else plan.with_columns(split_unique_id())
     with writing(engine) as uow:
-        return approve_plan(uow, SYSTEM, PlanRun(f"test-{as_of}", plan if "sku" in plan.columns
-                                           else plan.with_columns(split_unique_id()))).purchase_orders
+        return approve_plan(uow, SYSTEM, PlanRun(f"test-{as_of}", frame)).purchase_orders
 
 
 @pytest.fixture
