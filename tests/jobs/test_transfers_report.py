@@ -16,6 +16,7 @@ from stockpilot.jobs.transfers import apply_transfers
 from stockpilot.ledger.catalogue import upsert_locations, upsert_skus
 from stockpilot.ledger.service import apply_events
 from stockpilot.store import schema as t
+from stockpilot.usecases.transit import in_transit
 
 AT = datetime(2024, 6, 1, tzinfo=UTC)
 
@@ -38,4 +39,8 @@ def test_rejected_transfers_are_reported_not_counted(engine):
     with engine.connect() as conn:
         on_hand = dict(conn.execute(select(t.stock.c.location, t.stock.c.on_hand)
                                     .where(t.stock.c.sku == "A")).all())
-    assert on_hand == {"DC": 1, "S1": 6, "S2": 3}
+    # shipped lines leave the DC now and are in transit to the stores until received
+    assert on_hand == {"DC": 1, "S1": 0, "S2": 0}
+    with engine.connect() as conn:
+        moving = dict(in_transit(conn).select("unique_id", "in_transit").iter_rows())
+    assert moving == {"A@S1": 6, "A@S2": 3}
