@@ -21,6 +21,7 @@ def _signed_in(web, user="planner"):
 def test_overview_kpis(web):
     page = _signed_in(web).get("/").text
     assert "as of 2024-06-30" in page
+    assert re.search(r"<span>planner <small>\(planner", page)  # who is signed in, by name
     value = re.search(r'id="kpi-stock-value">([^<]+)<', page).group(1)
     # A: (40 − 24) + 40 units at 2.5; B: 30 at 4
     assert value.replace(",", "") == str(int((16 + 40) * 2.5 + 30 * 4))
