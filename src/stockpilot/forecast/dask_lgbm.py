@@ -40,7 +40,7 @@ def dask_client() -> Any:
             # worker processes on TCP: LightGBM's distributed learner opens sockets between
             # the workers, which in-process (inproc://) workers cannot give it
             cluster = LocalCluster(  # type: ignore[no-untyped-call]
-                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
             _CLIENT = Client(cluster)  # type: ignore[no-untyped-call]
     return _CLIENT
 
