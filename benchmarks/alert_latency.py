@@ -82,7 +82,7 @@ def setup(source: str, ws: Path, n_triggers: int) -> str:
         upsert_locations(conn, [{"location": "W"}])
     now = datetime.now(UTC)
     transact(engine, apply_events, [c.ReceiveStock(event_id=f"open-{s}", sku=s, location="W",
-                                         quantity=60, occurred_at=now) for s in names])
+                                                   quantity=60, occurred_at=now) for s in names])
     engine.dispose()
     hs = HistoryStore(ws / "history")
     uids = [f"{s}@W" for s in names]

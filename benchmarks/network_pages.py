@@ -57,7 +57,7 @@ def build(root: Path, n_stores: int) -> object:
                          "longitude": -1.89 + rng.uniform(-2, 2)} for s in stores])
     transact(engine, apply_events,
              [ReceiveStock(event_id="r", sku="A", location="DC", quantity=100_000,
-                                       occurred_at=datetime(2024, 1, 1, tzinfo=UTC))])
+                           occurred_at=datetime(2024, 1, 1, tzinfo=UTC))])
     history = HistoryStore(root / "history")
     history.write("plans", "latest", pl.DataFrame({
         "unique_id": [f"A@{s}" for s in stores],

@@ -82,8 +82,8 @@ def seed_workspace(ws: Path, trained, out_share: float = 0.15) -> tuple[str, str
         upsert_locations(conn, [{"location": "ONLINE"}])
         upsert_skus(conn, [{"sku": s, "name": s} for s in trained.items])
     transact(engine, apply_events, [ReceiveStock(event_id=f"rec-{s}", sku=s, location="ONLINE",
-                                       quantity=rng.randint(1, 20), occurred_at=NOW)
-                          for s in trained.items if rng.random() >= out_share])
+                                                 quantity=rng.randint(1, 20), occurred_at=NOW)
+                                    for s in trained.items if rng.random() >= out_share])
     key = create_key(engine, "bench", "viewer")
     engine.dispose()
     save(trained, ws / "models" / "recommend")

@@ -26,7 +26,7 @@ def test_check_list_ack_resolve_history(tmp_path, monkeypatch):
         upsert_skus(conn, [{"sku": "A", "name": "a"}])
         upsert_locations(conn, [{"location": "W"}])
     transact(eng, apply_events, [ReceiveStock(event_id="r", sku="A", location="W", quantity=3,
-                                    occurred_at=datetime.now(UTC))])
+                                              occurred_at=datetime.now(UTC))])
     eng.dispose()
     hs = HistoryStore(tmp_path / "history")
     hs.write("plans", "latest", pl.DataFrame({"unique_id": ["A@W"], "reorder_point": [10],

@@ -28,7 +28,7 @@ def api(engine, tmp_path):
         upsert_locations(conn, [{"location": "W"}, {"location": "S"}])
     transact(engine, apply_events,
              [ReceiveStock(event_id=f"r-{loc}", sku="A", location=loc, quantity=5,
-                                       occurred_at=NOW) for loc in ("W", "S")])
+                           occurred_at=NOW) for loc in ("W", "S")])
     keys = {role: create_key(engine, role, role) for role in ("viewer", "operator")}
     keys["scoped"] = create_key(engine, "shop", "operator", ["S"])
     return TestClient(create_app(engine, HistoryStore(tmp_path / "h"))), keys

@@ -85,7 +85,7 @@ def fresh_override(loc: str) -> Callable[[Any, int], Req]:
         from stockpilot.usecases.overrides import OverrideIn, set_override
 
         oid = transact(w.engine, set_override, OverrideIn(sku="A", kind="max", value=n, author="t",
-                                                location=loc))
+                                                          location=loc))
         return f"/overrides/{oid}", None
     return make
 

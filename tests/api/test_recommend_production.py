@@ -35,8 +35,8 @@ def _stock(world, skus: list[str], location: str = "S", units: int = 3) -> None:
     with world.engine.begin() as conn:
         upsert_skus(conn, [{"sku": s} for s in skus])
     transact(world.engine, apply_events, [ReceiveStock(event_id=f"pr-{s}-{location}", sku=s,
-                                             location=location, quantity=units,
-                                             occurred_at=NOW) for s in skus])
+                                                       location=location, quantity=units,
+                                                       occurred_at=NOW) for s in skus])
 
 
 def test_served_lists_are_the_offline_lists_for_every_model(world, ranker_folder):

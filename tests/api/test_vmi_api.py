@@ -37,8 +37,8 @@ def world(engine, tmp_path: Path):
                                      {"supplier": "ZED", "sku": "Z", "lead_time_days": 3}])
     transact(engine, apply_events,
              [ReceiveStock(event_id=f"r-{s}", sku=s, location="W", quantity=20,
-                                       occurred_at=datetime(2024, 1, 1, tzinfo=UTC))
-                          for s in ("A", "Z")])
+                           occurred_at=datetime(2024, 1, 1, tzinfo=UTC))
+              for s in ("A", "Z")])
     history = HistoryStore(tmp_path / "history")
     history.write("plans", "latest", pl.DataFrame({"unique_id": ["A@W", "Z@W"],
                                                    "order_up_to": [50, 60]}))

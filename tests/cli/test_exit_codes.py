@@ -30,7 +30,7 @@ def test_stock_check_exits_1_on_broken_books_and_0_on_sound_ones(tmp_path):
         upsert_skus(conn, [{"sku": "A", "name": "a"}])
         upsert_locations(conn, [{"location": "W"}])
     transact(engine, apply_events, [ReceiveStock(event_id="r1", sku="A", location="W", quantity=3,
-                                       occurred_at=datetime(2024, 1, 1, tzinfo=UTC))])
+                                                 occurred_at=datetime(2024, 1, 1, tzinfo=UTC))])
     assert _check(ws).returncode == 0
     with engine.begin() as conn:  # written behind the ledger: the replay disagrees
         conn.execute(text("UPDATE stock SET on_hand = 5"))

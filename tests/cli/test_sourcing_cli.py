@@ -47,7 +47,7 @@ def test_transit_list_and_receive(tmp_path, monkeypatch):
         upsert_skus(conn, [{"sku": "A", "name": "A"}])
     now = datetime(2024, 6, 1, tzinfo=UTC)
     transact(engine, apply_events, [ReceiveStock(event_id="r", sku="A", location="DC", quantity=50,
-                                       occurred_at=now)])
+                                                 occurred_at=now)])
     (sid,) = transact(engine, ship, [Shipment("t1", "A", "DC", "S1", 20)], now)
     listed = invoke("transit", "list", "-w", str(tmp_path)).output
     assert "DC" in listed and "S1" in listed and "20" in listed

@@ -81,7 +81,7 @@ def test_a_failed_send_marks_nothing_and_the_batch_goes_again(engine):
     _book(engine)
     transact(engine, apply_events,
              [ReceiveStock(event_id=f"r{i}", sku="A", location="W", quantity=1,
-                                       occurred_at=NOW) for i in range(5)])
+                           occurred_at=NOW) for i in range(5)])
     bus = Recorder()
     bus.fail_next = True
     relay = Relay(engine, bus, batch=10)
@@ -129,7 +129,7 @@ def test_relay_does_not_pass_a_transaction_still_open_on_postgres(pg_engine):
                                           quantity=1, occurred_at=NOW)])  # holds an id
         # another SKU-location: no row lock in common, so it commits while "slow" is open
         transact(pg_engine, apply_events, [ReceiveStock(event_id="fast", sku="B", location="W",
-                                              quantity=2, occurred_at=NOW)])
+                                                        quantity=2, occurred_at=NOW)])
         assert relay.step() == 0  # "fast" is visible, but "slow" may still commit before it
         tx.commit()
     assert relay.step() == 2
@@ -171,13 +171,13 @@ def test_relay_drives_the_live_alert_check_for_changes_from_any_writer(engine, t
     now = datetime.now(UTC)
     # a writer that is not the stream consumer (an import, the API): straight to the ledger
     transact(engine, apply_events, [ReceiveStock(event_id="a1", sku="A", location="W", quantity=40,
-                                       occurred_at=now),
-                          ReceiveStock(event_id="b1", sku="B", location="W", quantity=40,
-                                       occurred_at=now)])
+                                                 occurred_at=now),
+                                    ReceiveStock(event_id="b1", sku="B", location="W", quantity=40,
+                                                 occurred_at=now)])
     relay.step()
     assert web.sent == []
     transact(engine, apply_events, [RecordSale(event_id="a2", sku="A", location="W", quantity=35,
-                                     occurred_at=now)])  # A: 5 left, B untouched
+                                               occurred_at=now)])  # A: 5 left, B untouched
     relay.step()
     assert sorted(web.sent) == [("low_stock", "A"), ("projected_stockout", "A")]
     live.close()

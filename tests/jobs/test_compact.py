@@ -44,7 +44,7 @@ def test_sales_and_returns_fold_into_days_and_stockouts_carry_over(engine, tmp_p
     again = compact(engine, history)
     assert again.new_movements == 0
     transact(engine, apply_events, [RecordSale(event_id="s3", sku="A", location="W", quantity=1,
-                                     occurred_at=at(5))])
+                                               occurred_at=at(5))])
     third = compact(engine, history)
     assert (third.new_movements, third.series_recomputed) == (1, 1)
     units = history.daily(sources=["ledger"]).filter(pl.col("sku") == "A")["units"].to_list()

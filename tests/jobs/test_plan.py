@@ -186,8 +186,8 @@ def test_transfers_from_a_dc_cover_store_needs_within_dc_stock(shop):
     dc_units = {s: int(n) // 2 + 1 for s, n in zip(skus, needy["need"], strict=True)}
     transact(engine, apply_events,
              [ReceiveStock(event_id=f"dc-{s}", sku=s, location="DC", quantity=q,
-                                       occurred_at=datetime(2011, 9, 30, tzinfo=UTC))
-                          for s, q in dc_units.items()])
+                           occurred_at=datetime(2011, 9, 30, tzinfo=UTC))
+              for s, q in dc_units.items()])
     lines = plan_transfers(engine, history, "DC", transfer_cost=0.01)
     assert set(lines["sku"]) == set(skus)
     for s in skus:

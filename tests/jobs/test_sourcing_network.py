@@ -58,7 +58,7 @@ def net(sqlite_engine, tmp_path):
                                       "moq": 1, "pack_size": 1}])
     transact(engine, apply_events,
              [ReceiveStock(event_id="dc", sku="A", location="DC", quantity=200,
-                                       occurred_at=datetime(2024, 5, 1, tzinfo=UTC))])
+                           occurred_at=datetime(2024, 5, 1, tzinfo=UTC))])
     days = [END - timedelta(days=i) for i in range(120)]
     history.write_daily("import", pl.DataFrame(
         [("A", s, d, 3 + (i % 3) - 1) for s in ("S1", "S2") for i, d in enumerate(days)],
@@ -131,7 +131,7 @@ def test_an_override_set_by_a_planner_reaches_the_plan(net):
 
     engine, history = net
     transact(engine, set_override, OverrideIn(sku="A", kind="order_up_to", value=120, author="ann",
-                                    location="S1", note="display"))
+                                              location="S1", note="display"))
     transact(engine, set_override,
              OverrideIn(sku="A", kind="service_level", value=0.99, author="bob"))
     plan = lines(run_plan(engine, history))

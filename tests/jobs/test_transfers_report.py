@@ -28,7 +28,7 @@ def test_rejected_transfers_are_reported_not_counted(engine):
         upsert_locations(conn, [{"location": loc} for loc in ("DC", "S1", "S2")])
     transact(engine, apply_events,
              [ReceiveStock(event_id="r-A", sku="A", location="DC", quantity=10,
-                                       occurred_at=AT)])
+                           occurred_at=AT)])
     lines = pl.DataFrame({"sku": ["A", "A", "B"], "from_location": ["DC"] * 3,
                           "to_location": ["S1", "S2", "S1"], "qty": [6, 3, 5]})
     lines = lines.with_columns(pl.col("qty").cast(pl.Int64))

@@ -47,7 +47,7 @@ def _hammer(engine, url: str, options: str | None) -> list[str]:  # type: ignore
         upsert_skus(conn, [{"sku": "HOT", "name": "hot item"}])
         upsert_locations(conn, [{"location": "W"}])
     transact(engine, apply_events, [ReceiveStock(event_id="stock-in", sku="HOT", location="W",
-                                       quantity=STOCK, occurred_at=datetime.now(UTC))])
+                                                 quantity=STOCK, occurred_at=datetime.now(UTC))])
     ctx = mp.get_context("spawn")
     barrier, out = ctx.Barrier(WORKERS), ctx.Queue()
     procs = [ctx.Process(target=_worker, args=(url, options, w, barrier, out))

@@ -84,7 +84,7 @@ def test_mixed_batch_applies_each_event_alone(ledger):
 
 def test_outbox_and_order_lines_are_written_with_the_event(ledger):
     transact(ledger, apply_events, [rcv("r1", 5), sell("s1", 2, customer_id="c9", order_id="o1",
-                                              unit_price=2.5)])
+                                                        unit_price=2.5)])
     with ledger.connect() as conn:
         topics = conn.execute(select(t.outbox.c.topic).order_by(t.outbox.c.id)).scalars().all()
         line = conn.execute(select(t.order_lines)).one()

@@ -45,7 +45,7 @@ def test_feedback_batches_are_idempotent_and_all_or_nothing(engine):
     assert transact(engine, fb.record, [*e, e[0]], None) == fb.Recorded(0, 4)
     with pytest.raises(fb.InvalidFeedback, match="e9: kind"):
         transact(engine, fb.record, [fb.Feedback("e8", "click", "A", "S", _at(8)),
-                           fb.Feedback("e9", "like", "A", "S", _at(9))])
+                                     fb.Feedback("e9", "like", "A", "S", _at(9))])
     with pytest.raises(Exception, match="no such location"):
         transact(engine, fb.record,
                  [fb.Feedback("e10", "click", "A", "W", _at(10))], frozenset({"S"}))
@@ -60,7 +60,7 @@ def test_ab_test_replayed_from_held_back_purchases_picks_the_better_variant(engi
     item they really bought in the held-back month counts as click, add-to-cart and purchase
     (revenue = what they paid for it)."""
     transact(engine, ex.start, "pop-vs-repeat", [Variant("control", "popularity", "filter"),
-                                       Variant("repeat", "repeat", "filter")])
+                                                 Variant("repeat", "repeat", "filter")])
     after = kept.filter(pl.col("invoiced_at") >= CUT, pl.col("invoiced_at") < END,
                         pl.col("customer_id").is_not_null())
     paid = after.group_by("customer_id", "stock_code").agg(
@@ -105,7 +105,7 @@ def test_add_to_carts_are_folded_into_the_next_training(engine, kept, models):
     before = recommend(repeat, customer, stock, 10, "filter")
     new_item = next(i for i in reversed(repeat.items) if i not in before)
     transact(engine, fb.record, [fb.Feedback("cart-1", "add_to_cart", new_item, "S",
-                                   datetime(2011, 8, 30, tzinfo=UTC), customer)])
+                                             datetime(2011, 8, 30, tzinfo=UTC), customer)])
     lines = fb.fold(lines_frame(kept), fb.implicit_lines(engine, CUT.replace(tzinfo=UTC)))
     assert lines.filter(pl.col("order_id") == "feedback:cart-1").height == 1
     again = fit(lines, CUT, "repeat")

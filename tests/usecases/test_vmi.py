@@ -46,8 +46,8 @@ def shop(engine):
             {"supplier": "ZED", "sku": "Z", "lead_time_days": 5}])
     transact(engine, apply_events,
              [ReceiveStock(event_id=f"r-{s}", sku=s, location="W", quantity=20,
-                                       occurred_at=datetime(2024, 1, 1, tzinfo=UTC))
-                          for s in ("A", "Z")])
+                           occurred_at=datetime(2024, 1, 1, tzinfo=UTC))
+              for s in ("A", "Z")])
     return engine
 
 
