@@ -11,6 +11,7 @@ import pytest
 from stockpilot.domain.commands import ReceiveStock
 from stockpilot.ledger.catalogue import upsert_skus
 from stockpilot.ledger.service import apply_events
+from stockpilot.store.uow import transact
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
@@ -33,9 +34,9 @@ def ranker_folder(tmp_path_factory) -> Path:
 def _stock(world, skus: list[str], location: str = "S", units: int = 3) -> None:
     with world.engine.begin() as conn:
         upsert_skus(conn, [{"sku": s} for s in skus])
-    apply_events(world.engine, [ReceiveStock(event_id=f"pr-{s}-{location}", sku=s,
-                                             location=location, quantity=units,
-                                             occurred_at=NOW) for s in skus])
+    transact(world.engine, apply_events, [ReceiveStock(event_id=f"pr-{s}-{location}", sku=s,
+                                                       location=location, quantity=units,
+                                                       occurred_at=NOW) for s in skus])
 
 
 def test_served_lists_are_the_offline_lists_for_every_model(world, ranker_folder):

@@ -11,6 +11,7 @@ from stockpilot.config import Settings
 from stockpilot.domain.commands import ReceiveStock
 from stockpilot.ledger.service import apply_events
 from stockpilot.store.history import HistoryStore
+from stockpilot.store.uow import transact
 
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
 
@@ -135,7 +136,7 @@ def test_recommendations_are_stock_aware(world, trained_model):
     stocked = model.items[:40]
     with world.engine.begin() as conn:
         upsert_skus(conn, [{"sku": s} for s in stocked])
-    apply_events(world.engine, [ReceiveStock(event_id=f"rr-{s}", sku=s, location="S",
+    transact(world.engine, apply_events, [ReceiveStock(event_id=f"rr-{s}", sku=s, location="S",
                                              quantity=3, occurred_at=NOW) for s in stocked])
     for url in ("/recommendations/customers/12347", "/recommendations/customers/nobody",
                 "/recommendations/popular", f"/recommendations/similar/{stocked[0]}"):

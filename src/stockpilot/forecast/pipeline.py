@@ -22,6 +22,7 @@ from typing import cast
 
 import polars as pl
 
+from stockpilot.domain.series import unique_id
 from stockpilot.errors import StockpilotError
 from stockpilot.forecast import registry
 from stockpilot.forecast.censoring import impute_censored, probable_stockouts
@@ -134,7 +135,7 @@ def _clean(history: HistoryStore, prep: Prepared, winsorise: bool, censor_zero_r
     stockouts = history.scan("stockouts")
     if stockouts is not None:
         censored = stockouts.collect().select(
-            (pl.col("sku") + "@" + pl.col("location")).alias("unique_id"),
+            unique_id(),
             pl.col("date").alias("ds"))
         prep.df = impute_censored(prep.df, censored)
         prep.notes.append(f"{censored.height} censored (stockout) days imputed")

@@ -109,8 +109,8 @@ def forecast_plan_simulate(engine: Engine, history: HistoryStore, report_dir: Pa
         by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
     out.append(StepResult("alerts", ", ".join(f"{k} {v}" for k, v in sorted(by_rule.items()))
                           or "none"))
-    with engine.connect() as conn:
-        positions = pl.DataFrame([p.to_dict() for p in get_positions(conn)])
+    with reading(engine) as uow:
+        positions = pl.DataFrame([p.to_dict() for p in get_positions(uow.conn)])
     hist = prepare(to_long(history.daily())).df
     page = write_report(
         report_dir, title=f"stockpilot demo — as of {end}",
