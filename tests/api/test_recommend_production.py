@@ -178,8 +178,8 @@ def test_boost_variant_lifts_overstocked_items_by_its_own_weight(world):
     available = available_at(world.engine, "S", hybrid.items)
     plain = recommend(hybrid, customer, available, 10, "substitute")
     extra = next(s for s in hybrid.items[:60] if s not in plain)
-    apply_events(world.engine, [ReceiveStock(event_id="over-1", sku=extra, location="S",
-                                             quantity=97, occurred_at=NOW)])
+    transact(world.engine, apply_events, [ReceiveStock(
+        event_id="over-1", sku=extra, location="S", quantity=97, occurred_at=NOW)])
     available = available_at(world.engine, "S", hybrid.items)
     HistoryStore(world.workspace / "history").write("plans", "latest", pl.DataFrame([{
         "unique_id": f"{extra}@S", "supplier": "ACME", "order_up_to": 10, "reorder_point": 5,
