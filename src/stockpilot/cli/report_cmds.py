@@ -20,9 +20,15 @@ report_app = typer.Typer(
          "list deliveries.", invoke_without_command=True)
 
 
-def _default_out(w: Any, fmt: str) -> Path:
-    """``<workspace>/report/report.<fmt>``: where `GET /reports` lists and serves it."""
-    return Path(w.history.root).parent / "report" / f"report.{fmt}"
+def _default_out(w: Any, fmt: str, locations: frozenset[str] | None = None) -> Path:
+    """Where `GET /reports` serves the report: ``<workspace>/report[/locations/A+B]``.
+
+    That is, to every caller, or to the callers limited to exactly those locations.
+    """
+    from stockpilot.reports.build import scope_dir
+
+    return (Path(w.history.root).parent / "report" / scope_dir(locations)
+            / f"report.{fmt}")
 
 
 @report_app.callback()
@@ -46,8 +52,8 @@ def report(ctx: typer.Context,
     from stockpilot.usecases.actor import Actor
 
     w = workspace(ws, db)
-    target = out or _default_out(w, fmt or "html")
     actor = Actor("admin", frozenset(location), name="cli") if location else SYSTEM
+    target = out or _default_out(w, fmt or "html", actor.locations)
     start = time.perf_counter()
     path = write_report(w.engine, w.history, target, fmt=fmt, actor=actor)
     console.print(f"report written to {path} ({path.stat().st_size:,} bytes, "

@@ -34,6 +34,15 @@ class UnknownReportFormat(StockpilotError):
     title = "Unknown report format"
 
 
+def scope_dir(locations: frozenset[str] | None) -> Path:
+    """Where a scope's reports live under ``<workspace>/report``.
+
+    ``.`` for every location, ``locations/<A+B>`` for a location-limited caller (what
+    `GET /reports` serves it).
+    """
+    return Path(".") if locations is None else Path("locations", "+".join(sorted(locations)))
+
+
 def format_of(out: Path, fmt: str | None) -> str:
     """The format to write: ``fmt``, else ``out``'s suffix; a typed error naming both."""
     got = (fmt or out.suffix.lstrip(".")).lower()
