@@ -23,7 +23,7 @@ def _week(df, day):
     return df.filter(df["week_end"] == day).row(0, named=True)
 
 
-def test_kpis_and_stock_flow_by_week(data):
+def _kpis_and_stock_flow_by_week(data):
     assert data.as_of == AS_OF
     now, before = _week(data.kpis, AS_OF), _week(data.kpis, date(2024, 6, 23))
     assert now["stock_value"] == pytest.approx(240.0)
@@ -43,7 +43,7 @@ def test_kpis_and_stock_flow_by_week(data):
                            "adjustments": -3, "write_offs": 5}
 
 
-def test_value_by_class_excess_slow_and_waste(data):
+def _value_by_class_excess_slow_and_waste(data):
     by = {r["abc"]: r["stock_value"] for r in data.value_by_class.iter_rows(named=True)}
     assert by == pytest.approx({"A": 45.0, "B": 75.0, "C": 120.0})
     assert data.excess.select("sku", "location", "excess_units", "excess_value").rows() == [
@@ -56,7 +56,7 @@ def test_value_by_class_excess_slow_and_waste(data):
             lot["waste_value"]) == ("L1", 20.0, 10.0, 40.0)
 
 
-def test_stockouts_accuracy_counts_and_suggestions(data):
+def _stockouts_accuracy_counts_and_suggestions(data):
     out = {(r["sku"], r["location"]): r["stockout_date"]
            for r in data.stockouts.iter_rows(named=True)}
     assert out[("A", "W")] < out[("A", "S")]  # 18 units last less than 30 at 4 a day
@@ -70,6 +70,13 @@ def test_stockouts_accuracy_counts_and_suggestions(data):
         "A", "S", -5, -12.5)
     assert data.suggestions.select("sku", "location", "order_qty").rows() == [("A", "S", 50)]
     assert data.suggestions["reason"][0] == "A@S: order-up-to 80"
+
+
+def test_every_section_by_hand(data):
+    """One workspace build per backend checks every section (a build costs ~1 s)."""
+    _kpis_and_stock_flow_by_week(data)
+    _value_by_class_excess_slow_and_waste(data)
+    _stockouts_accuracy_counts_and_suggestions(data)
 
 
 def test_a_location_limited_report_counts_only_its_locations(engine, tmp_path):
