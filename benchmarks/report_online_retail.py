@@ -95,6 +95,37 @@ def measure(ws: Path, fmt: str) -> tuple[float, float, int]:
     return secs, int(rss.group(1)) / 1024, out.stat().st_size
 
 
+def phases(ws: Path) -> None:
+    """Where the time goes: each phase of one in-process run (imports, gather, charts, …)."""
+    import time
+
+    t = [time.perf_counter()]
+    from stockpilot.reports.charts import draw_all
+    from stockpilot.reports.page import write_page
+    from stockpilot.reports.pdf import write_pdf
+    from stockpilot.reports.xlsx import write_xlsx
+    from stockpilot.store.uow import reading
+    from stockpilot.store.workspace import open_workspace
+    from stockpilot.usecases import reports
+    from stockpilot.usecases.actor import SYSTEM
+
+    t.append(time.perf_counter())
+    w = open_workspace(ws)
+    with reading(w.engine) as uow:
+        data = reports.gather(uow, w.history, SYSTEM)
+    t.append(time.perf_counter())
+    out = ws / "report" / "phases"
+    charts = draw_all(data, out, "p")
+    t.append(time.perf_counter())
+    for fmt, write in (("html", write_page), ("pdf", write_pdf), ("xlsx", write_xlsx)):
+        write(data, out / f"p.{fmt}", "phases", charts)
+        t.append(time.perf_counter())
+    names = ("imports", "gather", "charts", "write html", "write pdf", "write xlsx")
+    print("| phase | s |\n| --- | --- |")
+    for name, a, b in zip(names, t[:-1], t[1:], strict=True):
+        print(f"| {name} | {b - a:.2f} |")
+
+
 def main() -> None:
     """Prepare (unless reused) and time each format."""
     ap = argparse.ArgumentParser()
@@ -102,6 +133,7 @@ def main() -> None:
     ap.add_argument("--workspace", type=Path, default=Path("/tmp/rbench/ws"))
     ap.add_argument("--reuse", action="store_true", help="keep a prepared workspace")
     ap.add_argument("--formats", default="html,pdf,xlsx")
+    ap.add_argument("--phases", action="store_true", help="also time each phase in-process")
     a = ap.parse_args()
     if not (a.reuse and (a.workspace / "history" / "plans" / "latest.parquet").exists()):
         if a.workspace.exists() and any(a.workspace.iterdir()):
@@ -112,8 +144,11 @@ def main() -> None:
     for fmt in a.formats.split(","):
         wall, mib, size = measure(a.workspace, fmt)
         print(f"| {fmt} | {wall:.1f} | {mib:.0f} | {size:,} |")
+    if a.phases:
+        phases(a.workspace)
     print(f"command: python benchmarks/report_online_retail.py --data {a.data} "
-          f"--workspace {a.workspace}{' --reuse' if a.reuse else ''}")
+          f"--workspace {a.workspace}{' --reuse' if a.reuse else ''}"
+          f"{' --phases' if a.phases else ''}")
 
 
 if __name__ == "__main__":
