@@ -76,17 +76,26 @@ def write_report(engine: Engine, history: HistoryStore, out: Path, *, fmt: str |
     charts = draw_all(data, out.parent, out.stem)
     full = f"{title} — as of {data.as_of}"
     tmp = out.with_name(f".{out.name}.part")  # a reader never sees half a report
+    try:
+        _render(kind, data, tmp, full, charts)
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
+
+
+def _render(kind: str, data: reports.ReportData, path: Path, title: str,
+            charts: dict[str, Path]) -> None:
+    # each writer imports its library only when used (fpdf2 and XlsxWriter are not small)
     if kind == "html":
         from stockpilot.reports.page import write_page
 
-        write_page(data, tmp, full, charts)
+        write_page(data, path, title, charts)
     elif kind == "pdf":
         from stockpilot.reports.pdf import write_pdf
 
-        write_pdf(data, tmp, full, charts)
+        write_pdf(data, path, title, charts)
     else:
         from stockpilot.reports.xlsx import write_xlsx
 
-        write_xlsx(data, tmp, full, charts)
-    tmp.replace(out)
-    return out
+        write_xlsx(data, path, title, charts)
