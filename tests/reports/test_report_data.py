@@ -92,6 +92,31 @@ def test_a_location_limited_report_counts_only_its_locations(engine, tmp_path):
     assert set(shop.accuracy["abc"]) == {"B"} and shop.scope == ["S"]
 
 
+def test_accuracy_of_the_newest_run_against_its_actuals(sqlite_engine, tmp_path):
+    import json
+    from datetime import timedelta
+
+    import polars as pl
+
+    hist = make(sqlite_engine, tmp_path)
+    runs = hist.root / "runs"
+    (runs / "r1").mkdir(parents=True)
+    (runs / "r1.json").write_text(json.dumps({"run_id": "r1", "created_at": "2024-06-23"}))
+    days = [date(2024, 6, 24) + timedelta(days=i) for i in range(7)]  # sold: A 4 a day
+    pl.DataFrame([{"unique_id": u, "ds": d, "mean": m} for u, m in
+                  (("A@W", 5.0), ("A@S", 5.0), ("B@W", 1.0)) for d in days]).write_parquet(
+        runs / "r1" / "forecasts.parquet")
+    with reading(sqlite_engine) as uow:
+        data = reports.gather(uow, hist, SYSTEM)
+    assert data.accuracy_source.startswith("forecast run r1 against the actuals of 2024-06-24")
+    acc = {r["abc"]: r for r in data.accuracy.iter_rows(named=True)}
+    # A@W (class A) sold 0 on the censored 06-29: actual 24, forecast 35, |errors| 6 + 5
+    assert (acc["A"]["actual"], acc["A"]["forecast"]) == (24.0, 35.0)
+    assert acc["A"]["wape"] == pytest.approx(11 / 24) and acc["A"]["bias"] == pytest.approx(11 / 24)
+    assert acc["B"]["wape"] == pytest.approx(0.25)  # A@S: 28 sold, 35 forecast
+    assert acc["C"]["actual"] == 0.0 and acc["C"]["wape"] is None  # B@W sold nothing
+
+
 def test_an_empty_workspace_still_reports(engine, tmp_path):
     from stockpilot.store.history import HistoryStore
 

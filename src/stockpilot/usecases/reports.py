@@ -210,19 +210,29 @@ def _accuracy(history: HistoryStore, plan: pl.DataFrame | None, actor: Actor
         path = history.root / "runs" / str(run["run_id"]) / "forecasts.parquet"
         if not path.exists():
             continue
-        fc = pl.read_parquet(path, columns=["unique_id", "ds", "mean"])
+        fc = _in_scope_uid(pl.read_parquet(path, columns=["unique_id", "ds", "mean"]), actor)
+        if fc.is_empty():
+            continue
         lo, hi = cast(date, fc["ds"].min()), cast(date, fc["ds"].max())
         actual = _daily(history, actor, lo).filter(pl.col("date") <= hi).select(
             (pl.col("sku") + "@" + pl.col("location")).alias("unique_id"),
             pl.col("date").alias("ds"), pl.col("units").cast(pl.Float64).alias("y"))
-        pairs = fc.join(actual, on="unique_id", how="semi").join(
+        if actual.is_empty():
+            continue
+        # days up to the newest actual; a series without a row that day sold nothing
+        last = cast(date, actual["ds"].max())
+        pairs = fc.filter(pl.col("ds") <= last).join(
             actual, on=["unique_id", "ds"], how="left").with_columns(pl.col("y").fill_null(0.0))
-        if actual.height:
-            pairs = pairs.filter(pl.col("ds") <= actual["ds"].max())
-            return (sec.accuracy_by_class(pairs, classes),
-                    f"forecast run {run['run_id']} against the actuals of {lo} … "
-                    f"{cast(date, actual['ds'].max())}")
+        return (sec.accuracy_by_class(pairs, classes),
+                f"forecast run {run['run_id']} against the actuals of {lo} … {last}")
     return _backtest(history, classes, actor)
+
+
+def _in_scope_uid(df: pl.DataFrame, actor: Actor) -> pl.DataFrame:
+    """Rows whose ``unique_id`` (``sku@location``) is at the actor's locations."""
+    if actor.locations is None:
+        return df
+    return df.filter(pl.col("unique_id").str.split("@").list.last().is_in(actor.scope() or []))
 
 
 def _backtest(history: HistoryStore, classes: pl.DataFrame, actor: Actor
@@ -231,9 +241,7 @@ def _backtest(history: HistoryStore, classes: pl.DataFrame, actor: Actor
         return sec.accuracy_by_class(pl.DataFrame(schema={
             "unique_id": pl.Utf8, "ds": pl.Date, "y": pl.Float64, "mean": pl.Float64}),
             classes), "no forecast yet"
-    cv = history.read("forecasts", "cv")
-    if actor.locations is not None:
-        cv = cv.filter(pl.col("unique_id").str.split("@").list.last().is_in(actor.scope() or []))
+    cv = _in_scope_uid(history.read("forecasts", "cv"), actor)
     cutoff = cast(date, cv["cutoff"].max())
     cv = cv.filter(pl.col("cutoff") == cutoff)
     return (sec.accuracy_by_class(cv.select("unique_id", "ds", "y", "mean"), classes),
