@@ -17,7 +17,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml $(LOCK)
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(PIP) install -q -c $(LOCK) -e '.[dev,spark,deep,kafka]'
+	$(PIP) install -q -c $(LOCK) -e '.[dev,spark,dask,deep,kafka]'
 	touch $@
 
 install: $(VENV)/.installed          ## runtime dependencies, pinned by requirements.lock
@@ -66,7 +66,7 @@ bench: install-dev                   ## the heavy benchmarks (minutes each; see 
 lock:                                ## re-pin every dependency from a clean resolve
 	rm -rf /tmp/stockpilot-lock && $(PYTHON) -m venv /tmp/stockpilot-lock
 	/tmp/stockpilot-lock/bin/python -m pip install -q --upgrade pip
-	/tmp/stockpilot-lock/bin/python -m pip install -q '.[dev,spark,deep,kafka]'
+	/tmp/stockpilot-lock/bin/python -m pip install -q '.[dev,spark,dask,deep,kafka]'
 	/tmp/stockpilot-lock/bin/python -m pip freeze --exclude stockpilot | grep -v '^-e' > $(LOCK)
 
 clean:

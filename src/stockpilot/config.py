@@ -73,6 +73,9 @@ class RecommendSettings(BaseModel):
 
     model: str = "hybrid"
     mode: str = Field(default="substitute", pattern="^(filter|substitute|boost)$")
+    #: in ``boost`` mode, how much an overstocked item's score rises (× the top score at full
+    #: overstock); an A/B variant may set its own (``params.boost_weight``)
+    boost_weight: float = Field(default=0.2, ge=0.0, le=10.0)
 
 
 class RoutingSettings(BaseModel):
