@@ -56,6 +56,9 @@ class AlertSettings(BaseModel):
     channels: AlertChannels = Field(default_factory=AlertChannels)
     routes: dict[str, list[str]] = Field(default_factory=dict)
     cooldown_hours: float = 24.0
+    digest: list[str] = Field(default_factory=list, description=(
+        "channels that get one digest of the period's alerts (`stockpilot report digest`) "
+        "instead of one message per alert"))
 
 
 class RecommendSettings(BaseModel):

@@ -114,6 +114,9 @@ def seed(engine, ws: Path, model: Path | None) -> dict[str, int]:
     _frames(history)
     (ws / "report").mkdir(parents=True)
     (ws / "report" / "index.html").write_text("<h1>report</h1>")
+    # the report generated for the scoped keys' locations (all they may see of reports)
+    (ws / "report" / "locations" / "+".join(INSIDE)).mkdir(parents=True)
+    (ws / "report" / "locations" / "+".join(INSIDE) / "index.html").write_text("<h1>S</h1>")
     if model is not None:
         shutil.copytree(model, ws / "models" / "recommend")
     return ids

@@ -119,7 +119,10 @@ def forecast_plan_simulate(engine: Engine, history: HistoryStore, report_dir: Pa
               "stock units": f"{positions['on_hand'].sum():,}"},
         positions=positions, plan=plan, history=hist,
         forecast=history.read("forecasts", "latest"), sim_rows=cmp.rows, notes=run.notes)
-    out.append(StepResult("report", str(page)))
+    from stockpilot.reports.build import write_report as write_workspace_report
+
+    full = write_workspace_report(engine, history, report_dir / "report.html", as_of=end)
+    out.append(StepResult("report", f"{page} and {full.name} (stockpilot report)"))
     return out
 
 
