@@ -36,6 +36,7 @@ from stockpilot.ledger.catalogue import (
 )
 from stockpilot.ledger.service import apply_events
 from stockpilot.store.history import HistoryStore
+from stockpilot.store.uow import transact
 
 AS_OF = date(2024, 6, 30)
 
@@ -66,7 +67,7 @@ def ledger(engine) -> None:
                       occurred_at=_at(date(2024, 6, 26))),
            AdjustStock(event_id="adj-1", sku="A", location="W", quantity=2,
                        occurred_at=_at(date(2024, 6, 27)))]
-    apply_events(engine, ev)
+    transact(engine, apply_events, ev)
 
 
 def history(root: Path) -> HistoryStore:
