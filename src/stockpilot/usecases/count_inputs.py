@@ -49,7 +49,8 @@ def gather(conn: Connection, actor: Actor, now: datetime, location: str | None =
         "sku", "location", "on_hand", "unit_cost",
         pl.col("sold_365").fill_null(0), pl.col("sold_28").fill_null(0),
         _days(today, last_count).alias("days_since_count"),
-        _days(today, quiet_from).alias("quiet_days"),
+        # whole days of silence: today is not over, so a sale yesterday means 0 quiet days
+        (_days(today, quiet_from) - 1).clip(lower_bound=0).alias("quiet_days"),
         pl.col("last_variance")).cast(INPUT_SCHEMA)  # type: ignore[arg-type]
 
 
