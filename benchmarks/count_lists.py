@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import machine, measure
 from sqlalchemy import text
 
+from _harness import machine, measure
 from stockpilot.ledger.catalogue import upsert_locations, upsert_skus
 from stockpilot.store import schema as t
 from stockpilot.store.bulk import bulk_insert
@@ -53,7 +53,8 @@ def build(url: str, n_skus: int, n_locs: int, n_sales: int, seed: int = 7) -> in
     cost = np.round(rng.lognormal(1.5, 1.0, n_skus), 2)
     rate = rng.lognormal(np.log(0.3), 1.2, n_skus)
     with eng.begin() as conn:
-        upsert_skus(conn, [{"sku": s, "unit_cost": float(c)} for s, c in zip(skus, cost)])
+        upsert_skus(conn, [{"sku": s, "unit_cost": float(c)}
+                           for s, c in zip(skus, cost, strict=True)])
         upsert_locations(conn, [{"location": loc} for loc in locs])
     n = 0
     for j, loc in enumerate(locs):  # one transaction per location keeps memory flat
@@ -81,7 +82,7 @@ def _location_rows(rng: np.random.Generator, skus: list[str], loc: str, j: int,
         days = np.sort(rng.integers(0, 365, n_sales))
         moves += [{**base, "event_id": f"s-{j}-{i}-{k}", "seq": 0, "kind": 20,
                    "on_hand_delta": -int(q), "occurred_at": year_ago + timedelta(days=int(d))}
-                  for k, (q, d) in enumerate(zip(sold, days)) if q > 0]
+                  for k, (q, d) in enumerate(zip(sold, days, strict=True)) if q > 0]
         if rng.random() < 0.3:
             moves.append({**base, "event_id": f"c-{j}-{i}", "seq": 0, "kind": 70,
                           "on_hand_delta": 0, "variance": 0,

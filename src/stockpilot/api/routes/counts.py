@@ -121,7 +121,8 @@ def list_sessions(who: Viewer, ctx: Ctx, location: str | None = None,
 
 
 @router.post("/counts/sessions", status_code=201)
-def start_session(body: CountSessionCreate, who: Planner, ctx: Ctx, idem: Idem) -> CountSessionPublic:
+def start_session(body: CountSessionCreate, who: Planner, ctx: Ctx, idem: Idem
+                  ) -> CountSessionPublic:
     """Open a session freezing the book of its lines (409 while one is open there)."""
     policy = counting.policy_of(ctx.settings.counting)
 
@@ -164,7 +165,8 @@ class CountScanPublic(Out):
 
 
 @router.post("/counts/sessions/{session_id}/scans", status_code=201)
-def scan(session_id: int, body: CountScanIn, who: Operator, ctx: Ctx, idem: Idem) -> CountScanPublic:
+def scan(session_id: int, body: CountScanIn, who: Operator, ctx: Ctx, idem: Idem
+         ) -> CountScanPublic:
     """Record a count; past the tolerance the line asks for a recount (``recount``: true)."""
     policy = counting.policy_of(ctx.settings.counting)
 
@@ -190,7 +192,8 @@ class CountPostedPublic(Out):
 
 
 @router.post("/counts/sessions/{session_id}/approve")
-def approve(session_id: int, body: CountApproveIn, who: Planner, idem: Idem) -> list[CountPostedPublic]:
+def approve(session_id: int, body: CountApproveIn, who: Planner, idem: Idem
+            ) -> list[CountPostedPublic]:
     """Post the counted variances as ledger movements (409 for a line not counted yet)."""
 
     def effect(uow: UnitOfWork) -> tuple[int, Any]:
