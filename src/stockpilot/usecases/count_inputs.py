@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, Float, case, cast, func, select
 
 from stockpilot.domain.movements import MovementKind
 from stockpilot.planning.counting import INPUT_SCHEMA
@@ -60,7 +60,7 @@ def _days(today: date, col: pl.Expr) -> pl.Expr:
 
 def _stock(conn: Connection, actor: Actor, location: str | None) -> pl.DataFrame:
     # a SKU without a cost is valued by its price, else as one unit of money: it still ranks
-    cost = func.coalesce(K.unit_cost, K.price, 1)
+    cost = cast(func.coalesce(K.unit_cost, K.price, 1), Float)  # floats, not Decimals
     stmt = _where_locations(select(S.sku, S.location, S.on_hand, cost.label("unit_cost"))
                             .join_from(t.stock, t.skus, K.sku == S.sku), S.location, actor,
                             location)
@@ -107,8 +107,9 @@ def _last_counts(conn: Connection, actor: Actor, location: str | None) -> pl.Dat
 
 
 def _day(value: Any) -> date | None:
-    """A timestamp's UTC day; SQLite returns aggregated timestamps as text."""
+    """A timestamp's UTC day; SQLite returns aggregated timestamps as text (naive UTC)."""
     if value is None:
         return None
-    ts = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return (ts if ts.tzinfo is None else ts.astimezone(UTC)).date()
+    if isinstance(value, str):  # "YYYY-MM-DD HH:MM:SS…": the day is its first ten characters
+        return date.fromisoformat(value[:10])
+    return (value if value.tzinfo is None else value.astimezone(UTC)).date()
