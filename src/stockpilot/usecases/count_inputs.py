@@ -112,4 +112,5 @@ def _day(value: Any) -> date | None:
         return None
     if isinstance(value, str):  # "YYYY-MM-DD HH:MM:SS…": the day is its first ten characters
         return date.fromisoformat(value[:10])
-    return (value if value.tzinfo is None else value.astimezone(UTC)).date()
+    ts: datetime = value if value.tzinfo is None else value.astimezone(UTC)
+    return ts.date()
