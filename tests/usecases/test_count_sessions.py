@@ -152,3 +152,36 @@ def test_loss_bigger_than_the_book_left_at_approval_is_refused_whole(shop):
     assert _on_hand(shop, "C") == 5  # nothing half written
     with reading(shop) as uow:
         assert counting.get_session(uow, PLANNER, sid)["lines"][0]["status"] == "counted"
+
+
+def test_two_approvers_at_once_post_each_line_once(shop):
+    """Two planners press approve together: the second waits for the first and finds its
+    lines posted; the ledger has one count movement and the right balance."""
+    import threading
+
+    with writing(shop) as uow:
+        sid = counting.start_session(uow, PLANNER, "S", POLICY, skus=["C"], now=NOW)
+        counting.scan(uow, OPERATOR, sid, "C", 99, POLICY, now=NOW)
+    results: list[object] = []
+    barrier = threading.Barrier(2)
+
+    def approve() -> None:
+        barrier.wait()
+        try:
+            with writing(shop) as uow:
+                results.append(count_posting.approve(uow, PLANNER, sid, now=NOW))
+        except counting.SessionConflict as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=approve) for _ in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    posted = [r for r in results if isinstance(r, list) and r]
+    assert len(posted) == 1 and len(results) == 2
+    assert _on_hand(shop, "C") == 99
+    m = t.movements.c
+    with shop.connect() as conn:
+        n = conn.execute(select(m.id).where(m.event_id == f"count:{sid}:C")).all()
+        assert len(n) == 1 and check_ledger(conn) == []

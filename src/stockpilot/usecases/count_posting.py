@@ -42,6 +42,7 @@ def approve(uow: UnitOfWork, actor: Actor, session_id: int, *, skus: list[str] |
     """
     require(actor, APPROVER)
     conn, at = uow.conn, now or datetime.now(UTC)
+    _lock_session(conn, session_id)
     sess = session_row(conn, actor, session_id)
     if sess.status != "open":
         raise SessionConflict(f"count session {session_id} is closed")
@@ -56,6 +57,13 @@ def approve(uow: UnitOfWork, actor: Actor, session_id: int, *, skus: list[str] |
         out.append({"sku": line["sku"], "variance": line["variance"], "event_id": event_id})
     _close_when_done(conn, session_id, at)
     return out
+
+
+def _lock_session(conn: Connection, session_id: int) -> None:
+    """Serialise approvals of one session: a second approver waits, then finds the lines
+    posted (SQLite's ``BEGIN IMMEDIATE`` already serialises every writer)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(CS.id).where(CS.id == session_id).with_for_update())
 
 
 def _lines_to_post(conn: Connection, session_id: int, skus: list[str] | None
