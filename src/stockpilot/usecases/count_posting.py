@@ -60,8 +60,10 @@ def approve(uow: UnitOfWork, actor: Actor, session_id: int, *, skus: list[str] |
 
 
 def _lock_session(conn: Connection, session_id: int) -> None:
-    """Serialise approvals of one session: a second approver waits, then finds the lines
-    posted (SQLite's ``BEGIN IMMEDIATE`` already serialises every writer)."""
+    """Serialise approvals of one session (a second approver waits, then finds them posted).
+
+    SQLite's ``BEGIN IMMEDIATE`` already serialises every writer.
+    """
     if conn.dialect.name == "postgresql":
         conn.execute(select(CS.id).where(CS.id == session_id).with_for_update())
 
