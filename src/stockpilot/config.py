@@ -100,6 +100,23 @@ class RoutingSettings(BaseModel):
     windows: dict[str, str] = Field(default_factory=dict)
 
 
+class CountingSettings(BaseModel):
+    """``[stockpilot.counting]`` in stockpilot.toml: cycle-count frequencies and tolerances.
+
+    Days between counts per ABC class (A monthly, B quarterly, C yearly by default) and the
+    tolerance past which a count asks for a recount: the larger of ``tolerance_units`` and
+    ``tolerance_pct`` % of the expected quantity (see :mod:`stockpilot.planning.counting`).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    a_days: int = Field(default=30, ge=1)
+    b_days: int = Field(default=91, ge=1)
+    c_days: int = Field(default=365, ge=1)
+    tolerance_units: int = Field(default=2, ge=0)
+    tolerance_pct: float = Field(default=5.0, ge=0)
+
+
 class Settings(BaseSettings):
     """Workspace settings; see the module docstring for precedence."""
 
@@ -124,6 +141,7 @@ class Settings(BaseSettings):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     recommend: RecommendSettings = Field(default_factory=RecommendSettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    counting: CountingSettings = Field(default_factory=CountingSettings)
     # ``[sourcing]``: location → "supplier" or "dc:LOC" (overrides imported routes).
     sourcing: dict[str, str] = Field(default_factory=dict)
     # ``[service_levels]``: ABC×XYZ class (e.g. "AX") → target cycle service level.

@@ -115,6 +115,33 @@ def experiment(stop: bool = False, report: bool = False) -> Callable[[Any, int],
         return "/recommendations/experiments", {"name": name, "variants": [
             {"name": "a"}, {"name": "b", "model": "hybrid", "mode": "filter"}]}
     return make
+
+def count_session(loc: str, then: str = "") -> Callable[[Any, int], Req]:
+    """A fresh count session at ``loc`` (one is open per location: earlier ones are closed);
+    ``then``: "scans" or "approve" (after a scan, so there is something to approve)."""
+    def make(w: Any, n: int) -> Req:
+        from sqlalchemy import update
+
+        from stockpilot.planning.counting import CountPolicy
+        from stockpilot.store import schema_counts as tc
+        from stockpilot.store.uow import writing
+        from stockpilot.usecases import counting
+        from stockpilot.usecases.actor import SYSTEM
+
+        with writing(w.engine) as uow:
+            uow.conn.execute(update(tc.count_sessions).where(
+                tc.count_sessions.c.location == loc).values(status="closed"))
+            if then == "create":
+                return "/counts/sessions", {"location": loc, "skus": ["A"]}
+            sid = counting.start_session(uow, SYSTEM, loc, CountPolicy(), skus=["A"])
+            if then == "approve":
+                counting.scan(uow, SYSTEM, sid, "A", 1, CountPolicy(tolerance_units=10**9))
+        url = f"/counts/sessions/{sid}" + (f"/{then}" if then else "")
+        return url, ({"code": "A", "quantity": n} if then == "scans" else
+                     {} if then == "approve" else None)
+    return make
+
+
 MATRIX: dict[tuple[str, str], E] = {
     ("GET", "/health"): E("viewer", get("/health")),
     ("GET", "/metrics"): E("viewer", get("/metrics")),
@@ -232,6 +259,19 @@ MATRIX: dict[tuple[str, str], E] = {
                                       "value": n})),
     ("DELETE", "/overrides/{override_id}"): E("planner", fresh_override("S"),
                                               fresh_override("W"), ok=(204,)),
+    ("GET", "/counts/list"): E("planner", get("/counts/list?all=true"), LIST),
+    ("GET", "/counts/sessions"): E("viewer", get("/counts/sessions")),
+    ("POST", "/counts/sessions"): E("planner", count_session("S", "create"),
+                                    count_session("W", "create")),
+    ("GET", "/counts/sessions/{session_id}"): E("viewer", count_session("S"),
+                                                count_session("W")),
+    ("POST", "/counts/sessions/{session_id}/scans"): E("operator", count_session("S", "scans"),
+                                                       count_session("W", "scans")),
+    ("POST", "/counts/sessions/{session_id}/approve"): E(
+        "planner", count_session("S", "approve"), count_session("W", "approve")),
+    ("GET", "/counts/history/{sku}"): E("viewer", get("/counts/history/A")),
+    ("POST", "/counts/barcodes"): E("planner", body("/counts/barcodes",
+                                                    lambda n: {"barcodes": {f"b{n}": "A"}})),
 }
 
 

@@ -21,6 +21,7 @@ err = Console(stderr=True)
 # (Add a line per area; keep this list sorted.)
 from stockpilot.cli import (  # noqa: E402
     alerts_cmds,
+    count_cmds,
     demo_cmds,
     forecast_cmds,
     import_cmds,
@@ -41,6 +42,7 @@ from stockpilot.cli import (  # noqa: E402
 )
 
 app.add_typer(alerts_cmds.app, name="alerts")
+app.add_typer(count_cmds.app, name="counts")
 app.add_typer(import_cmds.app, name="import")
 app.add_typer(network_cmds.app, name="network")
 app.add_typer(overrides_cmds.app, name="overrides")

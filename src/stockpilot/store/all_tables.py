@@ -7,6 +7,7 @@ here once (keep the list sorted).
 from stockpilot.store import (  # noqa: F401
     schema,
     schema_api,
+    schema_counts,
     schema_events,
     schema_imports,
     schema_network,
