@@ -94,6 +94,24 @@ class RoutingSettings(BaseModel):
     windows: dict[str, str] = Field(default_factory=dict)
 
 
+class PipelineSettings(BaseModel):
+    """``[pipeline]`` in stockpilot.toml: the nightly pipeline's knobs (:mod:`stockpilot.jobs`).
+
+    The forecast step refits when the served run is ``retrain_days`` old, otherwise only when
+    its error on the new days passes ``drift_threshold`` × its backtest error.
+    """
+
+    watch_dir: str = Field(default="", description="folder of CSV files to import; '' = off")
+    retrain_days: int = Field(default=7, ge=0)
+    drift_threshold: float = Field(default=1.5, gt=0)
+    horizon: int = Field(default=28, ge=1, le=365)
+    windows: int = Field(default=3, ge=1, le=12)
+    models: list[str] = Field(default_factory=lambda: [
+        "SeasonalNaive", "CrostonOptimized", "TSB", "AutoETS"])
+    review_days: int = Field(default=7, ge=1, le=90)
+    run_scheduler_in_serve: bool = False
+
+
 class Settings(BaseSettings):
     """Workspace settings; see the module docstring for precedence."""
 
@@ -122,6 +140,9 @@ class Settings(BaseSettings):
     sourcing: dict[str, str] = Field(default_factory=dict)
     # ``[service_levels]``: ABC×XYZ class (e.g. "AX") → target cycle service level.
     service_levels: dict[str, float] = Field(default_factory=dict)
+    # ``[schedule]``: job → cron ("pipeline" = every step; a step's name runs that step alone).
+    schedule: dict[str, str] = Field(default_factory=dict)
+    pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
 
     def resolved_db_url(self) -> str:
         """The database URL, defaulting to ``<workspace>/stockpilot.db``."""
@@ -164,7 +185,8 @@ def load_settings(workspace: Path | None = None, **overrides: Any) -> Settings:
         values = dict(doc.get("stockpilot", {}))
         if "alerts" in doc:  # a top-level [alerts] table, beside [stockpilot]
             values["alerts"] = _deep_merge(values.get("alerts", {}), doc["alerts"])
-        for table in ("sourcing", "service_levels"):  # top-level tables of the planner
+        # top-level tables beside [stockpilot]
+        for table in ("sourcing", "service_levels", "schedule", "pipeline"):
             if table in doc:
                 values[table] = {**values.get(table, {}), **doc[table]}
     from_env = Settings()
