@@ -4,6 +4,7 @@ BashOperator per step calling `stockpilot pipeline run --steps STEP`, chained in
 from __future__ import annotations
 
 import ast
+import itertools
 import importlib.util
 from pathlib import Path
 
@@ -54,7 +55,7 @@ def test_cli_writes_a_dag_with_one_task_per_step_in_pipeline_order(tmp_path):
     assert [t["task_id"] for t in tasks.values()] == list(STEPS)
     assert all(t["bash_command"] == f"stockpilot pipeline run --steps {t['task_id']}"
                for t in tasks.values())
-    assert edges == list(zip(STEPS, STEPS[1:], strict=False))
+    assert edges == list(itertools.pairwise(STEPS))
     assert schedule == "30 1 * * *"  # from [schedule]
 
 

@@ -4,7 +4,6 @@ without redoing the ones before it, the failure alerted over a real SMTP server.
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 from pathlib import Path
 

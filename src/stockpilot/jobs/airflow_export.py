@@ -22,6 +22,7 @@ from airflow.operators.bash import BashOperator
 
 WORKSPACE = {workspace!r}
 DB = {db!r}
+ENV = {{"STOCKPILOT_WORKSPACE": WORKSPACE, **({{"STOCKPILOT_DB_URL": DB}} if DB else {{}})}}
 
 with DAG(
     dag_id={dag_id!r},
@@ -38,18 +39,13 @@ with DAG(
 '''
 
 
-def _env() -> str:
-    return '{"STOCKPILOT_WORKSPACE": WORKSPACE, **({"STOCKPILOT_DB_URL": DB} if DB else {})}'
-
-
 def airflow_dag(workspace: str, *, schedule: str = "0 2 * * *", dag_id: str = "stockpilot",
                 steps: Sequence[str] = STEPS, db_url: str = "",
                 command: str = "stockpilot") -> str:
     """The DAG file's text: a task per step (``task_id`` = step name), in pipeline order."""
     tasks = "\n".join(
         f"    {step}_task = BashOperator(task_id={step!r}, "
-        f"bash_command={f'{command} pipeline run --steps {step}'!r}, env={_env()}, "
-        f"append_env=True)"
+        f"bash_command={f'{command} pipeline run --steps {step}'!r}, env=ENV, append_env=True)"
         for step in steps)
     # ``import`` is a keyword: the variables are ``<step>_task``
     chain = "    " + " >> ".join(f"{s}_task" for s in steps) if len(steps) > 1 else ""
