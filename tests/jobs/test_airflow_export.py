@@ -4,8 +4,8 @@ BashOperator per step calling `stockpilot pipeline run --steps STEP`, chained in
 from __future__ import annotations
 
 import ast
-import itertools
 import importlib.util
+import itertools
 from pathlib import Path
 
 import pytest

@@ -41,7 +41,7 @@ def test_select_steps_keeps_pipeline_order_and_rejects_unknown_names():
     assert pipeline.select_steps() == list(STEPS)
     assert pipeline.select_steps(["plan", "compact"]) == ["compact", "plan"]
     assert pipeline.select_steps(None, "alerts") == ["alerts", "report", "notify"]
-    with pytest.raises(pipeline.UnknownStep, match="'forcast'.*one of import, compact"):
+    with pytest.raises(pipeline.UnknownStep, match=r"'forcast'.*one of import, compact"):
         pipeline.select_steps(["forcast"])
 
 
@@ -64,7 +64,8 @@ def test_every_step_is_recorded_with_its_rows_and_run_ids(engine, tmp_path):
     assert got["plan"]["plan_run_id"] == plan.run_id and got["plan"]["rows"] == plan.frame.height
     with reading(engine) as uow:
         raised, _ = alerts.list_alerts(uow, SYSTEM, PageRequest(1, 0, "-id"))
-    assert got["alerts"]["rows"] == got["alerts"]["detail"]["conditions"] > 0  # first check: all new
+    # the first check: every condition found is a new alert
+    assert got["alerts"]["rows"] == got["alerts"]["detail"]["conditions"] > 0
     assert raised and Path(got["report"]["detail"]["report"]).is_file()
     assert all(s["attempts"] == 1 and s["finished_at"] >= s["started_at"] for s in run["steps"])
     assert run["summary"]["plan"] == {"status": "succeeded", "rows": plan.frame.height}
