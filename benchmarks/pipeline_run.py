@@ -6,9 +6,9 @@
 Setup (timed, reported apart): a fresh workspace (SQLite in a temporary folder, or ``--db``, a
 PostgreSQL URL whose ``public`` schema is emptied first), the data set imported as a user would
 (``stockpilot import m5`` / ``import online-retail``). Supplier terms and a stock count are
-*drawn* (the data sets have none: lead time 3/7/14 days, pack 1/6/12, MOQ one or two packs, unit cost 60% of the
-last price, on hand around two weeks of the last 28 days' demand, seed 7) and dropped as CSV
-files into the watched folder, so the pipeline's ``import`` step imports them.
+*drawn* (the data sets have none: lead time 3/7/14 days, pack 1/6/12, MOQ one or two packs,
+unit cost 60% of the last price, on hand around two weeks of the last 28 days' demand, seed 7)
+and dropped as CSV files into the watched folder, so the pipeline's ``import`` step imports them.
 
 Then one ``run_pipeline`` with the default ``[pipeline]`` settings (SeasonalNaive,
 CrostonOptimized, TSB, AutoETS chosen per demand class on 3 × 28-day windows; weekly review),
@@ -32,7 +32,6 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import machine
-
 from stockpilot.config import load_settings
 from stockpilot.jobs.pipeline import run_pipeline
 from stockpilot.jobs.pipeline_steps import Context
