@@ -93,7 +93,8 @@ def _step(ctx: Context, name: str, fn: Step, say: Callable[[str, str], None]) ->
         got = fn(ctx)
     except Exception as exc:  # recorded on the step and the run, then alerted
         error = f"{type(exc).__name__}: {exc}"
-        log.exception("pipeline run %s: step %s failed", ctx.run_id, name)
+        # the record carries the error; the traceback only at debug (the CLI shows no traceback)
+        log.debug("pipeline run %s: step %s failed", ctx.run_id, name, exc_info=True)
         with writing(ctx.engine) as uow:
             pipeline_runs.step_finished(uow, ctx.run_id, name, "failed", error=error)
         say(name, f"failed: {error}")
