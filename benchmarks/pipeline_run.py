@@ -51,6 +51,8 @@ class Sampler:
     def __init__(self, every: float = 0.05) -> None:
         self.proc, self.every, self.phase = psutil.Process(), every, "setup"
         self.peak: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self._cpu0 = self._cpu_now()
         self.stop = threading.Event()
         threading.Thread(target=self._run, daemon=True).start()
 
@@ -62,8 +64,15 @@ class Sampler:
         rss = self.proc.memory_info().rss / 2**20
         self.peak[self.phase] = max(self.peak.get(self.phase, 0.0), rss)
 
+    def _cpu_now(self) -> float:
+        t = self.proc.cpu_times()
+        return float(t.user + t.system)
+
     def enter(self, phase: str) -> None:
         self.mark()
+        now = self._cpu_now()
+        self.cpu[self.phase] = self.cpu.get(self.phase, 0.0) + now - self._cpu0
+        self._cpu0 = now
         self.phase = phase
         self.mark()
 
@@ -131,10 +140,14 @@ def main() -> None:
     ap.add_argument("--dataset", choices=["m5", "online_retail"], default="m5")
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--db", default=None, help="PostgreSQL URL (default: SQLite)")
+    ap.add_argument("--models", default=None, help="Comma-separated forecast candidates "
+                    "(default: [pipeline] models)")
     args = ap.parse_args()
     sampler = Sampler()
     folder = Path(tempfile.mkdtemp(prefix="pipeline-bench-"))
-    (folder / "stockpilot.toml").write_text('[pipeline]\nwatch_dir = "inbox"\n')
+    models = "" if not args.models else "models = [" + ", ".join(
+        f'"{m.strip()}"' for m in args.models.split(",")) + "]\n"
+    (folder / "stockpilot.toml").write_text(f'[pipeline]\nwatch_dir = "inbox"\n{models}')
     engine = _fresh_db(args.db, folder)
     upgrade(engine)
     history = HistoryStore(folder / "history")
@@ -150,6 +163,7 @@ def main() -> None:
                           if what == "running" else None)
     wall = time.perf_counter() - t0
     sampler.enter("end")
+    steps_peak = max(v for k, v in sampler.peak.items() if k not in ("setup", "end"))
     with reading(engine) as uow:
         run = pipeline_runs.get_run(uow, SYSTEM, run_id)
     backend = engine.dialect.name
@@ -157,14 +171,19 @@ def main() -> None:
           f"load average {load0:.2f} at start, {os.getloadavg()[0]:.2f} at end")
     print(f"setup: {what} imported in {imported:.1f} s (not part of the run)")
     print(f"run {run_id}: {run['status']}" + (f" — {run['error']}" if run["error"] else ""))
-    print("| step | status | rows | wall s | peak RSS MiB |\n|---|---|---|---|---|")
+    print(f"models: {', '.join(ctx.settings.pipeline.models)}; setup peak RSS "
+          f"{sampler.peak['setup']:,.0f} MiB")
+    print("| step | status | rows | wall s | CPU s | peak RSS MiB |\n|---|---|---|---|---|---|")
     for s in run["steps"]:
         took = (s["finished_at"] - s["started_at"]).total_seconds() if s["finished_at"] else 0
         print(f"| {s['step']} | {s['status']} | {_rows(s)} "
-              f"| {took:.1f} | {sampler.peak.get(s['step'], 0):,.0f} |")
-    print(f"| **whole run** | | | **{wall:.1f}** | **{max(sampler.peak.values()):,.0f}** |")
+              f"| {took:.1f} | {sampler.cpu.get(s['step'], 0):.1f} "
+              f"| {sampler.peak.get(s['step'], 0):,.0f} |")
+    cpu = sum(v for k, v in sampler.cpu.items() if k != "setup")
+    print(f"| **whole run** | | | **{wall:.1f}** | {cpu:.1f} | **{steps_peak:,.0f}** |")
     print(f"\ncommand: python benchmarks/pipeline_run.py --dataset {args.dataset}"
-          + (" --db postgresql+psycopg://…" if args.db else ""))
+          + (" --db postgresql+psycopg://…" if args.db else "")
+          + (f" --models {args.models}" if args.models else ""))
 
 
 if __name__ == "__main__":

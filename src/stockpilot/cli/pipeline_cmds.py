@@ -79,9 +79,13 @@ def _step_line(s: dict[str, object]) -> str:
     took = ""
     if s["started_at"] and s["finished_at"]:
         took = f" {(s['finished_at'] - s['started_at']).total_seconds():.1f}s"  # type: ignore[operator]
+    from rich.markup import escape
+
     run = s["forecast_run_id"] or s["plan_run_id"]
-    return (f"{s['step']}: {s['status']}" + ("" if s["rows"] is None else f" {s['rows']}")
-            + took + (f" [{run}]" if run else ""))
+    tries = s["attempts"]
+    return escape(f"{s['step']}: {s['status']}" + ("" if s["rows"] is None else f" {s['rows']}")
+                  + took + (f" ({tries} attempts)" if isinstance(tries, int) and tries > 1
+                            else "") + (f" [{run}]" if run else ""))
 
 
 @export_app.command("airflow")
