@@ -123,6 +123,10 @@ def test_a_failed_step_is_alerted_and_resumed_without_redoing_earlier_steps(
     assert again["alerts"]["attempts"] == 1 and again["alerts"]["status"] == "succeeded"
     assert json.loads((ctx.history.root / "runs" / "latest.json").read_text())[
         "run_id"] == forecast_id
+    with reading(sqlite_engine) as uow:  # the run that failed succeeded: its alert is resolved
+        [alert], _ = alerts.list_alerts(uow, SYSTEM, PageRequest(5, 0, "id"),
+                                        rule="pipeline_failed")
+    assert alert["status"] == "resolved"
 
 
 def test_resume_of_an_unknown_or_foreign_run_is_not_found(sqlite_engine, tmp_path):

@@ -5,7 +5,8 @@
 :mod:`stockpilot.jobs.pipeline_steps` in order and stops at the first failure. ``resume``
 re-runs that run's steps that did not succeed — never the ones before them, whose outputs
 (history, forecast, plan) are already stored. A failed run raises a ``pipeline_failed`` alert
-through the alert channels (``[alerts.routes]``), like any rule.
+through the alert channels (``[alerts.routes]``), like any rule; the next run that succeeds
+resolves it.
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ def _run(ctx: Context, names: Sequence[str], progress: Progress | None,
             return
     with writing(ctx.engine) as uow:
         pipeline_runs.finish_run(uow, ctx.run_id)
+    resolve_failure_alerts(ctx)
 
 
 def _step(ctx: Context, name: str, fn: Step, say: Callable[[str, str], None]) -> str | None:
@@ -132,3 +134,26 @@ def raise_failure_alert(ctx: Context, step: str, error: str) -> None:
         raise_alerts(ctx.engine, [finding], Router.from_settings(cfg), cooldown=timedelta(0))
     except Exception:  # the run's record already says it failed; a broken channel must not hide it
         log.exception("pipeline run %s: could not raise the failure alert", ctx.run_id)
+
+
+def resolve_failure_alerts(ctx: Context) -> int:
+    """Resolve the open ``pipeline_failed`` alert when this run answers it.
+
+    It does when the failed run itself was resumed to success, or when this run ran every
+    step (a run of one step, such as ``--steps import``, says nothing about the others).
+    """
+    whole = set(ctx.results) >= set(STEPS)
+    from stockpilot.usecases import alerts
+    from stockpilot.usecases.paging import PageRequest
+
+    with writing(ctx.engine) as uow:
+        done = 0
+        for status in ("open", "acked"):
+            rows, _ = alerts.list_alerts(uow, SYSTEM, PageRequest(500, 0, "id"), status=status,
+                                         rule="pipeline_failed")
+            for row in rows:
+                if not whole and not row["message"].startswith(f"pipeline run {ctx.run_id} "):
+                    continue
+                alerts.set_status(uow, SYSTEM, row["id"], "resolved")
+                done += 1
+    return done
