@@ -125,7 +125,7 @@ def drop_terms_and_stock(history: HistoryStore, inbox: Path, seed: int = 7) -> i
     terms.select("supplier", "sku", "lead_time_days", "moq", "pack_size", "order_cost",
                  "unit_cost").write_csv(inbox / "supplier-items-bench.csv")
     stock = series.with_columns(pl.Series("quantity", np.rint(
-        series["per_day"].fill_null(0).to_numpy() * 14 * rng.uniform(0, 2, series.height))
+        series["per_day"].fill_null(0).clip(lower_bound=0).to_numpy() * 14 * rng.uniform(0, 2, series.height))
         .astype(np.int64)))
     stock.select("sku", "location", "quantity").write_csv(inbox / "stock-bench.csv")
     return series.height
