@@ -124,9 +124,9 @@ def drop_terms_and_stock(history: HistoryStore, inbox: Path, seed: int = 7) -> i
     (inbox / "suppliers-bench.csv").write_text("supplier,name,email\nBENCH,Bench,b@x.example\n")
     terms.select("supplier", "sku", "lead_time_days", "moq", "pack_size", "order_cost",
                  "unit_cost").write_csv(inbox / "supplier-items-bench.csv")
+    per_day = series["per_day"].fill_null(0).clip(lower_bound=0).to_numpy()  # returns net < 0
     stock = series.with_columns(pl.Series("quantity", np.rint(
-        series["per_day"].fill_null(0).clip(lower_bound=0).to_numpy() * 14 * rng.uniform(0, 2, series.height))
-        .astype(np.int64)))
+        per_day * 14 * rng.uniform(0, 2, series.height)).astype(np.int64)))
     stock.select("sku", "location", "quantity").write_csv(inbox / "stock-bench.csv")
     return series.height
 
