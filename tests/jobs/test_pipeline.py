@@ -45,6 +45,7 @@ def test_select_steps_keeps_pipeline_order_and_rejects_unknown_names():
         pipeline.select_steps(["forcast"])
 
 
+@pytest.mark.slow  # the whole pipeline on the sample: ~6 s on SQLite, ~10 s on PostgreSQL
 def test_every_step_is_recorded_with_its_rows_and_run_ids(engine, tmp_path):
     ctx = _ctx(engine, tmp_path)
     import_sample(engine, ctx.history)
