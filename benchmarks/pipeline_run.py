@@ -11,7 +11,8 @@ unit cost 60% of the last price, on hand around two weeks of the last 28 days' d
 and dropped as CSV files into the watched folder, so the pipeline's ``import`` step imports them.
 
 Then one ``run_pipeline`` with the default ``[pipeline]`` settings (SeasonalNaive,
-CrostonOptimized, TSB, AutoETS chosen per demand class on 3 × 28-day windows; weekly review),
+CrostonOptimized, TSB, WindowAverage28 chosen per demand class on 3 × 28-day windows; weekly
+review; ``--models`` replaces the candidates),
 in this process; a sampler thread reads the RSS every 50 ms, so each step's peak is the
 largest RSS seen while it ran (the process's whole footprint, data of earlier steps included).
 """
