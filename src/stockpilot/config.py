@@ -56,6 +56,9 @@ class AlertSettings(BaseModel):
     channels: AlertChannels = Field(default_factory=AlertChannels)
     routes: dict[str, list[str]] = Field(default_factory=dict)
     cooldown_hours: float = 24.0
+    digest: list[str] = Field(default_factory=list, description=(
+        "channels that get one digest of the period's alerts (`stockpilot report digest`) "
+        "instead of one message per alert"))
 
 
 class RecommendSettings(BaseModel):
@@ -70,6 +73,9 @@ class RecommendSettings(BaseModel):
 
     model: str = "hybrid"
     mode: str = Field(default="substitute", pattern="^(filter|substitute|boost)$")
+    #: in ``boost`` mode, how much an overstocked item's score rises (× the top score at full
+    #: overstock); an A/B variant may set its own (``params.boost_weight``)
+    boost_weight: float = Field(default=0.2, ge=0.0, le=10.0)
 
 
 class RoutingSettings(BaseModel):

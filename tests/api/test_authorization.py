@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 
 from stockpilot.api.auth import ROLES, create_key
 from stockpilot.ledger.purchasing import OrderLine, create_purchase_order
+from stockpilot.store.uow import transact
 
 Req = tuple[str, Any]  # url (with query), json body or None
 LIST = "list"  # outside check for lists: a limited key never sees W, an unlimited one does
@@ -44,7 +45,7 @@ def event(loc: str) -> Callable[[Any, int], Req]:
 
 def fresh_po(loc: str) -> Callable[[Any, int], Req]:
     def make(w: Any, n: int) -> Req:
-        po = create_purchase_order(w.engine, "ACME", [OrderLine("A", loc, 1)])
+        po, _ = transact(w.engine, create_purchase_order, "ACME", [OrderLine("A", loc, 1)])
         return f"/purchase-orders/{po}/cancel", {}
     return make
 
@@ -83,8 +84,8 @@ def fresh_override(loc: str) -> Callable[[Any, int], Req]:
     def make(w: Any, n: int) -> Req:
         from stockpilot.usecases.overrides import OverrideIn, set_override
 
-        oid = set_override(w.engine, OverrideIn(sku="A", kind="max", value=n, author="t",
-                                                location=loc))
+        oid = transact(w.engine, set_override, OverrideIn(sku="A", kind="max", value=n, author="t",
+                                                          location=loc))
         return f"/overrides/{oid}", None
     return make
 
@@ -118,10 +119,10 @@ def experiment(stop: bool = False, report: bool = False) -> Callable[[Any, int],
 
         for row in ex.listing(w.engine):
             if row["status"] == "running":
-                ex.stop(w.engine, row["name"])
+                transact(w.engine, ex.stop, row["name"])
         name = f"e{n}-{uuid.uuid4().hex[:8]}"
         if stop or report:
-            ex.start(w.engine, name, [Variant("a"), Variant("b")])
+            transact(w.engine, ex.start, name, [Variant("a"), Variant("b")])
             return f"/recommendations/experiments/{name}/{'stop' if stop else 'report'}", (
                 {} if stop else None)
         return "/recommendations/experiments", {"name": name, "variants": [

@@ -30,6 +30,7 @@ from stockpilot.cli import (  # noqa: E402
     pipeline_cmds,
     plan_cmds,
     recommend_cmds,
+    report_cmds,
     serve_cmds,
     simulate_cmds,
     sourcing_cmds,
@@ -55,6 +56,7 @@ forecast_cmds.register(app)
 leadtime_cmds.register(app)
 pipeline_cmds.register(app)
 plan_cmds.register(app)
+report_cmds.register(app)
 serve_cmds.register(app)
 simulate_cmds.register(app)
 sourcing_cmds.register(app)

@@ -13,6 +13,7 @@ from stockpilot.store import (  # noqa: F401
     schema_pipeline,
     schema_plan2,
     schema_recommend,
+    schema_reports,
     schema_runs,
     schema_service,
     schema_vmi,
