@@ -117,6 +117,7 @@ class PipelineSettings(BaseModel):
     models: list[str] = Field(default_factory=lambda: [
         "SeasonalNaive", "CrostonOptimized", "TSB", "WindowAverage28"])
     review_days: int = Field(default=7, ge=1, le=90)
+    report_format: str = Field(default="html", pattern="^(html|pdf|xlsx)$")
     run_scheduler_in_serve: bool = False
 
 

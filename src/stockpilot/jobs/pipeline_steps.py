@@ -12,8 +12,8 @@ forecast   refit when the champion is older than ``retrain_days``, else only on 
            (:func:`stockpilot.forecast.pipeline.run_forecast`'s ``retrain_if_drift``)
 plan       :func:`stockpilot.jobs.plan.run_plan`
 alerts     every alert rule, routed to ``[alerts]`` channels
-report     the HTML report (:func:`stockpilot.reports.html.write_report`) — swap for the
-           report engine's ``write_report`` at merge: only :func:`report` changes
+report     the workspace report (:func:`stockpilot.reports.build.write_report`), HTML, PDF
+           or xlsx
 notify     the run's summary to the channels routed for ``pipeline_summary``
 =========  ==============================================================================
 """
@@ -175,25 +175,17 @@ def alerts(ctx: Context) -> StepResult:
 
 
 def report(ctx: Context) -> StepResult:
-    """The HTML report into ``reports/pipeline-<run>/`` (swap point for the report engine)."""
-    import polars as pl
+    """The workspace report (``[pipeline] report_format``) as ``report/pipeline-<run>.<fmt>``.
 
-    from stockpilot.reports.html import write_report
-    from stockpilot.store.artifacts import ArtifactStore
-    from stockpilot.store.uow import reading
-    from stockpilot.usecases import stock
-    from stockpilot.usecases.actor import SYSTEM
+    Written where ``GET /reports`` and ``stockpilot report`` keep reports (all locations).
+    """
+    from stockpilot.reports.build import write_report
 
-    with reading(ctx.engine) as uow:
-        pos = pl.DataFrame([p.to_dict() for p in stock.positions(uow, SYSTEM)])
-    plan_df = ArtifactStore(ctx.history).plan().frame if ctx.history.parts("plans") else None
-    folder = ctx.settings.workspace / "reports" / f"pipeline-{ctx.run_id}"
-    page = write_report(folder, title=f"Pipeline run {ctx.run_id}", kpis={
-        step: str(r.rows) for step, r in ctx.results.items() if r.rows is not None},
-        positions=pos, plan=plan_df, history=None, forecast=None, sim_rows=None,
-        notes=[f"{s}: {json.dumps(r.detail, default=str)[:300]}"
-               for s, r in ctx.results.items()])
-    return StepResult(rows=pos.height, detail={"report": str(page)})
+    fmt = ctx.settings.pipeline.report_format
+    out = ctx.settings.workspace / "report" / f"pipeline-{ctx.run_id}.{fmt}"
+    page = write_report(ctx.engine, ctx.history, out, fmt=fmt,
+                        title=f"stockpilot — pipeline run {ctx.run_id}")
+    return StepResult(rows=1, detail={"report": str(page)})
 
 
 def notify(ctx: Context) -> StepResult:
