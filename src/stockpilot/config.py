@@ -117,6 +117,27 @@ class CountingSettings(BaseModel):
     tolerance_pct: float = Field(default=5.0, ge=0)
 
 
+class PipelineSettings(BaseModel):
+    """``[pipeline]`` in stockpilot.toml: the nightly pipeline's knobs (:mod:`stockpilot.jobs`).
+
+    The forecast step refits when the served run is ``retrain_days`` old, otherwise only when
+    its error on the new days passes ``drift_threshold`` × its backtest error.
+    """
+
+    watch_dir: str = Field(default="", description="folder of CSV files to import; '' = off")
+    retrain_days: int = Field(default=7, ge=0)
+    drift_threshold: float = Field(default=1.5, gt=0)
+    horizon: int = Field(default=28, ge=1, le=365)
+    windows: int = Field(default=3, ge=1, le=12)
+    # not AutoETS by default: on M5 daily it is ~105 of a refit's ~112 CPU seconds, and the
+    # four below keep a nightly run of 972 series far inside 5 minutes (docs/benchmarks.md)
+    models: list[str] = Field(default_factory=lambda: [
+        "SeasonalNaive", "CrostonOptimized", "TSB", "WindowAverage28"])
+    review_days: int = Field(default=7, ge=1, le=90)
+    report_format: str = Field(default="html", pattern="^(html|pdf|xlsx)$")
+    run_scheduler_in_serve: bool = False
+
+
 class Settings(BaseSettings):
     """Workspace settings; see the module docstring for precedence."""
 
@@ -146,6 +167,9 @@ class Settings(BaseSettings):
     sourcing: dict[str, str] = Field(default_factory=dict)
     # ``[service_levels]``: ABC×XYZ class (e.g. "AX") → target cycle service level.
     service_levels: dict[str, float] = Field(default_factory=dict)
+    # ``[schedule]``: job → cron ("pipeline" = every step; a step's name runs that step alone).
+    schedule: dict[str, str] = Field(default_factory=dict)
+    pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
 
     def resolved_db_url(self) -> str:
         """The database URL, defaulting to ``<workspace>/stockpilot.db``."""
@@ -188,7 +212,8 @@ def load_settings(workspace: Path | None = None, **overrides: Any) -> Settings:
         values = dict(doc.get("stockpilot", {}))
         if "alerts" in doc:  # a top-level [alerts] table, beside [stockpilot]
             values["alerts"] = _deep_merge(values.get("alerts", {}), doc["alerts"])
-        for table in ("sourcing", "service_levels"):  # top-level tables of the planner
+        # top-level tables beside [stockpilot]
+        for table in ("sourcing", "service_levels", "schedule", "pipeline"):
             if table in doc:
                 values[table] = {**values.get(table, {}), **doc[table]}
     from_env = Settings()

@@ -90,6 +90,19 @@ def fresh_override(loc: str) -> Callable[[Any, int], Req]:
     return make
 
 
+def pipeline_run() -> Callable[[Any, int], Req]:
+    """A recorded pipeline run (its steps: compact, plan) to read back."""
+    def make(w: Any, n: int) -> Req:
+        from stockpilot.store.uow import writing
+        from stockpilot.usecases import pipeline_runs
+        from stockpilot.usecases.actor import SYSTEM
+
+        with writing(w.engine) as uow:
+            run_id = pipeline_runs.start_run(uow, SYSTEM, ["compact", "plan"], {})
+        return f"/pipeline/runs/{run_id}", None
+    return make
+
+
 REC = "85123A"  # the sample's best seller: in the trained model's catalogue
 
 
@@ -227,6 +240,8 @@ MATRIX: dict[tuple[str, str], E] = {
     ("GET", "/jobs"): E("viewer", get("/jobs")),
     ("GET", "/jobs/{run_id}"): E("viewer", get("/jobs/{job}")),
     # no forecast errors (cv) in this world: the run is recorded as failed and answered 400
+    ("GET", "/pipeline/runs"): E("viewer", get("/pipeline/runs")),
+    ("GET", "/pipeline/runs/{run_id}"): E("viewer", pipeline_run()),
     ("POST", "/jobs/plan"): E("planner", body("/jobs/plan", lambda n: {}), ok=(400,)),
     ("GET", "/reports"): E("viewer", get("/reports")),
     ("GET", "/reports/{name}"): E("viewer", get("/reports/index.html")),

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 from stockpilot import __version__
-from stockpilot.api import problems
+from stockpilot.api import metrics_http, problems
 from stockpilot.api.context import ApiContext
 from stockpilot.api.routes import (
     alerts,
@@ -32,6 +32,7 @@ from stockpilot.api.routes import (
     leadtimes,
     network,
     overrides,
+    pipeline,
     plans,
     purchasing,
     recommendations,
@@ -52,7 +53,7 @@ ROUTERS = (system.router, catalogue.router, stock.router, transfers.router, fore
            plans.router, purchasing.router, alerts.router, simulations.router,
            recommendations.router, feedback.router, experiments.router, jobs.router,
            reports.router, keys.router, network.router, vmi.supplier_router, vmi.shop_router,
-           leadtimes.router, overrides.router, counts.router)
+           leadtimes.router, overrides.router, counts.router, pipeline.router)
 
 
 def create_app(engine: Engine, history: HistoryStore, workspace: Path | None = None,
@@ -67,6 +68,7 @@ def create_app(engine: Engine, history: HistoryStore, workspace: Path | None = N
                   "`Authorization: Bearer`; errors are RFC 7807 problems.")
     app.state.api = ApiContext(engine, history, settings or Settings(), workspace)
     problems.install(app)
+    metrics_http.install(app)
     for router in ROUTERS:
         app.include_router(router)
     from stockpilot.web.app import mount

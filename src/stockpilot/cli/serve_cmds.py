@@ -28,6 +28,9 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
           access_log: bool = typer.Option(True, help="Log every request (off for load tests)."),
           workers: int = typer.Option(1, min=1, max=64, help="Server processes (rate limits "
                                       "and the key cache are per process)."),
+          scheduler: bool | None = typer.Option(None, help="Also run the [schedule] jobs in "
+                                                "this process (default: [pipeline] "
+                                                "run_scheduler_in_serve)."),
           ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
     """Serve the dashboard (/) and the REST API (/docs); refuses a public host by default secret."""
     import uvicorn
@@ -36,6 +39,10 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
 
     w = workspace(ws, db)
     w.settings.check_serving(host)
+    if w.settings.pipeline.run_scheduler_in_serve if scheduler is None else scheduler:
+        from stockpilot.jobs.scheduler import build
+
+        build(w.engine, w.history, w.settings).start()  # a daemon thread beside the server
     if workers > 1:  # each worker builds its app from the environment
         import os
 
