@@ -81,3 +81,23 @@ def test_a_valid_cached_key_still_works_while_its_ip_is_throttled(api):
     for i in range(12):
         c.get("/stock", headers={"X-API-Key": f"guess-{i}"})
     assert c.get("/stock", headers=h).status_code == 200
+
+
+@pytest.mark.parametrize("quantity", [1e20, 10**20, 2**63])
+def test_a_huge_event_quantity_is_dead_lettered_not_a_500(api, quantity):
+    c, h, _ = api  # /events answers per event (the consumer's core): a dead letter, not 500
+    r = c.post("/events", json={"events": [{**_event(1), "quantity": quantity}]}, headers=h)
+    assert r.status_code == 200 and r.json()["dead"] == 1
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("/purchase-orders", {"supplier": "X", "lines": [{"sku": "A", "location": "W",
+                                                      "quantity": 1e20}]}),
+    ("/transfers", {"sku": "A", "from_location": "W", "to_location": "S",
+                    "quantity": 1e20}),
+])
+def test_a_huge_quantity_is_a_422_naming_the_field(api, path, body):
+    c, h, _ = api
+    r = c.post(path, json=body, headers=h)
+    assert r.status_code == 422, r.text
+    assert "quantity" in r.text
