@@ -16,6 +16,7 @@ from sqlalchemy import insert
 from stockpilot.api.app import create_app
 from stockpilot.api.auth import ROLES, create_key
 from stockpilot.config import Settings
+from stockpilot.config_limits import LimitSettings
 from stockpilot.domain.commands import ReceiveStock, TransferStock
 from stockpilot.forecast.base import QUANTILES, qcol
 from stockpilot.jobs.runs import run_job
@@ -114,6 +115,9 @@ def seed(engine, ws: Path, model: Path | None) -> dict[str, int]:
     _frames(history)
     (ws / "report").mkdir(parents=True)
     (ws / "report" / "index.html").write_text("<h1>report</h1>")
+    for loc in ("S", "W"):  # per-location reports: what a scoped key may read
+        (ws / "report" / "locations" / loc).mkdir(parents=True)
+        (ws / "report" / "locations" / loc / "index.html").write_text(f"<h1>{loc}</h1>")
     if model is not None:
         shutil.copytree(model, ws / "models" / "recommend")
     return ids
@@ -127,6 +131,8 @@ def world(engine, tmp_path, trained_model) -> World:
     keys = {(role, scoped): create_key(engine, f"{role}-{scoped}", role,
                                        list(INSIDE) if scoped else None)
             for role in ROLES for scoped in (False, True)}
-    settings = Settings(rate_limit_per_second=0, default_location="S")
+    # wrong keys are sent on purpose many times: the per-IP failure limit has its own tests
+    settings = Settings(rate_limit_per_second=0, default_location="S",
+                        limits=LimitSettings(failed_auth_per_minute=0))
     app = create_app(engine, HistoryStore(ws / "history"), ws, settings)
     return World(TestClient(app), engine, ws, keys, ids)

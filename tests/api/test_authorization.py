@@ -201,7 +201,8 @@ MATRIX: dict[tuple[str, str], E] = {
     # no forecast errors (cv) in this world: the run is recorded as failed and answered 400
     ("POST", "/jobs/plan"): E("planner", body("/jobs/plan", lambda n: {}), ok=(400,)),
     ("GET", "/reports"): E("viewer", get("/reports")),
-    ("GET", "/reports/{name}"): E("viewer", get("/reports/index.html")),
+    ("GET", "/reports/{name}"): E("viewer", get("/reports/locations/S/index.html"),
+                                  get("/reports/locations/W/index.html")),
     ("GET", "/keys"): E("admin", get("/keys")),
     ("POST", "/keys"): E("admin", body("/keys", lambda n: {"name": "k", "locations": ["S"]}),
                          body("/keys", lambda n: {"name": "k", "locations": ["W"]})),

@@ -186,12 +186,23 @@ def test_jobs_record_failed_plan_runs(world):
 
 def test_reports_are_listed_and_served_but_nothing_else(world):
     c, h = world.client, world.h("viewer")
-    assert [f["name"] for f in c.get("/reports", headers=h).json()] == ["index.html"]
+    assert [f["name"] for f in c.get("/reports", headers=h).json()] == [
+        "index.html", "locations/S/index.html", "locations/W/index.html"]
     r = c.get("/reports/index.html", headers=h)
     assert r.status_code == 200 and "sandbox" in r.headers["content-security-policy"]
     (world.workspace / "secret.html").write_text("no")
     for name in ("../secret.html", "..%2Fsecret.html", "%2e%2e/secret.html", "nope.html"):
         assert c.get(f"/reports/{name}", headers=h).status_code == 404, name
+
+
+def test_a_scoped_key_reads_only_its_locations_reports(world):
+    """Issue 17 item 5: a STORE-1 viewer read the workspace-wide report (ONLINE data)."""
+    c, h = world.client, world.h("viewer", scoped=True)  # limited to S and S2
+    assert [f["name"] for f in c.get("/reports", headers=h).json()] == [
+        "locations/S/index.html"]
+    for name in ("index.html", "locations/W/index.html", "locations/S/../W/index.html"):
+        assert c.get(f"/reports/{name}", headers=h).status_code == 404, name
+    assert c.get("/reports/locations/S/index.html", headers=h).text == "<h1>S</h1>"
 
 
 def test_keys_shown_once_and_revoked(world):

@@ -1,4 +1,10 @@
-"""Reports: the HTML report files of the workspace (``<workspace>/report``), to list and fetch."""
+"""Reports: the HTML report files of the workspace (``<workspace>/report``), to list and fetch.
+
+A report shows every location it was made over, so location scope applies to files, not
+rows: a key limited to locations sees only ``locations/<LOC>/…`` for its own locations (a
+report written for that location alone); the workspace-wide files answer 404 to it, as if
+they did not exist (issue 17 item 5: a STORE-1 viewer read ``index.html`` full of ONLINE).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
+from stockpilot.api.auth import Principal
 from stockpilot.api.deps import Ctx, Viewer
 from stockpilot.api.problems import COMMON
 from stockpilot.api.schemas import Out
@@ -34,14 +41,22 @@ def _files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in SERVED)
 
 
+def _readable(who: Principal, relative: Path) -> bool:
+    """Unscoped keys read every file; scoped keys only ``locations/<their LOC>/…``."""
+    if who.locations is None:
+        return True
+    parts = relative.parts
+    return len(parts) >= 3 and parts[0] == "locations" and who.sees(parts[1])
+
+
 @router.get("")
 def list_reports(who: Viewer, ctx: Ctx) -> list[ReportFile]:
-    """The report files (HTML pages and their charts)."""
-    del who
+    """The report files (HTML pages and their charts) the key may read."""
     root = ctx.folder("report")
     return [ReportFile(name=p.relative_to(root).as_posix(), bytes=p.stat().st_size,
                        modified_at=datetime.fromtimestamp(p.stat().st_mtime, UTC),
-                       media_type=SERVED[p.suffix]) for p in _files(root)]
+                       media_type=SERVED[p.suffix])
+            for p in _files(root) if _readable(who, p.relative_to(root))]
 
 
 @router.get("/{name:path}", response_class=FileResponse,
@@ -49,10 +64,10 @@ def list_reports(who: Viewer, ctx: Ctx) -> list[ReportFile]:
                              "description": "The file"}})
 def get_report(name: str, who: Viewer, ctx: Ctx) -> FileResponse:
     """One report file, by the name the list gives (nothing outside the report folder)."""
-    del who
     root = ctx.folder("report").resolve()
     path = (root / name).resolve()
-    if root not in path.parents or path.suffix not in SERVED or not path.is_file():
+    if (root not in path.parents or path.suffix not in SERVED or not path.is_file()
+            or not _readable(who, path.relative_to(root))):
         raise NotFound(f"no report file {name!r}")
     return FileResponse(path, media_type=SERVED[path.suffix],
                         headers={"Content-Security-Policy": CSP,
