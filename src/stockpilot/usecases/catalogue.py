@@ -3,9 +3,10 @@
 SKUs and suppliers are shared by every location: any actor reads them, a planner changes
 them — but an actor limited to locations changes a SKU (or a supplier's terms for it, or a
 supplier) only when every location stocking it is its own: a key limited to ONLINE must not
-reprice a SKU stocked at STORE-1 (issue 17 item 5). Locations are scoped: an actor sees only its own, and only an admin adds or changes
-one (a limited admin only one of its own). Writes go through :mod:`stockpilot.ledger.catalogue`
-(its upserts keep stock rows in step, e.g. ``allows_backorders``).
+reprice a SKU stocked at STORE-1 (issue 17 item 5). Locations are scoped: an actor sees
+only its own, and only an admin adds or changes one (a limited admin only one of its own).
+Writes go through :mod:`stockpilot.ledger.catalogue` (its upserts keep stock rows in step,
+e.g. ``allows_backorders``).
 """
 
 from __future__ import annotations
