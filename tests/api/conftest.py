@@ -32,7 +32,7 @@ from stockpilot.store import schema_events as te
 from stockpilot.store.history import HistoryStore
 from stockpilot.store.uow import writing
 from stockpilot.usecases import simulations
-from stockpilot.usecases.actor import SYSTEM
+from stockpilot.usecases.actor import SYSTEM, Actor
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
@@ -110,6 +110,9 @@ def seed(engine, ws: Path, model: Path | None) -> dict[str, int]:
     with writing(engine) as uow:
         ids["simulation"] = simulations.store(uow, SYSTEM, "seed", {"start": "2024-01-01"},
                                              [{"policy": "ours", "fill_rate": 0.9}])
+        ids["simulation_in"] = simulations.store(  # over S only: a scoped key's to read
+            uow, Actor("planner", frozenset({"S"})), "seed-S", {"start": "2024-01-01"},
+            [{"policy": "ours", "fill_rate": 0.8}])
     ids["job"] = run_job(engine, "plan", {"review_days": 7}, lambda: {"planned": 0})
     history = HistoryStore(ws / "history")
     _frames(history)

@@ -190,7 +190,8 @@ MATRIX: dict[tuple[str, str], E] = {
         "operator", body("/alerts/{alert_in}/resolve", lambda n: {}),
         body("/alerts/{alert_out}/resolve", lambda n: {})),
     ("GET", "/simulations"): E("viewer", get("/simulations")),
-    ("GET", "/simulations/{run_id}"): E("viewer", get("/simulations/{simulation}")),
+    ("GET", "/simulations/{run_id}"): E("viewer", get("/simulations/{simulation_in}"),
+                                        get("/simulations/{simulation}")),
     # no demand history in this world: reaching the work (400) shows the role was enough
     ("POST", "/simulations"): E("planner", body("/simulations", lambda n: {
         "start": "2024-01-01", "end": "2024-02-01"}), ok=(400,)),

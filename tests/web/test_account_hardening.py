@@ -43,3 +43,21 @@ def test_disable_and_revoke_sessions(web):
         listed = {u["username"]: u for u in users.list_users(uow, SYSTEM)}
     assert listed["planner"]["disabled_at"] is not None and listed["planner"]["sessions"] == 0
     assert listed["viewer"]["disabled_at"] is None and "password_hash" not in listed["viewer"]
+
+
+def test_simulation_kpis_over_other_locations_are_not_shown_to_a_scoped_user(web):
+    """Issue 17 item 5: /ui/simulation showed KPIs aggregated over every location."""
+    from stockpilot.usecases import simulations
+    from stockpilot.usecases.actor import Actor
+
+    everyone, shop = client(web), client(web)
+    login(everyone, "viewer")
+    login(shop, "shop")  # a planner limited to S
+    assert "erp_min_max" in everyone.get("/ui/simulation").text
+    assert "erp_min_max" not in shop.get("/ui/simulation").text
+    with writing(web.engine) as uow:  # a run over S alone is the shop's to see
+        simulations.store(uow, Actor("planner", frozenset({"S"})), "S only", {},
+                          [{"policy": "s_only_policy", "knob": 1.0, "fill_rate": 0.5,
+                            "cycle_service_level": 0.4, "avg_on_hand_per_sku": 3.0,
+                            "lost_units": 1.0, "orders_placed": 2.0}])
+    assert "s_only_policy" in shop.get("/ui/simulation").text
