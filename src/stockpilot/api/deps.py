@@ -48,6 +48,8 @@ async def principal(request: Request, ctx: Ctx,
                 raise RateLimited(wait)
             who = await run_in_threadpool(lookup, ctx.engine, secret)
             ctx.keys.put(secret, who)
+            if who is None:
+                ctx.failures.take(client_ip(request.scope))
     if who is None:
         raise HTTPException(401, "a valid API key is required (X-API-Key or Bearer)",
                             headers={"WWW-Authenticate": "Bearer"})

@@ -3,10 +3,10 @@
 A pure ASGI middleware (no per-request objects beyond the buffered body), so its cost on a
 ``GET`` is one dict lookup. A body is read in full only up to ``max_body_bytes`` and refused
 with 413 past it, before anything parses it. A JSON body nested deeper than
-``max_json_depth`` is refused with 400. A client IP whose sign-ins (``POST …/login``) or API
-keys failed too often (any 401 answer counts) gets 429 with ``Retry-After`` on its next
-sign-in; unknown API keys from it are refused in :func:`stockpilot.api.deps.principal` before
-any database lookup.
+``max_json_depth`` is refused with 400. A client IP whose sign-ins (``POST …/login`` answered
+401) failed too often gets 429 with ``Retry-After`` on its next sign-in. Unknown API keys are
+counted against the same per-IP buckets in :func:`stockpilot.api.deps.principal`, which
+refuses further uncached keys from that IP before any database lookup.
 """
 
 from __future__ import annotations
@@ -67,10 +67,11 @@ class RequestGuards:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refuse what is over a limit; hand the rest, body buffered, to the app."""
         if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
-            await self._counted(scope, receive, send)
+            await self.app(scope, receive, send)  # reads pass straight through
             return
+        login = scope["path"].endswith("/login")
         ip = client_ip(scope)
-        if scope["path"].endswith("/login") and (wait := self.failures.wait(ip)):
+        if login and (wait := self.failures.wait(ip)):
             await _refuse(scope, receive, send, 429, "Too many requests",
                           f"too many failed sign-ins from {ip}: retry in {wait:.0f} s",
                           {"Retry-After": str(max(1, round(wait + 0.5)))})
@@ -87,17 +88,17 @@ class RequestGuards:
             await _refuse(scope, receive, send, 400, "Bad request",
                           f"JSON nested deeper than {self.limits.max_json_depth} levels")
             return
-        await self._counted(scope, _replay(body, receive), send)
+        if login:
+            await self._counted(scope, _replay(body, receive), send, ip)
+        else:
+            await self.app(scope, _replay(body, receive), send)
 
-    async def _counted(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Run the app; a 401 answer spends a token of the client's failure bucket."""
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def _counted(self, scope: Scope, receive: Receive, send: Send, ip: str) -> None:
+        """Run a sign-in; a 401 answer spends a token of the client's failure bucket."""
 
         async def watch(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] == 401:
-                self.failures.take(client_ip(scope))
+                self.failures.take(ip)
             await send(message)
 
         await self.app(scope, receive, watch)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, literal, select, tuple_
+from sqlalchemy import bindparam, func, literal, select, tuple_
 
 from stockpilot.domain.movements import MovementKind
 from stockpilot.errors import NotFound
@@ -34,13 +35,12 @@ def _positions(uow: UnitOfWork, where: list[Any], page: PageRequest | None, orde
                total: int) -> list[Position]:
     stmt = positions_query().order_by(None)
     if page is None:
-        return [Position(**r._mapping) for r in uow.conn.execute(stmt.where(*where)
-                                                                  .order_by(*order))]
+        return [Position(*r) for r in uow.conn.execute(stmt.where(*where).order_by(*order))]
     keys = (select(K.sku.label("k_sku"), K.location.label("k_loc")).where(*where)
             .order_by(*order).limit(page.limit).offset(page.offset).subquery())
     stmt = stmt.join_from(t.stock, keys, (K.sku == keys.c.k_sku)
                           & (K.location == keys.c.k_loc)).order_by(*order)
-    return [Position(**r._mapping) for r in uow.conn.execute(stmt)]
+    return [Position(*r) for r in uow.conn.execute(stmt)]  # columns in Position's order
 
 
 def cursor_of(p: Position) -> str:
@@ -79,12 +79,27 @@ def list_positions(uow: UnitOfWork, actor: Actor, page: PageRequest, counts: Cou
     return rows, total, nxt
 
 
+@lru_cache(maxsize=8)
+def _stock_of_statement(today: date, scoped: bool) -> Any:
+    """The one-SKU statement, built once a day per shape.
+
+    Bound parameters ``k_sku`` and, when scoped, ``k_locs``: building and cache-keying a
+    fresh SELECT cost more CPU than the indexed lookup itself on this hot route.
+    """
+    where = [K.sku == bindparam("k_sku")]
+    if scoped:
+        where.append(K.location.in_(bindparam("k_locs", expanding=True)))
+    return positions_query(today).order_by(None).where(*where).order_by(K.location.asc())
+
+
 def stock_of(uow: UnitOfWork, actor: Actor, sku: str) -> list[Position]:
     """One SKU's positions at the actor's locations (:class:`NotFound` when none)."""
-    where: list[Any] = [K.sku == sku]
+    params: dict[str, Any] = {"k_sku": sku}
     if actor.locations is not None:
-        where.append(K.location.in_(actor.scope() or []))
-    rows = _positions(uow, where, None, [K.location.asc()], 0)
+        params["k_locs"] = actor.scope() or [""]
+    stmt = _stock_of_statement(datetime.now(UTC).date(), actor.locations is not None)
+    # the SELECT's columns are Position's fields in order: positional construction
+    rows = [Position(*r) for r in uow.conn.execute(stmt, params)]
     if not rows:
         raise NotFound(f"no stock for SKU {sku!r}")
     return rows
