@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from stockpilot.config_limits import LimitSettings
 from stockpilot.errors import ConfigError
 
 CONFIG_NAME = "stockpilot.toml"
@@ -160,6 +161,7 @@ class Settings(BaseSettings):
     # working for at most this long; revoking through the API takes effect at once).
     api_key_cache_seconds: float = Field(default=5.0, ge=0)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)  # request size, auth failures
     recommend: RecommendSettings = Field(default_factory=RecommendSettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     counting: CountingSettings = Field(default_factory=CountingSettings)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 from stockpilot import __version__
-from stockpilot.api import metrics_http, problems
+from stockpilot.api import guards, metrics_http, problems
 from stockpilot.api.context import ApiContext
 from stockpilot.api.routes import (
     alerts,
@@ -74,4 +74,5 @@ def create_app(engine: Engine, history: HistoryStore, workspace: Path | None = N
     from stockpilot.web.app import mount
 
     mount(app, engine, history, settings)  # the dashboard: /, /ui/…, /static/…
+    guards.install(app)  # body size, JSON depth, failed sign-ins per IP
     return app
