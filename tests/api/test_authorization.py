@@ -42,6 +42,14 @@ def event(loc: str) -> Callable[[Any, int], Req]:
         "occurred_at": "2024-06-02T10:00:00+00:00"}]})
 
 
+def dead_letters(w: Any, n: int) -> Req:
+    """Dead letters at S and W (oversold sales posted as a batch), then the list."""
+    w.client.post("/events", headers=w.h(), json={"events": [{
+        "kind": "sale", "event_id": f"dl-{loc}-{n}", "sku": "A", "location": loc,
+        "quantity": 10**6, "occurred_at": "2024-06-02T10:00:00+00:00"} for loc in ("S", "W")]})
+    return "/dead-letters", None
+
+
 def fresh_po(loc: str) -> Callable[[Any, int], Req]:
     def make(w: Any, n: int) -> Req:
         po = create_purchase_order(w.engine, "ACME", [OrderLine("A", loc, 1)])
@@ -140,6 +148,7 @@ MATRIX: dict[tuple[str, str], E] = {
     ("GET", "/movements"): E("viewer", get("/movements?limit=500"), LIST),
     ("GET", "/lots"): E("viewer", get("/lots"), LIST),
     ("POST", "/events"): E("operator", event("S"), event("W")),
+    ("GET", "/dead-letters"): E("operator", dead_letters, LIST),
     ("GET", "/transfers"): E("viewer", get("/transfers"), LIST),
     ("POST", "/transfers"): E("operator", body("/transfers", lambda n: {
         "sku": "A", "from_location": "S", "to_location": "S2", "quantity": 1}), body(

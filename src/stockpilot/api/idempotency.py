@@ -74,10 +74,10 @@ class Idempotency:
                             headers={"Idempotent-Replayed": "true"})
 
     def record(self, uow: UnitOfWork, digest: str, outcome: Outcome,
-               redact: Callable[[Any], Any] | None = None) -> JSONResponse:
-        """Store the response on the effect's transaction (no-op without a key)."""
+               redact: Callable[[Any], Any] | None = None, keep: bool = True) -> JSONResponse:
+        """Store the response on the effect's transaction (no-op without a key or ``keep``)."""
         status, payload = outcome[0], jsonable_encoder(outcome[1])
-        if self.key:
+        if self.key and keep:
             stored = redact(payload) if redact else payload
             try:
                 records.record(uow, self.who.key_id, self.key, digest, status, stored)
@@ -88,11 +88,14 @@ class Idempotency:
 
     def run(self, body: Any, effect: Callable[[UnitOfWork], Outcome], *,
             before: Callable[[], None] | None = None,
-            redact: Callable[[Any], Any] | None = None) -> JSONResponse:
+            redact: Callable[[Any], Any] | None = None,
+            keep: Callable[[Outcome], bool] | None = None) -> JSONResponse:
         """Replay, or run ``effect`` on a unit of work and store its answer in the same one.
 
         ``before`` runs after the replay check and outside the transaction (long work that
-        must not hold SQLite's write lock); ``redact`` strips secrets from the stored copy.
+        must not hold SQLite's write lock); ``redact`` strips secrets from the stored copy;
+        ``keep(outcome)`` false commits the effect but keeps no record (an answer with
+        rejected parts: a retry with the key after the cause is fixed does the rest).
         """
         digest = self.digest(body)
         replayed = self.replay(digest)
@@ -101,7 +104,9 @@ class Idempotency:
         if before is not None:
             before()
         with UnitOfWork(self.ctx.engine) as uow:
-            response = self.record(uow, digest, effect(uow), redact)
+            outcome = effect(uow)
+            response = self.record(uow, digest, outcome, redact,
+                                   keep is None or keep(outcome))
             uow.commit()
         return response
 

@@ -15,7 +15,7 @@ from stockpilot.errors import StockpilotError
 from stockpilot.store.errors import ConstraintViolated, InvalidValue, first_line
 from stockpilot.usecases.paging import InvalidQuery
 
-__all__ = ["InvalidQuery", "RateLimited", "install", "problem"]
+__all__ = ["EventProblem", "InvalidQuery", "RateLimited", "install", "problem", "problem_doc"]
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("stockpilot.api")
@@ -30,6 +30,17 @@ class Problem(BaseModel):
     detail: str
 
 
+class EventProblem(Problem):
+    """A problem about one event: the reason's facts as extension members (RFC 7807 §3.2)."""
+
+    error_type: str | None = None
+    event_id: str | None = None
+    sku: str | None = None
+    location: str | None = None
+    requested: int | None = None
+    available: int | None = None
+
+
 class RateLimited(StockpilotError):
     """A key sent more requests than its token bucket allows."""
 
@@ -42,9 +53,10 @@ class RateLimited(StockpilotError):
 
 
 def problem(status: int, title: str, detail: str,
-            headers: dict[str, str] | None = None) -> JSONResponse:
-    """A problem response."""
-    body = Problem(title=title, status=status, detail=detail).model_dump()
+            headers: dict[str, str] | None = None,
+            extra: dict[str, Any] | None = None) -> JSONResponse:
+    """A problem response (``extra``: extension members beside the standard ones)."""
+    body = Problem(title=title, status=status, detail=detail).model_dump() | (extra or {})
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -53,9 +65,13 @@ _TITLES = {401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method
            429: "Too many requests"}
 
 
-def _doc(description: str) -> dict[str, Any]:
+def problem_doc(description: str, model: type[Problem] = Problem) -> dict[str, Any]:
+    """The OpenAPI entry of a problem response described by ``description``."""
     return {"description": description,
-            "content": {PROBLEM: {"schema": Problem.model_json_schema()}}}
+            "content": {PROBLEM: {"schema": model.model_json_schema()}}}
+
+
+_doc = problem_doc
 
 
 #: Problem responses every route documents (read routes and write routes alike).
