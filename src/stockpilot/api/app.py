@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 from stockpilot import __version__
-from stockpilot.api import problems
+from stockpilot.api import docs_ui, problems
 from stockpilot.api.context import ApiContext
 from stockpilot.api.routes import (
     alerts,
@@ -64,9 +64,11 @@ def create_app(engine: Engine, history: HistoryStore, workspace: Path | None = N
     """
     app = FastAPI(title="stockpilot", version=__version__,
                   description="Inventory planning API. Authenticate with `X-API-Key` or "
-                  "`Authorization: Bearer`; errors are RFC 7807 problems.")
+                  "`Authorization: Bearer`; errors are RFC 7807 problems.",
+                  docs_url=None, redoc_url=None)  # served from vendored files: docs_ui
     app.state.api = ApiContext(engine, history, settings or Settings(), workspace)
     problems.install(app)
+    docs_ui.install(app)
     for router in ROUTERS:
         app.include_router(router)
     from stockpilot.web.app import mount

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Depends, Header, HTTPException, Query, Request, Response
+from fastapi import Depends, HTTPException, Query, Request, Response, Security
 from fastapi.concurrency import run_in_threadpool
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from stockpilot.api.auth import Principal, lookup
@@ -27,15 +28,23 @@ async def context(request: Request) -> ApiContext:
 Ctx = Annotated[ApiContext, Depends(context)]
 
 
-async def principal(ctx: Ctx, x_api_key: Annotated[str | None, Header()] = None,
-                    authorization: Annotated[str | None, Header()] = None) -> Principal:
+#: The two ways to present a key, declared as OpenAPI security schemes (the docs' Authorize
+#: button); neither refuses by itself (``auto_error=False``): :func:`principal` answers 401.
+API_KEY = APIKeyHeader(name="X-API-Key", scheme_name="ApiKey", auto_error=False,
+                       description="An API key (`stockpilot keys create`), e.g. `sp_…`")
+BEARER = HTTPBearer(scheme_name="Bearer", auto_error=False,
+                    description="The same API key as `Authorization: Bearer sp_…`")
+
+
+async def principal(ctx: Ctx, x_api_key: Annotated[str | None, Security(API_KEY)] = None,
+                    bearer: Annotated[HTTPAuthorizationCredentials | None,
+                                      Security(BEARER)] = None) -> Principal:
     """The caller, from ``X-API-Key`` or ``Authorization: Bearer``; 401 without; 429 over.
 
     Dependencies that only compute are ``async`` so a request hops to the thread pool once,
     for its route; a key found in the short-lived cache needs no database round trip.
     """
-    secret = x_api_key or (authorization[7:].strip() if authorization and
-                           authorization.lower().startswith("bearer ") else None)
+    secret = x_api_key or (bearer.credentials.strip() if bearer is not None else None)
     who = None
     if secret:
         who = ctx.keys.get(secret)
