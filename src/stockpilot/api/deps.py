@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -118,7 +119,11 @@ def sort_query(fields: list[str], default: str) -> Any:
     """
     doc = (f"Comma-separated fields, '-' for descending; one of: {', '.join(fields)}. "
            f"Default {default}.")
-    return Query(description=doc, max_length=200)
+    # the allowed values as a pattern (a field, optionally '-', comma-separated), so the
+    # schema says what is accepted instead of any string; re.escape for names like "p50"
+    term = f"-?(?:{'|'.join(re.escape(f) for f in fields)})"
+    return Query(description=doc, max_length=200, pattern=f"^{term}(?:,{term})*$",
+                 examples=[default, *[f"-{f}" for f in fields[:1]]])
 
 
 def page_request(page: Paging, sort: str) -> PageRequest:
