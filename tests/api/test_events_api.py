@@ -115,3 +115,26 @@ def test_dead_letters_are_paged_scoped_and_operator_only(world):
                   headers=world.h("operator", scoped=True)).json()["items"]
     assert [x["message_id"] for x in first] == ["d-two"] and "quantity" in first[0]["reason"]
     assert c.get("/dead-letters", headers=world.h("planner")).status_code == 403
+
+
+def test_loose_types_are_refused(world):
+    c, h = world.client, world.h("admin")
+    r = c.post("/locations", json={"location": "X1", "allows_backorders": 0}, headers=h)
+    assert r.status_code == 422 and "allows_backorders" in r.json()["detail"], r.text
+    assert c.post("/locations", json={"location": "X1", "allows_backorders": False},
+                  headers=h).status_code == 201
+    r = c.get("/lots", params={"expires_before": 0}, headers=h)
+    assert r.status_code == 422 and "expires_before" in r.json()["detail"], r.text
+    assert c.get("/lots", params={"expires_before": "2024-07-02"}, headers=h).json()["total"] == 2
+    assert c.get("/movements", params={"since": "0"}, headers=h).status_code == 422
+    r = c.post("/purchase-orders", headers=world.h("planner"), json={
+        "supplier": "ACME", "expected_at": 0,
+        "lines": [{"sku": "A", "location": "S", "quantity": 1}]})
+    assert r.status_code == 422 and "expected_at" in r.json()["detail"], r.text
+
+
+def test_405_allows_every_method_of_the_path(world):
+    r = world.client.delete("/skus/A", headers=world.h("admin"))
+    assert r.status_code == 405
+    assert set(r.headers["allow"].split(", ")) == {"GET", "HEAD", "PATCH"}
+    assert r.headers["content-type"] == "application/problem+json"

@@ -24,7 +24,7 @@ from stockpilot.api.deps import (
 from stockpilot.api.event_single import post_single
 from stockpilot.api.idempotency import Idem, Idempotency
 from stockpilot.api.problems import COMMON, WRITES, EventProblem, Responses, problem_doc
-from stockpilot.api.schemas import In, Out
+from stockpilot.api.schemas import In, IsoDate, IsoDateTime, Out
 from stockpilot.domain.bounds import MESSAGE_ID_LEN, fit_id
 from stockpilot.events.consumer import BatchResult, Message, count
 from stockpilot.events.schema import (
@@ -124,7 +124,7 @@ MoveSort = Annotated[str, sort_query(list(MOVE_SORT), "id")]
 @router.get("/movements")
 def list_movements(who: Viewer, ctx: Ctx, page: Paged, sku: str | None = None,
                    location: str | None = None, kind: KindName | None = None,
-                   since: datetime | None = None, until: datetime | None = None,
+                   since: IsoDateTime | None = None, until: IsoDateTime | None = None,
                    sort: MoveSort = "id") -> Page[MovementPublic]:
     """Ledger lines at the key's locations (filter by SKU, location, kind, time)."""
     with ctx.uow() as uow:
@@ -153,7 +153,7 @@ LotSort = Annotated[str, sort_query(list(LOT_SORT), "expiry,sku")]
 
 @router.get("/lots")
 def list_lots(who: Viewer, ctx: Ctx, page: Paged, sku: str | None = None,
-              location: str | None = None, expires_before: date | None = None,
+              location: str | None = None, expires_before: IsoDate | None = None,
               sort: LotSort = "expiry,sku") -> Page[LotPublic]:
     """Lots at the key's locations (filter by SKU, location, expiry before a day)."""
     with ctx.uow() as uow:
