@@ -48,7 +48,7 @@ def api_block(api: str) -> str:
             cmd += f" -d '{json.dumps(body, separators=(',', ':'))}'"
         out += [cmd, f"# {status}", f"# {shown}", ""]
     out[-1] = "```"
-    return "\n".join(out + ["<!-- api-examples:end -->"])
+    return "\n".join([*out, "<!-- api-examples:end -->"])
 
 
 def fill_api(doc: str, api: str) -> str:

@@ -47,14 +47,16 @@ def test_the_committed_transcript_covers_the_example_and_the_quotes():
     assert "sp_…" in transcript and "/tmp" not in transcript  # no secrets, no temp paths
 
 
-@pytest.mark.slow  # every command of the example: ~25 s idle, ~50 s on a busy 2-core box
+@pytest.mark.slow  # every command of the example: ~25 s idle; 50–95 s measured on this 2-core box at load 20
 def test_the_example_runs_top_to_bottom_and_prints_what_the_readme_quotes(tmp_path):
     mod = _script()
     transcript, api = mod.run(tmp_path, say=lambda _m: None)
     if os.environ.get("CI") == "true":
         assert "(skipped:" not in transcript
     _check_quotes(mod, transcript)
-    assert transcript == mod.TRANSCRIPT.read_text(), (
+    # (compared word by word: rich wraps a line naming the temporary folder where its length
+    # puts it, and that folder's name differs from run to run)
+    assert transcript.split() == mod.TRANSCRIPT.read_text().split(), (
         "the example prints something else now: run scripts/readme_example.py")
     assert api == mod.API_TRANSCRIPT.read_text(), (
         "docs/api.md's requests answer something else now: run scripts/readme_example.py")
