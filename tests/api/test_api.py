@@ -87,8 +87,10 @@ def test_idempotency_key_replays_and_refuses_other_bodies(api):
              "quantity": 3, "occurred_at": "2024-06-02T10:00:00+00:00"}
     first = client.post("/events", json={"events": [event]}, headers=h)
     again = client.post("/events", json={"events": [event]}, headers=h)
-    assert first.json() == again.json() == {"applied": 1, "duplicate": 0, "dead": 0,
-                                            "refused_out_of_scope": []}
+    assert first.json() == again.json() == {
+        "applied": 1, "duplicate": 0, "dead": 0, "refused_out_of_scope": [],
+        "results": [{"event_id": "r9", "status": "applied", "error_type": None,
+                     "reason": None}]}
     other = client.post("/events", json={"events": [{**event, "quantity": 4}]}, headers=h)
     assert other.status_code == 422 and other.json()["title"] == "Idempotency-Key reused"
     stock = client.get("/stock/A", headers={"X-API-Key": keys["viewer"]}).json()

@@ -44,6 +44,33 @@ def event(loc: str) -> Callable[[Any, int], Req]:
         "occurred_at": "2024-06-02T10:00:00+00:00"}]})
 
 
+def dead_letters(w: Any, n: int) -> Req:
+    """Dead letters at S and W (oversold sales posted as a batch), then the list."""
+    w.client.post("/events", headers=w.h(), json={"events": [{
+        "kind": "sale", "event_id": f"dl-{loc}-{n}", "sku": "A", "location": loc,
+        "quantity": 10**6, "occurred_at": "2024-06-02T10:00:00+00:00"} for loc in ("S", "W")]})
+    return "/dead-letters", None
+
+
+def fresh_alert(loc: str, action: str) -> Callable[[Any, int], Req]:
+    """An open alert to act on (a resolved one cannot be acked or resolved again)."""
+    def make(w: Any, n: int) -> Req:
+        from datetime import UTC, datetime
+
+        from sqlalchemy import insert
+
+        from stockpilot.store import schema_events as te
+
+        now = datetime.now(UTC)
+        with w.engine.begin() as conn:
+            alert_id = conn.execute(insert(te.alerts).values(
+                rule="low_stock", sku="A", location=loc, severity="warning", message="low",
+                status="open", created_at=now, updated_at=now)
+                .returning(te.alerts.c.id)).scalar_one()
+        return f"/alerts/{alert_id}/{action}", {}
+    return make
+
+
 def fresh_po(loc: str) -> Callable[[Any, int], Req]:
     def make(w: Any, n: int) -> Req:
         po, _ = transact(w.engine, create_purchase_order, "ACME", [OrderLine("A", loc, 1)])
@@ -199,6 +226,7 @@ MATRIX: dict[tuple[str, str], E] = {
     ("GET", "/movements"): E("viewer", get("/movements?limit=500"), LIST),
     ("GET", "/lots"): E("viewer", get("/lots"), LIST),
     ("POST", "/events"): E("operator", event("S"), event("W")),
+    ("GET", "/dead-letters"): E("operator", dead_letters, LIST),
     ("GET", "/transfers"): E("viewer", get("/transfers"), LIST),
     ("POST", "/transfers"): E("operator", body("/transfers", lambda n: {
         "sku": "A", "from_location": "S", "to_location": "S2", "quantity": 1}), body(
@@ -225,11 +253,10 @@ MATRIX: dict[tuple[str, str], E] = {
     ("GET", "/alerts"): E("viewer", get("/alerts"), LIST),
     ("GET", "/alerts/{alert_id}"): E("viewer", get("/alerts/{alert_in}"),
                                      get("/alerts/{alert_out}")),
-    ("POST", "/alerts/{alert_id}/ack"): E("operator", body("/alerts/{alert_in}/ack", lambda n: {}),
-                                          body("/alerts/{alert_out}/ack", lambda n: {})),
-    ("POST", "/alerts/{alert_id}/resolve"): E(
-        "operator", body("/alerts/{alert_in}/resolve", lambda n: {}),
-        body("/alerts/{alert_out}/resolve", lambda n: {})),
+    ("POST", "/alerts/{alert_id}/ack"): E("operator", fresh_alert("S", "ack"),
+                                          fresh_alert("W", "ack")),
+    ("POST", "/alerts/{alert_id}/resolve"): E("operator", fresh_alert("S", "resolve"),
+                                              fresh_alert("W", "resolve")),
     ("GET", "/simulations"): E("viewer", get("/simulations")),
     ("GET", "/simulations/{run_id}"): E("viewer", get("/simulations/{simulation_in}"),
                                         get("/simulations/{simulation}")),

@@ -110,3 +110,67 @@ def test_rate_limit_answers_429_with_retry_after(world):
     assert r.headers["content-type"] == "application/problem+json"
     assert int(r.headers["retry-after"]) >= 1
     assert c.get("/health", headers=world.h("admin")).status_code == 200  # per key
+
+
+def _slow_plan(calls: list[int]):
+    """A stand-in planner (the job machinery is under test, not the plan): slow enough that
+    concurrent requests overlap it."""
+    import polars as pl
+
+    def run_plan(*args, **kwargs):
+        calls.append(1)
+        time.sleep(1.0)
+        return pl.DataFrame({"order_qty": [3, 0], "order_value": [12.5, 0.0]})
+
+    return run_plan
+
+
+def test_concurrent_job_posts_with_one_key_run_the_job_once(world, monkeypatch):
+    """Three concurrent POST /jobs/plan with one Idempotency-Key: the key is claimed before
+    the plan runs, so one runs and records; the others are told it is in flight (409) or,
+    once it finished, get its answer replayed. No run is left ``running``."""
+    from stockpilot.store import schema_runs as tr
+
+    calls: list[int] = []
+    monkeypatch.setattr("stockpilot.jobs.plan.run_plan", _slow_plan(calls))
+
+    c, h = world.client, {**world.h("planner"), "Idempotency-Key": "plan-once"}
+    with world.engine.connect() as conn:
+        before = conn.execute(select(tr.job_runs.c.id)).all()
+    answers: list = []
+    threads = [threading.Thread(target=lambda: answers.append(
+        c.post("/jobs/plan", json={"review_days": 7}, headers=h))) for _ in range(3)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(60)
+    codes = sorted(a.status_code for a in answers)
+    assert codes.count(201) >= 1 and set(codes) <= {201, 409}, [a.text for a in answers]
+    with world.engine.connect() as conn:
+        runs = conn.execute(select(tr.job_runs.c.status).where(
+            tr.job_runs.c.id.not_in([r.id for r in before]))).scalars().all()
+    assert runs == ["succeeded"] and len(calls) == 1, runs
+    ok = [a.json() for a in answers if a.status_code == 201]
+    assert all(o == ok[0] for o in ok)
+    again = c.post("/jobs/plan", json={"review_days": 7}, headers=h)
+    assert again.status_code == 201 and again.json() == ok[0]
+    assert again.headers["idempotent-replayed"] == "true"
+
+
+def test_a_failed_job_frees_its_key(world, monkeypatch):
+    from stockpilot.store import schema_runs as tr
+
+    def boom(*a, **k):
+        raise RuntimeError("planner exploded")
+
+    monkeypatch.setattr("stockpilot.jobs.plan.run_plan", boom)
+    h = {**world.h("planner"), "Idempotency-Key": "plan-fail"}
+    client = TestClient(world.client.app, raise_server_exceptions=False)
+    r = client.post("/jobs/plan", json={"review_days": 7}, headers=h)
+    assert r.status_code == 500 and "planner exploded" not in r.text
+    with world.engine.connect() as conn:
+        last = conn.execute(select(tr.job_runs).order_by(tr.job_runs.c.id.desc())).first()
+    assert last.status == "failed" and "planner exploded" in last.error
+    monkeypatch.setattr("stockpilot.jobs.plan.run_plan", _slow_plan([]))
+    assert client.post("/jobs/plan", json={"review_days": 7},
+                       headers=h).status_code == 201  # the key was not burned

@@ -20,7 +20,7 @@ from stockpilot import metrics
 from stockpilot.alerts import anomaly, inputs, rules
 from stockpilot.alerts.notifiers import deliver
 from stockpilot.alerts.routing import Router, route
-from stockpilot.errors import NotFound
+from stockpilot.errors import NotFound, StockpilotError
 from stockpilot.store import schema_events as te
 from stockpilot.store.history import HistoryStore
 from stockpilot.store.uow import reading, writing
@@ -150,6 +150,18 @@ def _notify(engine: Engine, alert_id: int, notifiers: Sequence[Any]) -> None:
                     attempts=attempts, last_error=error, created_at=datetime.now(UTC)))
 
 
+class AlertClosed(StockpilotError):
+    """An action on an alert that is already resolved."""
+
+    status = 409
+    title = "Alert already resolved"
+
+    def __init__(self, alert_id: int, action: str) -> None:
+        verb = {"acked": "acknowledged", "resolved": "resolved"}.get(action, action)
+        super().__init__(f"alert {alert_id} is resolved and cannot be {verb} again")
+        self.alert_id = alert_id
+
+
 def set_status(conn: Connection, alert_id: int, status: str, actor: str | None = None,
                now: datetime | None = None) -> None:
     """Acknowledge (``acked``) or resolve (``resolved``) an alert; recorded in its history.
@@ -159,10 +171,14 @@ def set_status(conn: Connection, alert_id: int, status: str, actor: str | None =
     if status not in ("acked", "resolved"):
         raise ValueError(f"status must be acked or resolved, not {status!r}")
     now = now or datetime.now(UTC)
-    done = conn.execute(update(te.alerts).where(te.alerts.c.id == alert_id)
+    # a resolved alert is closed: acking (or resolving) it again would rewrite its history;
+    # the condition, if it comes back, raises a new alert after the cooldown
+    done = conn.execute(update(te.alerts).where(te.alerts.c.id == alert_id,
+                                                te.alerts.c.status != "resolved")
                         .values(status=status, updated_at=now))
     if done.rowcount == 0:
-        raise NotFound(f"no alert {alert_id}")
+        found = conn.execute(select(te.alerts.c.id).where(te.alerts.c.id == alert_id)).first()
+        raise AlertClosed(alert_id, status) if found else NotFound(f"no alert {alert_id}")
     conn.execute(insert(te.alert_history).values(
         alert_id=alert_id, action=status, status=status, actor=actor, at=now))
 

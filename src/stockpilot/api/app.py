@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 from stockpilot import __version__
-from stockpilot.api import guards, metrics_http, problems
+from stockpilot.api import docs_ui, guards, metrics_http, problems
 from stockpilot.api.context import ApiContext
 from stockpilot.api.routes import (
     alerts,
     catalogue,
     counts,
+    dead_letters,
     experiments,
     feedback,
     forecasts,
@@ -53,7 +54,8 @@ ROUTERS = (system.router, catalogue.router, stock.router, transfers.router, fore
            plans.router, purchasing.router, alerts.router, simulations.router,
            recommendations.router, feedback.router, experiments.router, jobs.router,
            reports.router, keys.router, network.router, vmi.supplier_router, vmi.shop_router,
-           leadtimes.router, overrides.router, counts.router, pipeline.router)
+           leadtimes.router, overrides.router, counts.router, pipeline.router,
+           dead_letters.router)
 
 
 def create_app(engine: Engine, history: HistoryStore, workspace: Path | None = None,
@@ -65,10 +67,12 @@ def create_app(engine: Engine, history: HistoryStore, workspace: Path | None = N
     """
     app = FastAPI(title="stockpilot", version=__version__,
                   description="Inventory planning API. Authenticate with `X-API-Key` or "
-                  "`Authorization: Bearer`; errors are RFC 7807 problems.")
+                  "`Authorization: Bearer`; errors are RFC 7807 problems.",
+                  docs_url=None, redoc_url=None)  # served from vendored files: docs_ui
     app.state.api = ApiContext(engine, history, settings or Settings(), workspace)
     problems.install(app)
     metrics_http.install(app)
+    docs_ui.install(app)
     for router in ROUTERS:
         app.include_router(router)
     from stockpilot.web.app import mount

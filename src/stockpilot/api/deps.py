@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Depends, Header, HTTPException, Query, Request, Response
+from fastapi import Depends, HTTPException, Query, Request, Response, Security
 from fastapi.concurrency import run_in_threadpool
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from stockpilot.api.auth import Principal, lookup
@@ -28,9 +30,18 @@ async def context(request: Request) -> ApiContext:
 Ctx = Annotated[ApiContext, Depends(context)]
 
 
+#: The two ways to present a key, declared as OpenAPI security schemes (the docs' Authorize
+#: button); neither refuses by itself (``auto_error=False``): :func:`principal` answers 401.
+API_KEY = APIKeyHeader(name="X-API-Key", scheme_name="ApiKey", auto_error=False,
+                       description="An API key (`stockpilot keys create`), e.g. `sp_…`")
+BEARER = HTTPBearer(scheme_name="Bearer", auto_error=False,
+                    description="The same API key as `Authorization: Bearer sp_…`")
+
+
 async def principal(request: Request, ctx: Ctx,
-                    x_api_key: Annotated[str | None, Header()] = None,
-                    authorization: Annotated[str | None, Header()] = None) -> Principal:
+                    x_api_key: Annotated[str | None, Security(API_KEY)] = None,
+                    bearer: Annotated[HTTPAuthorizationCredentials | None,
+                                      Security(BEARER)] = None) -> Principal:
     """The caller, from ``X-API-Key`` or ``Authorization: Bearer``; 401 without; 429 over.
 
     Dependencies that only compute are ``async`` so a request hops to the thread pool once,
@@ -38,8 +49,7 @@ async def principal(request: Request, ctx: Ctx,
     client whose keys failed too often (see :mod:`stockpilot.api.guards`) gets 429 before
     an uncached key is looked up: guessing keys costs the database nothing.
     """
-    secret = x_api_key or (authorization[7:].strip() if authorization and
-                           authorization.lower().startswith("bearer ") else None)
+    secret = x_api_key or (bearer.credentials.strip() if bearer is not None else None)
     who = None
     if secret:
         who = ctx.keys.get(secret)
@@ -117,7 +127,11 @@ def sort_query(fields: list[str], default: str) -> Any:
     """
     doc = (f"Comma-separated fields, '-' for descending; one of: {', '.join(fields)}. "
            f"Default {default}.")
-    return Query(description=doc, max_length=200)
+    # the allowed values as a pattern (a field, optionally '-', comma-separated), so the
+    # schema says what is accepted instead of any string; re.escape for names like "p50"
+    term = f"-?(?:{'|'.join(re.escape(f) for f in fields)})"
+    return Query(description=doc, max_length=200, pattern=f"^{term}(?:,{term})*$",
+                 examples=[default, *[f"-{f}" for f in fields[:1]]])
 
 
 def page_request(page: Paging, sort: str) -> PageRequest:

@@ -6,6 +6,12 @@ neither. The same key with the same body replays the stored response; with anoth
 refused (422); a request that finds the key taken when it commits raced one still in flight
 (409: retry it to get the stored answer). Errors roll the effect back and store nothing, so a
 failed request can be retried with the same key.
+
+Long work done before the effect's transaction (a planning run, a simulation) first *claims*
+the key in its own short transaction (a pending record): a concurrent request with the key is
+refused with 409 while the work runs, so the work runs once. The claim becomes the answer when
+the effect commits, and is dropped if the work fails (the key can be retried); a claim left by
+a killed server is taken over after :data:`CLAIM_TTL`.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
@@ -25,8 +32,10 @@ from stockpilot.api.context import ApiContext
 from stockpilot.api.deps import context, principal
 from stockpilot.errors import StockpilotError
 from stockpilot.store import idempotency as records
-from stockpilot.store.uow import UnitOfWork
+from stockpilot.store.uow import UnitOfWork, writing
 
+#: After this long a pending claim is taken to be abandoned (its server died mid-work).
+CLAIM_TTL = timedelta(hours=1)
 #: What an effect answers: HTTP status and a JSON-able body.
 Outcome = tuple[int, Any]
 
@@ -70,15 +79,23 @@ class Idempotency:
         if seen.body_sha256 != digest:
             raise IdempotencyKeyReused(f"Idempotency-Key {self.key!r} was used with a "
                                        "different request")
+        if seen.status_code == records.PENDING:
+            raise RequestInFlight(f"a request with Idempotency-Key {self.key!r} is still "
+                                  "running; retry later to get its answer")
         return JSONResponse(seen.response, status_code=seen.status_code,
                             headers={"Idempotent-Replayed": "true"})
 
     def record(self, uow: UnitOfWork, digest: str, outcome: Outcome,
-               redact: Callable[[Any], Any] | None = None) -> JSONResponse:
-        """Store the response on the effect's transaction (no-op without a key)."""
+               redact: Callable[[Any], Any] | None = None, keep: bool = True) -> JSONResponse:
+        """Store the response on the effect's transaction (no-op without a key or ``keep``)."""
         status, payload = outcome[0], jsonable_encoder(outcome[1])
-        if self.key:
+        if self._claimed and not keep:  # an answer not to keep: free the key for a retry
+            records.release(uow, self.who.key_id, self.key or "")
+        elif self.key and keep:
             stored = redact(payload) if redact else payload
+            if self._claimed:
+                records.complete(uow, self.who.key_id, self.key, status, stored)
+                return JSONResponse(payload, status_code=status)
             try:
                 records.record(uow, self.who.key_id, self.key, digest, status, stored)
             except records.KeyTaken as exc:
@@ -86,23 +103,60 @@ class Idempotency:
                                       "was processed meanwhile; retry to get its answer") from exc
         return JSONResponse(payload, status_code=status)
 
+    _claimed: bool = False
+
+    def _claim(self, digest: str) -> None:
+        """Hold the key while long work runs (409 to a concurrent request with it)."""
+        if not self.key:
+            return
+        with writing(self.ctx.engine) as uow:
+            records.release(uow, self.who.key_id, self.key, datetime.now(UTC) - CLAIM_TTL)
+        try:
+            with writing(self.ctx.engine) as uow:
+                records.claim(uow, self.who.key_id, self.key, digest)
+        except records.KeyTaken as exc:
+            raise RequestInFlight(f"a request with Idempotency-Key {self.key!r} is still "
+                                  "running; retry later to get its answer") from exc
+        self._claimed = True
+
+    def _release(self) -> None:
+        """Drop the claim after the work failed: the key may be retried."""
+        if self._claimed:
+            with writing(self.ctx.engine) as uow:
+                records.release(uow, self.who.key_id, self.key or "")
+            self._claimed = False
+
     def run(self, body: Any, effect: Callable[[UnitOfWork], Outcome], *,
             before: Callable[[], None] | None = None,
-            redact: Callable[[Any], Any] | None = None) -> JSONResponse:
+            redact: Callable[[Any], Any] | None = None,
+            keep: Callable[[Outcome], bool] | None = None) -> JSONResponse:
         """Replay, or run ``effect`` on a unit of work and store its answer in the same one.
 
         ``before`` runs after the replay check and outside the transaction (long work that
-        must not hold SQLite's write lock); ``redact`` strips secrets from the stored copy.
+        must not hold SQLite's write lock); ``redact`` strips secrets from the stored copy;
+        ``keep(outcome)`` false commits the effect but keeps no record (an answer with
+        rejected parts: a retry with the key after the cause is fixed does the rest).
         """
         digest = self.digest(body)
         replayed = self.replay(digest)
         if replayed is not None:
             return replayed
         if before is not None:
-            before()
-        with UnitOfWork(self.ctx.engine) as uow:
-            response = self.record(uow, digest, effect(uow), redact)
-            uow.commit()
+            self._claim(digest)
+            try:
+                before()
+            except BaseException:
+                self._release()
+                raise
+        try:
+            with UnitOfWork(self.ctx.engine) as uow:
+                outcome = effect(uow)
+                response = self.record(uow, digest, outcome, redact,
+                                       keep is None or keep(outcome))
+                uow.commit()
+        except BaseException:
+            self._release()
+            raise
         return response
 
 

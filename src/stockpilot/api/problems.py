@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+import uuid
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
@@ -12,10 +14,10 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stockpilot.errors import StockpilotError
-from stockpilot.store.errors import ConstraintViolated, InvalidValue, first_line
+from stockpilot.store.errors import ConstraintViolated, InvalidValue
 from stockpilot.usecases.paging import InvalidQuery
 
-__all__ = ["InvalidQuery", "RateLimited", "install", "problem"]
+__all__ = ["EventProblem", "InvalidQuery", "RateLimited", "install", "problem", "problem_doc"]
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("stockpilot.api")
@@ -30,6 +32,17 @@ class Problem(BaseModel):
     detail: str
 
 
+class EventProblem(Problem):
+    """A problem about one event: the reason's facts as extension members (RFC 7807 §3.2)."""
+
+    error_type: str | None = None
+    event_id: str | None = None
+    sku: str | None = None
+    location: str | None = None
+    requested: int | None = None
+    available: int | None = None
+
+
 class RateLimited(StockpilotError):
     """A key sent more requests than its token bucket allows."""
 
@@ -42,9 +55,10 @@ class RateLimited(StockpilotError):
 
 
 def problem(status: int, title: str, detail: str,
-            headers: dict[str, str] | None = None) -> JSONResponse:
-    """A problem response."""
-    body = Problem(title=title, status=status, detail=detail).model_dump()
+            headers: dict[str, str] | None = None,
+            extra: dict[str, Any] | None = None) -> JSONResponse:
+    """A problem response (``extra``: extension members beside the standard ones)."""
+    body = Problem(title=title, status=status, detail=detail).model_dump() | (extra or {})
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -53,9 +67,13 @@ _TITLES = {401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method
            429: "Too many requests"}
 
 
-def _doc(description: str) -> dict[str, Any]:
+def problem_doc(description: str, model: type[Problem] = Problem) -> dict[str, Any]:
+    """The OpenAPI entry of a problem response described by ``description``."""
     return {"description": description,
-            "content": {PROBLEM: {"schema": Problem.model_json_schema()}}}
+            "content": {PROBLEM: {"schema": model.model_json_schema()}}}
+
+
+_doc = problem_doc
 
 
 #: Problem responses every route documents (read routes and write routes alike).
@@ -69,6 +87,58 @@ COMMON: Responses = {
 WRITES: Responses = {409: _doc("Conflict: in-flight Idempotency-Key, insufficient stock, …")}
 
 
+#: A client's ``X-Request-ID`` is reused when it looks like an id (else one is made up).
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def request_id(request: Request) -> str:
+    """The request's id: the client's ``X-Request-ID`` if sane, else a new random one."""
+    given = request.headers.get("x-request-id", "")
+    return given if _REQUEST_ID.match(given) else uuid.uuid4().hex[:16]
+
+
+def _logged(request: Request, status: int, title: str, detail: str, exc: Exception,
+            trace: bool = False) -> JSONResponse:
+    """A problem whose detail (the database's or a traceback) is logged, not sent.
+
+    The body and the ``X-Request-ID`` header carry the id under which the log has it.
+    """
+    rid = request_id(request)
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    what = (f"{request.method} {request.url.path} [request {rid}]: {type(exc).__name__}: "
+            f"{text.splitlines()[0][:300] if text else ''}")
+    if trace:
+        log.error("unhandled error in %s", what, exc_info=exc)
+    else:
+        log.warning("%s %s", status, what)
+    return problem(status, title, f"{detail} (request id {rid})", {"X-Request-ID": rid},
+                   {"request_id": rid})
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app answers at the request's path (for ``Allow``).
+
+    Starlette's own 405 names the methods of the first route whose path matched, but GET and
+    PATCH of ``/skus/{sku}`` are two routes; this looks through all (included routers too).
+    """
+    methods = set(_methods_at(request.app.router.routes, request.url.path, ""))
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
+def _methods_at(routes: list[Any], path: str, prefix: str) -> set[str]:
+    found: set[str] = set()
+    for route in routes:
+        if hasattr(route, "original_router"):  # an included router (FastAPI ≥ 0.13x)
+            found |= _methods_at(route.original_router.routes, path,
+                                 prefix + route.include_context.prefix)
+        elif getattr(route, "methods", None) and path.startswith(prefix) and \
+                route.path_regex.match(path[len(prefix):]):
+            found |= set(route.methods)
+    return found
+
+
 def install(app: FastAPI) -> None:
     """Map every error to a problem response."""
 
@@ -80,24 +150,30 @@ def install(app: FastAPI) -> None:
         return problem(exc.status, exc.title, str(exc), headers)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:  # every method of the path, not just the first route's
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
         return problem(exc.status_code, _TITLES.get(exc.status_code, "Error"), str(exc.detail),
-                       getattr(exc, "headers", None))
+                       headers)
 
     @app.exception_handler(InvalidValue)
-    async def _data(_: Request, exc: InvalidValue) -> JSONResponse:
-        # a value the database cannot store (out of range, NUL in text): the client's input
-        return problem(422, "Invalid value", first_line(exc))
+    async def _data(request: Request, exc: InvalidValue) -> JSONResponse:
+        # a value the database cannot store (out of range, NUL in text): the client's input;
+        # the database's own words name its columns and constraints, so they stay in the log
+        return _logged(request, 422, "Invalid value", "a value is out of range or too long to "
+                       "be stored; nothing was changed", exc)
 
     @app.exception_handler(ConstraintViolated)
-    async def _integrity(_: Request, exc: ConstraintViolated) -> JSONResponse:
+    async def _integrity(request: Request, exc: ConstraintViolated) -> JSONResponse:
         # a constraint the checks above did not foresee: the stored data wins, nothing changed
-        return problem(409, "Conflict with stored data", first_line(exc))
+        return _logged(request, 409, "Conflict with stored data", "the request conflicts with "
+                       "stored data; nothing was changed", exc)
 
     @app.exception_handler(Exception)
-    async def _crash(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", exc_info=exc)
-        return problem(500, "Internal error", "the server failed; the error is logged")
+    async def _crash(request: Request, exc: Exception) -> JSONResponse:
+        return _logged(request, 500, "Internal error", "the server failed; the error is "
+                       "logged", exc, trace=True)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -82,12 +82,22 @@ def list_(status: str = typer.Option("open", help="open | acked | resolved | all
     console.print(table)
 
 
+def _operator() -> str:
+    """Who runs the CLI (the OS user), recorded in the alert's history without ``--by``."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name (a container without passwd entry)
+        return "cli"
+
+
 @app.command("ack")
 def ack(alert_id: int, by: str | None = typer.Option(None, help="Who acknowledges."),
         ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
     """Acknowledge an alert."""
     with writing(workspace(ws, db).engine) as uow:
-        alerts.set_status(uow, Actor("admin", name=by or ""), alert_id, "acked")
+        alerts.set_status(uow, Actor("admin", name=by or _operator()), alert_id, "acked")
 
 
 @app.command("resolve")
@@ -95,4 +105,4 @@ def resolve(alert_id: int, by: str | None = typer.Option(None, help="Who resolve
             ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
     """Resolve an alert (it may be raised again after the cooldown)."""
     with writing(workspace(ws, db).engine) as uow:
-        alerts.set_status(uow, Actor("admin", name=by or ""), alert_id, "resolved")
+        alerts.set_status(uow, Actor("admin", name=by or _operator()), alert_id, "resolved")

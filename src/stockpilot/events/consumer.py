@@ -52,6 +52,9 @@ class BatchResult:
     errors: list[str] = field(default_factory=list)
     #: SKU-locations whose stock the batch changed (what the live alert check looks at)
     touched: set[tuple[str, str]] = field(default_factory=set)
+    #: What became of each message, by (stored) message id: ``(status, error_type, reason)``
+    #: with status ``applied``/``duplicate``/``dead`` (the API answers per event with it)
+    outcomes: dict[str, tuple[str, str | None, str | None]] = field(default_factory=dict)
 
     def add(self, other: BatchResult) -> BatchResult:
         """Accumulate ``other`` into this one (counts and touched keys)."""
@@ -181,8 +184,10 @@ def _tally(out: BatchResult, dead: list[dict[str, Any]], source: str, cmd: Ledge
     if res.status == "applied":
         out.applied += 1
         out.touched.update(keys_of(cmd))
+        out.outcomes[msg.message_id] = ("applied", None, None)
     elif res.status == "duplicate":
         out.duplicate += 1
+        out.outcomes[msg.message_id] = ("duplicate", None, None)
     else:
         dead.append(_dead(source, msg, res.error_type or "Rejected", res.error or ""))
 
@@ -190,6 +195,7 @@ def _tally(out: BatchResult, dead: list[dict[str, Any]], source: str, cmd: Ledge
 def _finish(conn: Connection, out: BatchResult, dead: list[dict[str, Any]]) -> BatchResult:
     if dead:
         _insert_dead(conn, dead)
+    out.outcomes.update((d["message_id"], ("dead", d["error_type"], d["reason"])) for d in dead)
     out.dead = len(dead)
     return out
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from stockpilot import retry
 from stockpilot.store.uow import writing
 from stockpilot.usecases import job_runs
 from stockpilot.usecases.actor import SYSTEM, Actor
@@ -21,15 +22,27 @@ if TYPE_CHECKING:
 
 def run_job(engine: Engine, job: str, params: dict[str, Any],
             work: Callable[[], dict[str, Any]], actor: Actor = SYSTEM) -> int:
-    """Run ``work`` as a recorded job; returns the run id; re-raises its error after recording."""
+    """Run ``work`` as a recorded job; returns the run id; re-raises its error after recording.
+
+    Any end of the work is recorded, an interruption too (``BaseException``: a cancelled
+    request, Ctrl-C), and the final write is retried on a busy database, so a run is left
+    ``running`` only by a killed process.
+    """
     with writing(engine) as uow:
         run_id = job_runs.start(uow, actor, job, params)
     try:
         summary = work()
-    except Exception as exc:
-        with writing(engine) as uow:
-            job_runs.finish(uow, run_id, None, f"{type(exc).__name__}: {exc}")
+    except BaseException as exc:
+        _finish(engine, run_id, None, f"{type(exc).__name__}: {exc}")
         raise
-    with writing(engine) as uow:
-        job_runs.finish(uow, run_id, summary)
+    _finish(engine, run_id, summary)
     return run_id
+
+
+def _finish(engine: Engine, run_id: int, summary: dict[str, Any] | None,
+            error: str | None = None) -> None:
+    def once() -> None:
+        with writing(engine) as uow:
+            job_runs.finish(uow, run_id, summary, error)
+
+    retry.call(once)

@@ -63,7 +63,8 @@ def set_status(uow: UnitOfWork, actor: Actor, alert_id: int, status: str) -> dic
     """Acknowledge (``acked``) or resolve (``resolved``) an alert; returns it afterwards."""
     require(actor, "planner")
     get_alert(uow, actor, alert_id)
-    record_status(uow.conn, alert_id, status, actor.name or None)
+    # the history always names who acted: a key, a user, or the CLI's operator
+    record_status(uow.conn, alert_id, status, actor.name or "system")
     return get_alert(uow, actor, alert_id)
 
 

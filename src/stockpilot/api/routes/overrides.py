@@ -11,7 +11,7 @@ from pydantic import Field
 from stockpilot.api.deps import Ctx, Planner, Viewer, visible
 from stockpilot.api.idempotency import Idem
 from stockpilot.api.problems import COMMON, WRITES
-from stockpilot.api.schemas import Ident, In, Out, Text
+from stockpilot.api.schemas import Ident, In, Out, RowId, Text
 from stockpilot.store.uow import reading
 from stockpilot.usecases.overrides import (
     ALL,
@@ -84,7 +84,7 @@ def create(body: OverrideCreate, who: Planner, idem: Idem) -> OverridePublic:
 
 
 @router.delete("/overrides/{override_id}", status_code=204)
-def remove(override_id: int, who: Planner, ctx: Ctx) -> Response:
+def remove(override_id: RowId, who: Planner, ctx: Ctx) -> Response:
     """Remove an override (a key limited to locations: only one at its locations)."""
     if who.locations is not None:
         with reading(ctx.engine) as uow:

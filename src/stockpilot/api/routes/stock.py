@@ -8,8 +8,9 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
-from pydantic import Field, TypeAdapter
+from pydantic import Discriminator, Field, Tag, TypeAdapter
 
+from stockpilot.api.auth import Principal
 from stockpilot.api.deps import (
     Ctx,
     Operator,
@@ -19,10 +20,23 @@ from stockpilot.api.deps import (
     page_request,
     sort_query,
 )
-from stockpilot.api.idempotency import Idem
-from stockpilot.api.problems import COMMON, WRITES
-from stockpilot.api.schemas import In, Out
+from stockpilot.api.event_single import post_single
+from stockpilot.api.idempotency import Idem, Idempotency
+from stockpilot.api.problems import COMMON, WRITES, EventProblem, Responses, problem_doc
+from stockpilot.api.schemas import In, IsoDate, IsoDateTime, Out
+from stockpilot.domain.bounds import MESSAGE_ID_LEN, fit_id
 from stockpilot.events.consumer import BatchResult, Message, count
+from stockpilot.events.schema import (
+    Adjustment,
+    Count,
+    Receipt,
+    Release,
+    Reservation,
+    Return,
+    Sale,
+    Transfer,
+    WriteOffEvent,
+)
 from stockpilot.ledger.positions import Position
 from stockpilot.store.uow import UnitOfWork
 from stockpilot.usecases import movements, stock_lists
@@ -130,7 +144,7 @@ MoveSort = Annotated[str, sort_query(list(MOVE_SORT), "id")]
 @router.get("/movements")
 def list_movements(who: Viewer, ctx: Ctx, page: Paged, sku: str | None = None,
                    location: str | None = None, kind: KindName | None = None,
-                   since: datetime | None = None, until: datetime | None = None,
+                   since: IsoDateTime | None = None, until: IsoDateTime | None = None,
                    sort: MoveSort = "id") -> Page[MovementPublic]:
     """Ledger lines at the key's locations (filter by SKU, location, kind, time)."""
     with ctx.uow() as uow:
@@ -159,7 +173,7 @@ LotSort = Annotated[str, sort_query(list(LOT_SORT), "expiry,sku")]
 
 @router.get("/lots")
 def list_lots(who: Viewer, ctx: Ctx, page: Paged, sku: str | None = None,
-              location: str | None = None, expires_before: date | None = None,
+              location: str | None = None, expires_before: IsoDate | None = None,
               sort: LotSort = "expiry,sku") -> Page[LotPublic]:
     """Lots at the key's locations (filter by SKU, location, expiry before a day)."""
     with ctx.uow() as uow:
@@ -176,21 +190,72 @@ class EventsIn(In):
     events: Annotated[list[dict[str, Any]], Field(max_length=5000)]
 
 
+#: One event in the wire format (its ``kind`` picks the model).
+WireEvent = Annotated[Receipt | Sale | Return | Adjustment | Transfer | Reservation | Release
+                      | Count | WriteOffEvent, Field(discriminator="kind")]
+
+
+def _shape(value: Any) -> str:
+    """``batch`` for ``{"events": [...]}``, ``event`` for one event object."""
+    return "batch" if isinstance(value, dict) and "events" in value else "event"
+
+
+EventsBody = Annotated[Annotated[EventsIn, Tag("batch")] | Annotated[WireEvent, Tag("event")],
+                       Discriminator(_shape)]
+
+
+class EventOutcome(Out):
+    """What became of one event of a batch, and why when it was not applied."""
+
+    event_id: str
+    status: Literal["applied", "duplicate", "dead", "refused_out_of_scope"]
+    error_type: str | None = None
+    reason: str | None = None
+
+
 class EventsOut(Out):
-    """What became of a batch."""
+    """What became of a batch: counts, and one outcome per event in the order sent."""
 
     applied: int
     duplicate: int
     dead: int
     refused_out_of_scope: list[str]
+    results: list[EventOutcome]
 
 
-@router.post("/events")
-def post_events(body: EventsIn, who: Operator, idem: Idem) -> EventsOut:
-    """Apply a batch of events (idempotent by event id); bad ones are dead-lettered.
+class EventOut(Out):
+    """What became of a single event that was applied (or was already)."""
 
-    Events at a location outside the key's scope are refused (listed, not applied).
+    event_id: str
+    status: Literal["applied", "duplicate"]
+    movements: int
+
+
+_SINGLE_ERRORS: Responses = {
+    409: problem_doc("Insufficient stock (with sku, location, requested, available) or an "
+                     "event id reused for another event", EventProblem),
+    422: problem_doc("Invalid event: a bad field, an unknown SKU or location, a missing lot",
+                     EventProblem)}
+
+
+@router.post("/events", responses={200: {"model": EventsOut | EventOut}, **_SINGLE_ERRORS})
+def post_events(body: EventsBody, who: Operator, idem: Idem) -> EventsOut | EventOut:
+    """Apply one event, or a batch ``{"events": [...]}`` (idempotent by event id).
+
+    **One event**: applied (or a duplicate) answers 200; a rejected one answers a problem with
+    the reason — 409 insufficient stock (SKU, location, requested, available) or a reused
+    event id, 422 an unknown SKU or location or a bad field — and nothing is written.
+    **A batch**: bad events are dead-lettered (``GET /dead-letters``) and the others applied;
+    ``results`` says per event what became of it and why. Events at a location outside the
+    key's scope are refused (listed, not applied). An ``Idempotency-Key`` is only kept for an
+    answer without rejected events, so retrying it after the cause is fixed applies them.
     """
+    if isinstance(body, EventsIn):
+        return _post_batch(body, who, idem)  # type: ignore[return-value]
+    return post_single(body, who, idem)  # type: ignore[return-value]
+
+
+def _post_batch(body: EventsIn, who: Principal, idem: Idempotency) -> Response:
     msgs, refused = [], []
     for e in body.events:
         locs = [e.get("location"), e.get("to_location")]
@@ -202,10 +267,31 @@ def post_events(body: EventsIn, who: Operator, idem: Idem) -> EventsOut:
     def effect(uow: UnitOfWork) -> tuple[int, Any]:
         res = movements.post_messages(uow, who, "api", msgs)
         return 200, EventsOut(applied=res.applied, duplicate=res.duplicate, dead=res.dead,
-                              refused_out_of_scope=refused)
+                              refused_out_of_scope=refused,
+                              results=batch_outcomes(body.events, res, who))
 
-    response = idem.run(body, effect)
+    response = idem.run(body, effect, keep=lambda outcome: outcome[1].dead == 0)
     out = json.loads(bytes(response.body))
     if response.headers.get("Idempotent-Replayed") is None and response.status_code == 200:
         count("api", BatchResult(out["applied"], out["duplicate"], out["dead"]))
-    return response  # type: ignore[return-value]
+    return response
+
+
+def batch_outcomes(events: list[dict[str, Any]], res: BatchResult, who: Principal
+                   ) -> list[EventOutcome]:
+    """One outcome per event sent, in order (refused ones by scope, the others by result)."""
+    out = []
+    for e in events:
+        event_id = str(e.get("event_id", ""))
+        locs = [e.get("location"), e.get("to_location")]
+        if any(loc is not None and not who.sees(str(loc)) for loc in locs):
+            out.append(EventOutcome(event_id=event_id, status="refused_out_of_scope"))
+            continue
+        # keyed as the consumer keys them: the message id, or its stored (fitted) form if dead
+        mid = event_id[:160]
+        found = res.outcomes.get(mid) or res.outcomes.get(
+            fit_id(mid.replace("\x00", "\\u0000"), MESSAGE_ID_LEN))
+        status, kind, reason = found or ("dead", "Unknown", "no result for this event id")
+        out.append(EventOutcome(event_id=event_id, status=status,  # type: ignore[arg-type]
+                                error_type=kind, reason=reason))
+    return out
