@@ -30,6 +30,7 @@ from stockpilot.api.routes import (
     keys,
     leadtimes,
     network,
+    orders,
     overrides,
     plans,
     purchasing,
@@ -51,7 +52,7 @@ ROUTERS = (system.router, catalogue.router, stock.router, transfers.router, fore
            plans.router, purchasing.router, alerts.router, simulations.router,
            recommendations.router, feedback.router, experiments.router, jobs.router,
            reports.router, keys.router, network.router, vmi.supplier_router, vmi.shop_router,
-           leadtimes.router, overrides.router)
+           leadtimes.router, overrides.router, orders.router)
 
 
 def create_app(engine: Engine, history: HistoryStore, workspace: Path | None = None,

@@ -188,7 +188,9 @@ def receive(uow: UnitOfWork, actor: Actor, po_id: int, units: dict[int, int] | N
     done = _posted(uow, [f"{prefix}-{n}" for n in units])
     for n, q in units.items():
         ln = by_no.get(n)
-        if ln is not None and f"{prefix}-{n}" not in done and q > ln.open_units + tolerance * ln.quantity and not confirm_over:
+        fresh = f"{prefix}-{n}" not in done
+        if ln is not None and fresh and not confirm_over \
+                and q > ln.open_units + tolerance * ln.quantity:
             raise OverReceipt(
                 f"purchase order {po_id} line {n} ({ln.sku}@{ln.location}): {q} received, "
                 f"{ln.open_units} open, tolerance {tolerance:.0%} of {ln.quantity}; confirm "

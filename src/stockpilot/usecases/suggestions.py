@@ -215,11 +215,13 @@ def _approved_frame(uow: UnitOfWork, run_id: str) -> pl.DataFrame:
 def approve(uow: UnitOfWork, actor: Actor, plan: PlanRun, *,
             suppliers: Sequence[str] | None = None,
             lines: Sequence[tuple[str, str]] | None = None,
-            currency: str = purchasing.DEFAULT_CURRENCY) -> purchasing.Approval:
+            currency: str = purchasing.DEFAULT_CURRENCY, empty_ok: bool = False
+            ) -> purchasing.Approval:
     """Order the selected lines (``(sku, location)`` pairs) or whole suppliers, as edited.
 
     Lines already on an order under this plan are answered with that order, never ordered
-    twice. :class:`NotFound` when the selection holds no line to order.
+    twice. :class:`NotFound` when the selection holds no line to order (unless
+    ``empty_ok``: then nothing happens).
     """
     require(actor, "planner")
     todo = effective_lines(uow, actor, plan)
@@ -230,5 +232,7 @@ def approve(uow: UnitOfWork, actor: Actor, plan: PlanRun, *,
                               schema={"sku": pl.Utf8, "location": pl.Utf8})
         todo = todo.join(wanted, on=["sku", "location"], how="semi")
     if todo.is_empty():
+        if empty_ok:
+            return purchasing.Approval(plan.run_id, [], [])
         raise NotFound("no suggestion to approve at your locations in that selection")
     return purchasing.approve_frame(uow, actor, plan.run_id, todo, currency=currency)
