@@ -238,13 +238,12 @@ MATRIX: dict[tuple[str, str], E] = {
 def added(loc: str, then: str, make: Callable[[int], Any]) -> Callable[[Any, int], Req]:
     """B ordered once at ``loc`` (set up directly), then ``then`` on that line."""
     def setup(w: Any, n: int) -> Req:
+        from stockpilot.errors import StockpilotError
         from stockpilot.store.artifacts import ArtifactStore
         from stockpilot.store.history import HistoryStore
         from stockpilot.store.uow import writing
         from stockpilot.usecases import suggestions
         from stockpilot.usecases.actor import SYSTEM
-
-        from stockpilot.errors import StockpilotError
 
         plan = ArtifactStore(HistoryStore(w.workspace / "history")).plan()
         try:
