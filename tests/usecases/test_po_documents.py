@@ -10,10 +10,10 @@ import socket
 import zlib
 
 import pytest
+from test_editable_orders import PLANNER, _plan, shop  # noqa: F401 - fixture
 
 from stockpilot.store.uow import reading, writing
 from stockpilot.usecases import orders, po_documents, suggestions
-from test_editable_orders import PLANNER, _plan, shop  # noqa: F401 - fixture
 
 
 @pytest.fixture
