@@ -26,6 +26,7 @@ from stockpilot.cli import (  # noqa: E402
     import_cmds,
     leadtime_cmds,
     network_cmds,
+    orders_cmds,
     overrides_cmds,
     plan_cmds,
     recommend_cmds,
@@ -52,6 +53,7 @@ workspace_cmds.register(app)
 demo_cmds.register(app)
 forecast_cmds.register(app)
 leadtime_cmds.register(app)
+orders_cmds.register(app)
 plan_cmds.register(app)
 serve_cmds.register(app)
 simulate_cmds.register(app)

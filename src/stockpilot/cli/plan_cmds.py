@@ -12,7 +12,7 @@ from stockpilot.cli.common import Workspace, WorkspaceOpt, console, spinner, wor
 from stockpilot.ledger.export import write_csv
 from stockpilot.store.artifacts import ArtifactStore
 from stockpilot.store.uow import writing
-from stockpilot.usecases import purchasing
+from stockpilot.usecases import suggestions
 from stockpilot.usecases.actor import SYSTEM
 
 orders_app = typer.Typer(help="Purchase-order suggestions: show, export, approve.",
@@ -144,8 +144,15 @@ def _latest(ws: Path | None) -> tuple[Workspace, pl.DataFrame]:
 
 
 @orders_app.command("show")
-def show(ws: Path | None = WorkspaceOpt) -> None:
-    """Suggested orders per supplier (from the latest plan)."""
+def show(po_id: int | None = typer.Argument(None, help="A purchase order (default: the "
+                                            "suggestions per supplier)."),
+         ws: Path | None = WorkspaceOpt) -> None:
+    """Suggested orders per supplier (from the latest plan), or one purchase order."""
+    if po_id is not None:
+        from stockpilot.cli.orders_cmds import show_order
+
+        show_order(po_id, ws)
+        return
     _, result = _latest(ws)
     due = result.filter(pl.col("order_qty") > 0)
     table = Table("supplier", "lines", "units", "value", title="suggested purchase orders")
@@ -171,7 +178,8 @@ def approve(supplier: list[str] = typer.Option(None, help="Only these suppliers 
     w = workspace(ws)
     plan = ArtifactStore(w.history).plan()
     with writing(w.engine) as uow:
-        done = purchasing.approve_plan(uow, SYSTEM, plan, supplier or None)
+        done = suggestions.approve(uow, SYSTEM, plan, suppliers=supplier or None,
+                                   empty_ok=True, currency=w.settings.purchasing.currency)
     new = set(done.created)
     shown = [f"{i}" if i in new else f"{i} (approved before)" for i in done.purchase_orders]
     console.print(f"purchase orders: {', '.join(shown) or 'none due'}")
