@@ -28,7 +28,7 @@ import numpy as np
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _harness import machine, measure  # noqa: E402
+from _harness import machine, measure
 
 N_SUPPLIERS = 50
 
