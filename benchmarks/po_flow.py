@@ -6,10 +6,13 @@ the order as PDF + CSV to an SMTP server on loopback (aiosmtpd, in the same proc
 receives every open line. The flow runs in a fresh process; its peak RSS is reported.
 
 Workspaces: an existing one (``--workspace``, e.g. ``make demo``'s, on its own database or
-``--db``), or a synthetic one built first (``--synthetic``: ``--skus`` × ``--locations``
+``--db``; ``--copy-to-db`` copies its SQLite catalogue and stock there first), or a
+synthetic one built first (``--synthetic``: ``--skus`` × ``--locations``
 stock rows and plan rows, 50 suppliers, ~20 % of lines due).
 
     python benchmarks/po_flow.py --workspace demo-workspace [--iterations 30]
+    python benchmarks/po_flow.py --workspace demo-workspace --copy-to-db \
+        --db postgresql+psycopg://postgres@127.0.0.1:5432/bench_orders_demo
     python benchmarks/po_flow.py --synthetic --skus 30000 --locations 10 \
         [--db postgresql+psycopg://postgres@127.0.0.1:5432/bench_orders]
 """
@@ -96,6 +99,32 @@ def build(ws: Path, db: str | None, n_skus: int, n_locs: int) -> dict[str, int]:
     return {"series": plan.height, "due": int((qty > 0).sum())}
 
 
+def copy_to(ws: Path, db: str) -> dict[str, int]:
+    """Copy a workspace's SQLite catalogue, terms and stock into a fresh PostgreSQL ``db``
+    (the demo on PostgreSQL without re-running its forecasts)."""
+    from sqlalchemy import select
+
+    from stockpilot.config import load_settings
+    from stockpilot.store import schema as t
+    from stockpilot.store.bulk import bulk_insert
+    from stockpilot.store.db import make_engine
+    from stockpilot.store.migrate import upgrade
+
+    _fresh_pg(db)
+    src = make_engine(load_settings(ws).resolved_db_url())
+    dst = make_engine(db)
+    upgrade(dst)
+    counts = {}
+    with src.connect() as a, dst.begin() as b:
+        for table in (t.skus, t.locations, t.suppliers, t.supplier_items, t.stock, t.lots):
+            rows = [dict(r._mapping) for r in a.execute(select(table))]
+            if table is t.stock:  # the copy has no purchase orders: nothing is on order
+                rows = [{**r, "on_order": 0} for r in rows]
+            bulk_insert(b, table, rows)
+            counts[table.name] = len(rows)
+    return counts
+
+
 def _percentile(xs: list[float], q: float) -> float:
     return float(np.percentile(np.array(xs) * 1000, q))
 
@@ -109,7 +138,7 @@ def flow(ws: Path, db: str | None, iterations: int, n_lines: int) -> dict[str, l
     from stockpilot.store.artifacts import ArtifactStore
     from stockpilot.store.db import make_engine
     from stockpilot.store.history import HistoryStore
-    from stockpilot.store.uow import writing
+    from stockpilot.store.uow import reading, writing
     from stockpilot.usecases import orders, po_documents, suggestions
     from stockpilot.usecases.actor import Actor
 
@@ -125,8 +154,9 @@ def flow(ws: Path, db: str | None, iterations: int, n_lines: int) -> dict[str, l
     with engine.begin() as conn:  # every supplier needs an address to be mailed
         conn.exec_driver_sql("UPDATE suppliers SET email = 'orders@supplier.test' "
                              "WHERE email IS NULL")
-    due = plan.frame.filter(pl.col("order_qty") > 0)
-    batches = [g.head(n_lines) for _, g in due.group_by("supplier", maintain_order=True)]
+    with reading(engine) as uow:  # lines not approved yet (a workspace may be reused)
+        due = suggestions.effective_lines(uow, me, plan).filter(pl.col("po_id").is_null())
+    batches = [g for _, g in due.group_by("supplier", maintain_order=True)]
     times: dict[str, list[float]] = {"approve": [], "send": [], "receive": [], "total": []}
     for i in range(iterations):
         batch = batches[i % len(batches)].slice((i // len(batches)) * n_lines, n_lines)
@@ -157,6 +187,8 @@ def main() -> None:
     p.add_argument("--skus", type=int, default=30_000)
     p.add_argument("--locations", type=int, default=10)
     p.add_argument("--db", default=None)
+    p.add_argument("--copy-to-db", action="store_true",
+                   help="copy the workspace's SQLite catalogue and stock into --db first")
     p.add_argument("--iterations", type=int, default=30)
     p.add_argument("--lines", type=int, default=20, help="lines approved per order")
     a = p.parse_args()
@@ -165,6 +197,9 @@ def main() -> None:
         wall, peak, size = measure(build, ws, a.db, a.skus, a.locations)
         print(f"built {size['series']:,} series ({size['due']:,} due) in {wall:.1f} s, "
               f"peak {peak:.0f} MiB")
+    if a.copy_to_db:
+        wall, peak, counts = measure(copy_to, ws, a.db)
+        print(f"copied {counts} in {wall:.1f} s")
     wall, peak, times = measure(flow, ws, a.db, a.iterations, a.lines)
     backend = "PostgreSQL" if a.db and a.db.startswith("postgresql") else "SQLite"
     print(f"# {machine()} · {backend} · {ws} · {len(times['total'])} orders of {a.lines} "
