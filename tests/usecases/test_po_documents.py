@@ -73,6 +73,7 @@ def test_email_carries_pdf_and_csv_and_marks_the_order_sent(shop, smtp):  # noqa
     assert f"Total {30 * 2.25 + 10 * 3:,.2f} EUR" in text
 
 
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # no SQL of its own
 def test_no_address_or_closed_order_sends_nothing(shop, smtp):  # noqa: F811
     port, box = smtp
     po_id = _order(shop)

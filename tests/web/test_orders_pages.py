@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from web_fixture import client, csrf_of, login
 
 from stockpilot.ledger.purchasing import OrderLine, create_purchase_order
@@ -48,6 +49,7 @@ def test_edit_in_place_then_approve_a_selection_once(web):
     assert "suggestion.quantity" in trail and "note: pallet" in trail
 
 
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # roles: no backend difference
 def test_a_viewer_cannot_edit_or_receive(web):
     c = _signed_in(web, "viewer")
     token = csrf_of(c.get("/ui/orders").text)
