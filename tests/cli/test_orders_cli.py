@@ -44,18 +44,19 @@ def test_orders_flow(tmp_path, monkeypatch):
     run(tmp_path, "set-qty", "a", "W", "12", "--note", "round up", "--as", "ann")
     run(tmp_path, "add", "b", "W", "4", "--as", "ann")
     assert "│ 12 " in run(tmp_path, "lines").replace("│ 12    ", "│ 12 ")
-    assert "purchase orders: 1" in run(tmp_path, "approve")
+    assert "purchase orders: 1" in run(tmp_path, "approve", "--line", "a@W", "--as", "bo")
+    assert "purchase orders: 1 (approved before), 2" in run(tmp_path, "approve")
     listing = run(tmp_path, "list")
-    assert "draft" in listing and f"{12 * 1.5 + 4 * 2.0:,.2f} EUR" in listing
+    assert "draft" in listing and f"{12 * 1.5:,.2f} EUR" in listing
     shown = run(tmp_path, "show", "1")
-    assert "approved by system" in shown and "Apple" in shown
+    assert "approved by bo" in shown and "Apple" in shown and "Bean" not in shown
     run(tmp_path, "send", "1", "--manual", "--pdf", str(tmp_path / "po.pdf"), "--as", "ann")
     assert (tmp_path / "po.pdf").read_bytes().startswith(b"%PDF-")
     assert "bad" in run(tmp_path, "receive", "1", "--line", "bad", ok=False)
-    assert "lot" in run(tmp_path, "receive", "1", "--line", "2=4", ok=False)
-    got = run(tmp_path, "receive", "1", "--line", "1=5", "--line", "2=4:L1:2030-02-01",
-              "--receipt", "d1", "--as", "ann")
-    assert "partly received" in got
+    assert "lot" in run(tmp_path, "receive", "2", "--line", "1=4", ok=False)
+    assert "partly received" in run(tmp_path, "receive", "1", "--line", "1=5",
+                                    "--receipt", "d1", "--as", "ann")
+    assert "· received" in run(tmp_path, "receive", "2", "--line", "1=4:L1:2030-02-01")
     assert "cancelled" in run(tmp_path, "cancel", "1", "--reason", "late")
     trail = run(tmp_path, "audit", "--po", "1")
     assert [a in trail for a in ("po.cancelled", "po.received", "po.sent", "po.approved")] \

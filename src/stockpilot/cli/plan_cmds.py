@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -173,12 +174,20 @@ def export(out: Path = typer.Argument(..., help="CSV to write."),
 
 @orders_app.command("approve")
 def approve(supplier: list[str] = typer.Option(None, help="Only these suppliers (repeat)."),
+            line: list[str] = typer.Option(None, help="Only these lines, SKU@LOCATION "
+                                           "(repeat)."),
+            name: str = typer.Option("system", "--as", help="Approver recorded on the PO."),
             ws: Path | None = WorkspaceOpt) -> None:
-    """Turn suggestions into purchase orders (units go on order); once per plan line."""
+    """Turn suggestions (as edited) into purchase orders; once per plan line."""
+    picked = [tuple(x.rsplit("@", 1)) for x in line or []]
+    if any(len(p) != 2 for p in picked):
+        raise typer.BadParameter("--line: expected SKU@LOCATION")
     w = workspace(ws)
     plan = ArtifactStore(w.history).plan()
     with writing(w.engine) as uow:
-        done = suggestions.approve(uow, SYSTEM, plan, suppliers=supplier or None,
+        done = suggestions.approve(uow, replace(SYSTEM, name=name), plan,
+                                   suppliers=supplier or None,
+                                   lines=picked or None,  # type: ignore[arg-type]
                                    empty_ok=True, currency=w.settings.purchasing.currency)
     new = set(done.created)
     shown = [f"{i}" if i in new else f"{i} (approved before)" for i in done.purchase_orders]
