@@ -12,6 +12,11 @@ from web_fixture import client, csrf_of, login
 from stockpilot.ledger.purchasing import OrderLine, create_purchase_order
 
 
+def _po(engine, lines: list[OrderLine]) -> int:
+    with engine.begin() as conn:
+        return create_purchase_order(conn, "SUP", lines)[0]
+
+
 def _signed_in(web, user="planner"):
     c = client(web)
     assert login(c, user).status_code == 303
@@ -55,15 +60,15 @@ def test_a_viewer_cannot_edit_or_receive(web):
     token = csrf_of(c.get("/ui/orders").text)
     r = c.post("/ui/orders/lines/A/W/drop", data={"csrf_token": token})
     assert r.status_code == 403
-    po_id = create_purchase_order(web.engine, "SUP", [OrderLine("A", "W", 5)])
+    po_id = _po(web.engine, [OrderLine("A", "W", 5)])
     page = c.get(f"/ui/purchase-orders/{po_id}").text
     assert "Post receipt" not in page and "Mark as sent" not in page
 
 
 def test_a_location_limited_user_sees_only_its_lines_and_orders(web):
-    shared = create_purchase_order(web.engine, "SUP", [OrderLine("A", "S", 5),
+    shared = _po(web.engine, [OrderLine("A", "S", 5),
                                                        OrderLine("A", "W", 5)])
-    mine = create_purchase_order(web.engine, "SUP", [OrderLine("A", "S", 7)])
+    mine = _po(web.engine, [OrderLine("A", "S", 7)])
     c = _signed_in(web, "shop")
     orders = c.get("/ui/orders").text
     assert 'data-line="A|S"' in orders and 'data-line="A|W"' not in orders
@@ -78,7 +83,7 @@ def test_a_location_limited_user_sees_only_its_lines_and_orders(web):
 
 
 def test_receive_partly_over_and_lot_from_the_po_page(web):
-    po_id = create_purchase_order(web.engine, "SUP", [OrderLine("A", "W", 10),
+    po_id = _po(web.engine, [OrderLine("A", "W", 10),
                                                       OrderLine("B", "W", 10)])
     c = _signed_in(web, "operator")
     page = c.get(f"/ui/purchase-orders/{po_id}").text

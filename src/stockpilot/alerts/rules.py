@@ -21,6 +21,7 @@ from typing import Any, cast
 import polars as pl
 
 from stockpilot.alerts.projection import ARRIVALS_SCHEMA, first_stockouts, next_arrivals, project
+from stockpilot.domain.series import SeriesKey, unique_id
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ def expiring_lots(lots: pl.DataFrame, forecast: pl.DataFrame, today: object, day
                        (pl.col("on_hand") > 0))
     out = []
     for r in soon.iter_rows(named=True):
-        uid = f"{r['sku']}@{r['location']}"
+        uid = str(SeriesKey(r["sku"], r["location"]))
         sell = forecast.filter((pl.col("unique_id") == uid) & (pl.col("ds") < r["expiry"]))
         expected = float(sell["mean"].sum()) if sell.height else 0.0
         if r["on_hand"] > expected:
@@ -140,4 +141,4 @@ def expiring_lots(lots: pl.DataFrame, forecast: pl.DataFrame, today: object, day
 
 
 def _with_uid(df: pl.DataFrame) -> pl.DataFrame:
-    return df.with_columns((pl.col("sku") + "@" + pl.col("location")).alias("unique_id"))
+    return df.with_columns(unique_id())

@@ -182,6 +182,9 @@ def _router() -> APIRouter:
     from stockpilot.web import orders_pages
 
     orders_pages.add_routes(r, _render, _web, Viewer, PlannerPost)
+    from stockpilot.web import count_pages
+
+    count_pages.add_routes(r, _render, _web, need, post)
     return r
 
 

@@ -134,9 +134,9 @@ def _stockouts(pos: pl.DataFrame, src: Sources, coming: pl.DataFrame) -> dict[st
     fc = src.forecasts()
     if fc is None or pos.is_empty():
         return {"value": None, "trend": []}
-    daily = fc.df.select((pl.col("sku") + "@" + pl.col("location")).alias("unique_id"), "ds",
+    daily = fc.df.select(unique_id(), "ds",
                          "mean")
-    start = pos.select((pl.col("sku") + "@" + pl.col("location")).alias("unique_id"),
+    start = pos.select(unique_id(),
                        pl.col("available").clip(lower_bound=0)).join(
         daily.select("unique_id").unique(), on="unique_id", how="semi")
     first: date = daily["ds"].min()  # type: ignore[assignment]
