@@ -101,6 +101,19 @@ class RoutingSettings(BaseModel):
     windows: dict[str, str] = Field(default_factory=dict)
 
 
+class PurchasingSettings(BaseModel):
+    """``[purchasing]``: the currency of purchase orders, sending them, receiving them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    currency: str = Field(default="EUR", min_length=3, max_length=3)
+    smtp_host: str = ""
+    smtp_port: int = 25
+    email_from: str = "purchasing@localhost"
+    # a receipt may exceed a line's open quantity by this share without a confirmation
+    over_receipt_tolerance: float = Field(default=0.1, ge=0)
+
+
 class CountingSettings(BaseModel):
     """``[stockpilot.counting]`` in stockpilot.toml: cycle-count frequencies and tolerances.
 
@@ -164,6 +177,7 @@ class Settings(BaseSettings):
     limits: LimitSettings = Field(default_factory=LimitSettings)  # request size, auth failures
     recommend: RecommendSettings = Field(default_factory=RecommendSettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    purchasing: PurchasingSettings = Field(default_factory=PurchasingSettings)
     counting: CountingSettings = Field(default_factory=CountingSettings)
     # ``[sourcing]``: location → "supplier" or "dc:LOC" (overrides imported routes).
     sourcing: dict[str, str] = Field(default_factory=dict)

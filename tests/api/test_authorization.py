@@ -336,6 +336,68 @@ MATRIX: dict[tuple[str, str], E] = {
 }
 
 
+
+def added(loc: str, then: str, make: Callable[[int], Any]) -> Callable[[Any, int], Req]:
+    """B ordered once at ``loc`` (set up directly), then ``then`` on that line."""
+    def setup(w: Any, n: int) -> Req:
+        from stockpilot.errors import StockpilotError
+        from stockpilot.store.artifacts import ArtifactStore
+        from stockpilot.store.history import HistoryStore
+        from stockpilot.store.uow import writing
+        from stockpilot.usecases import suggestions
+        from stockpilot.usecases.actor import SYSTEM
+
+        plan = ArtifactStore(HistoryStore(w.workspace / "history")).plan()
+        try:
+            with writing(w.engine) as uow:
+                suggestions.order_once(uow, SYSTEM, plan, "B", loc, 5)
+        except StockpilotError:  # approved by an earlier role: the line is on its order
+            pass
+        return then.format(loc=loc), make(n)
+    return setup
+
+
+# editable order lines and the purchase-order lifecycle (issue 14)
+MATRIX.update({
+    ("GET", "/order-lines"): E("viewer", get("/order-lines"), LIST),
+    ("POST", "/order-lines"): E(
+        "planner", body("/order-lines", lambda n: {"sku": "B", "location": "S", "quantity": n}),
+        body("/order-lines", lambda n: {"sku": "B", "location": "W", "quantity": n})),
+    ("PUT", "/order-lines/{sku}/{location}"): E(
+        "planner", added("S", "/order-lines/B/{loc}", lambda n: {"quantity": n, "note": "x"}),
+        added("W", "/order-lines/B/{loc}", lambda n: {"quantity": n})),
+    ("POST", "/order-lines/{sku}/{location}/drop"): E(
+        "planner", added("S", "/order-lines/B/{loc}/drop", lambda n: {}),
+        added("W", "/order-lines/B/{loc}/drop", lambda n: {})),
+    ("POST", "/order-lines/{sku}/{location}/snooze"): E(
+        "planner", body("/order-lines/B/S/snooze", lambda n: {"until": "2999-01-01"}),
+        body("/order-lines/B/W/snooze", lambda n: {"until": "2999-01-01"})),
+    ("POST", "/order-lines/{sku}/{location}/restore"): E(
+        "planner", body("/order-lines/B/S/restore", lambda n: {}),
+        body("/order-lines/B/W/restore", lambda n: {})),
+    ("POST", "/order-lines/approve"): E(
+        "planner", added("S", "/order-lines/approve", lambda n: {"lines": [
+            {"sku": "B", "location": "S"}]}),
+        added("W", "/order-lines/approve", lambda n: {"lines": [
+            {"sku": "B", "location": "W"}]})),
+    ("GET", "/purchase-orders/{po_id}/details"): E(
+        "viewer", get("/purchase-orders/{po_in}/details"),
+        get("/purchase-orders/{po_out}/details")),
+    ("GET", "/purchase-orders/{po_id}/document.{fmt}"): E(
+        "viewer", get("/purchase-orders/{po_in}/document.csv"),
+        get("/purchase-orders/{po_out}/document.pdf")),
+    ("POST", "/purchase-orders/{po_id}/send"): E(
+        "planner", body("/purchase-orders/{po_in}/send", lambda n: {"how": "manual",
+                                                                   "to": "phone"}),
+        body("/purchase-orders/{po_out}/send", lambda n: {"how": "manual"})),
+    ("POST", "/purchase-orders/{po_id}/receipts"): E(
+        "operator", body("/purchase-orders/{po_in}/receipts", lambda n: {
+            "receipt_id": f"in{n}", "lines": [{"line_no": 1, "quantity": 1}]}),
+        body("/purchase-orders/{po_out}/receipts", lambda n: {
+            "receipt_id": f"out{n}", "lines": [{"line_no": 1, "quantity": 1}]})),
+    ("GET", "/audit"): E("viewer", get("/audit"), LIST),
+})
+
 def api_routes(routes, prefix: str = "") -> set[tuple[str, str]]:
     """(method, path) of every API route, through included routers (FastAPI ≥ 0.16x keeps
     an included router as one entry of ``app.routes``)."""

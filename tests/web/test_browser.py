@@ -83,9 +83,10 @@ def test_laptop_walkthrough(server, browser, artefacts):
     page.screenshot(path=str(artefacts / "sku.png"), full_page=True)
 
     page.goto(f"{server}/ui/orders")
-    page.click("text=Approve SUP")
-    page.wait_for_selector("#approved")
-    assert "created" in page.inner_text("#approved")
+    page.click("text=Approve SUP")  # htmx swaps the supplier's block in place
+    page.wait_for_selector("section.supplier p.ok")
+    assert "created" in page.inner_text("section.supplier p.ok")
+    page.goto(f"{server}/ui/orders")
     assert page.locator("#orders tbody tr").first.inner_text().split()[1] == "SUP"
     page.screenshot(path=str(artefacts / "orders.png"), full_page=True)
 

@@ -110,6 +110,6 @@ def test_pages_work_without_javascript_and_send_security_headers(web):
     assert "default-src 'self'" in r.headers["content-security-policy"]
     assert r.headers["x-content-type-options"] == "nosniff"
     # approving is a plain form post: no JavaScript needed
-    assert '<form method="post" action="/ui/orders/approve">' in r.text
+    assert '<form id="approve-SUP" method="post" action="/ui/orders/approve"' in r.text
     static = client(web).get("/ui/static/echarts.min.js")
     assert static.status_code == 200 and len(static.content) > 500_000

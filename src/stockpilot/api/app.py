@@ -32,6 +32,7 @@ from stockpilot.api.routes import (
     keys,
     leadtimes,
     network,
+    orders,
     overrides,
     pipeline,
     plans,
@@ -55,7 +56,7 @@ ROUTERS = (system.router, catalogue.router, stock.router, transfers.router, fore
            recommendations.router, feedback.router, experiments.router, jobs.router,
            reports.router, keys.router, network.router, vmi.supplier_router, vmi.shop_router,
            leadtimes.router, overrides.router, counts.router, pipeline.router,
-           dead_letters.router)
+           dead_letters.router, orders.router)
 
 
 def create_app(engine: Engine, history: HistoryStore, workspace: Path | None = None,

@@ -27,6 +27,7 @@ from stockpilot.cli import (  # noqa: E402
     import_cmds,
     leadtime_cmds,
     network_cmds,
+    orders_cmds,
     overrides_cmds,
     pipeline_cmds,
     plan_cmds,
@@ -57,6 +58,7 @@ demo_cmds.register(app)
 forecast_cmds.register(app)
 leadtime_cmds.register(app)
 pipeline_cmds.register(app)
+orders_cmds.register(app)
 plan_cmds.register(app)
 report_cmds.register(app)
 serve_cmds.register(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -12,7 +13,7 @@ from stockpilot.cli.common import Workspace, WorkspaceOpt, console, spinner, wor
 from stockpilot.ledger.export import write_csv
 from stockpilot.store.artifacts import ArtifactStore
 from stockpilot.store.uow import writing
-from stockpilot.usecases import purchasing
+from stockpilot.usecases import suggestions
 from stockpilot.usecases.actor import SYSTEM
 
 orders_app = typer.Typer(help="Purchase-order suggestions: show, export, approve.",
@@ -147,8 +148,15 @@ def _latest(ws: Path | None) -> tuple[Workspace, pl.DataFrame]:
 
 
 @orders_app.command("show")
-def show(ws: Path | None = WorkspaceOpt) -> None:
-    """Suggested orders per supplier (from the latest plan)."""
+def show(po_id: int | None = typer.Argument(None, help="A purchase order (default: the "
+                                            "suggestions per supplier)."),
+         ws: Path | None = WorkspaceOpt) -> None:
+    """Suggested orders per supplier (from the latest plan), or one purchase order."""
+    if po_id is not None:
+        from stockpilot.cli.orders_cmds import show_order
+
+        show_order(po_id, ws)
+        return
     _, result = _latest(ws)
     due = result.filter(pl.col("order_qty") > 0)
     table = Table("supplier", "lines", "units", "value", title="suggested purchase orders")
@@ -169,12 +177,21 @@ def export(out: Path = typer.Argument(..., help="CSV to write."),
 
 @orders_app.command("approve")
 def approve(supplier: list[str] = typer.Option(None, help="Only these suppliers (repeat)."),
+            line: list[str] = typer.Option(None, help="Only these lines, SKU@LOCATION "
+                                           "(repeat)."),
+            name: str = typer.Option("system", "--as", help="Approver recorded on the PO."),
             ws: Path | None = WorkspaceOpt) -> None:
-    """Turn suggestions into purchase orders (units go on order); once per plan line."""
+    """Turn suggestions (as edited) into purchase orders; once per plan line."""
+    picked = [tuple(x.rsplit("@", 1)) for x in line or []]
+    if any(len(p) != 2 for p in picked):
+        raise typer.BadParameter("--line: expected SKU@LOCATION")
     w = workspace(ws)
     plan = ArtifactStore(w.history).plan()
     with writing(w.engine) as uow:
-        done = purchasing.approve_plan(uow, SYSTEM, plan, supplier or None)
+        done = suggestions.approve(uow, replace(SYSTEM, name=name), plan,
+                                   suppliers=supplier or None,
+                                   lines=picked or None,  # type: ignore[arg-type]
+                                   empty_ok=True, currency=w.settings.purchasing.currency)
     new = set(done.created)
     shown = [f"{i}" if i in new else f"{i} (approved before)" for i in done.purchase_orders]
     console.print(f"purchase orders: {', '.join(shown) or 'none due'}")

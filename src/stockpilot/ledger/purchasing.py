@@ -117,11 +117,17 @@ def receive_purchase_order(
     todo = received or {n: q - r for n, (_, _, q, r) in lines.items() if q > r}
     done = _applied_ids(conn, [f"{prefix}-{n}" for n in todo])
     commands = []
+    replays: list[EventResult] = []
     for line_no, units in sorted(todo.items()):
         if line_no not in lines:
             raise InvalidEvent(
                 f"{prefix}-{line_no}", f"purchase order {po_id} has no line {line_no}"
             )
+        if f"{prefix}-{line_no}" in done:
+            # a replay: its fingerprint would differ (the open quantity moved since), so
+            # answer it as the ledger answers a duplicate, without posting it again
+            replays.append(EventResult(f"{prefix}-{line_no}", "duplicate"))
+            continue
         sku, loc, qty, got = lines[line_no]
         if units > qty - got and not over_receipt and f"{prefix}-{line_no}" not in done:
             raise InvalidEvent(
@@ -150,7 +156,7 @@ def receive_purchase_order(
         if r.status == "applied"
     }
     _mark_received(conn, po_id, applied)
-    return results
+    return replays + results
 
 
 def _applied_ids(conn: Connection, event_ids: list[str]) -> set[str]:

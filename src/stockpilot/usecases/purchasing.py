@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -35,16 +35,20 @@ from stockpilot.ledger.purchasing import (
 )
 from stockpilot.ledger.service import EventResult
 from stockpilot.store import schema as t
+from stockpilot.store import schema_orders as to
 from stockpilot.store import schema_service as ts
 from stockpilot.store.artifacts import PlanRun
 from stockpilot.store.uow import UnitOfWork
+from stockpilot.usecases import audit
 from stockpilot.usecases.actor import Actor, check_locations, require
 from stockpilot.usecases.paging import PageRequest, page_of
+from stockpilot.usecases.supplier_terms import expected_date, terms_of
 
 PO, LN, AP = t.purchase_orders.c, t.purchase_order_lines.c, ts.plan_approvals.c
 SORTABLE = {"id": PO.id, "created_at": PO.created_at, "supplier": PO.supplier,
             "expected_at": PO.expected_at}
 CLAIM_ATTEMPTS = 5
+DEFAULT_CURRENCY = "EUR"
 
 
 @dataclass(frozen=True)
@@ -126,16 +130,18 @@ def list_orders(uow: UnitOfWork, actor: Actor, page: PageRequest, *,
 
 
 def recent_orders(uow: UnitOfWork, actor: Actor, limit: int = 50) -> list[dict[str, Any]]:
-    """Newest orders with a line at the actor's locations: id, supplier, status, lines, units.
+    """Newest orders whose every line is at the actor's locations (as the API shows them).
 
-    Only the visible lines count (a dashboard user sees their share of a shared order).
+    Each with id, supplier, status, reference, created_at, lines and units.
     """
     stmt = (select(PO.id, PO.supplier, PO.status, PO.reference, PO.created_at, LN.location,
                    LN.quantity)
             .join_from(t.purchase_orders, t.purchase_order_lines, PO.id == LN.po_id)
             .order_by(PO.id.desc()))
-    if actor.locations is not None:
-        stmt = stmt.where(LN.location.in_(actor.scope() or []))
+    if actor.locations is not None:  # as the API: an order with a hidden line is hidden
+        other = t.purchase_order_lines.alias("other_lines")
+        stmt = stmt.where(~exists().where(other.c.po_id == PO.id,
+                                          other.c.location.not_in(actor.scope() or [])))
     orders: dict[int, dict[str, Any]] = {}
     for r in uow.conn.execute(stmt):
         o = orders.setdefault(r.id, {"id": r.id, "supplier": r.supplier, "status": r.status,
@@ -165,13 +171,14 @@ def create_order(uow: UnitOfWork, actor: Actor, supplier: str, lines: Sequence[O
 def receive_order(uow: UnitOfWork, actor: Actor, po_id: int,
                   received: dict[int, int] | None = None, *, event_prefix: str | None = None,
                   occurred_at: datetime | None = None,
-                  lots: dict[int, tuple[str, date]] | None = None
+                  lots: dict[int, tuple[str, date]] | None = None, over_receipt: bool = False
                   ) -> tuple[list[EventResult], PurchaseOrder]:
     """Post receipts through the ledger (idempotent by event id); returns them and the order."""
     require(actor, "operator")
     get_order(uow, actor, po_id)
     results = receive_purchase_order(uow.conn, po_id, received, event_prefix=event_prefix,
-                                        occurred_at=occurred_at, lots=lots)
+                                     occurred_at=occurred_at, lots=lots,
+                                     over_receipt=over_receipt)
     return results, get_order(uow, actor, po_id)
 
 
@@ -197,23 +204,36 @@ def due_lines(plan: PlanRun, actor: Actor, suppliers: Sequence[str] | None = Non
 
 
 def approve_plan(uow: UnitOfWork, actor: Actor, plan: PlanRun,
-                 suppliers: Sequence[str] | None = None) -> Approval:
+                 suppliers: Sequence[str] | None = None, *, currency: str = DEFAULT_CURRENCY
+                 ) -> Approval:
     """Turn the plan's due lines at the actor's locations into one order per supplier.
 
     Lines already approved under this plan run are not ordered again; their orders are
     answered (so a replay returns what the first approval made and creates nothing).
     """
+    return approve_frame(uow, actor, plan.run_id, due_lines(plan, actor, suppliers),
+                         currency=currency)
+
+
+def approve_frame(uow: UnitOfWork, actor: Actor, run_id: str, todo: pl.DataFrame, *,
+                  currency: str = DEFAULT_CURRENCY) -> Approval:
+    """Order the lines of ``todo`` (``sku, location, supplier, order_qty``), one PO per supplier.
+
+    Each order carries the supplier terms' unit costs, an expected date (today plus the
+    longest stated lead time), the currency and its approver, recorded in the audit trail.
+    """
     require(actor, "planner")
-    todo = due_lines(plan, actor, suppliers)
+    check_locations(actor, todo["location"].unique().to_list() if todo.height else [],
+                    what="location")
     every: list[int] = []
     created: list[int] = []
     for (supplier,), group in todo.group_by("supplier", maintain_order=True):
         lines = [OrderLine(r["sku"], r["location"], int(r["order_qty"]))
                  for r in group.iter_rows(named=True)]
-        found, new = _approve_supplier(uow, actor, plan.run_id, str(supplier), lines)
+        found, new = _approve_supplier(uow, actor, run_id, str(supplier), lines, currency)
         every += [i for i in found + new if i not in every]
         created += new
-    return Approval(plan.run_id, every, created)
+    return Approval(run_id, every, created)
 
 
 def _approved(uow: UnitOfWork, run_id: str, supplier: str) -> dict[tuple[str, str], int]:
@@ -224,7 +244,7 @@ def _approved(uow: UnitOfWork, run_id: str, supplier: str) -> dict[tuple[str, st
 
 
 def _approve_supplier(uow: UnitOfWork, actor: Actor, run_id: str, supplier: str,
-                      lines: list[OrderLine]) -> tuple[list[int], list[int]]:
+                      lines: list[OrderLine], currency: str) -> tuple[list[int], list[int]]:
     """(orders already holding some of ``lines``, the order made for the rest, if any)."""
     for _ in range(CLAIM_ATTEMPTS):
         taken = _approved(uow, run_id, supplier)
@@ -235,7 +255,7 @@ def _approve_supplier(uow: UnitOfWork, actor: Actor, run_id: str, supplier: str,
             return found, []
         try:
             with uow.conn.begin_nested():  # a lost race rolls back this order only
-                po_id = _order_lines(uow, actor, run_id, supplier, rest)
+                po_id = _order_lines(uow, actor, run_id, supplier, rest, currency)
             return found, [po_id]
         except IntegrityError:
             continue  # a concurrent approval claimed some of these lines: re-read, retry
@@ -243,17 +263,26 @@ def _approve_supplier(uow: UnitOfWork, actor: Actor, run_id: str, supplier: str,
 
 
 def _order_lines(uow: UnitOfWork, actor: Actor, run_id: str, supplier: str,
-                 lines: list[OrderLine]) -> int:
+                 lines: list[OrderLine], currency: str) -> int:
     """Claim the lines for this plan run and create their order, in one savepoint."""
+    terms = terms_of(uow.conn, supplier, [ln.sku for ln in lines])
+    lines = [replace(ln, unit_cost=terms[ln.sku].unit_cost if ln.sku in terms else None)
+             for ln in lines]
+    now = datetime.now(UTC)
     keys = [f"{SeriesKey(ln.sku, ln.location)}={ln.quantity}" for ln in lines]
     ident = "\n".join([run_id, *keys])
     digest = hashlib.sha256(ident.encode()).hexdigest()[:20]
     po_id, _ = create_purchase_order(uow.conn, supplier, lines,
-                                        reference=f"SUG-{supplier[:64]}-{digest}")
-    now = datetime.now(UTC)
-    who = actor.name or actor.role
+                                     reference=f"SUG-{supplier[:64]}-{digest}",
+                                     expected_at=expected_date(now.date(), terms.values()))
+    who = audit.who(actor)
     uow.conn.execute(insert(ts.plan_approvals), [
         {"plan_run_id": run_id, "sku": ln.sku, "location": ln.location, "supplier": supplier,
          "quantity": ln.quantity, "po_id": po_id, "approved_by": who[:128],
          "approved_at": now} for ln in lines])
+    uow.conn.execute(insert(to.po_details).values(po_id=po_id, currency=currency,
+                                                  approved_by=who, approved_at=now))
+    audit.record(uow, actor, "po.approved", po_id=po_id, plan_run_id=run_id,
+                 supplier=supplier, lines=len(lines),
+                 units=sum(ln.quantity for ln in lines))
     return po_id

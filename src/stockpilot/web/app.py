@@ -21,8 +21,6 @@ from markupsafe import Markup
 from stockpilot.config import DEFAULT_SECRET, Settings
 from stockpilot.errors import StockpilotError
 from stockpilot.store.history import HistoryStore
-from stockpilot.usecases.alert_refresh import refresh_after_approval
-from stockpilot.usecases.leadtimes import lead_time_report
 from stockpilot.web import data, kpis
 from stockpilot.web.sessions import (
     LIFETIME,
@@ -184,6 +182,9 @@ def _router() -> APIRouter:
     from stockpilot.web import supplier_pages
 
     supplier_pages.add_routes(r, _render, _web, lambda request: not _on_loopback(request))
+    from stockpilot.web import orders_pages
+
+    orders_pages.add_routes(r, _render, _web, Viewer, PlannerPost)
     from stockpilot.web import count_pages
 
     count_pages.add_routes(r, _render, _web, need, post)
@@ -270,15 +271,6 @@ def _page_routes(r: APIRouter) -> None:
         return _render(request, "alerts.html", ctx=ctx, page="alerts", rows=rows,
                        status=status)
 
-    @r.get("/ui/orders")
-    def orders(request: Request, ctx: Viewer, approved: str = "") -> HTMLResponse:
-        src = _web(request).src
-        return _render(request, "orders.html", ctx=ctx, page="orders",
-                       groups=data.suggestions(src, ctx.user),
-                       orders=data.open_orders(src, ctx.user),
-                       lead_times=lead_time_report(src.engine).to_dicts(),
-                       approved=[int(x) for x in approved.split(",") if x.isdigit()])
-
     @r.get("/ui/simulation")
     def simulation(request: Request, ctx: Viewer) -> HTMLResponse:
         rows = _web(request).src.simulation(ctx.user)
@@ -307,15 +299,3 @@ def _action_routes(r: APIRouter) -> None:
             return _render(request, "_alert_row.html", ctx=ctx,
                            a=alert_row(engine, ctx.user, alert_id))
         return RedirectResponse("/ui/alerts", 303)
-
-    @r.post("/ui/orders/approve")
-    def approve(request: Request, ctx: PlannerPost,
-                supplier: Annotated[str, Form()]) -> Response:
-        src = _web(request).src
-        try:
-            ids = data.approve_supplier(src, ctx.user, supplier)
-            refresh_after_approval(src.engine, src.history, ids)
-        except StockpilotError as exc:
-            return _render(request, "error.html", exc.status, ctx=ctx, title=exc.title,
-                           message=str(exc))
-        return RedirectResponse(f"/ui/orders?approved={','.join(map(str, ids))}", 303)

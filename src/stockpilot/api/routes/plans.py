@@ -13,7 +13,7 @@ from stockpilot.api.idempotency import Idem
 from stockpilot.api.problems import COMMON, WRITES
 from stockpilot.api.schemas import Ident, In, Out
 from stockpilot.store.uow import UnitOfWork
-from stockpilot.usecases import planning, purchasing
+from stockpilot.usecases import planning, suggestions
 from stockpilot.usecases.alert_refresh import refresh_after_approval
 
 router = APIRouter(tags=["plans"], responses={**COMMON, **WRITES})
@@ -119,7 +119,8 @@ def approve(body: ApproveIn, who: Planner, ctx: Ctx, idem: Idem) -> ApproveOut:
     created: list[int] = []
 
     def effect(uow: UnitOfWork) -> tuple[int, Any]:
-        done = purchasing.approve_plan(uow, who, plan, body.suppliers)
+        done = suggestions.approve(uow, who, plan, suppliers=body.suppliers, empty_ok=True,
+                                   currency=ctx.settings.purchasing.currency)
         created.extend(done.purchase_orders)
         return 200, ApproveOut(purchase_orders=done.purchase_orders)
 

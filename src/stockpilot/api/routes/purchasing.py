@@ -24,7 +24,7 @@ from stockpilot.api.problems import COMMON, WRITES
 from stockpilot.api.schemas import Ident, In, Money, Out, RowId, Text, Text128, Units
 from stockpilot.ledger.purchasing import OrderLine
 from stockpilot.store.uow import UnitOfWork
-from stockpilot.usecases import purchasing
+from stockpilot.usecases import orders, purchasing
 
 router = APIRouter(tags=["purchase orders"], responses={**COMMON, **WRITES})
 
@@ -162,6 +162,7 @@ def cancel(po_id: RowId, body: CancelIn, who: Planner, idem: Idem) -> PurchaseOr
     """Cancel an order: open quantities leave on order; received units stay."""
 
     def effect(uow: UnitOfWork) -> tuple[int, Any]:
-        return 200, _public(purchasing.cancel_order(uow, who, po_id))
+        orders.cancel(uow, who, po_id, body.reason)  # recorded in the audit trail
+        return 200, _public(purchasing.get_order(uow, who, po_id))
 
     return idem.run(body, effect)  # type: ignore[return-value]
