@@ -122,6 +122,10 @@ class Settings(BaseSettings):
     sourcing: dict[str, str] = Field(default_factory=dict)
     # ``[service_levels]``: ABC×XYZ class (e.g. "AX") → target cycle service level.
     service_levels: dict[str, float] = Field(default_factory=dict)
+    # Money: the workspace's ISO 4217 currency ("" = from the data: GBP for the Online Retail
+    # sample, else USD) and ``[supplier_currencies]``: supplier → code where it differs.
+    currency: str = ""
+    supplier_currencies: dict[str, str] = Field(default_factory=dict)
 
     def resolved_db_url(self) -> str:
         """The database URL, defaulting to ``<workspace>/stockpilot.db``."""
@@ -164,7 +168,8 @@ def load_settings(workspace: Path | None = None, **overrides: Any) -> Settings:
         values = dict(doc.get("stockpilot", {}))
         if "alerts" in doc:  # a top-level [alerts] table, beside [stockpilot]
             values["alerts"] = _deep_merge(values.get("alerts", {}), doc["alerts"])
-        for table in ("sourcing", "service_levels"):  # top-level tables of the planner
+        # top-level tables of the planner and of money
+        for table in ("sourcing", "service_levels", "supplier_currencies"):
             if table in doc:
                 values[table] = {**values.get(table, {}), **doc[table]}
     from_env = Settings()
