@@ -40,6 +40,7 @@ from stockpilot.api.routes import (
     system,
     transfers,
     vmi,
+    worklists,
 )
 from stockpilot.config import Settings
 from stockpilot.store.history import HistoryStore
@@ -51,7 +52,7 @@ ROUTERS = (system.router, catalogue.router, stock.router, transfers.router, fore
            plans.router, purchasing.router, alerts.router, simulations.router,
            recommendations.router, feedback.router, experiments.router, jobs.router,
            reports.router, keys.router, network.router, vmi.supplier_router, vmi.shop_router,
-           leadtimes.router, overrides.router)
+           leadtimes.router, overrides.router, worklists.router)
 
 
 def create_app(engine: Engine, history: HistoryStore, workspace: Path | None = None,

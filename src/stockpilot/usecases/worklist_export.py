@@ -22,12 +22,20 @@ def export(rows: list[dict[str, Any]], columns: tuple[str, ...], fmt: str, title
     return _csv(rows, columns) if fmt == "csv" else _xlsx(rows, columns, title)
 
 
+def _cell(value: Any) -> Any:
+    # a text cell starting with = + - @ would run as a formula in a spreadsheet (CSV/formula
+    # injection, OWASP): quote it as text
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def _csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> bytes:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore",
                        lineterminator="\n")
     w.writeheader()
-    w.writerows(rows)
+    w.writerows({c: _cell(r.get(c)) for c in columns} for r in rows)
     return buf.getvalue().encode()
 
 
@@ -37,7 +45,7 @@ def _xlsx(rows: list[dict[str, Any]], columns: tuple[str, ...], title: str) -> b
     ws = wb.create_sheet(title[:31])
     ws.append(list(columns))
     for r in rows:
-        ws.append([r.get(c) for c in columns])
+        ws.append([_cell(r.get(c)) for c in columns])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
