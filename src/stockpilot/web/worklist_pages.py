@@ -51,8 +51,9 @@ def _query(params: dict[str, str], limit: int = PAGE_ROWS) -> worklists.ListQuer
     def num(name: str) -> int:
         value = params.get(name, "")
         return int(value) if value.isdigit() else 0
-    return worklists.ListQuery(*(params.get(f) or None for f in FILTERS),
-                               sort=params.get("sort", ""), limit=limit, offset=num("offset"))
+    given = {f: params.get(f) or None for f in FILTERS}
+    return worklists.ListQuery(**given, sort=params.get("sort", ""), limit=limit,
+                               offset=num("offset"))
 
 
 def _link(params: dict[str, str], **change: Any) -> str:
