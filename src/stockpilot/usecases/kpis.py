@@ -121,12 +121,14 @@ def days_of_cover() -> pl.Expr:
 
 
 def classify(df: pl.DataFrame, stockouts: pl.DataFrame) -> pl.DataFrame:
-    """Add days_of_cover, position, cover_gap, slow, the ``is_*`` flags, status and urgency.
+    """Add days_of_cover, position, cover_gap, slow, stockout_day, is_* flags, status, urgency.
 
     ``df`` has unique_id, available, forecast_per_day, lead_days, reorder_point and
     order_up_to (plan columns may be null); ``stockouts`` is :func:`projected_stockouts`.
     """
-    hit = stockouts.select("unique_id", pl.lit(True).alias("_stockout"))
+    day = (pl.col("stockout_day").cast(pl.Int64) if "stockout_day" in stockouts.columns
+           else pl.lit(None, pl.Int64).alias("stockout_day"))
+    hit = stockouts.select("unique_id", pl.lit(True).alias("_stockout"), day)
     out = df.join(hit, on="unique_id", how="left").with_columns(
         days_of_cover(), inventory_position(df).alias("position"))
     cover = pl.col("days_of_cover")

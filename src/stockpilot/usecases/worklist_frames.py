@@ -108,7 +108,7 @@ def alert_table(uow: UnitOfWork, actor: Actor, stock_rows: pl.DataFrame) -> pl.D
     rows = uow.conn.execute(select(a.id, a.rule, a.sku, a.location, a.severity, a.status,
                                    a.message, a.created_at, a.updated_at)).all()
     df = _scoped(pl.DataFrame(
-        [r._tuple() for r in rows], orient="row",
+        [tuple(r) for r in rows], orient="row",
         schema={"id": pl.Int64, "rule": pl.Utf8, "sku": pl.Utf8, "location": pl.Utf8,
                 "severity": pl.Utf8, "alert_status": pl.Utf8, "message": pl.Utf8,
                 "created_at": pl.Datetime, "updated_at": pl.Datetime}), actor)

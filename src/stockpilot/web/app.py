@@ -238,9 +238,11 @@ def _login_page(request: Request, target: str, error: str | None,
 def _page_routes(r: APIRouter) -> None:
     @r.get("/")
     def overview(request: Request, ctx: Viewer) -> HTMLResponse:
+        from stockpilot.web.worklist_pages import money_of
+
         src = _web(request).src
         return _render(request, "overview.html", ctx=ctx, page="overview",
-                       k=kpis.overview(src, ctx.user))
+                       k=kpis.overview(src, ctx.user), money=money_of(request, src))
 
     @r.get("/ui/sku")
     def find_sku(request: Request, ctx: Viewer, q: str = "") -> Response:
