@@ -260,7 +260,10 @@ def _page_routes(r: APIRouter) -> None:
         except StockpilotError as exc:
             return _render(request, "error.html", 404, ctx=ctx, title="Not found",
                            message=str(exc))
-        return _render(request, "sku.html", ctx=ctx, page="sku", v=view)
+        from stockpilot.web.worklist_pages import money_of
+
+        return _render(request, "sku.html", ctx=ctx, page="sku", v=view,
+                       money=money_of(request, _web(request).src))
 
     @r.get("/ui/alerts")
     def alerts(request: Request, ctx: Viewer) -> HTMLResponse:

@@ -73,8 +73,13 @@ def view(src: Any, user: Any, money: Currencies, name: str, params: dict[str, st
               "href": _link(keep, sort=f"-{c}" if sort == c else c, offset=""),
               "dir": "asc" if sort == c else "desc" if sort == f"-{c}" else ""}
              for c in page.spec.columns]
+    sorts = [{"value": "urgency", "label": "urgency"}] + [
+        {"value": f"{sign}{c}", "label": f"{LABELS.get(c, c)} {arrow}"}
+        for c in page.spec.columns for sign, arrow in (("", "↑"), ("-", "↓"))]
+    if all(s["value"] != sort for s in sorts):
+        sorts.insert(0, {"value": sort, "label": sort})
     nxt = q.offset + q.limit
-    return {"p": page, "heads": heads, "params": keep, "lists": worklists.SPECS,
+    return {"p": page, "heads": heads, "sorts": sorts, "params": keep, "lists": worklists.SPECS,
             "labels": kpis.STATUS_LABELS,
             "prev": _link(keep, offset=max(q.offset - q.limit, 0)) if q.offset else None,
             "next": _link(keep, offset=nxt) if nxt < page.total else None,
