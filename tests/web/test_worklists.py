@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 
 import pytest
@@ -127,3 +128,23 @@ def test_the_cli_lists_and_exports_the_same_rows(web, tmp_path):
     assert shown.exit_code == 0 and "Alerts: 2 rows (sort urgency" in shown.output
     bad = CliRunner().invoke(cli, ["list", "nope", "-w", str(web.root), "--db", db])
     assert bad.exit_code != 0
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_returns_are_charted_apart_from_demand(web):
+    import polars as pl
+
+    daily = web.history.scan("daily").collect()
+    last = daily["date"].max()
+    returned = daily.with_columns(
+        pl.when((pl.col("sku") == "A") & (pl.col("location") == "W") & (pl.col("date") == last))
+        .then(-3).otherwise(pl.col("units")).alias("units"))
+    web.history.write_daily("import", returned)
+    ui = client(web)
+    login(ui, "planner")
+    page = ui.get("/ui/sku/A", params={"location": "W"}).text
+    chart = json.loads(
+        re.search(r'id="chart-data">(.*?)</script>', page, re.S).group(1))
+    assert chart["returns"] == [[last.isoformat(), -3]]
+    assert chart["history"][-1] == [last.isoformat(), 0]
+    assert min(u for _, u in chart["history"]) >= 0
