@@ -148,3 +148,18 @@ def test_returns_are_charted_apart_from_demand(web):
     assert chart["returns"] == [[last.isoformat(), -3]]
     assert chart["history"][-1] == [last.isoformat(), 0]
     assert min(u for _, u in chart["history"]) >= 0
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_a_ledger_change_shows_at_once_despite_the_kept_table(web):
+    from datetime import UTC, datetime
+
+    from stockpilot.domain.commands import RecordSale
+    from stockpilot.ledger.service import apply_events
+
+    c = _api(web)
+    before = c.get("/worklists/skus", params={"location": "S"}).json()["items"][0]
+    apply_events(web.engine, [RecordSale(event_id="late-sale", sku="A", location="S",
+                                         quantity=5, occurred_at=datetime.now(UTC))])
+    after = c.get("/worklists/skus", params={"location": "S"}).json()["items"][0]
+    assert (before["available"], after["available"]) == (40, 35)

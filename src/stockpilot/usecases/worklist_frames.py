@@ -8,14 +8,17 @@ filtered by a status has as many rows as the KPI card that links to it.
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from stockpilot.alerts import inputs
 from stockpilot.errors import NotFound
+from stockpilot.ledger.positions import positions_query
+from stockpilot.store import schema as t
 from stockpilot.store import schema_events as te
 from stockpilot.store.artifacts import ArtifactStore
 from stockpilot.store.uow import UnitOfWork
@@ -30,27 +33,61 @@ PLAN_SCHEMA: dict[str, Any] = {"unique_id": pl.Utf8, "supplier": pl.Utf8, "klass
                                "order_value": pl.Float64, "reason": pl.Utf8}
 
 
+MEMO_SIZE = 4  # stock tables kept (one per user scope in use); 300,000 rows ≈ 100 MB each
+_memo: dict[tuple[Any, ...], pl.DataFrame] = {}
+_lock = threading.Lock()
+
+
 def _scoped(df: pl.DataFrame, actor: Actor) -> pl.DataFrame:
     return df if actor.locations is None else df.filter(
         pl.col("location").is_in(actor.scope() or []))
 
 
 def _plan(artifacts: ArtifactStore) -> pl.DataFrame:
-    try:
+    def build() -> pl.DataFrame:
         plan = artifacts.plan().frame
-    except NotFound:
-        return pl.DataFrame(schema=PLAN_SCHEMA)
-    keep = [pl.col(c).cast(PLAN_SCHEMA[c]) if c in plan.columns
-            else pl.lit(None, PLAN_SCHEMA[c]).alias(c) for c in PLAN_KEEP]
-    return plan.join(kpis.lead_days(plan), on="unique_id", how="left").select(
-        "unique_id", *keep, "lead_days")
-
-
-def _forecast(artifacts: ArtifactStore) -> pl.DataFrame | None:
+        keep = [pl.col(c).cast(PLAN_SCHEMA[c]) if c in plan.columns
+                else pl.lit(None, PLAN_SCHEMA[c]).alias(c) for c in PLAN_KEEP]
+        return plan.join(kpis.lead_days(plan), on="unique_id", how="left").select(
+            "unique_id", *keep, "lead_days")
     try:
-        return artifacts.forecast().select("unique_id", "ds", "mean")
+        got = artifacts.cached("worklist:plan", "plans", "latest", build)
+    except NotFound:
+        got = None
+    return got if got is not None else pl.DataFrame(schema=PLAN_SCHEMA)
+
+
+def _forecast(artifacts: ArtifactStore) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+    """The forecast (unique_id, ds, mean) and its mean per day, built once per forecast."""
+    def build() -> tuple[pl.DataFrame, pl.DataFrame]:
+        fc = artifacts.forecast().select("unique_id", "ds", "mean")
+        return fc, kpis.forecast_per_day(fc)
+    try:
+        return artifacts.cached("worklist:forecast", "forecasts", "latest", build)
     except NotFound:
         return None
+
+
+def _positions(uow: UnitOfWork, today: date) -> pl.DataFrame:
+    # rows straight into a frame (not through Position objects: 10× faster at 300,000 rows)
+    rows = uow.conn.execute(positions_query(today)).all()
+    pos = pl.DataFrame([tuple(r) for r in rows], schema=inputs.POSITION_SCHEMA, orient="row")
+    return inputs._with_transit(uow.conn, pos)
+
+
+def _stamp(uow: UnitOfWork, artifacts: ArtifactStore) -> tuple[Any, ...]:
+    """What the stock table depends on: the ledger, the plan and forecast files.
+
+    The ledger by every stock row's version (each change bumps it) and the newest movement; a
+    renamed SKU (no stock change) shows its new name once anything else changes.
+    """
+    s, m = t.stock.c, t.movements.c
+    ledger = uow.conn.execute(select(func.count(), func.coalesce(func.sum(s.version), 0))
+                              ).one()
+    last = uow.conn.execute(select(func.max(m.id))).scalar()
+    files = [*artifacts.cache.part_files("plans", "latest"),
+             *artifacts.cache.part_files("forecasts", "latest")]
+    return (*ledger, last, artifacts.cache._stamp(files))
 
 
 def _items(uow: UnitOfWork, actor: Actor) -> pl.DataFrame:
@@ -65,17 +102,35 @@ def stock_table(uow: UnitOfWork, artifacts: ArtifactStore, actor: Actor,
                 today: date | None = None) -> pl.DataFrame:
     """Every SKU-location at the actor's locations with its plan, forecast and status.
 
+    Kept in memory while nothing it depends on changes (see :func:`_stamp`): building it
+    projects every series, which takes seconds at 300,000 series; a page only filters it.
+
     Columns: sku, name, location, supplier, klass, on_hand, reserved, available, on_order,
     in_transit, forecast_per_day, days_of_cover, lead_days, reorder_point, order_up_to,
     unit_cost, stock_value, excess_units, excess_value, status, the ``is_*`` flags, slow,
     urgency, cover_gap and the plan's order_qty, order_value and reason.
     """
     today = today or datetime.now(UTC).date()
-    pos = _scoped(inputs.positions(uow.conn, today), actor)
+    key = (str(uow.conn.engine.url), id(artifacts), actor.scope() and tuple(actor.scope() or []),
+           today, _stamp(uow, artifacts))
+    hit = _memo.get(key)
+    if hit is not None:
+        return hit
+    df = _build(uow, artifacts, actor, today)
+    with _lock:
+        while len(_memo) >= MEMO_SIZE:
+            _memo.pop(next(iter(_memo)))
+        _memo[key] = df
+    return df
+
+
+def _build(uow: UnitOfWork, artifacts: ArtifactStore, actor: Actor, today: date
+           ) -> pl.DataFrame:
+    pos = _scoped(_positions(uow, today), actor)
     arrivals = inputs.arrivals(uow.conn)
-    plan, fc = _plan(artifacts), _forecast(artifacts)
-    per_day = kpis.forecast_per_day(fc) if fc is not None else pl.DataFrame(
-        schema={"unique_id": pl.Utf8, "forecast_per_day": pl.Float64})
+    plan, got = _plan(artifacts), _forecast(artifacts)
+    fc, per_day = got if got is not None else (None, pl.DataFrame(
+        schema={"unique_id": pl.Utf8, "forecast_per_day": pl.Float64}))
     outs = kpis.projected_stockouts(pos, fc, plan, arrivals, today) if fc is not None \
         else pl.DataFrame(schema={"unique_id": pl.Utf8})
     df = (kpis.with_uid(pos).join(plan, on="unique_id", how="left")
