@@ -10,6 +10,9 @@ each page (cold caches) is reported apart.
 
     python benchmarks/worklist_pages.py [--skus 30000 --locations 10 --repeat 15]
         [--db postgresql+psycopg://postgres@127.0.0.1:5432/bench] [--workspace /tmp/wl-bench]
+
+    stockpilot demo -w /tmp/wl-demo --no-serve          # the demo workspace, then:
+    python benchmarks/worklist_pages.py --existing --workspace /tmp/wl-demo
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _harness import machine, measure  # noqa: E402
-from web_load import PASSWORD, build  # noqa: E402
+from _harness import machine, measure
+from web_load import PASSWORD, build
 
 PAGES = {
     "skus (urgency)": "/ui/lists/skus",
@@ -50,6 +53,15 @@ def add_alerts(ws: Path, db: str | None, n: int) -> None:
                      f"S{rng.integers(30000):06d}", f"L{rng.integers(10):02d}",
                      "critical" if i % 3 else "warning", "benchmark") for i in range(n)]
     raise_alerts(w.engine, found)
+
+
+def add_user(ws: Path, db: str | None) -> None:
+    from stockpilot.cli.common import workspace
+    from stockpilot.web.users import authenticate, create_user
+
+    w = workspace(ws, db)
+    if authenticate(w.engine, "bench", PASSWORD) is None:
+        create_user(w.engine, "bench", PASSWORD, "planner")
 
 
 def run(ws: str, db: str | None, repeat: int) -> dict[str, tuple[float, float, float, int]]:
@@ -89,24 +101,31 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--db", default=None)
     ap.add_argument("--workspace", default="/tmp/wl-bench")
+    ap.add_argument("--existing", action="store_true",
+                    help="measure an existing workspace (e.g. the demo's); adds the user")
     a = ap.parse_args()
     ws = Path(a.workspace)
     ws.mkdir(parents=True, exist_ok=True)
-    if not (ws / "built").exists():
+    if a.existing:
+        add_user(ws, a.db)
+    elif not (ws / "built").exists():
         t0 = time.perf_counter()
         build(ws, a.db, a.skus, a.locations)
         add_alerts(ws, a.db, a.alerts)
         print(f"built {a.skus} × {a.locations} in {time.perf_counter() - t0:.0f} s")
     wall, peak, res = measure(run, str(ws), a.db, a.repeat)
-    print(f"# {machine()}; {a.skus:,} SKUs × {a.locations} locations, "
+    size = "existing workspace " + a.workspace if a.existing else \
+        f"{a.skus:,} SKUs × {a.locations} locations"
+    print(f"# {machine()}; {size}, "
           f"{'PostgreSQL' if a.db and a.db.startswith('postgres') else 'SQLite'}, "
           f"{a.repeat} warm requests per page; peak RSS {peak:,.0f} MiB; {wall:.0f} s")
     print("| page | first (ms) | p50 (ms) | p95 (ms) | bytes |")
     print("|---|---:|---:|---:|---:|")
     for name, (first, p50, p95, size) in res.items():
         print(f"| {name} | {first:,.0f} | {p50:,.0f} | {p95:,.0f} | {size:,} |")
-    print(f"\n    python benchmarks/{Path(__file__).name} --skus {a.skus} "
-          f"--locations {a.locations} --repeat {a.repeat}"
+    print(f"\n    python benchmarks/{Path(__file__).name} "
+          + ("--existing " if a.existing else f"--skus {a.skus} --locations {a.locations} ")
+          + f"--repeat {a.repeat}"
           + (f" --db {a.db}" if a.db else "") + f" --workspace {a.workspace}")
 
 

@@ -18,12 +18,16 @@ from babel.numbers import (
     is_currency,
 )
 
+from stockpilot.errors import ConfigError
+
 DEFAULT_CURRENCY = "USD"
 LOCALE = "en_GB"  # grouping "," and decimal "." as the dashboard's other numbers
 
 
-class UnknownCurrency(ValueError):
+class UnknownCurrency(ConfigError, ValueError):
     """A currency code that is not an ISO 4217 code (``setting`` says where it came from)."""
+
+    status = 500  # the workspace's settings are wrong, not the request
 
     def __init__(self, code: str, setting: str = "currency") -> None:
         super().__init__(f"{setting}: {code!r} is not an ISO 4217 currency code "
