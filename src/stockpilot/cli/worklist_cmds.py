@@ -47,7 +47,7 @@ def list_cmd(name: str = typer.Argument(..., help="skus, alerts, overstock, expi
             spec, rows = worklists.export_rows(name, uow, artifacts, SYSTEM, query, money)
             out.write_bytes(export(rows, spec.columns, out.suffix.lstrip(".").lower(),
                                    spec.title))
-            console.print(f"{len(rows)} rows → {out}")
+            console.print(f"{rows.height} rows → {out}")
             return
         page = worklists.query(name, uow, artifacts, SYSTEM, query, money)
     cols = list(page.spec.columns[:SHOWN])
