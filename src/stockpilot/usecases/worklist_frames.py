@@ -33,6 +33,7 @@ PLAN_SCHEMA: dict[str, Any] = {"unique_id": pl.Utf8, "supplier": pl.Utf8, "klass
                                "order_value": pl.Float64, "reason": pl.Utf8}
 
 
+URGENCY_ORDER = ("urgency", "cover_gap", "sku", "location")
 MEMO_SIZE = 4  # stock tables kept (one per user scope in use); 300,000 rows ≈ 100 MB each
 _memo: dict[tuple[Any, ...], pl.DataFrame] = {}
 _lock = threading.Lock()
@@ -138,7 +139,8 @@ def _build(uow: UnitOfWork, artifacts: ArtifactStore, actor: Actor, today: date
           .join(_items(uow, actor), on="sku", how="left"))
     df = kpis.classify(df, outs)
     excess = (pl.col("position") - pl.col("order_up_to")).clip(lower_bound=0).fill_null(0)
-    return df.with_columns(
+    # kept in urgency order (URGENCY_ORDER): filters keep it, so the default sort is free
+    return df.sort(list(URGENCY_ORDER), nulls_last=True).with_columns(
         (pl.col("on_hand") * pl.col("unit_cost")).alias("stock_value"),
         excess.alias("excess_units"),
         (excess * pl.col("unit_cost")).alias("excess_value"))

@@ -26,7 +26,9 @@ from stockpilot.usecases.money import Currencies
 from stockpilot.usecases.paging import InvalidQuery, parse_sort
 
 MAX_LIMIT = 500
-URGENCY = ("urgency", "cover_gap", "sku", "location")
+URGENCY = frames.URGENCY_ORDER
+#: lists whose rows come from the stock table in its stored (urgency) order
+PRESORTED = ("skus", "overstock", "suggestions")
 MONEY = ("unit_cost", "stock_value", "excess_value", "order_value", "at_risk_value")
 STOCK_STATUSES = (*kpis.STATUSES, "slow")
 
@@ -155,7 +157,10 @@ def ordered(spec: ListSpec, df: pl.DataFrame, sort: str) -> pl.DataFrame:
     """``df`` sorted by ``sort`` (``urgency`` expands to status, cover gap, SKU, location)."""
     names: list[str] = []
     desc: list[bool] = []
-    for name, d in parse_sort(sort or spec.default_sort, spec.sortable):
+    terms = parse_sort(sort or spec.default_sort, spec.sortable)
+    if terms == [("urgency", False)] and spec.name in PRESORTED:
+        return df  # the stock table is stored in urgency order (a 300,000-row sort saved)
+    for name, d in terms:
         expand = [c for c in URGENCY if c in df.columns] if name == "urgency" else [name]
         if spec.name == "alerts" and name == "urgency":
             expand = ["urgency", "stock_urgency", "cover_gap", "created_at"]
