@@ -17,7 +17,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml $(LOCK)
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(PIP) install -q -c $(LOCK) -e '.[dev,spark,deep,kafka]'
+	$(PIP) install -q -c $(LOCK) -e '.[dev,spark,dask,deep,kafka]'
 	touch $@
 
 install: $(VENV)/.installed          ## runtime dependencies, pinned by requirements.lock
@@ -32,9 +32,11 @@ test: install-dev browser check      ## lint, types, import contracts, then the 
 test-fast: install-dev               ## skip tests marked slow or browser
 	$(BIN)/python -m pytest -m "not slow and not browser"
 
-browser:                             ## Debian's chromium for the Playwright tests (root installs it)
+browser:                             ## Debian's chromium (Playwright tests) and poppler-utils (PDF report test); root installs them
 	@command -v chromium >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	@command -v pdftoppm >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null)
 
 kafka:                               ## a local Kafka broker on 127.0.0.1:9092 (idempotent; see scripts/kafka.sh)
 	PYTHON=$(BIN)/python scripts/kafka.sh start
@@ -64,7 +66,7 @@ bench: install-dev                   ## the heavy benchmarks (minutes each; see 
 lock:                                ## re-pin every dependency from a clean resolve
 	rm -rf /tmp/stockpilot-lock && $(PYTHON) -m venv /tmp/stockpilot-lock
 	/tmp/stockpilot-lock/bin/python -m pip install -q --upgrade pip
-	/tmp/stockpilot-lock/bin/python -m pip install -q '.[dev,spark,deep,kafka]'
+	/tmp/stockpilot-lock/bin/python -m pip install -q '.[dev,spark,dask,deep,kafka]'
 	/tmp/stockpilot-lock/bin/python -m pip freeze --exclude stockpilot | grep -v '^-e' > $(LOCK)
 
 clean:

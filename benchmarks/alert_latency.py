@@ -45,6 +45,7 @@ from stockpilot.store import schema_events as te
 from stockpilot.store.db import make_engine
 from stockpilot.store.history import HistoryStore
 from stockpilot.store.migrate import upgrade
+from stockpilot.store.uow import transact
 
 PG = os.environ.get("STOCKPILOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 NATS = "nats://127.0.0.1:4222"
@@ -80,8 +81,8 @@ def setup(source: str, ws: Path, n_triggers: int) -> str:
         upsert_skus(conn, [{"sku": s, "name": s} for s in names])
         upsert_locations(conn, [{"location": "W"}])
     now = datetime.now(UTC)
-    apply_events(engine, [c.ReceiveStock(event_id=f"open-{s}", sku=s, location="W",
-                                         quantity=60, occurred_at=now) for s in names])
+    transact(engine, apply_events, [c.ReceiveStock(event_id=f"open-{s}", sku=s, location="W",
+                                                   quantity=60, occurred_at=now) for s in names])
     engine.dispose()
     hs = HistoryStore(ws / "history")
     uids = [f"{s}@W" for s in names]

@@ -56,6 +56,7 @@ from stockpilot.store import schema as t
 from stockpilot.store.bulk import bulk_insert
 from stockpilot.store.db import make_engine
 from stockpilot.store.migrate import upgrade
+from stockpilot.store.uow import transact
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample" / "online_retail_top300.csv.gz"
@@ -97,7 +98,7 @@ def seed(url: str, ws: Path, n_skus: int, n_locs: int) -> tuple[str, list[str], 
     trained = train(kept, datetime(2011, 9, 1), ws / "models" / "recommend")
     with engine.begin() as conn:
         upsert_skus(conn, [{"sku": s, "name": s} for s in trained.items])
-    apply_events(engine, [ReceiveStock(event_id=f"rec-{s}", sku=s, location=locs[0],
+    transact(engine, apply_events, [ReceiveStock(event_id=f"rec-{s}", sku=s, location=locs[0],
                                        quantity=random.randint(0, 3) or 1, occurred_at=NOW)
                           for s in trained.items])
     key = create_key(engine, "bench", "viewer")

@@ -41,6 +41,7 @@ from stockpilot.ledger.catalogue import upsert_locations, upsert_skus
 from stockpilot.ledger.service import apply_events
 from stockpilot.store.db import make_engine
 from stockpilot.store.migrate import upgrade
+from stockpilot.store.uow import transact
 
 PG = os.environ.get("STOCKPILOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -152,7 +153,7 @@ def main() -> None:
         engine = fresh(db, args.skus, tmp)
         t0 = time.perf_counter()
         for i in range(0, len(cmds), args.batch):
-            apply_events(engine, cmds[i:i + args.batch])
+            transact(engine, apply_events, cmds[i:i + args.batch])
         rows.append((f"ledger batch path → {db}", "", len(cmds) / (time.perf_counter() - t0)))
     if "bare-pg" in cases:
         rows += bare_pg(cmds, args.batch, tmp)

@@ -42,6 +42,7 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import machine
+from cv_choice import choose_from_cv
 from forecast_m5 import ets_gaussian
 from stockpilot.forecast.base import QUANTILE_COLUMNS
 from stockpilot.forecast.conformal import apply_offsets, residual_quantiles
@@ -50,7 +51,6 @@ from stockpilot.forecast.features import m5_covariates
 from stockpilot.forecast.m5_benchmark import aggregate_quantiles, load, score, with_keys
 from stockpilot.forecast.metrics import coverage
 from stockpilot.forecast.reconcile import reconcile
-from stockpilot.forecast.selection import choose_from_cv
 
 ROOT = Path(__file__).resolve().parents[1]
 H = 28

@@ -37,6 +37,7 @@ from stockpilot.store import schema as t
 from stockpilot.store.bulk import bulk_insert
 from stockpilot.store.db import make_engine
 from stockpilot.store.migrate import upgrade
+from stockpilot.store.uow import transact
 
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
 
@@ -79,7 +80,7 @@ class Backend:
 def run_single(engine, cmds) -> float:  # type: ignore[no-untyped-def]
     start = time.perf_counter()
     for cmd in cmds:
-        apply_events(engine, [cmd])
+        transact(engine, apply_events, [cmd])
     return len(cmds) / (time.perf_counter() - start)
 
 
@@ -87,7 +88,8 @@ def run_batched(engine, cmds, size: int) -> tuple[float, int]:  # type: ignore[n
     start = time.perf_counter()
     applied = 0
     for i in range(0, len(cmds), size):
-        applied += sum(r.status == "applied" for r in apply_events(engine, cmds[i:i + size]))
+        applied += sum(r.status == "applied" for r in transact(engine, apply_events,
+                                                               cmds[i:i + size]))
     return len(cmds) / (time.perf_counter() - start), applied
 
 

@@ -40,6 +40,7 @@ def build(root: Path, n_stores: int) -> object:
     from stockpilot.store.db import make_engine
     from stockpilot.store.history import HistoryStore
     from stockpilot.store.migrate import upgrade
+    from stockpilot.store.uow import transact
     from stockpilot.usecases.network import upsert_sites
     from stockpilot.web.users import create_user
 
@@ -54,8 +55,9 @@ def build(root: Path, n_stores: int) -> object:
         upsert_sites(conn, [{"location": "DC", "latitude": 52.48, "longitude": -1.89}]
                      + [{"location": s, "latitude": 52.48 + rng.uniform(-1.5, 1.5),
                          "longitude": -1.89 + rng.uniform(-2, 2)} for s in stores])
-    apply_events(engine, [ReceiveStock(event_id="r", sku="A", location="DC", quantity=100_000,
-                                       occurred_at=datetime(2024, 1, 1, tzinfo=UTC))])
+    transact(engine, apply_events,
+             [ReceiveStock(event_id="r", sku="A", location="DC", quantity=100_000,
+                           occurred_at=datetime(2024, 1, 1, tzinfo=UTC))])
     history = HistoryStore(root / "history")
     history.write("plans", "latest", pl.DataFrame({
         "unique_id": [f"A@{s}" for s in stores],

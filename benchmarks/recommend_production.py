@@ -72,6 +72,7 @@ def seed_workspace(ws: Path, trained, out_share: float = 0.15) -> tuple[str, str
     from stockpilot.ledger.service import apply_events
     from stockpilot.store.db import make_engine
     from stockpilot.store.migrate import upgrade
+    from stockpilot.store.uow import transact
 
     url = f"sqlite:///{ws / 'stockpilot.db'}"
     engine = make_engine(url, synchronous="NORMAL")
@@ -80,9 +81,9 @@ def seed_workspace(ws: Path, trained, out_share: float = 0.15) -> tuple[str, str
     with engine.begin() as conn:
         upsert_locations(conn, [{"location": "ONLINE"}])
         upsert_skus(conn, [{"sku": s, "name": s} for s in trained.items])
-    apply_events(engine, [ReceiveStock(event_id=f"rec-{s}", sku=s, location="ONLINE",
-                                       quantity=rng.randint(1, 20), occurred_at=NOW)
-                          for s in trained.items if rng.random() >= out_share])
+    transact(engine, apply_events, [ReceiveStock(event_id=f"rec-{s}", sku=s, location="ONLINE",
+                                                 quantity=rng.randint(1, 20), occurred_at=NOW)
+                                    for s in trained.items if rng.random() >= out_share])
     key = create_key(engine, "bench", "viewer")
     engine.dispose()
     save(trained, ws / "models" / "recommend")

@@ -32,6 +32,7 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import machine
+from policy_research import compare_research  # benchmarks/ is not a package
 from stockpilot.forecast.classify import demand_classes
 from stockpilot.forecast.data import prepare, to_long
 from stockpilot.ingest import m5
@@ -39,7 +40,7 @@ from stockpilot.ingest.online_retail import daily_demand, read_invoices
 from stockpilot.ingest.online_retail_import import split_lines
 from stockpilot.planning.classes import abc_xyz
 from stockpilot.simulate.engine import Setup
-from stockpilot.simulate.run import compare, inventory_at_fill
+from stockpilot.simulate.run import inventory_at_fill
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -128,12 +129,12 @@ def main() -> None:
     if args.sweep:
         sweep = {"service_levels": tuple(float(x) for x in args.sweep.split(","))}
     t0 = time.perf_counter()
-    cmp = compare(df, start, end, Setup(7, 7), n_windows=args.windows, horizon=args.horizon,
-                  integer=args.integer, max_start=args.max_start,
-                  calibration_weeks=args.calibration_weeks, groups=groups,
-                  class_levels=class_levels, empirical_window=args.empirical_window,
-                  progress=lambda m: print(m, file=sys.stderr),
-                  **sweep)
+    cmp = compare_research(df, start, end, Setup(7, 7), n_windows=args.windows,
+                           horizon=args.horizon, integer=args.integer,
+                           max_start=args.max_start, calibration_weeks=args.calibration_weeks,
+                           groups=groups, class_levels=class_levels,
+                           empirical_window=args.empirical_window,
+                           progress=lambda m: print(m, file=sys.stderr), **sweep)
     wall = time.perf_counter() - t0
     print(f"# policies on {args.dataset}: {df['unique_id'].n_unique()} series, {start} … {end}"
           f" — {machine()}")

@@ -19,6 +19,7 @@ from stockpilot import retry
 from stockpilot.domain import commands as c
 from stockpilot.ledger.catalogue import upsert_locations, upsert_skus
 from stockpilot.ledger.service import apply_events
+from stockpilot.store.uow import transact
 
 
 def test_a_held_sqlite_lock_is_retried_until_released(tmp_path: Path) -> None:
@@ -116,7 +117,7 @@ def _calls(engine) -> int:  # type: ignore[no-untyped-def]
 @pytest.mark.postgres
 def test_ledger_batch_retried_on_serialization_failure(pg_engine) -> None:  # type: ignore[no-untyped-def]
     _flaky_trigger(pg_engine, "40001", failures=2)
-    [res] = apply_events(pg_engine, [_receipt("e1")])
+    [res] = transact(pg_engine, apply_events, [_receipt("e1")])
     assert res.status == "applied"
     assert _calls(pg_engine) == 3  # two failed tries, then the one that committed
     with pg_engine.connect() as conn:
@@ -127,5 +128,5 @@ def test_ledger_batch_retried_on_serialization_failure(pg_engine) -> None:  # ty
 def test_ledger_batch_not_retried_on_a_data_error(pg_engine) -> None:  # type: ignore[no-untyped-def]
     _flaky_trigger(pg_engine, "22003", failures=1)
     with pytest.raises(DataError):
-        apply_events(pg_engine, [_receipt("e1")])
+        transact(pg_engine, apply_events, [_receipt("e1")])
     assert _calls(pg_engine) == 1  # raised at once

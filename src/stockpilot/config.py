@@ -56,6 +56,9 @@ class AlertSettings(BaseModel):
     channels: AlertChannels = Field(default_factory=AlertChannels)
     routes: dict[str, list[str]] = Field(default_factory=dict)
     cooldown_hours: float = 24.0
+    digest: list[str] = Field(default_factory=list, description=(
+        "channels that get one digest of the period's alerts (`stockpilot report digest`) "
+        "instead of one message per alert"))
 
 
 class RecommendSettings(BaseModel):
@@ -70,6 +73,9 @@ class RecommendSettings(BaseModel):
 
     model: str = "hybrid"
     mode: str = Field(default="substitute", pattern="^(filter|substitute|boost)$")
+    #: in ``boost`` mode, how much an overstocked item's score rises (× the top score at full
+    #: overstock); an A/B variant may set its own (``params.boost_weight``)
+    boost_weight: float = Field(default=0.2, ge=0.0, le=10.0)
 
 
 class RoutingSettings(BaseModel):
@@ -92,6 +98,23 @@ class RoutingSettings(BaseModel):
     shift_hours: float = Field(default=10.0, gt=0, le=24)
     circuity: float = Field(default=1.2, ge=1.0, description="road km per great-circle km")
     windows: dict[str, str] = Field(default_factory=dict)
+
+
+class CountingSettings(BaseModel):
+    """``[stockpilot.counting]`` in stockpilot.toml: cycle-count frequencies and tolerances.
+
+    Days between counts per ABC class (A monthly, B quarterly, C yearly by default) and the
+    tolerance past which a count asks for a recount: the larger of ``tolerance_units`` and
+    ``tolerance_pct`` % of the expected quantity (see :mod:`stockpilot.planning.counting`).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    a_days: int = Field(default=30, ge=1)
+    b_days: int = Field(default=91, ge=1)
+    c_days: int = Field(default=365, ge=1)
+    tolerance_units: int = Field(default=2, ge=0)
+    tolerance_pct: float = Field(default=5.0, ge=0)
 
 
 class Settings(BaseSettings):
@@ -118,6 +141,7 @@ class Settings(BaseSettings):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     recommend: RecommendSettings = Field(default_factory=RecommendSettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    counting: CountingSettings = Field(default_factory=CountingSettings)
     # ``[sourcing]``: location → "supplier" or "dc:LOC" (overrides imported routes).
     sourcing: dict[str, str] = Field(default_factory=dict)
     # ``[service_levels]``: ABC×XYZ class (e.g. "AX") → target cycle service level.

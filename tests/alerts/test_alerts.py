@@ -17,6 +17,7 @@ from stockpilot.alerts import rules
 from stockpilot.alerts.notifiers import Email, Webhook, deliver, verify
 from stockpilot.alerts.service import raise_alerts, set_status
 from stockpilot.store import schema_events as te
+from stockpilot.store.uow import transact
 
 POS = pl.DataFrame({"sku": ["A", "B"], "location": ["W", "W"], "available": [3, 50]})
 PLAN = pl.DataFrame({"unique_id": ["A@W", "B@W"], "reorder_point": [10, 10],
@@ -112,9 +113,9 @@ def test_dedup_cooldown_ack_resolve_and_dead_letter(engine):
     dead = Webhook("http://127.0.0.1:9/none", "x", timeout_s=0.2)
     [first] = raise_alerts(engine, [f], [dead], now=t0)
     assert raise_alerts(engine, [f], now=t0 + timedelta(hours=1)) == []  # still open
-    set_status(engine, first, "acked")
+    transact(engine, set_status, first, "acked")
     assert raise_alerts(engine, [f], now=t0 + timedelta(hours=2)) == []
-    set_status(engine, first, "resolved")
+    transact(engine, set_status, first, "resolved")
     with engine.begin() as conn:
         conn.execute(te.alerts.update().values(updated_at=t0))
     assert raise_alerts(engine, [f], now=t0 + timedelta(hours=2)) == []  # cooldown

@@ -19,6 +19,7 @@ from stockpilot.ledger.purchasing import OrderLine, create_purchase_order
 from stockpilot.ledger.service import apply_events
 from stockpilot.store import schema_events as te
 from stockpilot.store.history import HistoryStore
+from stockpilot.store.uow import transact
 from stockpilot.usecases.alert_refresh import refresh_after_approval
 
 TODAY = datetime.now(UTC).date()
@@ -44,7 +45,7 @@ def world(engine, root):
         upsert_skus(conn, [{"sku": "A", "name": "A"}])
         upsert_suppliers(conn, [{"supplier": "SUP"}])
         upsert_supplier_items(conn, [{"supplier": "SUP", "sku": "A", "lead_time_days": 10}])
-    apply_events(engine, [ReceiveStock(event_id="r", sku="A", location="W", quantity=12,
+    transact(engine, apply_events, [ReceiveStock(event_id="r", sku="A", location="W", quantity=12,
                                        occurred_at=datetime.now(UTC) - timedelta(days=1))])
     history = HistoryStore(root / "history")
     history.write("forecasts", "latest", pl.DataFrame({
@@ -82,7 +83,7 @@ def test_approval_resolves_low_stock_and_updates_a_stockout_it_is_too_late_for(
 def test_an_order_arriving_in_time_resolves_the_stockout(sqlite_engine, tmp_path):
     history, _ = world(sqlite_engine, tmp_path)
     raise_alerts(sqlite_engine, findings(sqlite_engine, history, today=TODAY))
-    po = create_purchase_order(sqlite_engine, "SUP", [OrderLine("A", "W", 50)],
+    po, _ = transact(sqlite_engine, create_purchase_order, "SUP", [OrderLine("A", "W", 50)],
                                expected_at=TODAY + timedelta(days=3))
     got = refresh_after_approval(sqlite_engine, history, [po])
     assert got["resolved"] == 2 and open_alerts(sqlite_engine) == {}

@@ -14,6 +14,7 @@ from stockpilot.ledger.service import apply_events
 from stockpilot.store.db import make_engine
 from stockpilot.store.history import HistoryStore
 from stockpilot.store.migrate import upgrade
+from stockpilot.store.uow import transact
 
 
 def test_check_list_ack_resolve_history(tmp_path, monkeypatch):
@@ -24,8 +25,8 @@ def test_check_list_ack_resolve_history(tmp_path, monkeypatch):
     with eng.begin() as conn:
         upsert_skus(conn, [{"sku": "A", "name": "a"}])
         upsert_locations(conn, [{"location": "W"}])
-    apply_events(eng, [ReceiveStock(event_id="r", sku="A", location="W", quantity=3,
-                                    occurred_at=datetime.now(UTC))])
+    transact(eng, apply_events, [ReceiveStock(event_id="r", sku="A", location="W", quantity=3,
+                                              occurred_at=datetime.now(UTC))])
     eng.dispose()
     hs = HistoryStore(tmp_path / "history")
     hs.write("plans", "latest", pl.DataFrame({"unique_id": ["A@W"], "reorder_point": [10],

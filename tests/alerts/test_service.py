@@ -14,6 +14,7 @@ from stockpilot.errors import NotFound
 from stockpilot.ledger.catalogue import upsert_locations, upsert_skus
 from stockpilot.ledger.service import apply_events
 from stockpilot.store.history import HistoryStore
+from stockpilot.store.uow import transact
 
 TODAY = date(2024, 6, 30)
 
@@ -28,8 +29,8 @@ def test_ack_resolve_and_reraise_are_kept_in_history(engine):
     t0 = datetime(2024, 1, 1, tzinfo=UTC)
     [first] = raise_alerts(engine, [f], now=t0)
     assert raise_alerts(engine, [f], now=t0 + timedelta(minutes=5)) == []  # dedup: still open
-    set_status(engine, first, "acked", actor="ana", now=t0 + timedelta(hours=1))
-    set_status(engine, first, "resolved", actor="ana", now=t0 + timedelta(hours=2))
+    transact(engine, set_status, first, "acked", actor="ana", now=t0 + timedelta(hours=1))
+    transact(engine, set_status, first, "resolved", actor="ana", now=t0 + timedelta(hours=2))
     assert raise_alerts(engine, [f], now=t0 + timedelta(hours=3),
                         cooldown=timedelta(hours=6)) == []  # cooldown after resolve
     [again] = raise_alerts(engine, [f], now=t0 + timedelta(hours=9),
@@ -40,9 +41,9 @@ def test_ack_resolve_and_reraise_are_kept_in_history(engine):
                      ("resolved", "resolved", "ana")]
     assert [h["action"] for h in history_of(engine, again)] == ["raised"]
     with pytest.raises(NotFound):
-        set_status(engine, 999_999, "acked")
+        transact(engine, set_status, 999_999, "acked")
     with pytest.raises(ValueError, match="acked or resolved"):
-        set_status(engine, first, "closed")
+        transact(engine, set_status, first, "closed")
 
 
 def _ledger(engine) -> None:  # type: ignore[no-untyped-def]
@@ -73,7 +74,7 @@ def _ledger(engine) -> None:  # type: ignore[no-untyped-def]
         c.ReceiveStock(event_id="lo-in", sku="LO", location="W", quantity=3,
                        occurred_at=at(5)),
     ]
-    assert all(r.ok for r in apply_events(engine, cmds))
+    assert all(r.ok for r in transact(engine, apply_events, cmds))
 
 
 def _history(tmp_path) -> HistoryStore:  # type: ignore[no-untyped-def]

@@ -29,7 +29,7 @@ from stockpilot.ledger.purchasing import OrderLine, create_purchase_order
 from stockpilot.ledger.service import apply_events
 from stockpilot.store import schema_events as te
 from stockpilot.store.history import HistoryStore
-from stockpilot.store.uow import writing
+from stockpilot.store.uow import transact, writing
 from stockpilot.usecases import simulations
 from stockpilot.usecases.actor import SYSTEM
 
@@ -97,9 +97,9 @@ def seed(engine, ws: Path, model: Path | None) -> dict[str, int]:
     transfers = [TransferStock(event_id=f"t-{a}-{b}", sku="A", location=a, to_location=b,
                                quantity=1, occurred_at=NOW) for a, b in (("S", "S2"),
                                                                          ("W", "S"))]
-    apply_events(engine, receipts + transfers)
-    ids = {"po_in": create_purchase_order(engine, "ACME", [OrderLine("A", "S", 10)]),
-           "po_out": create_purchase_order(engine, "ACME", [OrderLine("A", "W", 10)])}
+    transact(engine, apply_events, receipts + transfers)
+    ids = {name: transact(engine, create_purchase_order, "ACME", [OrderLine("A", loc, 10)])[0]
+           for name, loc in (("po_in", "S"), ("po_out", "W"))}
     with engine.begin() as conn:
         for name, loc in (("alert_in", "S"), ("alert_out", "W")):
             ids[name] = conn.execute(insert(te.alerts).values(
@@ -114,6 +114,9 @@ def seed(engine, ws: Path, model: Path | None) -> dict[str, int]:
     _frames(history)
     (ws / "report").mkdir(parents=True)
     (ws / "report" / "index.html").write_text("<h1>report</h1>")
+    # the report generated for the scoped keys' locations (all they may see of reports)
+    (ws / "report" / "locations" / "+".join(INSIDE)).mkdir(parents=True)
+    (ws / "report" / "locations" / "+".join(INSIDE) / "index.html").write_text("<h1>S</h1>")
     if model is not None:
         shutil.copytree(model, ws / "models" / "recommend")
     return ids

@@ -15,6 +15,7 @@ from stockpilot.domain.commands import ReceiveStock
 from stockpilot.ledger.catalogue import upsert_locations, upsert_skus
 from stockpilot.ledger.service import apply_events
 from stockpilot.store.history import HistoryStore
+from stockpilot.store.uow import transact
 
 OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
@@ -25,8 +26,9 @@ def api(engine, tmp_path):
     with engine.begin() as conn:
         upsert_skus(conn, [{"sku": "A", "name": "a"}])
         upsert_locations(conn, [{"location": "W"}, {"location": "S"}])
-    apply_events(engine, [ReceiveStock(event_id=f"r-{loc}", sku="A", location=loc, quantity=5,
-                                       occurred_at=NOW) for loc in ("W", "S")])
+    transact(engine, apply_events,
+             [ReceiveStock(event_id=f"r-{loc}", sku="A", location=loc, quantity=5,
+                           occurred_at=NOW) for loc in ("W", "S")])
     keys = {role: create_key(engine, role, role) for role in ("viewer", "operator")}
     keys["scoped"] = create_key(engine, "shop", "operator", ["S"])
     return TestClient(create_app(engine, HistoryStore(tmp_path / "h"))), keys

@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 
 from stockpilot.api.auth import ROLES, create_key
 from stockpilot.ledger.purchasing import OrderLine, create_purchase_order
+from stockpilot.store.uow import transact
 
 Req = tuple[str, Any]  # url (with query), json body or None
 LIST = "list"  # outside check for lists: a limited key never sees W, an unlimited one does
@@ -44,7 +45,7 @@ def event(loc: str) -> Callable[[Any, int], Req]:
 
 def fresh_po(loc: str) -> Callable[[Any, int], Req]:
     def make(w: Any, n: int) -> Req:
-        po = create_purchase_order(w.engine, "ACME", [OrderLine("A", loc, 1)])
+        po, _ = transact(w.engine, create_purchase_order, "ACME", [OrderLine("A", loc, 1)])
         return f"/purchase-orders/{po}/cancel", {}
     return make
 
@@ -83,8 +84,8 @@ def fresh_override(loc: str) -> Callable[[Any, int], Req]:
     def make(w: Any, n: int) -> Req:
         from stockpilot.usecases.overrides import OverrideIn, set_override
 
-        oid = set_override(w.engine, OverrideIn(sku="A", kind="max", value=n, author="t",
-                                                location=loc))
+        oid = transact(w.engine, set_override, OverrideIn(sku="A", kind="max", value=n, author="t",
+                                                          location=loc))
         return f"/overrides/{oid}", None
     return make
 
@@ -105,15 +106,42 @@ def experiment(stop: bool = False, report: bool = False) -> Callable[[Any, int],
 
         for row in ex.listing(w.engine):
             if row["status"] == "running":
-                ex.stop(w.engine, row["name"])
+                transact(w.engine, ex.stop, row["name"])
         name = f"e{n}-{uuid.uuid4().hex[:8]}"
         if stop or report:
-            ex.start(w.engine, name, [Variant("a"), Variant("b")])
+            transact(w.engine, ex.start, name, [Variant("a"), Variant("b")])
             return f"/recommendations/experiments/{name}/{'stop' if stop else 'report'}", (
                 {} if stop else None)
         return "/recommendations/experiments", {"name": name, "variants": [
             {"name": "a"}, {"name": "b", "model": "hybrid", "mode": "filter"}]}
     return make
+
+def count_session(loc: str, then: str = "") -> Callable[[Any, int], Req]:
+    """A fresh count session at ``loc`` (one is open per location: earlier ones are closed);
+    ``then``: "scans" or "approve" (after a scan, so there is something to approve)."""
+    def make(w: Any, n: int) -> Req:
+        from sqlalchemy import update
+
+        from stockpilot.planning.counting import CountPolicy
+        from stockpilot.store import schema_counts as tc
+        from stockpilot.store.uow import writing
+        from stockpilot.usecases import counting
+        from stockpilot.usecases.actor import SYSTEM
+
+        with writing(w.engine) as uow:
+            uow.conn.execute(update(tc.count_sessions).where(
+                tc.count_sessions.c.location == loc).values(status="closed"))
+            if then == "create":
+                return "/counts/sessions", {"location": loc, "skus": ["A"]}
+            sid = counting.start_session(uow, SYSTEM, loc, CountPolicy(), skus=["A"])
+            if then == "approve":
+                counting.scan(uow, SYSTEM, sid, "A", 1, CountPolicy(tolerance_units=10**9))
+        url = f"/counts/sessions/{sid}" + (f"/{then}" if then else "")
+        return url, ({"code": "A", "quantity": n} if then == "scans" else
+                     {} if then == "approve" else None)
+    return make
+
+
 MATRIX: dict[tuple[str, str], E] = {
     ("GET", "/health"): E("viewer", get("/health")),
     ("GET", "/metrics"): E("viewer", get("/metrics")),
@@ -233,6 +261,19 @@ MATRIX: dict[tuple[str, str], E] = {
                                       "value": n})),
     ("DELETE", "/overrides/{override_id}"): E("planner", fresh_override("S"),
                                               fresh_override("W"), ok=(204,)),
+    ("GET", "/counts/list"): E("planner", get("/counts/list?all=true"), LIST),
+    ("GET", "/counts/sessions"): E("viewer", get("/counts/sessions")),
+    ("POST", "/counts/sessions"): E("planner", count_session("S", "create"),
+                                    count_session("W", "create")),
+    ("GET", "/counts/sessions/{session_id}"): E("viewer", count_session("S"),
+                                                count_session("W")),
+    ("POST", "/counts/sessions/{session_id}/scans"): E("operator", count_session("S", "scans"),
+                                                       count_session("W", "scans")),
+    ("POST", "/counts/sessions/{session_id}/approve"): E(
+        "planner", count_session("S", "approve"), count_session("W", "approve")),
+    ("GET", "/counts/history/{sku}"): E("viewer", get("/counts/history/A")),
+    ("POST", "/counts/barcodes"): E("planner", body("/counts/barcodes",
+                                                    lambda n: {"barcodes": {f"b{n}": "A"}})),
 }
 
 

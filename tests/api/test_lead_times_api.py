@@ -18,6 +18,7 @@ from stockpilot.ledger.catalogue import (
 )
 from stockpilot.ledger.purchasing import OrderLine, create_purchase_order, receive_purchase_order
 from stockpilot.store.history import HistoryStore
+from stockpilot.store.uow import transact
 from stockpilot.usecases.leadtimes import lead_time_report
 
 
@@ -34,14 +35,17 @@ def seed_terms(engine) -> None:
 
 def two_lines_received_the_same_day(engine) -> None:
     """The issue's case: one PO of S, two lines, both received on the day it was placed."""
-    po = create_purchase_order(engine, "S", [OrderLine("a", "W", 3), OrderLine("b", "W", 4)])
-    receive_purchase_order(engine, po, occurred_at=datetime.now(UTC))
+    po, _ = transact(engine, create_purchase_order,
+                     "S", [OrderLine("a", "W", 3), OrderLine("b", "W", 4)])
+    transact(engine, receive_purchase_order, po, occurred_at=datetime.now(UTC))
 
 
 def five_receipts_of_t(engine, days: int = 20) -> None:
     for n in range(5):
-        po = create_purchase_order(engine, "T", [OrderLine("c", "W", 1)], reference=f"t{n}")
-        receive_purchase_order(engine, po, occurred_at=datetime.now(UTC) + timedelta(days=days))
+        po, _ = transact(engine, create_purchase_order,
+                         "T", [OrderLine("c", "W", 1)], reference=f"t{n}")
+        transact(engine, receive_purchase_order,
+                 po, occurred_at=datetime.now(UTC) + timedelta(days=days))
 
 
 def test_report_keeps_stated_until_enough_receipts(sqlite_engine):

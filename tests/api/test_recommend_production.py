@@ -11,6 +11,7 @@ import pytest
 from stockpilot.domain.commands import ReceiveStock
 from stockpilot.ledger.catalogue import upsert_skus
 from stockpilot.ledger.service import apply_events
+from stockpilot.store.uow import transact
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
@@ -33,9 +34,9 @@ def ranker_folder(tmp_path_factory) -> Path:
 def _stock(world, skus: list[str], location: str = "S", units: int = 3) -> None:
     with world.engine.begin() as conn:
         upsert_skus(conn, [{"sku": s} for s in skus])
-    apply_events(world.engine, [ReceiveStock(event_id=f"pr-{s}-{location}", sku=s,
-                                             location=location, quantity=units,
-                                             occurred_at=NOW) for s in skus])
+    transact(world.engine, apply_events, [ReceiveStock(event_id=f"pr-{s}-{location}", sku=s,
+                                                       location=location, quantity=units,
+                                                       occurred_at=NOW) for s in skus])
 
 
 def test_served_lists_are_the_offline_lists_for_every_model(world, ranker_folder):
@@ -161,3 +162,45 @@ def test_experiment_serves_variants_sticky_and_reports(world, ranker_folder):
     assert after["experiment"] is None
     listed = c.get("/recommendations/experiments", headers=world.h("viewer")).json()
     assert [e["name"] for e in listed] == ["rank-vs-blend"]
+
+
+def test_boost_variant_lifts_overstocked_items_by_its_own_weight(world):
+    """A variant's ``boost_weight`` is applied, with overstock read from the latest plan."""
+    import polars as pl
+
+    from stockpilot.recommend.service import load, recommend
+    from stockpilot.store.history import HistoryStore
+    from stockpilot.usecases.recommend_serving import available_at
+
+    hybrid = load(world.workspace / "models" / "recommend", "hybrid")
+    customer = hybrid.users[0]
+    _stock(world, hybrid.items[:60])
+    available = available_at(world.engine, "S", hybrid.items)
+    plain = recommend(hybrid, customer, available, 10, "substitute")
+    extra = next(s for s in hybrid.items[:60] if s not in plain)
+    transact(world.engine, apply_events, [ReceiveStock(
+        event_id="over-1", sku=extra, location="S", quantity=97, occurred_at=NOW)])
+    available = available_at(world.engine, "S", hybrid.items)
+    HistoryStore(world.workspace / "history").write("plans", "latest", pl.DataFrame([{
+        "unique_id": f"{extra}@S", "supplier": "ACME", "order_up_to": 10, "reorder_point": 5,
+        "order_qty": 0, "order_value": 0.0, "reason": "r"}]))
+    c, h = world.client, world.h("planner")
+    bad = c.post("/recommendations/experiments", headers=h, json={"name": "b", "variants": [
+        {"name": "control"}, {"name": "x", "mode": "boost", "params": {"boost": 1.0}}]})
+    assert bad.status_code == 422 and "unknown parameter 'boost'" in bad.text
+    r = c.post("/recommendations/experiments", headers=h, json={"name": "boost", "variants": [
+        {"name": "control", "weight": 0.001},
+        {"name": "boosted", "mode": "boost", "weight": 1000, "params": {"boost_weight": 5}}]})
+    assert r.status_code == 201, r.text
+    got = c.get(f"/recommendations/customers/{customer}", headers=world.h("viewer"),
+                params={"location": "S"}).json()
+    assert got["variant"] == "boosted"
+    items = [i["sku"] for i in got["items"]]
+    over = {extra: (available[extra] - 10) / available[extra]}
+    assert items == recommend(hybrid, customer, available, 10, "boost", over, 5.0)
+    assert items[0] == extra and extra not in plain  # lifted from outside the top 10 to first
+    # the settings' weight (0.2) when the mode is asked for outside the experiment
+    asked = c.get(f"/recommendations/customers/{customer}", headers=world.h("viewer"),
+                  params={"location": "S", "model": "hybrid", "mode": "boost"}).json()
+    assert [i["sku"] for i in asked["items"]] == recommend(hybrid, customer, available, 10,
+                                                           "boost", over, 0.2)

@@ -11,6 +11,7 @@ from stockpilot.config import Settings
 from stockpilot.domain.commands import ReceiveStock
 from stockpilot.ledger.service import apply_events
 from stockpilot.store.history import HistoryStore
+from stockpilot.store.uow import transact
 
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
 
@@ -135,7 +136,7 @@ def test_recommendations_are_stock_aware(world, trained_model):
     stocked = model.items[:40]
     with world.engine.begin() as conn:
         upsert_skus(conn, [{"sku": s} for s in stocked])
-    apply_events(world.engine, [ReceiveStock(event_id=f"rr-{s}", sku=s, location="S",
+    transact(world.engine, apply_events, [ReceiveStock(event_id=f"rr-{s}", sku=s, location="S",
                                              quantity=3, occurred_at=NOW) for s in stocked])
     for url in ("/recommendations/customers/12347", "/recommendations/customers/nobody",
                 "/recommendations/popular", f"/recommendations/similar/{stocked[0]}"):
@@ -186,12 +187,24 @@ def test_jobs_record_failed_plan_runs(world):
 
 def test_reports_are_listed_and_served_but_nothing_else(world):
     c, h = world.client, world.h("viewer")
-    assert [f["name"] for f in c.get("/reports", headers=h).json()] == ["index.html"]
+    assert [f["name"] for f in c.get("/reports", headers=h).json()] == [
+        "index.html", "locations/S+S2/index.html"]
     r = c.get("/reports/index.html", headers=h)
     assert r.status_code == 200 and "sandbox" in r.headers["content-security-policy"]
     (world.workspace / "secret.html").write_text("no")
     for name in ("../secret.html", "..%2Fsecret.html", "%2e%2e/secret.html", "nope.html"):
         assert c.get(f"/reports/{name}", headers=h).status_code == 404, name
+
+
+def test_a_location_limited_key_sees_only_reports_of_its_locations(world):
+    c, h = world.client, world.h("viewer", scoped=True)
+    (world.workspace / "report" / "all.pdf").write_bytes(b"%PDF-1.4 every location")
+    assert [f["name"] for f in c.get("/reports", headers=h).json()] == ["index.html"]
+    assert c.get("/reports/index.html", headers=h).text == "<h1>S</h1>"
+    for name in ("all.pdf", "../all.pdf", "../../index.html", "locations/S+S2/index.html"):
+        assert c.get(f"/reports/{name}", headers=h).status_code == 404, name
+    everyone = [f["name"] for f in c.get("/reports", headers=world.h("viewer")).json()]
+    assert everyone == ["all.pdf", "index.html", "locations/S+S2/index.html"]
 
 
 def test_keys_shown_once_and_revoked(world):

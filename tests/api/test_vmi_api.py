@@ -22,6 +22,7 @@ from stockpilot.ledger.catalogue import (
 )
 from stockpilot.ledger.service import apply_events
 from stockpilot.store.history import HistoryStore
+from stockpilot.store.uow import transact
 from stockpilot.usecases.vmi import set_bounds
 from stockpilot.usecases.vmi_auth import create_supplier_key
 
@@ -34,9 +35,10 @@ def world(engine, tmp_path: Path):
         upsert_suppliers(conn, [{"supplier": "ACME"}, {"supplier": "ZED"}])
         upsert_supplier_items(conn, [{"supplier": "ACME", "sku": "A", "lead_time_days": 3},
                                      {"supplier": "ZED", "sku": "Z", "lead_time_days": 3}])
-    apply_events(engine, [ReceiveStock(event_id=f"r-{s}", sku=s, location="W", quantity=20,
-                                       occurred_at=datetime(2024, 1, 1, tzinfo=UTC))
-                          for s in ("A", "Z")])
+    transact(engine, apply_events,
+             [ReceiveStock(event_id=f"r-{s}", sku=s, location="W", quantity=20,
+                           occurred_at=datetime(2024, 1, 1, tzinfo=UTC))
+              for s in ("A", "Z")])
     history = HistoryStore(tmp_path / "history")
     history.write("plans", "latest", pl.DataFrame({"unique_id": ["A@W", "Z@W"],
                                                    "order_up_to": [50, 60]}))

@@ -13,6 +13,7 @@ from stockpilot.ledger.catalogue import upsert_locations, upsert_skus
 from stockpilot.ledger.service import apply_events
 from stockpilot.store.db import make_engine
 from stockpilot.store.migrate import upgrade
+from stockpilot.store.uow import transact
 
 
 def _check(ws) -> subprocess.CompletedProcess[bytes]:  # type: ignore[no-untyped-def]
@@ -28,8 +29,8 @@ def test_stock_check_exits_1_on_broken_books_and_0_on_sound_ones(tmp_path):
     with engine.begin() as conn:
         upsert_skus(conn, [{"sku": "A", "name": "a"}])
         upsert_locations(conn, [{"location": "W"}])
-    apply_events(engine, [ReceiveStock(event_id="r1", sku="A", location="W", quantity=3,
-                                       occurred_at=datetime(2024, 1, 1, tzinfo=UTC))])
+    transact(engine, apply_events, [ReceiveStock(event_id="r1", sku="A", location="W", quantity=3,
+                                                 occurred_at=datetime(2024, 1, 1, tzinfo=UTC))])
     assert _check(ws).returncode == 0
     with engine.begin() as conn:  # written behind the ledger: the replay disagrees
         conn.execute(text("UPDATE stock SET on_hand = 5"))

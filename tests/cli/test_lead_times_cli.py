@@ -15,6 +15,7 @@ from stockpilot.ledger.catalogue import (
     upsert_suppliers,
 )
 from stockpilot.ledger.purchasing import OrderLine, create_purchase_order, receive_purchase_order
+from stockpilot.store.uow import transact
 
 
 def test_lead_times_table(tmp_path, monkeypatch):
@@ -27,8 +28,10 @@ def test_lead_times_table(tmp_path, monkeypatch):
         upsert_supplier_items(conn, [{"supplier": "S", "sku": "a", "lead_time_days": 14},
                                      {"supplier": "T", "sku": "b", "lead_time_days": 10}])
     for n in range(6):
-        po = create_purchase_order(engine, "T", [OrderLine("b", "W", 1)], reference=f"t{n}")
-        receive_purchase_order(engine, po, occurred_at=datetime.now(UTC) + timedelta(days=16))
+        po, _ = transact(engine, create_purchase_order,
+                         "T", [OrderLine("b", "W", 1)], reference=f"t{n}")
+        transact(engine, receive_purchase_order,
+                 po, occurred_at=datetime.now(UTC) + timedelta(days=16))
     out = CliRunner().invoke(app, ["lead-times", "-w", str(tmp_path)])
     assert out.exit_code == 0, out.output
     lines = {ln.split()[1]: ln for ln in out.output.splitlines() if ln.startswith("│ ")}

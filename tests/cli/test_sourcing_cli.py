@@ -11,6 +11,7 @@ from stockpilot.cli.main import app
 from stockpilot.domain.commands import ReceiveStock
 from stockpilot.ledger.catalogue import upsert_locations, upsert_skus
 from stockpilot.ledger.service import apply_events
+from stockpilot.store.uow import transact
 from stockpilot.usecases.transit import Shipment, ship
 
 
@@ -45,9 +46,9 @@ def test_transit_list_and_receive(tmp_path, monkeypatch):
         upsert_locations(conn, [{"location": "DC"}, {"location": "S1"}])
         upsert_skus(conn, [{"sku": "A", "name": "A"}])
     now = datetime(2024, 6, 1, tzinfo=UTC)
-    apply_events(engine, [ReceiveStock(event_id="r", sku="A", location="DC", quantity=50,
-                                       occurred_at=now)])
-    (sid,) = ship(engine, [Shipment("t1", "A", "DC", "S1", 20)], now)
+    transact(engine, apply_events, [ReceiveStock(event_id="r", sku="A", location="DC", quantity=50,
+                                                 occurred_at=now)])
+    (sid,) = transact(engine, ship, [Shipment("t1", "A", "DC", "S1", 20)], now)
     listed = invoke("transit", "list", "-w", str(tmp_path)).output
     assert "DC" in listed and "S1" in listed and "20" in listed
     assert invoke("transit", "receive", str(sid), "-w", str(tmp_path)).exit_code == 0

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from stockpilot.domain.commands import ReceiveStock, RecordSale, TransferStock
-from stockpilot.events.consumer import Message, apply_messages
+from stockpilot.events.consumer import Message, commit_batch
 from stockpilot.events.schema import dump
 from stockpilot.ledger.catalogue import upsert_locations, upsert_skus
 from stockpilot.store import schema as t
@@ -29,10 +29,10 @@ def test_redelivered_dead_letters_are_recorded_once_and_touched_keys_reported(en
                                       occurred_at=NOW))),          # oversell
         Message("junk", b"{nope"),
     ]
-    first = apply_messages(engine, "test", batch)
+    first = commit_batch(engine, "test", batch)
     assert (first.applied, first.dead) == (2, 2)
     assert first.touched == {("A", "W"), ("A", "V")}
-    again = apply_messages(engine, "test", batch)  # a redelivery after a crash before the ack
+    again = commit_batch(engine, "test", batch)  # a redelivery after a crash before the ack
     assert (again.applied, again.duplicate, again.dead) == (0, 2, 2)
     assert again.touched == set()
     with engine.connect() as conn:
@@ -71,9 +71,9 @@ def test_an_event_the_database_refuses_is_dead_lettered_and_the_rest_applied(eng
     batch = [Message(f"r{i}", dump(ReceiveStock(event_id=f"r{i}", sku="A", location="W",
                                                 quantity=i, occurred_at=NOW)))
              for i in range(1, 5)]
-    first = apply_messages(engine, "test", batch)
+    first = commit_batch(engine, "test", batch)
     assert (first.applied, first.dead) == (3, 1)
-    again = apply_messages(engine, "test", batch)  # redelivered: nothing doubles
+    again = commit_batch(engine, "test", batch)  # redelivered: nothing doubles
     assert (again.applied, again.duplicate, again.dead) == (0, 3, 1)
     with engine.connect() as conn:
         [(mid, kind, reason)] = conn.execute(select(
@@ -88,7 +88,7 @@ def test_a_huge_invalid_message_keeps_a_capped_dead_letter(engine):
     from stockpilot.events.consumer import DEAD_BODY_CHARS
 
     huge = b'{"kind": "receipt", "junk": "' + b"x" * 300_000 + b'"}'
-    res = apply_messages(engine, "test", [Message("h" * 300, huge)])
+    res = commit_batch(engine, "test", [Message("h" * 300, huge)])
     assert res.dead == 1
     with engine.connect() as conn:
         [(mid, body)] = conn.execute(select(te.dead_letters.c.message_id,
@@ -98,7 +98,7 @@ def test_a_huge_invalid_message_keeps_a_capped_dead_letter(engine):
 
 
 def test_on_the_callers_transaction_a_refused_event_is_dead_lettered_too(engine):
-    from stockpilot.events.consumer import apply_messages_in
+    from stockpilot.events.consumer import apply_messages
 
     with engine.begin() as conn:
         upsert_skus(conn, [{"sku": "A", "name": "a"}])
@@ -108,7 +108,7 @@ def test_on_the_callers_transaction_a_refused_event_is_dead_lettered_too(engine)
                                                 quantity=i, occurred_at=NOW)))
              for i in range(1, 4)]
     with engine.begin() as conn:  # as the API's POST /events does
-        res = apply_messages_in(conn, "api", batch)
+        res = apply_messages(conn, "api", batch)
     assert (res.applied, res.dead) == (2, 1)
     with engine.connect() as conn:
         assert conn.execute(select(t.stock.c.on_hand)).scalar_one() == 1 + 3

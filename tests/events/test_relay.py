@@ -12,8 +12,9 @@ from sqlalchemy import func, insert, select
 from stockpilot.domain.commands import ReceiveStock, RecordSale, TransferStock
 from stockpilot.events.relay import Change, Relay
 from stockpilot.ledger.catalogue import upsert_locations, upsert_skus
-from stockpilot.ledger.service import apply_events, apply_in
+from stockpilot.ledger.service import apply_events
 from stockpilot.store import schema as t
+from stockpilot.store.uow import transact
 
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
 
@@ -55,7 +56,7 @@ def _unpublished(engine) -> int:  # type: ignore[no-untyped-def]
 
 def test_relay_publishes_each_committed_change_once_in_id_order(engine):
     _book(engine)
-    apply_events(engine, [
+    transact(engine, apply_events, [
         ReceiveStock(event_id="r1", sku="A", location="W", quantity=10, occurred_at=NOW),
         ReceiveStock(event_id="r2", sku="B", location="W", quantity=4, occurred_at=NOW),
         TransferStock(event_id="t1", sku="A", location="W", to_location="V", quantity=3,
@@ -78,8 +79,9 @@ def test_relay_publishes_each_committed_change_once_in_id_order(engine):
 
 def test_a_failed_send_marks_nothing_and_the_batch_goes_again(engine):
     _book(engine)
-    apply_events(engine, [ReceiveStock(event_id=f"r{i}", sku="A", location="W", quantity=1,
-                                       occurred_at=NOW) for i in range(5)])
+    transact(engine, apply_events,
+             [ReceiveStock(event_id=f"r{i}", sku="A", location="W", quantity=1,
+                           occurred_at=NOW) for i in range(5)])
     bus = Recorder()
     bus.fail_next = True
     relay = Relay(engine, bus, batch=10)
@@ -123,11 +125,11 @@ def test_relay_does_not_pass_a_transaction_still_open_on_postgres(pg_engine):
     relay = Relay(pg_engine, bus, gap_wait_s=60.0)
     with pg_engine.connect() as open_conn:
         tx = open_conn.begin()
-        apply_in(open_conn, [ReceiveStock(event_id="slow", sku="A", location="W",
+        apply_events(open_conn, [ReceiveStock(event_id="slow", sku="A", location="W",
                                           quantity=1, occurred_at=NOW)])  # holds an id
         # another SKU-location: no row lock in common, so it commits while "slow" is open
-        apply_events(pg_engine, [ReceiveStock(event_id="fast", sku="B", location="W",
-                                              quantity=2, occurred_at=NOW)])
+        transact(pg_engine, apply_events, [ReceiveStock(event_id="fast", sku="B", location="W",
+                                                        quantity=2, occurred_at=NOW)])
         assert relay.step() == 0  # "fast" is visible, but "slow" may still commit before it
         tx.commit()
     assert relay.step() == 2
@@ -168,14 +170,14 @@ def test_relay_drives_the_live_alert_check_for_changes_from_any_writer(engine, t
     relay = Relay(engine, Recorder(), on_batch=live)
     now = datetime.now(UTC)
     # a writer that is not the stream consumer (an import, the API): straight to the ledger
-    apply_events(engine, [ReceiveStock(event_id="a1", sku="A", location="W", quantity=40,
-                                       occurred_at=now),
-                          ReceiveStock(event_id="b1", sku="B", location="W", quantity=40,
-                                       occurred_at=now)])
+    transact(engine, apply_events, [ReceiveStock(event_id="a1", sku="A", location="W", quantity=40,
+                                                 occurred_at=now),
+                                    ReceiveStock(event_id="b1", sku="B", location="W", quantity=40,
+                                                 occurred_at=now)])
     relay.step()
     assert web.sent == []
-    apply_events(engine, [RecordSale(event_id="a2", sku="A", location="W", quantity=35,
-                                     occurred_at=now)])  # A: 5 left, B untouched
+    transact(engine, apply_events, [RecordSale(event_id="a2", sku="A", location="W", quantity=35,
+                                               occurred_at=now)])  # A: 5 left, B untouched
     relay.step()
     assert sorted(web.sent) == [("low_stock", "A"), ("projected_stockout", "A")]
     live.close()

@@ -27,6 +27,7 @@ from stockpilot.ledger.service import apply_events
 from stockpilot.store import schema as t
 from stockpilot.store.db import make_engine
 from stockpilot.store.migrate import upgrade
+from stockpilot.store.uow import transact
 
 N_CHANGES, N_SKUS = 1500, 30
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
@@ -120,7 +121,7 @@ def test_kill_nine_the_relay_three_times_each_change_once_in_key_order(to, tmp_p
         for i in range(N_CHANGES)]
     applied = []
     for start in range(0, N_CHANGES, 500):  # several transactions, as writers make them
-        res = apply_events(engine, cmds[start:start + 500])
+        res = transact(engine, apply_events, cmds[start:start + 500])
         applied += [r.event_id for r in res if r.status == "applied"]
     assert len(applied) > N_CHANGES * 0.9  # a few early sales find no stock: no change
     tag = uuid.uuid4().hex[:8]

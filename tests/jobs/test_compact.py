@@ -11,6 +11,7 @@ from stockpilot.jobs.compact import censored_days, compact
 from stockpilot.ledger.catalogue import upsert_locations, upsert_skus
 from stockpilot.ledger.service import apply_events
 from stockpilot.store.history import HistoryStore
+from stockpilot.store.uow import transact
 
 
 def at(day: int, hour: int = 12) -> datetime:
@@ -22,7 +23,7 @@ def test_sales_and_returns_fold_into_days_and_stockouts_carry_over(engine, tmp_p
         upsert_skus(conn, [{"sku": "A", "name": "a"}, {"sku": "B", "name": "b"}])
         upsert_locations(conn, [{"location": "W"}])
     history = HistoryStore(tmp_path / "h")
-    apply_events(engine, [
+    transact(engine, apply_events, [
         ReceiveStock(event_id="r1", sku="A", location="W", quantity=5, occurred_at=at(1, 8)),
         RecordSale(event_id="s1", sku="A", location="W", quantity=2, occurred_at=at(1)),
         RecordSale(event_id="s2", sku="A", location="W", quantity=3, occurred_at=at(2)),
@@ -42,8 +43,8 @@ def test_sales_and_returns_fold_into_days_and_stockouts_carry_over(engine, tmp_p
                    ("B", date(2024, 3, 3)), ("B", date(2024, 3, 4))]
     again = compact(engine, history)
     assert again.new_movements == 0
-    apply_events(engine, [RecordSale(event_id="s3", sku="A", location="W", quantity=1,
-                                     occurred_at=at(5))])
+    transact(engine, apply_events, [RecordSale(event_id="s3", sku="A", location="W", quantity=1,
+                                               occurred_at=at(5))])
     third = compact(engine, history)
     assert (third.new_movements, third.series_recomputed) == (1, 1)
     units = history.daily(sources=["ledger"]).filter(pl.col("sku") == "A")["units"].to_list()

@@ -18,7 +18,7 @@ from stockpilot.planning.pipeline import DEFAULT_METHODS
 from stockpilot.store import schema as t
 from stockpilot.store.artifacts import ArtifactStore
 from stockpilot.store.history import HistoryStore
-from stockpilot.store.uow import writing
+from stockpilot.store.uow import transact, writing
 from stockpilot.usecases.actor import SYSTEM
 from stockpilot.usecases.purchasing import approve_plan
 
@@ -139,9 +139,10 @@ def test_lead_time_learned_from_receipts(shop):
     sku, location = row["unique_id"].split("@")
     start = datetime.now(UTC)
     for n in range(12):
-        po = create_purchase_order(engine, row["supplier"], [OrderLine(sku, location, 1)],
+        po, _ = transact(engine, create_purchase_order,
+                         row["supplier"], [OrderLine(sku, location, 1)],
                                    reference=f"lt-test-{n}")
-        receive_purchase_order(engine, po, occurred_at=start + timedelta(days=20 + n % 3))
+        transact(engine, receive_purchase_order, po, occurred_at=start + timedelta(days=20 + n % 3))
     receipts = load_receipts(engine)
     assert receipts.filter(pl.col("sku") == sku).height == 12
     lead = (receipts["receipt_date"] - receipts["order_date"]).dt.total_days()
@@ -183,9 +184,10 @@ def test_transfers_from_a_dc_cover_store_needs_within_dc_stock(shop):
     with engine.begin() as conn:
         upsert_locations(conn, [{"location": "DC"}])
     dc_units = {s: int(n) // 2 + 1 for s, n in zip(skus, needy["need"], strict=True)}
-    apply_events(engine, [ReceiveStock(event_id=f"dc-{s}", sku=s, location="DC", quantity=q,
-                                       occurred_at=datetime(2011, 9, 30, tzinfo=UTC))
-                          for s, q in dc_units.items()])
+    transact(engine, apply_events,
+             [ReceiveStock(event_id=f"dc-{s}", sku=s, location="DC", quantity=q,
+                           occurred_at=datetime(2011, 9, 30, tzinfo=UTC))
+              for s, q in dc_units.items()])
     lines = plan_transfers(engine, history, "DC", transfer_cost=0.01)
     assert set(lines["sku"]) == set(skus)
     for s in skus:

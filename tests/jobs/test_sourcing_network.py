@@ -26,6 +26,7 @@ from stockpilot.ledger.service import apply_events
 from stockpilot.store import schema as t
 from stockpilot.store.history import HistoryStore
 from stockpilot.store.schema_plan2 import transfers_in_transit as tt
+from stockpilot.store.uow import transact
 from stockpilot.usecases.transit import receive
 
 END = date(2024, 5, 31)
@@ -55,8 +56,9 @@ def net(sqlite_engine, tmp_path):
         upsert_suppliers(conn, [{"supplier": "SUP"}])
         upsert_supplier_items(conn, [{"supplier": "SUP", "sku": "A", "lead_time_days": 7,
                                       "moq": 1, "pack_size": 1}])
-    apply_events(engine, [ReceiveStock(event_id="dc", sku="A", location="DC", quantity=200,
-                                       occurred_at=datetime(2024, 5, 1, tzinfo=UTC))])
+    transact(engine, apply_events,
+             [ReceiveStock(event_id="dc", sku="A", location="DC", quantity=200,
+                           occurred_at=datetime(2024, 5, 1, tzinfo=UTC))])
     days = [END - timedelta(days=i) for i in range(120)]
     history.write_daily("import", pl.DataFrame(
         [("A", s, d, 3 + (i % 3) - 1) for s in ("S1", "S2") for i, d in enumerate(days)],
@@ -128,9 +130,10 @@ def test_an_override_set_by_a_planner_reaches_the_plan(net):
     from stockpilot.usecases.overrides import OverrideIn, set_override
 
     engine, history = net
-    set_override(engine, OverrideIn(sku="A", kind="order_up_to", value=120, author="ann",
-                                    location="S1", note="display"))
-    set_override(engine, OverrideIn(sku="A", kind="service_level", value=0.99, author="bob"))
+    transact(engine, set_override, OverrideIn(sku="A", kind="order_up_to", value=120, author="ann",
+                                              location="S1", note="display"))
+    transact(engine, set_override,
+             OverrideIn(sku="A", kind="service_level", value=0.99, author="bob"))
     plan = lines(run_plan(engine, history))
     s1, s2 = plan["A@S1"], plan["A@S2"]
     assert s1["order_up_to"] == 120

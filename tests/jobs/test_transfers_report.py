@@ -16,6 +16,7 @@ from stockpilot.jobs.transfers import apply_transfers
 from stockpilot.ledger.catalogue import upsert_locations, upsert_skus
 from stockpilot.ledger.service import apply_events
 from stockpilot.store import schema as t
+from stockpilot.store.uow import transact
 from stockpilot.usecases.transit import in_transit
 
 AT = datetime(2024, 6, 1, tzinfo=UTC)
@@ -25,8 +26,9 @@ def test_rejected_transfers_are_reported_not_counted(engine):
     with engine.begin() as conn:
         upsert_skus(conn, [{"sku": "A"}, {"sku": "B"}])
         upsert_locations(conn, [{"location": loc} for loc in ("DC", "S1", "S2")])
-    apply_events(engine, [ReceiveStock(event_id="r-A", sku="A", location="DC", quantity=10,
-                                       occurred_at=AT)])
+    transact(engine, apply_events,
+             [ReceiveStock(event_id="r-A", sku="A", location="DC", quantity=10,
+                           occurred_at=AT)])
     lines = pl.DataFrame({"sku": ["A", "A", "B"], "from_location": ["DC"] * 3,
                           "to_location": ["S1", "S2", "S1"], "qty": [6, 3, 5]})
     lines = lines.with_columns(pl.col("qty").cast(pl.Int64))

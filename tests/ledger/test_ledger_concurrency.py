@@ -19,6 +19,7 @@ from stockpilot.ledger.catalogue import upsert_locations, upsert_skus
 from stockpilot.ledger.invariants import check_ledger
 from stockpilot.ledger.positions import get_positions
 from stockpilot.ledger.service import apply_events
+from stockpilot.store.uow import transact
 
 WORKERS, SALES_EACH, STOCK = 8, 25, 100
 
@@ -34,8 +35,8 @@ def _worker(url: str, options: str | None, wid: int, barrier, out) -> None:  # t
     for i in range(SALES_EACH):
         sale = RecordSale(event_id=f"w{wid}-{i}", sku="HOT", location="W", quantity=1,
                           occurred_at=now)
-        statuses.append(apply_events(engine, [sale])[0].status)
-        replay = apply_events(engine, [sale])[0].status
+        statuses.append(transact(engine, apply_events, [sale])[0].status)
+        replay = transact(engine, apply_events, [sale])[0].status
         statuses.append(f"replay-{replay}")
     out.put(statuses)
     engine.dispose()
@@ -45,8 +46,8 @@ def _hammer(engine, url: str, options: str | None) -> list[str]:  # type: ignore
     with engine.begin() as conn:
         upsert_skus(conn, [{"sku": "HOT", "name": "hot item"}])
         upsert_locations(conn, [{"location": "W"}])
-    apply_events(engine, [ReceiveStock(event_id="stock-in", sku="HOT", location="W",
-                                       quantity=STOCK, occurred_at=datetime.now(UTC))])
+    transact(engine, apply_events, [ReceiveStock(event_id="stock-in", sku="HOT", location="W",
+                                                 quantity=STOCK, occurred_at=datetime.now(UTC))])
     ctx = mp.get_context("spawn")
     barrier, out = ctx.Barrier(WORKERS), ctx.Queue()
     procs = [ctx.Process(target=_worker, args=(url, options, w, barrier, out))

@@ -21,6 +21,7 @@ from stockpilot.ledger.purchasing import (
 )
 from stockpilot.ledger.service import apply_events, apply_one
 from stockpilot.store import schema as t
+from stockpilot.store.uow import transact
 
 NOW = datetime(2024, 6, 1, 12, tzinfo=UTC)
 
@@ -59,17 +60,17 @@ def table_count(engine, table) -> int:
 
 
 def test_replay_returns_first_result_and_changes_nothing(ledger):
-    first = apply_one(ledger, rcv("r1", 5))
+    first = transact(ledger, apply_one, rcv("r1", 5))
     moves = table_count(ledger, t.movements)
-    again = apply_one(ledger, rcv("r1", 5))
+    again = transact(ledger, apply_one, rcv("r1", 5))
     assert (first.status, again.status, again.movements) == ("applied", "duplicate", 1)
     assert table_count(ledger, t.movements) == moves and pos(ledger).on_hand == 5
     with pytest.raises(EventConflict):
-        apply_one(ledger, rcv("r1", 6))
+        transact(ledger, apply_one, rcv("r1", 6))
 
 
 def test_mixed_batch_applies_each_event_alone(ledger):
-    results = apply_events(ledger, [
+    results = transact(ledger, apply_events, [
         rcv("r1", 5), sell("s1", 3), sell("s2", 3), sell("s3", 2), rcv("r1", 5),
         rcv("x", 1, sku="NOPE"), rcv("y", 1, loc="NOWHERE"), sell("s4", 1, loc="BO")])
     assert [r.status for r in results] == ["applied", "applied", "rejected", "applied",
@@ -78,12 +79,12 @@ def test_mixed_batch_applies_each_event_alone(ledger):
     assert [results[5].error_type, results[6].error_type] == ["UnknownSku", "UnknownLocation"]
     assert pos(ledger).on_hand == 0 and pos(ledger, loc="BO").on_hand == -1
     with pytest.raises(InsufficientStock):
-        apply_one(ledger, sell("s5", 1))
+        transact(ledger, apply_one, sell("s5", 1))
 
 
 def test_outbox_and_order_lines_are_written_with_the_event(ledger):
-    apply_events(ledger, [rcv("r1", 5), sell("s1", 2, customer_id="c9", order_id="o1",
-                                              unit_price=2.5)])
+    transact(ledger, apply_events, [rcv("r1", 5), sell("s1", 2, customer_id="c9", order_id="o1",
+                                                        unit_price=2.5)])
     with ledger.connect() as conn:
         topics = conn.execute(select(t.outbox.c.topic).order_by(t.outbox.c.id)).scalars().all()
         line = conn.execute(select(t.order_lines)).one()
@@ -93,44 +94,46 @@ def test_outbox_and_order_lines_are_written_with_the_event(ledger):
 
 
 def test_lots_expiry_in_positions(ledger):
-    apply_events(ledger, [rcv("l1", 4, sku="F", lot_code="OLD", expiry=date(2024, 5, 1)),
+    transact(ledger, apply_events, [rcv("l1", 4, sku="F", lot_code="OLD", expiry=date(2024, 5, 1)),
                           rcv("l2", 6, sku="F", lot_code="NEW", expiry=date(2024, 12, 1))])
     p = pos(ledger, sku="F")
     assert (p.on_hand, p.available, p.expired) == (10, 6, 4)
-    [bad] = apply_events(ledger, [sell("s", 7, sku="F")])
+    [bad] = transact(ledger, apply_events, [sell("s", 7, sku="F")])
     assert bad.detail["available"] == 6
 
 
 def test_purchase_order_lifecycle(ledger):
-    po = create_purchase_order(ledger, "ACME", [OrderLine("A", "W", 10), OrderLine("A", "S", 4)],
-                               reference="PO-1")
-    assert create_purchase_order(ledger, "ACME", [OrderLine("A", "W", 10)],
-                                 reference="PO-1") == po
+    po, new = transact(ledger, create_purchase_order, "ACME",
+                       [OrderLine("A", "W", 10), OrderLine("A", "S", 4)], reference="PO-1")
+    assert new
+    assert transact(ledger, create_purchase_order, "ACME", [OrderLine("A", "W", 10)],
+                    reference="PO-1") == (po, False)
     assert (pos(ledger).on_order, pos(ledger).projected) == (10, 10)
     with pytest.raises(InvalidEvent, match=r"line 1 \(A@W\) has 10 of 10 units open; 12"):
-        receive_purchase_order(ledger, po, {1: 12})  # over-delivery needs a confirmation
+        transact(ledger, receive_purchase_order, po, {1: 12})  # over-delivery needs a confirmation
     assert (pos(ledger).on_hand, pos(ledger).on_order) == (0, 10)
-    receive_purchase_order(ledger, po, {1: 12}, over_receipt=True)  # on_order stops at 0
-    receive_purchase_order(ledger, po, {1: 12})  # replayed receipt: nothing changes
+    transact(ledger, receive_purchase_order, po, {1: 12}, over_receipt=True)  # on_order stops at 0
+    transact(ledger, receive_purchase_order, po, {1: 12})  # replayed receipt: nothing changes
     assert (pos(ledger).on_hand, pos(ledger).on_order) == (12, 0)
     assert pos(ledger, loc="S").on_order == 4
-    cancel_purchase_order(ledger, po)
+    transact(ledger, cancel_purchase_order, po)
     assert pos(ledger, loc="S").on_order == 0
     with pytest.raises(NotFound):
-        create_purchase_order(ledger, "NOBODY", [OrderLine("A", "W", 1)])
+        transact(ledger, create_purchase_order, "NOBODY", [OrderLine("A", "W", 1)])
 
 
 def test_a_wire_receipt_cannot_lower_on_order_behind_the_po(ledger):
     """Issue 17 item 3: PO of 10, receipt of 4 naming the PO on the wire → on_order 6, PO open."""
-    from stockpilot.events.consumer import Message, apply_messages
+    from stockpilot.events.consumer import Message, commit_batch
 
-    po = create_purchase_order(ledger, "ACME", [OrderLine("A", "W", 10)], reference="PO-9")
+    po, _ = transact(ledger, create_purchase_order,
+                     "ACME", [OrderLine("A", "W", 10)], reference="PO-9")
     body = ('{"kind":"receipt","event_id":"w1","sku":"A","location":"W","quantity":4,'
             f'"occurred_at":"2024-01-01T00:00:00Z","purchase_order_id":{po}}}').encode()
-    res = apply_messages(ledger, "test", [Message("w1", body)])
+    res = commit_batch(ledger, "test", [Message("w1", body)])
     assert (res.applied, res.dead) == (0, 1)  # dead-lettered: the field is not on the wire
     assert (pos(ledger).on_hand, pos(ledger).on_order) == (0, 10)
-    receive_purchase_order(ledger, po, {1: 4})  # the way to receive against a PO
+    transact(ledger, receive_purchase_order, po, {1: 4})  # the way to receive against a PO
     assert (pos(ledger).on_hand, pos(ledger).on_order) == (4, 6)
     # the ledger's books (stock check) agree: on_order equals the open PO quantities
     with ledger.connect() as conn:
@@ -151,7 +154,7 @@ def test_naive_times_are_utc_in_events_apply_as_on_the_wire(tmp_path):
 
 
 def test_database_refuses_an_oversell_written_behind_the_service(ledger):
-    apply_one(ledger, rcv("r1", 2))
+    transact(ledger, apply_one, rcv("r1", 2))
     with pytest.raises(IntegrityError), ledger.begin() as conn:
         conn.execute(text("update stock set on_hand = -1 where sku = 'A' and location = 'W'"))
     with pytest.raises(IntegrityError), ledger.begin() as conn:
@@ -160,7 +163,7 @@ def test_database_refuses_an_oversell_written_behind_the_service(ledger):
 
 
 def test_invariant_checker_sees_tampering(ledger):
-    apply_one(ledger, rcv("r1", 2))
+    transact(ledger, apply_one, rcv("r1", 2))
     with ledger.begin() as conn:
         conn.execute(text("update stock set on_hand = 1 where sku = 'A' and location = 'W'"))
     with ledger.connect() as conn:
@@ -180,7 +183,7 @@ SCRIPT = [rcv("r1", 10), sell("s1", 3), c.ReserveStock(event_id="v1", sku="A", l
 
 def _outcome(engine):
     results = [(r.event_id, r.status, r.movements, r.error_type)
-               for r in apply_events(engine, SCRIPT)]
+               for r in transact(engine, apply_events, SCRIPT)]
     with engine.connect() as conn:
         moves = conn.execute(select(t.movements.c.event_id, t.movements.c.seq,
                                     t.movements.c.kind, t.movements.c.on_hand_delta,

@@ -30,6 +30,7 @@ from stockpilot.domain import commands as c
 from stockpilot.ledger.catalogue import upsert_locations, upsert_skus
 from stockpilot.ledger.invariants import check_ledger
 from stockpilot.ledger.service import apply_events
+from stockpilot.store.uow import transact
 
 TODAY = datetime(2024, 6, 1, 12, tzinfo=UTC)
 LOTS = {"L-old": date(2024, 5, 1), "L-soon": date(2024, 6, 10), "L-late": date(2024, 9, 1)}
@@ -99,7 +100,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.dir.cleanup()
 
     def send(self, cmd: c.LedgerCommand) -> str:
-        [result] = apply_events(self.engine, [cmd])
+        [result] = transact(self.engine, apply_events, [cmd])
         if result.status == "applied":
             self.applied.append(cmd)
         return result.status
@@ -207,7 +208,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def replay(self, data: st.DataObject) -> None:
         cmd = data.draw(st.sampled_from(self.applied))
-        [result] = apply_events(self.engine, [cmd])
+        [result] = transact(self.engine, apply_events, [cmd])
         assert result.status == "duplicate"
 
     # --- invariants --------------------------------------------------------------------

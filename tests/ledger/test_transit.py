@@ -13,6 +13,7 @@ from stockpilot.ledger.catalogue import upsert_locations, upsert_skus
 from stockpilot.ledger.invariants import check_ledger
 from stockpilot.ledger.service import apply_events
 from stockpilot.store import schema as t
+from stockpilot.store.uow import transact
 from stockpilot.usecases.transit import Shipment, in_transit, open_shipments, receive, ship
 
 NOW = datetime(2024, 6, 1, 9, tzinfo=UTC)
@@ -24,7 +25,7 @@ def books(engine):
         upsert_locations(conn, [{"location": x} for x in ("DC", "S1", "S2")])
         upsert_skus(conn, [{"sku": "A", "name": "A"},
                            {"sku": "L", "name": "lots", "lot_tracked": True}])
-    apply_events(engine, [
+    transact(engine, apply_events, [
         ReceiveStock(event_id="a", sku="A", location="DC", quantity=50, occurred_at=NOW),
         ReceiveStock(event_id="l1", sku="L", location="DC", quantity=4, occurred_at=NOW,
                      lot_code="L1", expiry=date(2024, 9, 1)),
@@ -40,11 +41,11 @@ def on_hand(engine) -> dict[tuple[str, str], int]:
 
 
 def test_ship_then_receive_moves_stock_once(books):
-    (sid,) = ship(books, [Shipment("t1", "A", "DC", "S1", 20)], NOW)
+    (sid,) = transact(books, ship, [Shipment("t1", "A", "DC", "S1", 20)], NOW)
     assert on_hand(books)[("A", "DC")] == 30 and on_hand(books)[("A", "S1")] == 0
     with books.connect() as conn:
         assert dict(in_transit(conn).iter_rows()) == {"A@S1": 20}
-    assert ship(books, [Shipment("t1", "A", "DC", "S1", 20)], NOW) == [sid]  # a replay
+    assert transact(books, ship, [Shipment("t1", "A", "DC", "S1", 20)], NOW) == [sid]  # a replay
     assert on_hand(books)[("A", "DC")] == 30
     receive(books, sid)
     receive(books, sid)  # once
@@ -55,14 +56,15 @@ def test_ship_then_receive_moves_stock_once(books):
 
 def test_a_batch_that_cannot_ship_ships_nothing(books):
     with pytest.raises(InsufficientStock):
-        ship(books, [Shipment("ok", "A", "DC", "S1", 10), Shipment("no", "A", "DC", "S2", 45)])
+        transact(books, ship,
+                 [Shipment("ok", "A", "DC", "S1", 10), Shipment("no", "A", "DC", "S2", 45)])
     assert on_hand(books)[("A", "DC")] == 50 and open_shipments(books).is_empty()
     with pytest.raises(NotFound):
         receive(books, 999)
 
 
 def test_lots_travel_with_their_expiry(books):
-    ids = ship(books, [Shipment("tl", "L", "DC", "S1", 6)], NOW)
+    ids = transact(books, ship, [Shipment("tl", "L", "DC", "S1", 6)], NOW)
     assert len(ids) == 2  # FEFO: 4 of L1, 2 of L2, one in-transit row per lot
     for sid in ids:
         receive(books, sid)

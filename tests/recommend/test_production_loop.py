@@ -15,6 +15,7 @@ from stockpilot.ingest.online_retail_import import split_lines
 from stockpilot.recommend.abtest import Variant
 from stockpilot.recommend.data import lines_frame
 from stockpilot.recommend.service import fit, recommend
+from stockpilot.store.uow import transact
 from stockpilot.usecases import recommend_experiments as ex
 from stockpilot.usecases import recommend_feedback as fb
 
@@ -40,13 +41,14 @@ def _at(n: int) -> datetime:
 def test_feedback_batches_are_idempotent_and_all_or_nothing(engine):
     e = [fb.Feedback(f"e{i}", "impression", "A", "S", _at(i), "c1", "hybrid", position=i + 1)
          for i in range(3)]
-    assert fb.record(engine, e, frozenset({"S"})) == fb.Recorded(3, 0)
-    assert fb.record(engine, [*e, e[0]], None) == fb.Recorded(0, 4)
+    assert transact(engine, fb.record, e, frozenset({"S"})) == fb.Recorded(3, 0)
+    assert transact(engine, fb.record, [*e, e[0]], None) == fb.Recorded(0, 4)
     with pytest.raises(fb.InvalidFeedback, match="e9: kind"):
-        fb.record(engine, [fb.Feedback("e8", "click", "A", "S", _at(8)),
-                           fb.Feedback("e9", "like", "A", "S", _at(9))])
+        transact(engine, fb.record, [fb.Feedback("e8", "click", "A", "S", _at(8)),
+                                     fb.Feedback("e9", "like", "A", "S", _at(9))])
     with pytest.raises(Exception, match="no such location"):
-        fb.record(engine, [fb.Feedback("e10", "click", "A", "W", _at(10))], frozenset({"S"}))
+        transact(engine, fb.record,
+                 [fb.Feedback("e10", "click", "A", "W", _at(10))], frozenset({"S"}))
     rows = fb.rates(engine, ["model"])
     assert rows == [{"model": "hybrid", "impressions": 3, "clicks": 0, "add_to_carts": 0,
                      "purchases": 0, "revenue": 0.0, "ctr": 0.0, "conversion": 0.0}]
@@ -57,8 +59,8 @@ def test_ab_test_replayed_from_held_back_purchases_picks_the_better_variant(engi
     """Customers are split by hash; each sees its variant's top 10 (everything in stock); an
     item they really bought in the held-back month counts as click, add-to-cart and purchase
     (revenue = what they paid for it)."""
-    ex.start(engine, "pop-vs-repeat", [Variant("control", "popularity", "filter"),
-                                       Variant("repeat", "repeat", "filter")])
+    transact(engine, ex.start, "pop-vs-repeat", [Variant("control", "popularity", "filter"),
+                                                 Variant("repeat", "repeat", "filter")])
     after = kept.filter(pl.col("invoiced_at") >= CUT, pl.col("invoiced_at") < END,
                         pl.col("customer_id").is_not_null())
     paid = after.group_by("customer_id", "stock_code").agg(
@@ -82,7 +84,7 @@ def test_ab_test_replayed_from_held_back_purchases_picks_the_better_variant(engi
                            fb.Feedback(f"p-{tag}", "purchase", **common,
                                        value=Decimal(str(round(bought[customer, sku], 2))))]
     for start in range(0, len(events), fb.MAX_BATCH):
-        fb.record(engine, events[start:start + fb.MAX_BATCH])
+        transact(engine, fb.record, events[start:start + fb.MAX_BATCH])
     rep = ex.experiment_report(engine, "pop-vs-repeat")
     rows = {r["variant"]: r for r in rep["rows"]}
     assert min(r["impressions"] for r in rows.values()) > 1000  # both arms got traffic
@@ -92,7 +94,7 @@ def test_ab_test_replayed_from_held_back_purchases_picks_the_better_variant(engi
     assert lo > rows["control"]["conversion_ci"][1]
     by_pos = fb.rates(engine, ["variant", "position"])
     assert {r["position"] for r in by_pos} == set(range(1, 11))
-    ex.stop(engine, "pop-vs-repeat")
+    transact(engine, ex.stop, "pop-vs-repeat")
 
 
 def test_add_to_carts_are_folded_into_the_next_training(engine, kept, models):
@@ -102,8 +104,8 @@ def test_add_to_carts_are_folded_into_the_next_training(engine, kept, models):
     stock = dict.fromkeys(repeat.items, 5)
     before = recommend(repeat, customer, stock, 10, "filter")
     new_item = next(i for i in reversed(repeat.items) if i not in before)
-    fb.record(engine, [fb.Feedback("cart-1", "add_to_cart", new_item, "S",
-                                   datetime(2011, 8, 30, tzinfo=UTC), customer)])
+    transact(engine, fb.record, [fb.Feedback("cart-1", "add_to_cart", new_item, "S",
+                                             datetime(2011, 8, 30, tzinfo=UTC), customer)])
     lines = fb.fold(lines_frame(kept), fb.implicit_lines(engine, CUT.replace(tzinfo=UTC)))
     assert lines.filter(pl.col("order_id") == "feedback:cart-1").height == 1
     again = fit(lines, CUT, "repeat")

@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, select
 from stockpilot.store import schema as t
 from stockpilot.store import schema_events as te
 from stockpilot.store.bulk import JsonText, bulk_insert
+from stockpilot.store.uow import transact
 
 AT = datetime(2024, 6, 1, 12, 30, 15, 123456, tzinfo=UTC)
 
@@ -85,7 +86,7 @@ def test_a_150_character_event_id_is_a_clear_rejection_every_time(engine):
     cmd = ReceiveStock(event_id="e" * 150, sku="A", location="W", quantity=1,
                        occurred_at=datetime(2024, 1, 1, tzinfo=UTC))
     for _ in range(2):  # the replay is the same clear answer, never an IntegrityError
-        [res] = apply_events(engine, [cmd])
+        [res] = transact(engine, apply_events, [cmd])
         assert res.status == "rejected" and "event_id: 150 characters, at most 128" in res.error
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(t.ledger_events)).scalar_one() == 0

@@ -21,6 +21,7 @@ from stockpilot.ledger.invariants import check_ledger
 from stockpilot.ledger.service import apply_events
 from stockpilot.store import schema as t
 from stockpilot.store.history import HistoryStore
+from stockpilot.store.uow import transact
 from stockpilot.usecases import vmi
 from stockpilot.usecases.vmi import AsnLine
 from stockpilot.usecases.vmi_auth import (
@@ -43,9 +44,10 @@ def shop(engine):
             {"supplier": "ACME", "sku": "A", "lead_time_days": 3},
             {"supplier": "ACME", "sku": "A2", "lead_time_days": 3},
             {"supplier": "ZED", "sku": "Z", "lead_time_days": 5}])
-    apply_events(engine, [ReceiveStock(event_id=f"r-{s}", sku=s, location="W", quantity=20,
-                                       occurred_at=datetime(2024, 1, 1, tzinfo=UTC))
-                          for s in ("A", "Z")])
+    transact(engine, apply_events,
+             [ReceiveStock(event_id=f"r-{s}", sku=s, location="W", quantity=20,
+                           occurred_at=datetime(2024, 1, 1, tzinfo=UTC))
+              for s in ("A", "Z")])
     return engine
 
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from stockpilot.ledger.purchasing import OrderLine, create_purchase_order
+from stockpilot.store.uow import transact
 from stockpilot.usecases.actor import Actor
 from stockpilot.web.data import Sources, sku_page
 
 
 def test_chart_projection_takes_the_po_on_its_day(web):
     today = datetime.now(UTC).date()
-    create_purchase_order(web.engine, "SUP", [OrderLine("A", "W", 100)],
-                          expected_at=today + timedelta(days=10))
+    transact(web.engine, create_purchase_order, "SUP", [OrderLine("A", "W", 100)],
+                                    expected_at=today + timedelta(days=10))
     viewer = Actor("viewer", None, name="v", user_id=1)
     view = sku_page(Sources(web.engine, web.history), viewer, "A", "W")
     levels = [v for _, v in view["chart"]["projected"]]

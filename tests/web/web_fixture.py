@@ -26,7 +26,7 @@ from stockpilot.ledger.catalogue import (
 )
 from stockpilot.ledger.service import apply_events
 from stockpilot.store.history import HistoryStore
-from stockpilot.store.uow import writing
+from stockpilot.store.uow import transact, writing
 from stockpilot.usecases import simulations
 from stockpilot.usecases.actor import SYSTEM
 from stockpilot.web.users import create_user
@@ -60,7 +60,7 @@ def _ledger(engine) -> None:
                                occurred_at=t0, lot_code="L1", expiry=date(2024, 7, 10)))
     events += [RecordSale(event_id=f"s-{i}", sku="A", location="W", quantity=3,
                           occurred_at=t0 + timedelta(days=i)) for i in range(1, 9)]
-    apply_events(engine, events)
+    transact(engine, apply_events, events)
 
 
 def _history(history: HistoryStore) -> None:

@@ -18,6 +18,7 @@ from datetime import date, timedelta
 import polars as pl
 
 from stockpilot.alerts.rules import Finding
+from stockpilot.domain.series import SeriesKey, unique_id
 
 MAD_TO_SIGMA = 0.6745  # Φ⁻¹(0.75): MAD of a normal sample = 0.6745 σ
 MEAN_AD_TO_SIGMA = 1.2533  # √(π/2): mean absolute deviation of a normal sample = 0.7979 σ
@@ -43,7 +44,7 @@ def demand_anomaly(today_demand: pl.DataFrame, forecast: pl.DataFrame | None,
     judged = set(banded["unique_id"].to_list()) if banded is not None else set()
     recent = history.filter((pl.col("date") < today) &
                             (pl.col("date") >= today - timedelta(days=window_days)))
-    recent = recent.with_columns((pl.col("sku") + "@" + pl.col("location")).alias("unique_id"))
+    recent = recent.with_columns(unique_id())
     recent = recent.filter(~pl.col("unique_id").is_in(list(judged)))
     return out + _robust_z(today_demand, recent, today, window_days, min_days, z_limit)
 
@@ -131,9 +132,9 @@ def days_for_implausible_quiet(rate: float, p_limit: float = 0.01) -> int:
 
 
 def _uid(df: pl.DataFrame) -> pl.DataFrame:
-    return df.with_columns((pl.col("sku") + "@" + pl.col("location")).alias("unique_id"))
+    return df.with_columns(unique_id())
 
 
 def _finding(uid: str, message: str) -> Finding:
-    sku, location = uid.split("@", 1)
-    return Finding("demand_anomaly", sku, location, "warning", message)
+    key = SeriesKey.parse(uid)
+    return Finding("demand_anomaly", key.sku, key.location, "warning", message)

@@ -9,17 +9,19 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, Engine, func, select, text, tuple_
 
 from stockpilot.domain.movements import MovementKind
+from stockpilot.domain.series import SeriesKey, split_unique_id, unique_id
 from stockpilot.ledger.positions import get_positions, positions_query
 from stockpilot.store import schema as t
 from stockpilot.store import schema_events as te
+from stockpilot.store.artifacts import ArtifactStore
 from stockpilot.store.history import HistoryStore
+from stockpilot.store.uow import reading
 from stockpilot.usecases.transit import arrivals as transit_arrivals
 from stockpilot.usecases.transit import in_transit
 
@@ -47,8 +49,7 @@ def positions(conn: Connection, today: date, keys: Iterable[tuple[str, str]] | N
 
 def _with_transit(conn: Connection, pos: pl.DataFrame) -> pl.DataFrame:
     transit = in_transit(conn).with_columns(
-        pl.col("unique_id").str.split("@").list.first().alias("sku"),
-        pl.col("unique_id").str.split("@").list.last().alias("location")).drop("unique_id")
+        *split_unique_id()).drop("unique_id")
     return pos.join(transit, on=["sku", "location"], how="left").with_columns(
         pl.col("in_transit").fill_null(0))
 
@@ -72,10 +73,10 @@ def arrivals(conn: Connection, keys: Iterable[tuple[str, str]] | None = None) ->
         pl.lit(date.today() + timedelta(days=1))))
     out = pl.concat([pl.DataFrame(rows, orient="row", schema={
         "sku": pl.Utf8, "location": pl.Utf8, "expected_at": pl.Date, "qty": pl.Int64}).select(
-        (pl.col("sku") + "@" + pl.col("location")).alias("unique_id"), "expected_at", "qty"),
+        unique_id(), "expected_at", "qty"),
         tr])
     if keys is not None:
-        out = out.filter(pl.col("unique_id").is_in([f"{s}@{loc}" for s, loc in keys]))
+        out = out.filter(pl.col("unique_id").is_in([str(SeriesKey(*k)) for k in keys]))
     return out
 
 
@@ -158,11 +159,11 @@ def fill_rate(engine: Engine, today: date, days: int = 28) -> float | None:
     """
     start = datetime.combine(today - timedelta(days=days - 1), time(), UTC)
     m, d = t.movements.c, te.dead_letters.c
-    with engine.connect() as conn:
-        sold = -(conn.execute(select(func.coalesce(func.sum(m.on_hand_delta), 0)).where(
+    with reading(engine) as uow:
+        sold = -(uow.conn.execute(select(func.coalesce(func.sum(m.on_hand_delta), 0)).where(
             m.kind == int(MovementKind.SALE), m.occurred_at >= start)).scalar_one())
-        refused = conn.execute(select(d.body).where(d.error_type == "InsufficientStock",
-                                                    d.created_at >= start)).scalars().all()
+        refused = uow.conn.execute(select(d.body).where(d.error_type == "InsufficientStock",
+                                                        d.created_at >= start)).scalars().all()
     lost = sum(_quantity(b) for b in refused)
     return sold / (sold + lost) if sold + lost else None
 
@@ -175,21 +176,20 @@ def _quantity(body: str) -> int:
 
 
 class PlanCache:
-    """The latest plan and forecast from the history store, re-read only when they change."""
+    """The latest plan and forecast (None when absent), re-read only when their files change.
+
+    The one artifact cache (:class:`stockpilot.store.artifacts.ArtifactStore`) under the
+    names the alert rules use (raw frames, ``None`` rather than ``NoPlanYet``).
+    """
 
     def __init__(self, history: HistoryStore) -> None:
         self.history = history
-        self._seen: dict[str, tuple[float, pl.DataFrame | None]] = {}
+        self.artifacts = ArtifactStore(history)
 
     def get(self, dataset: str) -> pl.DataFrame | None:
         """``plans/latest`` or ``forecasts/latest`` (None when absent)."""
-        path: Path = self.history.path(dataset, "latest")
-        mtime = path.stat().st_mtime if path.exists() else -1.0
-        hit = self._seen.get(dataset)
-        if hit is None or hit[0] != mtime:
-            hit = (mtime, self.history.read(dataset, "latest") if mtime >= 0 else None)
-            self._seen[dataset] = hit
-        return hit[1]
+        return self.artifacts.cached(f"alerts:{dataset}", dataset, "latest",
+                                     lambda: self.history.read(dataset, "latest"))
 
 
 def _aware(ts: datetime) -> datetime:

@@ -30,6 +30,7 @@ from stockpilot.alerts.service import (
     update_planning_gauges,
 )
 from stockpilot.store.history import HistoryStore
+from stockpilot.store.uow import reading
 
 
 class LiveAlerts:
@@ -52,9 +53,9 @@ class LiveAlerts:
         plan = self.cache.get("plans")
         if touched and plan is not None:
             today = datetime.now(UTC).date()
-            with self.engine.connect() as conn:
-                pos = inputs.positions(conn, today, touched)
-                arrivals = inputs.arrivals(conn, touched)
+            with reading(self.engine) as uow:
+                pos = inputs.positions(uow.conn, today, touched)
+                arrivals = inputs.arrivals(uow.conn, touched)
             found = position_findings(pos, plan, self.cache.get("forecasts"), arrivals, today)
             if found:
                 self.raised += raise_alerts(self.engine, found, self.notifiers,

@@ -19,11 +19,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import mimetypes
 import smtplib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -102,6 +104,46 @@ class Email:
                         f"alert id: {alert.get('id')}\n")
         with smtplib.SMTP(self.host, self.port, timeout=10) as smtp:
             smtp.send_message(msg)
+
+    def send_mail(self, subject: str, body: str, attachments: Sequence[Path] = ()) -> None:
+        """Send one mail with files attached (typed by name); raise on SMTP errors."""
+        msg = EmailMessage()
+        msg["Subject"], msg["From"], msg["To"] = subject, self.sender, ", ".join(self.to)
+        msg.set_content(body)
+        for path in attachments:
+            kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            main, sub = kind.split("/", 1)
+            msg.add_attachment(path.read_bytes(), maintype=main, subtype=sub,
+                               filename=path.name)
+        with smtplib.SMTP(self.host, self.port, timeout=10) as smtp:
+            smtp.send_message(msg)
+
+    def send_digest(self, alerts: Sequence[dict[str, Any]], period: str) -> None:
+        """One mail listing every alert of ``period`` (instead of one mail per alert)."""
+        self.send_mail(digest_subject(alerts, period), digest_text(alerts, period))
+
+
+def digest_subject(alerts: Sequence[dict[str, Any]], period: str) -> str:
+    """``[stockpilot] 3 alerts (1 critical) — <period>``."""
+    critical = sum(a["severity"] == "critical" for a in alerts)
+    return (f"[stockpilot] {len(alerts)} alert{'s' if len(alerts) != 1 else ''}"
+            f"{f' ({critical} critical)' if critical else ''} — {period}")
+
+
+def digest_text(alerts: Sequence[dict[str, Any]], period: str) -> str:
+    """The digest's body: the alerts by rule, most severe first within each rule."""
+    rank = {"critical": 0, "warning": 1, "info": 2}
+    lines = [f"Alerts raised {period}: {len(alerts)}", ""]
+    by_rule: dict[str, list[dict[str, Any]]] = {}
+    for a in alerts:
+        by_rule.setdefault(a["rule"], []).append(a)
+    for rule in sorted(by_rule):
+        lines.append(f"{rule} ({len(by_rule[rule])})")
+        for a in sorted(by_rule[rule], key=lambda a: (rank.get(a["severity"], 3), a["sku"])):
+            lines.append(f"  [{a['severity']}] {a['sku']}@{a['location']}: {a['message']}"
+                         f" (alert {a.get('id')}, {a.get('status', 'open')})")
+        lines.append("")
+    return "\n".join(lines)
 
 
 SMS_LIMIT = 160  # one GSM-7 segment; longer bodies are cut rather than split and billed twice

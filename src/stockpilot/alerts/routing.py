@@ -12,6 +12,9 @@
     projected_stockout = ["webhook", "email", "sms"]
     default = ["webhook"]
 
+    [alerts]
+    digest = ["email"]   # these channels get one digest per period, not a mail per alert
+
 A rule that is not listed takes ``default``; without a ``default`` it goes to every configured
 channel. Naming a channel that is not configured is a :class:`ConfigError` when the router is
 built, not a silent drop at 3 a.m.
@@ -49,8 +52,18 @@ class Router:
 
     channels: Mapping[str, Any]
     routes: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    digest: Sequence[str] = ()
 
     def __post_init__(self) -> None:
+        unknown = [c for c in self.digest if c not in self.channels]
+        if unknown:
+            raise ConfigError(f"[alerts] digest names channel(s) {', '.join(unknown)} that "
+                              f"are not configured (configured: "
+                              f"{', '.join(sorted(self.channels)) or 'none'})")
+        no_digest = [c for c in self.digest if not hasattr(self.channels[c], "send_digest")]
+        if no_digest:
+            raise ConfigError(f"[alerts] digest: channel(s) {', '.join(no_digest)} cannot "
+                              "send a digest (email can)")
         for rule, names in self.routes.items():
             unknown = [c for c in names if c not in self.channels]
             if unknown:
@@ -62,13 +75,18 @@ class Router:
     def for_rule(self, rule: str) -> list[Any]:
         """The notifiers an alert of ``rule`` goes to, in the configured order."""
         names = self.routes.get(rule, self.routes.get("default", list(self.channels)))
-        return [self.channels[c] for c in names]
+        return [self.channels[c] for c in names if c not in self.digest]
+
+    def digest_channels(self) -> list[Any]:
+        """The notifiers that get the period's digest instead of each alert."""
+        return [self.channels[c] for c in self.digest]
 
     @classmethod
     def from_settings(cls, cfg: AlertSettings, extra: Mapping[str, Any] | None = None
                       ) -> Router:
         """The router of ``[alerts]``; ``extra`` channels (e.g. CLI flags) are added."""
-        return cls({**channels_from(cfg.channels), **(extra or {})}, cfg.routes)
+        return cls({**channels_from(cfg.channels), **(extra or {})}, cfg.routes,
+                   tuple(cfg.digest))
 
 
 def route(notifiers: Sequence[Any] | Router, rule: str) -> list[Any]:

@@ -23,6 +23,7 @@ from typing import Any, cast
 import polars as pl
 
 from stockpilot.alerts.projection import ARRIVALS_SCHEMA, next_arrivals
+from stockpilot.domain.series import SeriesKey, unique_id
 from stockpilot.usecases import kpis
 
 
@@ -116,7 +117,7 @@ def expiring_lots(lots: pl.DataFrame, forecast: pl.DataFrame, today: object, day
                        (pl.col("on_hand") > 0))
     out = []
     for r in soon.iter_rows(named=True):
-        uid = f"{r['sku']}@{r['location']}"
+        uid = str(SeriesKey(r["sku"], r["location"]))
         sell = forecast.filter((pl.col("unique_id") == uid) & (pl.col("ds") < r["expiry"]))
         expected = float(sell["mean"].sum()) if sell.height else 0.0
         if r["on_hand"] > expected:
@@ -127,4 +128,4 @@ def expiring_lots(lots: pl.DataFrame, forecast: pl.DataFrame, today: object, day
 
 
 def _with_uid(df: pl.DataFrame) -> pl.DataFrame:
-    return df.with_columns((pl.col("sku") + "@" + pl.col("location")).alias("unique_id"))
+    return df.with_columns(unique_id())

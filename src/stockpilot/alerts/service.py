@@ -23,6 +23,7 @@ from stockpilot.alerts.routing import Router, route
 from stockpilot.errors import NotFound
 from stockpilot.store import schema_events as te
 from stockpilot.store.history import HistoryStore
+from stockpilot.store.uow import reading, writing
 
 COOLDOWN = timedelta(hours=24)
 Notifiers = Sequence[Any] | Router
@@ -34,13 +35,13 @@ def findings(engine: Engine, history: HistoryStore, today: date | None = None,
     today = today or datetime.now(UTC).date()
     cache = inputs.PlanCache(history)
     plan, fc = cache.get("plans"), cache.get("forecasts")
-    with engine.connect() as conn:
-        pos = inputs.positions(conn, today)
-        arrivals = inputs.arrivals(conn)
-        counts = inputs.counts_since(conn, since_movement, pos)
-        lots = inputs.lots(conn)
-        demand = inputs.demand_on(conn, today)
-        quiet = inputs.quiet_days(conn, pos, today) if fc is not None else None
+    with reading(engine) as uow:
+        pos = inputs.positions(uow.conn, today)
+        arrivals = inputs.arrivals(uow.conn)
+        counts = inputs.counts_since(uow.conn, since_movement, pos)
+        lots = inputs.lots(uow.conn)
+        demand = inputs.demand_on(uow.conn, today)
+        quiet = inputs.quiet_days(uow.conn, pos, today) if fc is not None else None
     out = position_findings(pos, plan, fc, arrivals, today)
     out += rules.count_discrepancy(counts) if counts.height else []
     if lots.height and fc is not None:
@@ -77,18 +78,18 @@ def raise_alerts(engine: Engine, found: Sequence[rules.Finding], notifiers: Noti
     """
     now = now or datetime.now(UTC)
     new: list[tuple[int, str]] = []
-    with engine.begin() as conn:
-        latest = _latest(conn, found)
+    with writing(engine) as uow:
+        latest = _latest(uow.conn, found)
         for f in found:
             last = latest.get((f.rule, f.sku, f.location))
             if last is not None and last.status != "resolved":
                 if last.message != f.message:
-                    conn.execute(update(te.alerts).where(te.alerts.c.id == last.id)
-                                 .values(message=f.message, updated_at=now))
+                    uow.conn.execute(update(te.alerts).where(te.alerts.c.id == last.id)
+                                     .values(message=f.message, updated_at=now))
                 continue
             if last is not None and _aware(last.updated_at) > now - cooldown:
                 continue
-            alert_id = _insert_alert(conn, f, now)
+            alert_id = _insert_alert(uow.conn, f, now)
             latest[(f.rule, f.sku, f.location)] = _Row(alert_id, "open", f.message, now)
             new.append((alert_id, f.rule))
     for alert_id, rule in new:
@@ -138,27 +139,23 @@ def _aware(ts: datetime) -> datetime:
 def _notify(engine: Engine, alert_id: int, notifiers: Sequence[Any]) -> None:
     if not notifiers:
         return
-    with engine.connect() as conn:
-        row = dict(conn.execute(select(te.alerts).where(te.alerts.c.id == alert_id)).one()
-                   ._mapping)
+    with reading(engine) as uow:
+        row = dict(uow.conn.execute(select(te.alerts).where(te.alerts.c.id == alert_id)).one()
+                       ._mapping)
     for n in notifiers:
         sent, attempts, error = deliver(n, row)
-        with engine.begin() as conn:
-            conn.execute(insert(te.notifications).values(
-                alert_id=alert_id, channel=n.channel, status="sent" if sent else "failed",
-                attempts=attempts, last_error=error, created_at=datetime.now(UTC)))
+        with writing(engine) as uow:
+            uow.conn.execute(insert(te.notifications).values(
+                    alert_id=alert_id, channel=n.channel, status="sent" if sent else "failed",
+                    attempts=attempts, last_error=error, created_at=datetime.now(UTC)))
 
 
-def set_status(engine: Engine, alert_id: int, status: str, actor: str | None = None,
+def set_status(conn: Connection, alert_id: int, status: str, actor: str | None = None,
                now: datetime | None = None) -> None:
-    """Acknowledge (``acked``) or resolve (``resolved``) an alert; recorded in its history."""
-    with engine.begin() as conn:
-        set_status_in(conn, alert_id, status, actor, now)
+    """Acknowledge (``acked``) or resolve (``resolved``) an alert; recorded in its history.
 
-
-def set_status_in(conn: Connection, alert_id: int, status: str, actor: str | None = None,
-                  now: datetime | None = None) -> None:
-    """:func:`set_status` on an open transaction (the caller commits)."""
+    Runs on the caller's open transaction (the caller commits).
+    """
     if status not in ("acked", "resolved"):
         raise ValueError(f"status must be acked or resolved, not {status!r}")
     now = now or datetime.now(UTC)
@@ -173,9 +170,9 @@ def set_status_in(conn: Connection, alert_id: int, status: str, actor: str | Non
 def history_of(engine: Engine, alert_id: int) -> list[dict[str, Any]]:
     """Every transition of one alert, oldest first."""
     h = te.alert_history.c
-    with engine.connect() as conn:
-        rows = conn.execute(select(h.action, h.status, h.message, h.actor, h.at)
-                            .where(h.alert_id == alert_id).order_by(h.id)).all()
+    with reading(engine) as uow:
+        rows = uow.conn.execute(select(h.action, h.status, h.message, h.actor, h.at)
+                                .where(h.alert_id == alert_id).order_by(h.id)).all()
     return [dict(r._mapping) for r in rows]
 
 
@@ -183,9 +180,9 @@ def update_planning_gauges(engine: Engine, cache: inputs.PlanCache,
                            today: date | None = None) -> dict[str, float | None]:
     """Recompute the planning KPI gauges from the whole book (not just what changed)."""
     today = today or datetime.now(UTC).date()
-    with engine.connect() as conn:
-        pos = inputs.positions(conn, today)
-        arrivals = inputs.arrivals(conn)
+    with reading(engine) as uow:
+        pos = inputs.positions(uow.conn, today)
+        arrivals = inputs.arrivals(uow.conn)
     found = position_findings(pos, cache.get("plans"), cache.get("forecasts"), arrivals, today)
     below = sum(f.rule == "low_stock" for f in found)
     stockouts = sum(f.rule == "projected_stockout" for f in found)

@@ -23,6 +23,7 @@ from stockpilot.api.context import ApiContext
 from stockpilot.api.routes import (
     alerts,
     catalogue,
+    counts,
     experiments,
     feedback,
     forecasts,
@@ -52,7 +53,7 @@ ROUTERS = (system.router, catalogue.router, stock.router, transfers.router, fore
            plans.router, purchasing.router, alerts.router, simulations.router,
            recommendations.router, feedback.router, experiments.router, jobs.router,
            reports.router, keys.router, network.router, vmi.supplier_router, vmi.shop_router,
-           leadtimes.router, overrides.router, worklists.router)
+           leadtimes.router, overrides.router, counts.router, worklists.router)
 
 
 def create_app(engine: Engine, history: HistoryStore, workspace: Path | None = None,

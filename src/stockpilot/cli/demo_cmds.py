@@ -11,6 +11,7 @@ from stockpilot.cli.common import Workspace, console, spinner, workspace
 from stockpilot.jobs import demo as job
 from stockpilot.ledger.invariants import check_ledger
 from stockpilot.ledger.positions import get_positions
+from stockpilot.store.uow import reading
 
 
 def demo(ws: Path = typer.Option(Path("demo-workspace"), "--workspace", "-w",
@@ -28,9 +29,9 @@ def demo(ws: Path = typer.Option(Path("demo-workspace"), "--workspace", "-w",
         results += job.forecast_plan_simulate(
             w.engine, w.history, ws / "report",
             say=lambda m: progress.update(task, description=m))
-    with w.engine.connect() as conn:
-        problems = check_ledger(conn)
-        positions = get_positions(conn)
+    with reading(w.engine) as uow:
+        problems = check_ledger(uow.conn)
+        positions = get_positions(uow.conn)
     results.append(job.StepResult("ledger check", "consistent" if not problems
                                   else f"{len(problems)} problems"))
     table = Table("step", "result", title=f"stockpilot demo — workspace {ws.resolve()}")

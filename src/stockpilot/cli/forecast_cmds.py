@@ -32,8 +32,10 @@ def forecast(ctx: typer.Context,
              retrain_if_drift: float | None = typer.Option(
                  None, help="Refit only if the last run's error on new days exceeds this "
                  "multiple of its backtest error (e.g. 1.5)."),
-             engine: str = typer.Option("local", help="local, or spark: statistical candidates "
-                                        "on Spark (needs the spark extra)."),
+             engine: str = typer.Option("local", help="local; spark: statistical candidates "
+                                        "on Spark (the spark extra); dask: LightGBM trained on "
+                                        "a Dask cluster (the dask extra; "
+                                        "STOCKPILOT_DASK_SCHEDULER, else a local one)."),
              choice: str = typer.Option("class", help="class: one model per demand class by "
                                         "volume-weighted backtest RMSSE; series: each series' "
                                         "own best backtest MSE."),
@@ -51,8 +53,8 @@ def forecast(ctx: typer.Context,
     from stockpilot.forecast.selection import GLOBAL_MODELS
     from stockpilot.forecast.stats import build_model
 
-    if engine not in ("local", "spark"):
-        raise typer.BadParameter(f"--engine {engine!r}: local or spark")
+    if engine not in ("local", "spark", "dask"):
+        raise typer.BadParameter(f"--engine {engine!r}: local, spark or dask")
     if freq.upper() not in ("D", "W", "M"):
         raise typer.BadParameter(f"--freq {freq!r}: D, W or M")
     if choice not in ("class", "series"):

@@ -21,6 +21,7 @@ err = Console(stderr=True)
 # (Add a line per area; keep this list sorted.)
 from stockpilot.cli import (  # noqa: E402
     alerts_cmds,
+    count_cmds,
     demo_cmds,
     forecast_cmds,
     import_cmds,
@@ -29,6 +30,7 @@ from stockpilot.cli import (  # noqa: E402
     overrides_cmds,
     plan_cmds,
     recommend_cmds,
+    report_cmds,
     serve_cmds,
     simulate_cmds,
     sourcing_cmds,
@@ -41,6 +43,7 @@ from stockpilot.cli import (  # noqa: E402
 )
 
 app.add_typer(alerts_cmds.app, name="alerts")
+app.add_typer(count_cmds.app, name="counts")
 app.add_typer(import_cmds.app, name="import")
 app.add_typer(network_cmds.app, name="network")
 app.add_typer(overrides_cmds.app, name="overrides")
@@ -54,6 +57,7 @@ demo_cmds.register(app)
 forecast_cmds.register(app)
 leadtime_cmds.register(app)
 plan_cmds.register(app)
+report_cmds.register(app)
 serve_cmds.register(app)
 simulate_cmds.register(app)
 sourcing_cmds.register(app)

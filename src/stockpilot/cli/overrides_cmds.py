@@ -38,12 +38,13 @@ def set_cmd(sku: str = typer.Argument(..., help="The SKU."),
             note: str | None = typer.Option(None, help="Why."),
             ws: Path | None = WorkspaceOpt) -> None:
     """Set an override; the next plan applies it and names it in the reason."""
+    from stockpilot.store.uow import transact
     from stockpilot.usecases.overrides import OverrideIn, set_override
 
     o = OverrideIn(sku=sku, kind=kind, value=value, location=location, start=_day(start),
                    end=_day(end), expires=_day(expires), note=note,
                    author=author or getpass.getuser())
-    console.print(f"override {set_override(workspace(ws).engine, o)} set")
+    console.print(f"override {transact(workspace(ws).engine, set_override, o)} set")
 
 
 @app.command("list")

@@ -116,14 +116,17 @@ def segments(k: int | None = typer.Option(None, min=2, max=20, help="Number of s
              ws: Path | None = WorkspaceOpt) -> None:
     """Group SKUs by k-means on demand features (volume, intermittency, seasonality, …)."""
     from stockpilot.forecast.data import prepare, to_long
-    from stockpilot.jobs.plan import sku_prices
     from stockpilot.planning.segments import FEATURES, segment_skus
+    from stockpilot.store.uow import reading
+    from stockpilot.usecases.plan_inputs import series_prices
 
     w = workspace(ws)
     with spinner("segmenting"):
         hist = prepare(to_long(w.history.daily())).df
         hist = hist.filter(pl.col("ds") > hist["ds"].max() - pl.duration(days=window))
-        seg = segment_skus(hist, sku_prices(w.engine, hist.select("unique_id").unique()), k=k)
+        with reading(w.engine) as uow:
+            prices = series_prices(uow.conn, hist.select("unique_id").unique())
+        seg = segment_skus(hist, prices, k=k)
     console.print(f"k = {seg.k}" + (" (silhouette " + ", ".join(
         f"k={c}: {v:.3f}" for c, v in seg.silhouette.items()) + ")" if seg.silhouette else ""))
     table = Table("segment", "SKUs", *FEATURES, title="segment means")

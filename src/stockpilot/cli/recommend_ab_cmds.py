@@ -31,9 +31,10 @@ def start(name: str = typer.Argument(...),
                                             "is the control (repeat for each variant)."),
           ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
     """Start an A/B test; customers are split by a hash of their id, sticky."""
+    from stockpilot.store.uow import transact
     from stockpilot.usecases.recommend_experiments import start as run
 
-    row = run(workspace(ws, db).engine, name, [_variant(v) for v in variant])
+    row = transact(workspace(ws, db).engine, run, name, [_variant(v) for v in variant])
     arms = [f"{v['name']} ({v['model']}, {v['mode']}, weight {v['weight']})"
             for v in row["variants"]]
     console.print(f"started {row['name']}: " + ", ".join(arms))
@@ -43,9 +44,10 @@ def start(name: str = typer.Argument(...),
 def stop(name: str = typer.Argument(...), ws: Path | None = WorkspaceOpt,
          db: str | None = DbOpt) -> None:
     """Stop a running A/B test (its report stays)."""
+    from stockpilot.store.uow import transact
     from stockpilot.usecases.recommend_experiments import stop as run
 
-    run(workspace(ws, db).engine, name)
+    transact(workspace(ws, db).engine, run, name)
     console.print(f"stopped {name}")
 
 

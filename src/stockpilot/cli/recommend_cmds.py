@@ -185,10 +185,15 @@ def for_customer(customer: str = typer.Argument(...),
     w = workspace(ws, db)
     trained = load(w.settings.workspace / "models" / "recommend",
                    model or w.settings.recommend.model)
+    from stockpilot.store.artifacts import ArtifactStore
+
     with reading(w.engine) as uow:
         available = recommendations.available_items(uow, SYSTEM, location, trained.items)
     how = mode or w.settings.recommend.mode
-    for rank, sku in enumerate(recommend(trained, customer, available, k, how), 1):
+    over = (recommendations.overstock_at(ArtifactStore(w.history), SYSTEM, location, available)
+            if how == "boost" else None)
+    for rank, sku in enumerate(recommend(trained, customer, available, k, how, over,
+                                         w.settings.recommend.boost_weight), 1):
         console.print(f"{rank:>2}. {sku} (available {available.get(sku, 0)})")
 
 

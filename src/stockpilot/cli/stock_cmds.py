@@ -15,6 +15,7 @@ from stockpilot.ledger.export import write_csv
 from stockpilot.ledger.invariants import check_ledger
 from stockpilot.ledger.positions import Position, get_positions
 from stockpilot.ledger.service import apply_events
+from stockpilot.store.uow import reading, transact
 
 stock_app = typer.Typer(help="Stock positions: show, export, check.", no_args_is_help=True)
 events_app = typer.Typer(help="Ledger events: apply a file of events.", no_args_is_help=True)
@@ -30,8 +31,8 @@ def show(sku: str | None = typer.Option(None, help="Only this SKU."),
          ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
     """Show stock positions (on hand, reserved, available, on order, projected)."""
     w = workspace(ws, db)
-    with w.engine.connect() as conn:
-        rows = get_positions(conn, sku=sku, location=location, limit=limit)
+    with reading(w.engine) as uow:
+        rows = get_positions(uow.conn, sku=sku, location=location, limit=limit)
     table = Table(*COLUMNS, title=f"stock positions ({len(rows)} shown)")
     for p in rows:
         table.add_row(*[str(getattr(p, c)) for c in COLUMNS])
@@ -43,8 +44,8 @@ def export(out: Path = typer.Argument(..., help="CSV file to write."),
            ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
     """Export all positions to CSV (cells that would run as spreadsheet formulas are escaped)."""
     w = workspace(ws, db)
-    with w.engine.connect() as conn:
-        rows: list[Position] = get_positions(conn)
+    with reading(w.engine) as uow:
+        rows: list[Position] = get_positions(uow.conn)
     n = write_csv(out, COLUMNS, ([getattr(p, c) for c in COLUMNS] for p in rows))
     console.print(f"wrote {n} positions to {out}")
 
@@ -53,8 +54,8 @@ def export(out: Path = typer.Argument(..., help="CSV file to write."),
 def check(ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
     """Verify the books: balances equal the replay of movements, nothing oversold."""
     w = workspace(ws, db)
-    with w.engine.connect() as conn:
-        problems = check_ledger(conn)
+    with reading(w.engine) as uow:
+        problems = check_ledger(uow.conn)
     for p in problems:
         console.print(f"[red]✗[/] {p}")
     if problems:
@@ -74,7 +75,7 @@ def apply(file: Path = typer.Argument(..., help="JSON lines, one event per line.
     with bar() as progress:
         task = progress.add_task("applying events", total=len(commands))
         for start in range(0, len(commands), batch):
-            for r in apply_events(w.engine, commands[start:start + batch]):
+            for r in transact(w.engine, apply_events, commands[start:start + batch]):
                 counts[r.status] += 1
                 if not r.ok:
                     rejected.append(r)

@@ -36,9 +36,10 @@ class SeriesKey:
         return cls(sku, location)
 
 
-def unique_id(sku: str = "sku", location: str = "location") -> pl.Expr:
-    """``unique_id`` built from the ``sku`` and ``location`` columns."""
-    return pl.concat_str([pl.col(sku), pl.col(location)], separator=SEP).alias("unique_id")
+def unique_id(sku: str | pl.Expr = "sku", location: str | pl.Expr = "location") -> pl.Expr:
+    """``unique_id`` built from the ``sku`` and ``location`` columns (names or expressions)."""
+    parts = [pl.col(c) if isinstance(c, str) else c for c in (sku, location)]
+    return pl.concat_str(parts, separator=SEP).alias("unique_id")
 
 
 def split_unique_id(column: str = "unique_id") -> list[pl.Expr]:

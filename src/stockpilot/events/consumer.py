@@ -1,7 +1,7 @@
 """The one consumer core: apply a batch of messages to the ledger in one transaction.
 
 Every adapter (embedded queue, NATS JetStream, Redis Streams, the REST route) hands a batch of
-``Message``s here. Valid events are applied with :func:`stockpilot.ledger.service.apply_in`
+``Message``s here. Valid events are applied with :func:`stockpilot.ledger.service.apply_events`
 (idempotent by event id in that same transaction); anything that cannot be applied — invalid
 JSON or schema, unknown SKU or location, an oversell, an event id reused for another body —
 goes to ``dead_letters`` with its reason, in the same transaction, and the stream keeps
@@ -26,11 +26,11 @@ from stockpilot.domain.bounds import MESSAGE_ID_LEN, fit_id
 from stockpilot.domain.commands import LedgerCommand
 from stockpilot.domain.ledger import keys_of
 from stockpilot.events.schema import BadMessage, parse
-from stockpilot.ledger.service import EventResult, apply_in
+from stockpilot.ledger.service import EventResult, apply_events
 from stockpilot.store import schema_events as te
 from stockpilot.store.bulk import bulk_insert
 from stockpilot.store.db import dialect_insert
-from stockpilot.store.uow import UnitOfWork
+from stockpilot.store.uow import transact
 
 
 @dataclass(frozen=True)
@@ -86,43 +86,34 @@ class LagProbe:
             metrics.CONSUMER_LAG.labels(self.source).set(self.measure())
 
 
-def apply_messages(engine: Engine, source: str, messages: Sequence[Message],
-                   extra: Callable[[Connection, BatchResult], None] | None = None
-                   ) -> BatchResult:
-    """Apply a batch in one transaction.
+def commit_batch(engine: Engine, source: str, messages: Sequence[Message],
+                 extra: Callable[[Connection, BatchResult], None] | None = None
+                 ) -> BatchResult:
+    """The consumers' batch: :func:`apply_messages` in a unit of work of its own, then counted.
 
     ``extra(conn, result)`` runs inside that transaction after the ledger work — e.g. marking
-    inbox rows done, or storing an API idempotency record with the response. A transient
-    failure retries the batch under the one retry policy (:mod:`stockpilot.retry`). A
-    permanent database error (a value the database refuses despite the ledger's bounds)
-    re-runs the batch with each event in its own savepoint: the event the database refuses
-    is dead-lettered and every other one is applied, so no event can stop the stream.
+    inbox rows done. A transient failure retries the whole unit under the one retry policy
+    (:func:`stockpilot.store.uow.transact`); the metrics count only what was committed.
     """
 
-    def once(isolate: bool) -> BatchResult:
-        with metrics.APPLY_SECONDS.labels(source).time(), UnitOfWork(engine) as uow:
-            result = (_apply_isolated if isolate else _apply)(uow.conn, source, messages)
-            if extra is not None:
-                extra(uow.conn, result)
-            uow.commit()
+    def work(conn: Connection) -> BatchResult:
+        result = apply_messages(conn, source, messages)
+        if extra is not None:
+            extra(conn, result)
         return result
 
-    try:
-        result = retry.call(lambda: once(False))
-    except STORAGE_ERRORS as exc:
-        if retry.is_transient_db_error(exc):
-            raise
-        result = retry.call(lambda: once(True))
+    with metrics.APPLY_SECONDS.labels(source).time():
+        result = transact(engine, work)
     count(source, result)
     return result
 
 
-def apply_messages_in(conn: Connection, source: str, messages: Sequence[Message]
-                      ) -> BatchResult:
+def apply_messages(conn: Connection, source: str, messages: Sequence[Message]) -> BatchResult:
     """Apply a batch on the caller's open transaction (the caller commits, then counts).
 
-    As :func:`apply_messages`, an event the database refuses is dead-lettered and the others
-    applied: the batch runs in a savepoint, and again one savepoint per event if refused.
+    An event the database refuses (a value it will not store despite the ledger's bounds) is
+    dead-lettered and every other one applied, so no event can stop the stream: the batch runs
+    in a savepoint, and again one savepoint per event if the database refused it.
     """
     try:
         with conn.begin_nested():
@@ -163,7 +154,7 @@ def _parsed(source: str, messages: Sequence[Message], dead: list[dict[str, Any]]
 def _apply(conn: Connection, source: str, messages: Sequence[Message]) -> BatchResult:
     out, dead = BatchResult(), list[dict[str, Any]]()
     commands, origin = _parsed(source, messages, dead)
-    for cmd, msg, res in zip(commands, origin, apply_in(conn, commands), strict=True):
+    for cmd, msg, res in zip(commands, origin, apply_events(conn, commands), strict=True):
         _tally(out, dead, source, cmd, msg, res)
     return _finish(conn, out, dead)
 
@@ -175,7 +166,7 @@ def _apply_isolated(conn: Connection, source: str, messages: Sequence[Message]) 
     for cmd, msg in zip(commands, origin, strict=True):
         try:
             with conn.begin_nested():
-                [res] = apply_in(conn, [cmd])
+                [res] = apply_events(conn, [cmd])
         except STORAGE_ERRORS as exc:
             if retry.is_transient_db_error(exc):
                 raise

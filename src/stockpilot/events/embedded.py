@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, func, select, update
 
 from stockpilot.domain.bounds import EVENT_ID_LEN, fit_id
-from stockpilot.events.consumer import BatchResult, LagProbe, Message, OnBatch, apply_messages
+from stockpilot.events.consumer import BatchResult, LagProbe, Message, OnBatch, commit_batch
 from stockpilot.store import schema_events as te
 from stockpilot.store.bulk import bulk_insert
 
@@ -55,7 +55,7 @@ def consume_once(engine: Engine, batch: int = 1000, on_batch: OnBatch | None = N
         if done.rowcount != len(ids):  # another consumer took them: roll everything back
             raise RuntimeError("inbox rows were consumed concurrently")
 
-    result = apply_messages(engine, SOURCE,
+    result = commit_batch(engine, SOURCE,
                             [Message(r.message_id, r.body.encode(), r.id) for r in rows], mark)
     probe()
     if on_batch is not None:

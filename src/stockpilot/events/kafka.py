@@ -6,7 +6,7 @@ message id the core dedups dead letters by. The producer is idempotent (``acks=a
 retried send is not written twice.
 
 Consuming (``consume``) polls up to ``batch`` messages, applies them with
-:func:`stockpilot.events.consumer.apply_messages` (one transaction), and only then commits the
+:func:`stockpilot.events.consumer.commit_batch` (one transaction), and only then commits the
 next offset of each partition in the batch, synchronously. A consumer killed between the ledger
 commit and the offset commit gets its batch redelivered — to itself or, after a rebalance, to
 another member of the group — and the ledger's dedup by event id turns the repeat into
@@ -32,7 +32,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from stockpilot import metrics
-from stockpilot.events.consumer import BatchResult, Message, OnBatch, apply_messages
+from stockpilot.domain.series import SeriesKey
+from stockpilot.events.consumer import BatchResult, Message, OnBatch, commit_batch
 
 SOURCE = "kafka"
 TOPIC = "stockpilot.events"
@@ -70,7 +71,7 @@ def key_of(body: bytes) -> bytes | None:
     """The partitioning key of an event body: ``sku@location`` (None if it has none)."""
     try:
         doc = json.loads(body)
-        return f"{doc['sku']}@{doc['location']}".encode()
+        return str(SeriesKey(doc["sku"], doc["location"])).encode()
     except (ValueError, KeyError, TypeError):
         return None  # poison goes anywhere; the consumer dead-letters it
 
@@ -214,7 +215,7 @@ def consume(engine: Engine, url: str | None, batch: int = 1000, idle_exit: float
                 if now - idle_since >= idle_exit:
                     break
                 continue
-            res = apply_messages(engine, SOURCE, [_message(m) for m in msgs])
+            res = commit_batch(engine, SOURCE, [_message(m) for m in msgs])
             _commit(lib, cons, msgs)
             if on_batch is not None:
                 on_batch(res)

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from sqlalchemy import Engine
 
 from stockpilot import metrics
-from stockpilot.events.consumer import BatchResult, Message, OnBatch, apply_messages
+from stockpilot.events.consumer import BatchResult, Message, OnBatch, commit_batch
 
 SOURCE = "nats"
 STREAM = "STOCKPILOT_EVENTS"
@@ -107,7 +107,7 @@ async def consume_async(engine: Engine, url: str, batch: int = 1000, idle_exit: 
                     continue
                 await lag.measure(force=True)
                 break
-            res = await asyncio.to_thread(apply_messages, engine, SOURCE, [
+            res = await asyncio.to_thread(commit_batch, engine, SOURCE, [
                 Message(m.headers.get("Nats-Msg-Id", "") if m.headers else
                         f"{m.metadata.sequence.stream}", m.data, m) for m in msgs])
             await asyncio.gather(*[m.ack() for m in msgs])

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from stockpilot.events.consumer import BatchResult, LagProbe, Message, OnBatch, apply_messages
+from stockpilot.events.consumer import BatchResult, LagProbe, Message, OnBatch, commit_batch
 
 SOURCE = "redis"
 STREAM = "stockpilot:events"
@@ -76,7 +76,7 @@ def consume(engine: Engine, url: str, consumer: str = "c1", batch: int = 1000,
         if not entries:
             lag(force=True)
             return total
-        res = apply_messages(engine, SOURCE, _to_messages(entries))
+        res = commit_batch(engine, SOURCE, _to_messages(entries))
         r.xack(stream, GROUP, *[e[0] for e in entries])
         lag()
         if on_batch is not None:

@@ -39,6 +39,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Engine, func, select, tuple_, update
 
 from stockpilot.domain.ledger import keys_of
+from stockpilot.domain.series import SeriesKey
 from stockpilot.events.consumer import BatchResult, OnBatch
 from stockpilot.events.schema import BadMessage, parse
 from stockpilot.store import schema as t
@@ -69,8 +70,8 @@ class Change:
         try:
             return keys_of(parse(self.payload))
         except BadMessage:  # not a ledger event body: its key is all we know
-            sku, _, location = self.key.rpartition("@")
-            return [(sku, location)]
+            key = SeriesKey.parse(self.key)
+            return [(key.sku, key.location)]
 
 
 class Publisher(Protocol):

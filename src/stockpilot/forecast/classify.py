@@ -21,8 +21,11 @@ def demand_classes(df: pl.DataFrame) -> pl.DataFrame:
     Statistics start at each series' first non-zero day (days before a product was listed are
     not demand), as the M5 guide does for its scales.
     """
-    live = df.sort("unique_id", "ds").filter(
-        (pl.col("y") > 0).cum_max().over("unique_id") | (pl.col("y") > 0))
+    # from each series' first sale on: a join on the first day, not a sort of the whole
+    # history (the sort was most of a 30,000-SKU plan's time)
+    first = df.filter(pl.col("y") > 0).group_by("unique_id").agg(
+        pl.col("ds").min().alias("_first"))
+    live = df.join(first, on="unique_id").filter(pl.col("ds") >= pl.col("_first"))
     nz = pl.col("y").filter(pl.col("y") > 0)
     stats = live.group_by("unique_id").agg(
         pl.len().alias("n_days"), (pl.col("y") > 0).sum().alias("nonzero_days"),

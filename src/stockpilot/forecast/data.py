@@ -17,6 +17,7 @@ from typing import cast
 import numpy as np
 import polars as pl
 
+from stockpilot.domain.series import unique_id
 from stockpilot.errors import StockpilotError
 
 
@@ -33,7 +34,7 @@ class Prepared:
 def to_long(daily: pl.DataFrame) -> pl.DataFrame:
     """History store daily demand (``sku, location, date, units``) as ``unique_id, ds, y``."""
     # The id format of stockpilot.store.history.series_id ("sku@location"), vectorised.
-    return daily.select((pl.col("sku") + "@" + pl.col("location")).alias("unique_id"),
+    return daily.select(unique_id(),
                         pl.col("date").alias("ds"), pl.col("units").cast(pl.Float64).alias("y"))
 
 

@@ -23,6 +23,8 @@ from datetime import date
 
 import polars as pl
 
+from stockpilot.domain.series import split_unique_id
+
 EVENT_TYPES = ("Sporting", "Cultural", "National", "Religious")
 COVARIATES = ("event", *[f"event_{t.lower()}" for t in EVENT_TYPES], "snap",
               "sell_price", "price_rel_max", "price_change")
@@ -56,7 +58,7 @@ def m5_covariates(calendar: pl.DataFrame, prices: pl.DataFrame, ids: pl.Series |
     grid = pl.DataFrame({"unique_id": pl.Series(ids, dtype=pl.Utf8).unique()}).join(
         days, how="cross")
     cal = calendar_features(calendar)
-    state = pl.col("unique_id").str.split("@").list.last().str.split("_").list.first()
+    state = split_unique_id()[1].str.split("_").list.first()
     snap_cols = [c for c in cal.columns if c.startswith("snap_")]
     snap = pl.lit(0, dtype=pl.Int8)
     for c in snap_cols:

@@ -17,6 +17,7 @@ from typing import cast
 
 import polars as pl
 
+from stockpilot.domain.series import unique_id
 from stockpilot.errors import StockpilotError
 from stockpilot.forecast.data import Prepared
 
@@ -76,7 +77,7 @@ def from_monthly(monthly: pl.DataFrame) -> Prepared:
     """
     days = (pl.col("month").dt.month_end() - pl.col("month")).dt.total_days() + 1
     full = monthly.filter(pl.col("n_days") >= days)
-    df = full.select((pl.col("sku") + "@" + pl.col("location")).alias("unique_id"),
+    df = full.select(unique_id(),
                      pl.col("month").alias("ds"), pl.col("units").cast(pl.Float64).alias("y"))
     totals = df.group_by("unique_id").agg(pl.col("y").sum())
     zero = totals.filter(pl.col("y") <= 0)["unique_id"].sort().to_list()

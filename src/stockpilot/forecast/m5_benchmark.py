@@ -19,6 +19,7 @@ from typing import cast
 
 import polars as pl
 
+from stockpilot.domain.series import split_unique_id, unique_id
 from stockpilot.errors import StockpilotError
 from stockpilot.forecast.base import QUANTILES, qcol
 from stockpilot.forecast.data import prepare
@@ -50,13 +51,12 @@ def load(directory: Path) -> M5Data:
                               "daily/*.csv[.gz]")
     cal = m5.read_calendar(cal_path)
     wides = [m5.read_daily_wide(p) for p in m5.daily_files(directory)]
-    uid = pl.col("item_id") + "@" + pl.col("store_id")
-    ids = pl.concat([w.select(uid.alias("unique_id"), "id") for w in wides])
+    ids = pl.concat([w.select(unique_id("item_id", "store_id"), "id") for w in wides])
     df = pl.concat([m5.wide_to_long(w, cal) for w in wides]).select(
-        (pl.col("sku") + "@" + pl.col("location")).alias("unique_id"),
+        unique_id(),
         pl.col("date").alias("ds"), pl.col("units").cast(pl.Float64).alias("y"))
     prices = (m5.read_prices(price_path)
-              .with_columns((pl.col("sku") + "@" + pl.col("location")).alias("unique_id"))
+              .with_columns(unique_id())
               .join(ids, on="unique_id", how="semi")
               .join(cal.select("date", "wm_yr_wk"), on="wm_yr_wk")
               .select("unique_id", pl.col("date").alias("ds"), "sell_price"))
@@ -121,9 +121,8 @@ def write_submission(fc: pl.DataFrame, ids: pl.DataFrame, horizon: int, out: Pat
 
 def with_keys(df: pl.DataFrame) -> pl.DataFrame:
     """Add the store and department of each ``ITEM@STORE`` series."""
-    parts = pl.col("unique_id").str.split("@")
-    item = parts.list.first()
-    return df.with_columns(parts.list.last().alias("store"),
+    item, store = split_unique_id()
+    return df.with_columns(store.alias("store"),
                            item.str.split("_").list.slice(0, 2).list.join("_").alias("dept"))
 
 

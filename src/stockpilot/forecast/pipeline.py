@@ -22,6 +22,7 @@ from typing import cast
 
 import polars as pl
 
+from stockpilot.domain.series import unique_id
 from stockpilot.errors import StockpilotError
 from stockpilot.forecast import registry
 from stockpilot.forecast.censoring import impute_censored, probable_stockouts
@@ -82,7 +83,8 @@ def run_forecast(history: HistoryStore, *, horizon: int = 28,
 
     Censored days (``stockouts`` from the ledger or the sales import) are imputed before
     fitting; outliers are flagged into ``forecasts/outliers`` and, with ``winsorise``, pulled in
-    before fitting. ``engine="spark"`` runs the statistical candidates on Spark (:mod:`.spark`);
+    before fitting. ``engine="spark"`` runs the statistical candidates on Spark (:mod:`.spark`),
+    ``engine="dask"`` trains LightGBM on a Dask cluster (:mod:`.dask_lgbm`);
     ``choice`` picks one model per demand class (default) or per series (:mod:`.selection`).
     ``censor_zero_runs`` also treats implausible zero runs as stockouts
     (:func:`.censoring.probable_stockouts`; for histories without stock data, such as M5).
@@ -111,9 +113,15 @@ def run_forecast(history: HistoryStore, *, horizon: int = 28,
         prep.notes.append("engine spark: statistical candidates ran on Spark")
         result = on_spark(prep, models, horizon, n_windows, say, choice)
     else:
+        factory = None
+        if engine == "dask":
+            from stockpilot.forecast.dask_lgbm import make_forecaster as on_dask
+            prep.notes.append("engine dask: LightGBM trained on a Dask cluster")
+            factory = on_dask
         cov = _covariates(history, prep, models, horizon, say) if f.code == "D" else None
         result = forecast_frame(prep, models, horizon, n_windows, say, cov,
-                                freq=f.offset, season_length=f.season_length, choice=choice)
+                                freq=f.offset, season_length=f.season_length, choice=choice,
+                                factory=factory)
     run = _record(prep, horizon, list(models), n_windows, result.choice)
     run.choice, run.freq = choice, f.code
     say("writing forecasts")
@@ -127,7 +135,7 @@ def _clean(history: HistoryStore, prep: Prepared, winsorise: bool, censor_zero_r
     stockouts = history.scan("stockouts")
     if stockouts is not None:
         censored = stockouts.collect().select(
-            (pl.col("sku") + "@" + pl.col("location")).alias("unique_id"),
+            unique_id(),
             pl.col("date").alias("ds"))
         prep.df = impute_censored(prep.df, censored)
         prep.notes.append(f"{censored.height} censored (stockout) days imputed")

@@ -78,8 +78,9 @@ def save_artefacts(history: HistoryStore, run_id: str, frames: dict[str, pl.Data
         df.write_parquet(folder / f"{name}.parquet")
     try:
         blob = pickle.dumps(fitted, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception as exc:  # noqa: BLE001 - any model may refuse pickling (e.g. a Spark-bound
-        # fitted object raises PySparkRuntimeError): the run stands, only its models are not kept
+    # any model may refuse pickling (a Spark-bound fitted object raises PySparkRuntimeError,
+    # not a PicklingError): the run stands, only its fitted models are not kept
+    except Exception as exc:
         return f"fitted models not stored ({exc.__class__.__name__}: {exc})"
     (folder / "models.pkl").write_bytes(blob)
     return None

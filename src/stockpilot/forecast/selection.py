@@ -33,6 +33,7 @@ from typing import Any, cast
 
 import polars as pl
 
+from stockpilot.domain.series import split_unique_id
 from stockpilot.errors import StockpilotError
 from stockpilot.forecast.base import QUANTILE_COLUMNS
 from stockpilot.forecast.classify import demand_classes
@@ -244,9 +245,7 @@ def _forecast(fitted: dict[str, Any], choice: pl.DataFrame, horizon: int,
     if prep.all_zero:
         out = pl.concat([out, _zeros(prep.all_zero, prep.end, horizon, freq)],
                         how="diagonal")
-    parts_id = pl.col("unique_id").str.split_exact("@", 1)
-    return out.with_columns(parts_id.struct.field("field_0").alias("sku"),
-                            parts_id.struct.field("field_1").alias("location")).select(
+    return out.with_columns(split_unique_id()).select(
         "unique_id", "sku", "location", "ds", "model", "mean", *QUANTILE_COLUMNS
     ).sort("unique_id", "ds")
 

@@ -27,6 +27,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from stockpilot.domain.series import split_unique_id
 from stockpilot.forecast.features import calendar_features
 
 
@@ -53,9 +54,8 @@ class Signals:
 
 
 def _series(ids: list[str]) -> pl.DataFrame:
-    parts = pl.col("unique_id").str.split_exact("@", 1)
     return pl.DataFrame({"unique_id": ids}, schema={"unique_id": pl.Utf8}).unique().with_columns(
-        parts.struct.field("field_0").alias("sku"), parts.struct.field("field_1").alias("location"))
+        split_unique_id())
 
 
 def _for_series(rows: pl.DataFrame, series: pl.DataFrame) -> pl.DataFrame:

@@ -23,8 +23,8 @@ from stockpilot.domain.commands import AdjustStock, CountStock, LedgerCommand
 from stockpilot.errors import ImportRejected, InvalidRow
 from stockpilot.ingest.spec import SPECS, parse, reject_if
 from stockpilot.ledger import catalogue as cat
-from stockpilot.ledger.purchasing import OrderLine, create_purchase_order_in
-from stockpilot.ledger.service import apply_in
+from stockpilot.ledger.purchasing import OrderLine, create_purchase_order
+from stockpilot.ledger.service import apply_events
 from stockpilot.store import schema as t
 from stockpilot.store.bulk import bulk_insert
 from stockpilot.store.history import HistoryStore
@@ -128,7 +128,7 @@ def import_stock(engine: Engine, path: Path, *, counted_at: datetime | None = No
                     if f"import:{digest}:{r['row']}" not in done
                     and (r["quantity"] > 0 or r.get("lot_code") is None
                          or (r["sku"], r["location"], r["lot_code"]) in known_lots)]
-        results = apply_in(conn, commands)
+        results = apply_events(conn, commands)
         bad = [InvalidRow(str(path), int(r.event_id.rsplit(":", 1)[1]), "quantity",
                           r.error or "rejected") for r in results if not r.ok]
         if bad:
@@ -227,7 +227,7 @@ def import_purchase_orders(engine: Engine, path: Path) -> ImportReport:
         for ref, part in df.group_by("reference", maintain_order=True):
             lines = [OrderLine(r["sku"], r["location"], r["quantity"], r["unit_cost"])
                      for r in part.iter_rows(named=True)]
-            _, new = create_purchase_order_in(conn, part["supplier"][0], lines,
+            _, new = create_purchase_order(conn, part["supplier"][0], lines,
                                               reference=str(ref[0]),
                                               expected_at=part["expected_at"][0])
             created += int(new)

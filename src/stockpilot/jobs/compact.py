@@ -18,14 +18,22 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
-from sqlalchemy import Engine, func, select
 
 from stockpilot.domain.movements import MovementKind
-from stockpilot.store import schema as t
 from stockpilot.store.history import DAILY_SCHEMA, HistoryStore
+from stockpilot.store.uow import reading
+from stockpilot.usecases.ledger_reads import (
+    last_movement_id,
+    movements_of,
+    newest_movement_at,
+    touched_between,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 SOURCE = "ledger"
 
@@ -61,18 +69,17 @@ def _save_watermark(history: HistoryStore, last: int) -> None:
 def compact(engine: Engine, history: HistoryStore) -> CompactReport:
     """Fold movements newer than the watermark into ``daily/ledger`` and ``stockouts/ledger``."""
     since = _watermark(history)
-    m = t.movements.c
-    with engine.connect() as conn:
-        last = conn.execute(select(func.max(m.id))).scalar() or 0
-        touched = _frame(conn.execute(
-            select(m.sku, m.location, m.occurred_at).where(m.id > since, m.id <= last)).all(),
-            ["sku", "location", "occurred_at"])
-    if touched.is_empty():
-        return CompactReport(0, 0, _height(history, "daily"), _height(history, "stockouts"), last)
-    keys = touched.select("sku", "location").unique()
-    moves = _movements_of(engine, keys, last)
-    with engine.connect() as conn:
-        newest = conn.execute(select(func.max(m.occurred_at))).scalar()
+    with reading(engine) as uow:  # one snapshot: the watermark and the rows it covers agree
+        last = last_movement_id(uow.conn)
+        touched = _frame(touched_between(uow.conn, since, last),
+                         ["sku", "location", "occurred_at"])
+        if touched.is_empty():
+            return CompactReport(0, 0, _height(history, "daily"),
+                                 _height(history, "stockouts"), last)
+        keys = touched.select("sku", "location").unique()
+        moves = movements_of(uow.conn, keys["sku"].unique().to_list(), last).join(
+            keys, on=["sku", "location"], how="semi").sort("id")
+        newest = newest_movement_at(uow.conn)
     end = pl.Series([newest]).dt.date()[0]
     _merge(history, "daily", _demand(moves), keys)
     _merge(history, "stockouts", _stockout_days(moves, end), keys)
@@ -86,22 +93,6 @@ def _frame(rows: Sequence[Any], columns: list[str]) -> pl.DataFrame:
         pl.DataFrame(schema={c: pl.Utf8 for c in columns[:2]} |
                      {c: pl.Datetime("us") for c in columns[2:3]} |
                      {c: pl.Int64 for c in columns[3:]})
-
-
-def _movements_of(engine: Engine, keys: pl.DataFrame, last: int) -> pl.DataFrame:
-    """All movements (up to ``last``) of the touched SKU-locations, in ledger order."""
-    m = t.movements.c
-    rows: list[Any] = []
-    skus = keys["sku"].unique().to_list()
-    with engine.connect() as conn:
-        for i in range(0, len(skus), 900):
-            rows += conn.execute(
-                select(m.id, m.sku, m.location, m.kind, m.on_hand_delta, m.reserved_delta,
-                       m.occurred_at)
-                .where(m.sku.in_(skus[i:i + 900]), m.id <= last)).all()
-    df = pl.DataFrame(rows, schema=["id", "sku", "location", "kind", "on_hand_delta",
-                                    "reserved_delta", "occurred_at"], orient="row")
-    return df.join(keys, on=["sku", "location"], how="semi").sort("id")
 
 
 def _demand(moves: pl.DataFrame) -> pl.DataFrame:

@@ -109,8 +109,8 @@ def forecast_plan_simulate(engine: Engine, history: HistoryStore, report_dir: Pa
         by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
     out.append(StepResult("alerts", ", ".join(f"{k} {v}" for k, v in sorted(by_rule.items()))
                           or "none"))
-    with engine.connect() as conn:
-        positions = pl.DataFrame([p.to_dict() for p in get_positions(conn)])
+    with reading(engine) as uow:
+        positions = pl.DataFrame([p.to_dict() for p in get_positions(uow.conn)])
     hist = prepare(to_long(history.daily())).df
     page = write_report(
         report_dir, title=f"stockpilot demo — as of {end}",
@@ -119,7 +119,10 @@ def forecast_plan_simulate(engine: Engine, history: HistoryStore, report_dir: Pa
               "stock units": f"{positions['on_hand'].sum():,}"},
         positions=positions, plan=plan, history=hist,
         forecast=history.read("forecasts", "latest"), sim_rows=cmp.rows, notes=run.notes)
-    out.append(StepResult("report", str(page)))
+    from stockpilot.reports.build import write_report as write_workspace_report
+
+    full = write_workspace_report(engine, history, report_dir / "report.html", as_of=end)
+    out.append(StepResult("report", f"{page} and {full.name} (stockpilot report)"))
     return out
 
 

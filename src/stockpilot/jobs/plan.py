@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 from typing import cast as type_cast
 
 import polars as pl
-from sqlalchemy import Engine, Executable, select
 
+from stockpilot.domain.series import split_unique_id
 from stockpilot.errors import StockpilotError
 from stockpilot.forecast.base import QUANTILE_COLUMNS as QCOLS_NINE
 from stockpilot.forecast.data import prepare, to_long
@@ -29,47 +29,22 @@ from stockpilot.planning.supplier_leadtime import (
     lead_time_for,
     lead_time_pmfs,
 )
-from stockpilot.store import schema as t
 from stockpilot.store.history import HistoryStore
+from stockpilot.store.uow import reading
 from stockpilot.usecases.leadtimes import load_receipts
 from stockpilot.usecases.overrides import load_overrides
+from stockpilot.usecases.plan_inputs import (
+    load_positions,
+    load_terms,
+    sellable_lots,
+    series_prices,
+    shelf_lives,
+)
 from stockpilot.usecases.sourcing import load_sourcing, with_dc_series
 from stockpilot.usecases.transit import in_transit
 
-
-def _frame(engine: Engine, query: Executable, schema: Mapping[str, Any]) -> pl.DataFrame:
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    return pl.DataFrame(rows, schema=schema, orient="row")
-
-
-def load_terms(engine: Engine) -> pl.DataFrame:
-    """Primary supplier terms per SKU: ``sku, supplier, lead_time_days, moq, pack_size, …``."""
-    si = t.supplier_items.c
-    q = select(si.sku, si.supplier, si.lead_time_days, si.moq, si.pack_size, si.unit_cost,
-               si.order_cost).where(si.is_primary.is_(True))
-    return _frame(engine, q, {"sku": pl.Utf8, "supplier": pl.Utf8, "lead_time_days": pl.Int64,
-                              "moq": pl.Int64, "pack_size": pl.Int64, "unit_cost": pl.Float64,
-                              "order_cost": pl.Float64}).unique("sku", keep="first")
-
-
-def load_positions(engine: Engine, today: date | None = None) -> pl.DataFrame:
-    """``unique_id, on_hand, on_order, reserved, expired`` for every stock row.
-
-    ``expired`` is what lies in lots whose expiry is on or before ``today`` (default: the
-    calendar day): it is on hand but not sellable, so the plan does not count it.
-    """
-    s, lot = t.stock.c, t.lots.c
-    df = _frame(engine, select(s.sku, s.location, s.on_hand, s.on_order, s.reserved),
-                {"sku": pl.Utf8, "location": pl.Utf8, "on_hand": pl.Int64, "on_order": pl.Int64,
-                 "reserved": pl.Int64})
-    gone = _frame(engine, select(lot.sku, lot.location, lot.on_hand).where(
-        lot.on_hand > 0, lot.expiry.is_not(None), lot.expiry <= (today or date.today())),
-        {"sku": pl.Utf8, "location": pl.Utf8, "expired": pl.Int64})
-    gone = gone.group_by("sku", "location").agg(pl.col("expired").sum())
-    return df.join(gone, on=["sku", "location"], how="left").select(
-        (pl.col("sku") + "@" + pl.col("location")).alias("unique_id"),
-        "on_hand", "on_order", "reserved", pl.col("expired").fill_null(0))
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
 
 
 def run_plan(engine: Engine, history: HistoryStore, *, review_days: int = 7,
@@ -90,8 +65,10 @@ def run_plan(engine: Engine, history: HistoryStore, *, review_days: int = 7,
     plan = build_plan(inputs, PlanOptions(as_of=day, review_days=review_days,
                                           class_window_days=method_window_days))
     if budgets:
-        plan = prioritise(plan, plan.select("unique_id", *QCOLS_NINE), sku_prices(engine, plan),
-                          budgets, holding_rate)
+        with reading(engine) as uow:
+            prices = series_prices(uow.conn, plan)
+        plan = prioritise(plan, plan.select("unique_id", *QCOLS_NINE), prices, budgets,
+                          holding_rate)
     history.write("plans", "latest", plan)
     return plan
 
@@ -113,24 +90,24 @@ def load_inputs(engine: Engine, history: HistoryStore, *, review_days: int = 7,
     cv = history.read("forecasts", "cv")
     hist = prepare(to_long(history.daily())).df
     day = as_of or (type_cast(date, hist["ds"].max()) + timedelta(days=1))
-    with engine.connect() as conn:
-        sourcing = load_sourcing(conn, sourcing_routes)
-        transit = in_transit(conn)
-    ids = with_dc_series(forecast.select("unique_id", "sku", "location").unique(), sourcing)
-    terms = ids.join(load_terms(engine), on="sku", how="inner")
-    with engine.connect() as conn:
-        overrides = load_overrides(conn, terms["unique_id"])
-    if terms.is_empty():
-        raise StockpilotError("no supplier terms for the forecast SKUs: import supplier-items")
-    shelf, lots = _shelf_life_and_lots(engine, day)
+    with reading(engine) as uow:
+        sourcing = load_sourcing(uow.conn, sourcing_routes)
+        ids = with_dc_series(forecast.select("unique_id", "sku", "location").unique(), sourcing)
+        terms = ids.join(load_terms(uow.conn), on="sku", how="inner")
+        if terms.is_empty():
+            raise StockpilotError("no supplier terms for the forecast SKUs: import "
+                                  "supplier-items")
+        overrides = load_overrides(uow.conn, terms["unique_id"])
+        stock = load_positions(uow.conn, day)
+        positions = stock.join(ids.select("unique_id"), on="unique_id", how="semi").join(
+            in_transit(uow.conn), on="unique_id", how="left").with_columns(
+            pl.col("in_transit").fill_null(0))
+        shelf, lots = _shelf_life_and_lots(uow.conn, stock, day)
+        prices = series_prices(uow.conn, hist.select("unique_id").unique())
     inputs = PlanInputs(
-        history=hist, forecast=forecast, cv=cv,
-        positions=load_positions(engine, day).join(ids.select("unique_id"), on="unique_id",
-                                                   how="semi").join(
-            transit, on="unique_id", how="left").with_columns(pl.col("in_transit").fill_null(0)),
-        sourcing=sourcing,
+        history=hist, forecast=forecast, cv=cv, positions=positions, sourcing=sourcing,
         terms=terms.drop("sku", "location"),
-        service=_classes(engine, hist, class_window_days, service_levels),
+        service=_classes(hist, prices, class_window_days, service_levels),
         overrides=overrides,
         shelf_life=shelf, lots=lots,
         extra_laws=_learned_lead_time_laws(engine, hist, terms, review_days))
@@ -158,40 +135,18 @@ def _learned_lead_time_laws(engine: Engine, hist: pl.DataFrame, terms: pl.DataFr
         pl.col("mean_lead_time_days").round().cast(pl.Int64).alias("lead_time_days"))
 
 
-def _shelf_life_and_lots(engine: Engine, today: date) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Shelf life per series and its sellable lots (expiring after ``today``)."""
-    s, lot = t.skus.c, t.lots.c
-    shelf = _frame(engine, select(s.sku, s.shelf_life_days).where(s.shelf_life_days.is_not(None)),
-                   {"sku": pl.Utf8, "shelf_life_days": pl.Int64})
-    stock = load_positions(engine, today).select("unique_id").with_columns(
-        pl.col("unique_id").str.split("@").list.first().alias("sku"))
-    shelf = stock.join(shelf, on="sku").select("unique_id", "shelf_life_days")
-    lots = _frame(engine, select(lot.sku, lot.location, lot.on_hand, lot.expiry)
-                  .where(lot.on_hand > 0, lot.expiry.is_not(None), lot.expiry > today),
-                  {"sku": pl.Utf8, "location": pl.Utf8, "qty": pl.Int64, "expiry": pl.Date})
-    lots = lots.select((pl.col("sku") + "@" + pl.col("location")).alias("unique_id"),
-                       pl.col("qty").cast(pl.Float64),
-                       (pl.col("expiry") - pl.lit(today)).dt.total_days().alias("days_to_expiry"))
-    return shelf, lots
+def _shelf_life_and_lots(conn: Connection, stock: pl.DataFrame, today: date
+                         ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Shelf life per series in ``stock`` and its sellable lots (expiring after ``today``)."""
+    shelf = stock.select("unique_id", split_unique_id()[0]).join(
+        shelf_lives(conn), on="sku").select("unique_id", "shelf_life_days")
+    return shelf, sellable_lots(conn, today)
 
 
-def sku_prices(engine: Engine, plan: pl.DataFrame) -> pl.DataFrame:
-    """``unique_id, price`` for the series in ``plan`` (from the SKU catalogue)."""
-    prices = _frame(engine, select(t.skus.c.sku, t.skus.c.price),
-                    {"sku": pl.Utf8, "price": pl.Float64})
-    return plan.select("unique_id").with_columns(
-        pl.col("unique_id").str.split("@").list.first().alias("sku")).join(
-        prices, on="sku", how="left").select("unique_id", "price")
-
-
-def _classes(engine: Engine, hist: pl.DataFrame, window: int,
+def _classes(hist: pl.DataFrame, prices: pl.DataFrame, window: int,
              service_levels: Mapping[str, float] | None = None) -> pl.DataFrame:
     """ABC×XYZ classes; ``service_levels`` (``[service_levels]``) overrides the matrix."""
     end = hist["ds"].max()
     recent = hist.filter(pl.col("ds") > end - pl.duration(days=window))
-    prices = _frame(engine, select(t.skus.c.sku, t.skus.c.price),
-                    {"sku": pl.Utf8, "price": pl.Float64})
-    price = recent.select("unique_id").unique().with_columns(
-        pl.col("unique_id").str.split("@").list.first().alias("sku")).join(
-        prices, on="sku", how="left").select("unique_id", "price")
+    price = recent.select("unique_id").unique().join(prices, on="unique_id", how="left")
     return abc_xyz(recent, price, matrix=service_matrix(service_levels))

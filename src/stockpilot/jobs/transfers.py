@@ -19,10 +19,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
+from stockpilot.domain.series import split_unique_id
 from stockpilot.errors import StockpilotError
-from stockpilot.jobs.plan import load_positions, sku_prices
 from stockpilot.planning.allocation import allocate
 from stockpilot.store.history import HistoryStore
+from stockpilot.store.uow import reading, transact
+from stockpilot.usecases.plan_inputs import load_positions, series_prices
 from stockpilot.usecases.transit import Shipment, in_transit, ship, shipped_before
 
 if TYPE_CHECKING:
@@ -31,14 +33,11 @@ if TYPE_CHECKING:
 
 def fresh_positions(engine: Engine) -> pl.DataFrame:
     """``unique_id, sku, location, available, inventory_position`` as the ledger stands now."""
-    with engine.connect() as conn:
-        transit = in_transit(conn)
-    pos = load_positions(engine).join(transit, on="unique_id", how="left")
-    parts = pl.col("unique_id").str.split_exact("@", 1)
+    with reading(engine) as uow:
+        pos = load_positions(uow.conn).join(in_transit(uow.conn), on="unique_id", how="left")
     sellable = pl.col("on_hand") - pl.col("expired")
     return pos.select(
-        "unique_id", parts.struct.field("field_0").alias("sku"),
-        parts.struct.field("field_1").alias("location"),
+        "unique_id", *split_unique_id(),
         (sellable - pl.col("reserved")).clip(lower_bound=0).alias("available"),
         (sellable + pl.col("on_order") + pl.col("in_transit").fill_null(0) - pl.col("reserved"))
         .alias("inventory_position"))
@@ -61,7 +60,8 @@ def plan_transfers(engine: Engine, history: HistoryStore, dc: str, *,
     if need.is_empty():
         return pl.DataFrame(schema=dict.fromkeys(cols, pl.Utf8)).with_columns(
             pl.col("qty", "target", "dc_available").cast(pl.Int64))
-    need = need.join(sku_prices(engine, need), on="unique_id", how="left")
+    with reading(engine) as uow:
+        need = need.join(series_prices(uow.conn, need), on="unique_id", how="left")
     skus = sorted(need["sku"].unique().to_list())
     stores = sorted(need["location"].unique().to_list())
     si = {s: i for i, s in enumerate(skus)}
@@ -97,11 +97,9 @@ def _targets(plan: pl.DataFrame, pos: pl.DataFrame, dc: str) -> pl.DataFrame:
     """Per store line: order-up-to − fresh position (capped by the plan's own transfer)."""
     routed = "transfer_from" in plan.columns and plan["transfer_from"].is_not_null().any()
     lines = plan.filter(pl.col("transfer_from") == dc) if routed else plan
-    parts = pl.col("unique_id").str.split_exact("@", 1)
     # a store without a stock row yet has nothing: position 0
     got = lines.select("unique_id", "order_up_to", *(["transfer_qty"] if routed else []),
-                       parts.struct.field("field_0").alias("sku"),
-                       parts.struct.field("field_1").alias("location")).join(
+                       *split_unique_id()).join(
         pos.select("unique_id", "inventory_position"), on="unique_id", how="left").filter(
         pl.col("location") != dc).with_columns(pl.col("inventory_position").fill_null(0))
     target = (pl.col("order_up_to") - pl.col("inventory_position")).clip(lower_bound=0)
@@ -152,7 +150,7 @@ def apply_transfers(engine: Engine, transfers: pl.DataFrame, *,
         if ln.event_id in before:
             continue
         try:
-            ship(engine, [ln], when)
+            transact(engine, ship, [ln], when)
             applied += 1
         except StockpilotError as exc:
             rejected.append(RejectedTransfer(ln.event_id, ln.sku, ln.from_location,

@@ -11,14 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from stockpilot.domain.commands import ReceiveStock
 from stockpilot.errors import InvalidEvent, NotFound, StockpilotError, UnknownSku
 from stockpilot.ledger.catalogue import existing
-from stockpilot.ledger.service import EventResult, _Catalogue, _ensure_rows, apply_in
+from stockpilot.ledger.service import EventResult, _Catalogue, _ensure_rows, apply_events
 from stockpilot.store import schema as t
-from stockpilot.store.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -31,29 +30,14 @@ class OrderLine:
     unit_cost: float | None = None
 
 
-def create_purchase_order(
-    engine: Engine,
-    supplier: str,
-    lines: Sequence[OrderLine],
-    *,
-    reference: str | None = None,
-    expected_at: date | None = None,
-) -> int:
-    """Create an open purchase order and add its quantities to on_order; returns its id.
+def create_purchase_order(conn: Connection, supplier: str, lines: Sequence[OrderLine], *,
+                          reference: str | None = None, expected_at: date | None = None
+                          ) -> tuple[int, bool]:
+    """Create an open purchase order and add its quantities to on_order (the caller commits).
 
-    With a ``reference`` already used, returns the existing order's id (idempotent).
+    Returns (its id, whether it is new): with a ``reference`` already used, the existing
+    order's id and ``False`` (idempotent).
     """
-    with UnitOfWork(engine) as uow:
-        po_id, _ = create_purchase_order_in(uow.conn, supplier, lines, reference=reference,
-                                            expected_at=expected_at)
-        uow.commit()
-        return po_id
-
-
-def create_purchase_order_in(conn: Connection, supplier: str, lines: Sequence[OrderLine], *,
-                             reference: str | None = None, expected_at: date | None = None
-                             ) -> tuple[int, bool]:
-    """Create a purchase order on an open transaction; returns (id, whether it is new)."""
     if not lines:
         raise StockpilotError("a purchase order needs at least one line")
     for ln in lines:
@@ -111,7 +95,7 @@ def _add_on_order(conn: Connection, deltas: list[tuple[str, str, int]]) -> None:
 
 
 def receive_purchase_order(
-    engine: Engine,
+    conn: Connection,
     po_id: int,
     received: dict[int, int] | None = None,
     *,
@@ -125,28 +109,8 @@ def receive_purchase_order(
     Event ids are ``{event_prefix or 'po-<id>'}-<line_no>``, so posting the same receipt twice
     changes nothing. Lot-tracked SKUs need ``lots[line_no] = (lot_code, expiry)``. Receiving
     more than a line has open is refused (:class:`InvalidEvent` naming the PO, line and
-    SKU-location) unless ``over_receipt`` says the surplus is wanted.
+    SKU-location) unless ``over_receipt`` says the surplus is wanted. The caller commits.
     """
-    with UnitOfWork(engine) as uow:
-        results = receive_purchase_order_in(uow.conn, po_id, received,
-                                            event_prefix=event_prefix,
-                                            occurred_at=occurred_at, lots=lots,
-                                            over_receipt=over_receipt)
-        uow.commit()
-        return results
-
-
-def receive_purchase_order_in(
-    conn: Connection,
-    po_id: int,
-    received: dict[int, int] | None = None,
-    *,
-    event_prefix: str | None = None,
-    occurred_at: datetime | None = None,
-    lots: dict[int, tuple[str, date]] | None = None,
-    over_receipt: bool = False,
-) -> list[EventResult]:
-    """:func:`receive_purchase_order` on an open transaction (the caller commits)."""
     prefix = event_prefix or f"po-{po_id}"
     when = occurred_at or datetime.now(UTC)
     lines = _open_lines(conn, po_id)
@@ -179,7 +143,7 @@ def receive_purchase_order_in(
                 reference=f"PO {po_id}",
             )
         )
-    results = apply_in(conn, commands)
+    results = apply_events(conn, commands)
     applied = {
         int(r.event_id.rsplit("-", 1)[1]): c.quantity
         for r, c in zip(results, commands, strict=True)
@@ -229,15 +193,11 @@ def _mark_received(conn: Connection, po_id: int, applied: dict[int, int]) -> Non
     )
 
 
-def cancel_purchase_order(engine: Engine, po_id: int) -> None:
-    """Cancel an order: its open quantities leave on_order; received units stay received."""
-    with UnitOfWork(engine) as uow:
-        cancel_purchase_order_in(uow.conn, po_id)
-        uow.commit()
+def cancel_purchase_order(conn: Connection, po_id: int) -> None:
+    """Cancel an order: its open quantities leave on_order; received units stay received.
 
-
-def cancel_purchase_order_in(conn: Connection, po_id: int) -> None:
-    """:func:`cancel_purchase_order` on an open transaction (the caller commits)."""
+    The caller commits.
+    """
     lines = _open_lines(conn, po_id)
     _add_on_order(conn, [(sku, loc, -(q - r)) for sku, loc, q, r in lines.values() if q > r])
     conn.execute(update(t.purchase_orders).where(t.purchase_orders.c.id == po_id)

@@ -27,13 +27,13 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, tuple_, update
+from sqlalchemy import Connection, bindparam, insert, select, tuple_, update
 
-from stockpilot import retry
 from stockpilot.domain import ledger as rules
 from stockpilot.domain.commands import LedgerCommand, RecordReturn, RecordSale, fingerprint_of
 from stockpilot.domain.ledger import LotState, StateKey, StockState
 from stockpilot.domain.movements import Movement
+from stockpilot.domain.series import SeriesKey
 from stockpilot.errors import (
     EventConflict,
     InsufficientStock,
@@ -45,7 +45,6 @@ from stockpilot.errors import (
 from stockpilot.store import schema as t
 from stockpilot.store.bulk import JsonText, bulk_insert
 from stockpilot.store.db import dialect_insert
-from stockpilot.store.uow import UnitOfWork
 
 CHUNK = 900  # keys per IN (...) list: well under SQLite's bound-parameter limit
 
@@ -75,26 +74,9 @@ class EventResult:
         return out
 
 
-def apply_events(engine: Engine, commands: Sequence[LedgerCommand]) -> list[EventResult]:
-    """Apply a batch in one transaction and return one result per command, in order.
-
-    Retries the whole batch on a transient failure under the one retry policy
-    (:mod:`stockpilot.retry`): a lost race (a concurrent writer inserted the same event id; the
-    retry sees the winner's rows), a deadlock or serialization failure, a lost connection.
-    """
-
-    def once() -> list[EventResult]:
-        with UnitOfWork(engine) as uow:
-            results = apply_in(uow.conn, commands)
-            uow.commit()
-            return results
-
-    return retry.call(once)
-
-
-def apply_one(engine: Engine, command: LedgerCommand) -> EventResult:
-    """Apply one command durably; raise its error if it was rejected."""
-    result = apply_events(engine, [command])[0]
+def apply_one(conn: Connection, command: LedgerCommand) -> EventResult:
+    """Apply one command on an open transaction; raise its error if it was rejected."""
+    result = apply_events(conn, [command])[0]
     if not result.ok:
         raise _error_from(result)
     return result
@@ -127,8 +109,14 @@ def _rejected(cmd: LedgerCommand, exc: StockpilotError) -> EventResult:
 # --- the batch, inside one transaction ---------------------------------------------------
 
 
-def apply_in(conn: Connection, commands: Sequence[LedgerCommand]) -> list[EventResult]:
-    """Apply a batch on an open transaction (the caller commits). See the module docstring."""
+def apply_events(conn: Connection, commands: Sequence[LedgerCommand]) -> list[EventResult]:
+    """Apply a batch on an open transaction (the caller commits). See the module docstring.
+
+    One transaction per batch: the caller opens it, ``with writing(engine) as uow`` or
+    :func:`stockpilot.store.uow.transact` (which retries the whole batch on a transient
+    failure: a lost race — the retry sees the winner's rows —, a deadlock or serialization
+    failure, a lost connection).
+    """
     now = datetime.now(UTC)
     results: list[EventResult | None] = [None] * len(commands)
     valid = _validate(commands, results)
@@ -343,7 +331,8 @@ class _Writes:
         self.events.append({"event_id": cmd.event_id, "kind": cmd.kind, "fingerprint": fp,
                             "result": _applied_json(result), "recorded_at": self.now})
         self.moves += [_movement_row(m, self.now) for m in moves]
-        self.outbox.append({"topic": f"ledger.{cmd.kind}", "key": f"{cmd.sku}@{cmd.location}",
+        self.outbox.append({"topic": f"ledger.{cmd.kind}",
+                            "key": str(SeriesKey(cmd.sku, cmd.location)),
                             "payload": body, "created_at": self.now})
         if isinstance(cmd, RecordSale | RecordReturn) and (cmd.customer_id or cmd.order_id):
             sign = -1 if isinstance(cmd, RecordReturn) else 1

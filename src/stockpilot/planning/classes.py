@@ -39,12 +39,15 @@ def abc_xyz(daily: pl.DataFrame, price: pl.DataFrame, *, a_share: float = 0.8,
     units = daily.group_by("unique_id").agg(pl.col("y").sum().alias("units"))
     rev = units.join(price, on="unique_id", how="left").with_columns(
         (pl.col("units") * pl.col("price").fill_null(1.0)).alias("revenue")).sort(
-        "revenue", descending=True)
+        "revenue", "unique_id", descending=[True, False])  # ties by id: the same plan every run
     total = rev["revenue"].sum() or 1.0
     share = (pl.col("revenue").cum_sum() - pl.col("revenue")) / total  # share before this SKU
     abc = pl.when(share < a_share).then(pl.lit("A")).when(share < b_share).then(pl.lit("B")) \
         .otherwise(pl.lit("C"))
-    weekly = daily.group_by("unique_id", pl.col("ds").dt.truncate("1w")).agg(pl.col("y").sum())
+    # sorted so the float sums of std/mean run in one order: a CV sitting on a cut must not
+    # flip between runs (it did: the same plan twice gave two classes)
+    weekly = daily.group_by("unique_id", pl.col("ds").dt.truncate("1w")).agg(
+        pl.col("y").sum()).sort("unique_id", "ds")
     cv = weekly.group_by("unique_id").agg(
         (pl.col("y").std(ddof=0) / pl.col("y").mean()).fill_nan(None).alias("weekly_cv"))
     xyz = pl.when(pl.col("weekly_cv") < x_cv).then(pl.lit("X")) \

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from stockpilot.domain.series import SEP
 from stockpilot.errors import StockpilotError
 
 IMPLAUSIBLE = "order-up-to-above-past-max"
@@ -26,7 +27,7 @@ class InvalidPlanInput(StockpilotError):
     title = "Invalid planning input"
 
     def __init__(self, unique_id: str, problem: str) -> None:
-        sku, _, location = unique_id.partition("@")
+        sku, _, location = unique_id.partition(SEP)  # never raises: this is an error
         super().__init__(f"cannot plan SKU {sku!r} at {location!r}: {problem}")
         self.sku, self.location, self.problem = sku, location, problem
 
@@ -38,7 +39,7 @@ class PlanInvariantBroken(StockpilotError):
     title = "Plan invariant broken"
 
     def __init__(self, unique_id: str, rule: str, row: dict[str, object]) -> None:
-        sku, _, location = unique_id.partition("@")
+        sku, _, location = unique_id.partition(SEP)
         super().__init__(f"plan for SKU {sku!r} at {location!r} breaks '{rule}': {row}")
         self.sku, self.location, self.rule = sku, location, rule
 

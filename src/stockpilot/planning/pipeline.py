@@ -39,6 +39,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
+from stockpilot.domain.series import split_unique_id
 from stockpilot.forecast.classify import demand_classes
 from stockpilot.planning import demand_laws as dl
 from stockpilot.planning import overrides as ov
@@ -251,15 +252,13 @@ def _base(inputs: PlanInputs, hist: pl.DataFrame, opt: PlanOptions) -> pl.DataFr
         pl.col("order_cost").fill_null(0.0) if "order_cost" in inputs.terms.columns
         else pl.lit(0.0).alias("order_cost"))
     fallback = opt.methods.get("*", dl.FORECAST)
-    parts = pl.col("unique_id").str.split_exact("@", 1)
     if inputs.extra_laws is not None and "lead_time_days" in inputs.extra_laws.columns:
         learned = inputs.extra_laws.select("unique_id", pl.col("lead_time_days").alias("lt"))
         terms = terms.join(learned, on="unique_id", how="left").with_columns(
             pl.coalesce("lt", "lead_time_days").cast(pl.Int64).alias("lead_time_days")).drop("lt")
     return terms.join(classes, on="unique_id", how="left").with_columns(
         pl.col("demand_class").fill_null("zero"),
-        parts.struct.field("field_0").alias("sku"),
-        parts.struct.field("field_1").alias("location"),
+        *split_unique_id(),
         pl.lit(opt.review_days, pl.Int64).alias("review_days"),
         (pl.col("lead_time_days") + opt.review_days).alias("protection_days"),
     ).with_columns(pl.col("demand_class").replace_strict(

@@ -33,6 +33,11 @@ class InvalidExperiment(StockpilotError):
     title = "Invalid experiment"
 
 
+#: Parameters a variant may set, with their allowed ranges. ``boost_weight`` scales the
+#: overstock added to the scores in ``boost`` mode (:func:`stockpilot.recommend.rerank.rerank`).
+PARAMS: dict[str, tuple[float, float]] = {"boost_weight": (0.0, 10.0)}
+
+
 @dataclass(frozen=True)
 class Variant:
     """One arm: which model, which re-ranking mode, its parameters and its share of traffic."""
@@ -62,6 +67,14 @@ def check_variants(variants: list[Variant]) -> None:
     modes = [v.name for v in variants if v.mode not in ("filter", "substitute", "boost")]
     if modes:
         raise InvalidExperiment(f"variant {modes[0]}: mode must be filter, substitute or boost")
+    for v in variants:
+        unknown = sorted(set(v.params) - set(PARAMS))
+        if unknown:
+            raise InvalidExperiment(f"variant {v.name}: unknown parameter {unknown[0]!r} "
+                                    f"(known: {', '.join(sorted(PARAMS))})")
+        for key, (lo, hi) in PARAMS.items():
+            if key in v.params and not lo <= float(v.params[key]) <= hi:
+                raise InvalidExperiment(f"variant {v.name}: {key} must be in [{lo}, {hi}]")
 
 
 def bucket(experiment: str, customer: str) -> float:

@@ -19,6 +19,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
+from stockpilot.domain.series import SeriesKey
 from stockpilot.forecast.data import prepare
 from stockpilot.planning.pipeline import PlanOptions
 from stockpilot.planning.policies import quantile_at
@@ -62,73 +63,122 @@ def compare(df: pl.DataFrame, start: date, end: date, setup: Setup, *,
             service_levels: Sequence[float] = SERVICE_SWEEP, ks: Sequence[float] = K_SWEEP,
             class_levels: dict[str, float] | None = None, keep: float = 0.95,
             costs: Costs | None = None, models: Sequence[str] = FAST_MODELS,
-            n_windows: int = 2, horizon: int | None = None, integer: str = "ceil",
-            max_start: int | None = None, calibration_weeks: int = 0,
-            groups: dict[str, str] | None = None, empirical_window: int = 0,
+            n_windows: int = 2, horizon: int | None = None, calibration_weeks: int = 0,
             progress: Callable[[str], None] | None = None,
             overrides: pl.DataFrame | None = None) -> Comparison:
     """Run every policy over ``start … end``; traces are kept at service ``keep``.
 
-    ``integer`` turns the continuous quantile into whole units: ``ceil`` (never below the
-    quantile, as the planner does) or ``round`` (nearest unit). With ``calibration_weeks``,
-    the reviews of that many weeks before ``start`` learn a target → level map
-    (:mod:`.calibrate`, per group of ``groups`` when given) and "ours (calibrated)" and
-    "normal (calibrated)" order at the mapped levels. With ``empirical_window`` (days),
-    "empirical" orders up to the quantile of past P-day sums (:func:`.strategies.
-    empirical_levels`) and "ours + empirical (intermittent)" does so only for the SKUs whose
-    group is ``intermittent`` or ``lumpy``, keeping the forecast quantiles elsewhere.
+    Order-up-to levels are the continuous quantile rounded up (never below it, as the planner
+    does). With ``calibration_weeks``, the reviews of that many weeks before ``start`` learn a
+    target → level map (:mod:`.calibrate`) and "ours (calibrated)" and "normal (calibrated)"
+    order at the mapped levels. Research variants (other roundings, per-group calibration,
+    empirical levels) compose the same steps in ``benchmarks/policy_research.py``.
     """
-    to_int = np.ceil if integer == "ceil" else np.rint
+    s = study(df, start, end, setup, keep=keep, costs=costs,
+              origins=rolling_origins(df, setup, models, n_windows, horizon, progress),
+              progress=progress)
+    run_forecast_policies(s, service_levels, class_levels, models, n_windows, overrides)
+    run_calibrated(s, calibration_weeks, service_levels, class_levels)
+    run_baselines(s, ks)
+    return s.cmp
+
+
+ToInt = Callable[[np.ndarray], np.ndarray]
+#: Rolling-origin forecasts for a list of review days (:func:`.rolling.rolling_ltd`).
+Origins = Callable[[list[date]], list[Origin]]
+
+
+def rolling_origins(df: pl.DataFrame, setup: Setup, models: Sequence[str] = FAST_MODELS,
+                    n_windows: int = 2, horizon: int | None = None,
+                    progress: Callable[[str], None] | None = None) -> Origins:
+    """Forecasts refitted at each review day on data before it, over lead time + review."""
+    return lambda days: rolling_ltd(df, sorted(df["unique_id"].unique().to_list()), days,
+                                    setup.lead_time + setup.review, models, n_windows, horizon,
+                                    progress=progress)
+
+
+@dataclass
+class Study:
+    """One simulated window: demand, review days, forecasts, and the KPI rows run so far.
+
+    The steps of :func:`compare` (and of the research variants in ``benchmarks/``) each add
+    policies to ``cmp`` through :meth:`run`.
+    """
+
+    df: pl.DataFrame
+    start: date
+    ids: list[str]
+    hist: np.ndarray
+    s0: int
+    days: int
+    reviews: list[int]
+    origins: list[Origin]
+    make_origins: Origins
+    setup: Setup
+    to_int: ToInt
+    keep: float
+    costs: Costs | None
+    on_hand0: np.ndarray
+    cmp: Comparison
+    progress: Callable[[str], None] | None = None
+
+    @property
+    def demand(self) -> np.ndarray:
+        """Demand over the simulated days (series × days)."""
+        return self.hist[:, self.s0:]
+
+    def run(self, name: str, knob: float, policy: Policy, keep_trace: bool) -> None:
+        """Simulate ``policy``, add its KPI row, keep its trace if asked."""
+        self.add(name, knob, simulate(self.demand, policy, self.on_hand0, self.setup),
+                 keep_trace)
+
+    def add(self, name: str, knob: float, trace: Trace, keep_trace: bool) -> None:
+        """Add the KPI row of a simulated ``trace`` (and keep the trace if asked)."""
+        self.cmp.rows.append({"policy": name, "knob": knob, **kpis(trace, self.costs)})
+        if keep_trace:
+            self.cmp.traces[name] = trace
+            self.cmp.knobs[name] = knob
+
+
+def study(df: pl.DataFrame, start: date, end: date, setup: Setup, *, origins: Origins,
+          keep: float = 0.95, costs: Costs | None = None, to_int: ToInt = np.ceil,
+          progress: Callable[[str], None] | None = None) -> Study:
+    """Set up a simulated window ``start … end``: demand matrix, reviews, forecasts."""
     first: date = df["ds"].min()  # type: ignore[assignment]
     ids, hist = matrix(df, first, end)
     s0 = (start - first).days
     days = (end - start).days + 1
-    demand = hist[:, s0:]
     reviews = list(range(setup.first_review, days, setup.review))
-    origins = rolling_ltd(df, ids, [start + timedelta(days=r) for r in reviews],
-                          setup.lead_time + setup.review, models, n_windows, horizon,
-                          max_start, progress=progress)
     on_hand0 = np.rint(st.trailing_mean(hist, s0, 1)[:, 0] * (setup.lead_time + setup.review)
                        ).astype(np.int64)
     cmp = Comparison(ids=ids, days=[start + timedelta(days=i) for i in range(days)])
+    return Study(df, start, ids, hist, s0, days, reviews,
+                 origins([start + timedelta(days=r) for r in reviews]), origins, setup, to_int,
+                 keep, costs, on_hand0, cmp, progress)
 
-    def run(name: str, knob: float, policy: Policy, keep_trace: bool) -> None:
-        trace = simulate(demand, policy, on_hand0, setup)
-        cmp.rows.append({"policy": name, "knob": knob, **kpis(trace, costs)})
-        if keep_trace:
-            cmp.traces[name] = trace
-            cmp.knobs[name] = knob
 
-    pipeline = _pipeline(df, ids, start, setup, costs, models, n_windows, progress, overrides)
+def run_forecast_policies(s: Study, service_levels: Sequence[float],
+                          class_levels: dict[str, float] | None, models: Sequence[str],
+                          n_windows: int, overrides: pl.DataFrame | None = None) -> None:
+    """"ours" (the planning pipeline) and "normal" over the sweep; class targets if given."""
+    pipeline = _pipeline(s.df, s.ids, s.start, s.setup, s.costs, models, n_windows,
+                         s.progress, overrides)
+    n = len(s.ids)
     for tau in service_levels:
-        trace = pipeline(demand, on_hand0, tau)
-        cmp.rows.append({"policy": "ours", "knob": tau, **kpis(trace, costs)})
-        if tau == keep:
-            cmp.traces["ours"], cmp.knobs["ours"] = trace, tau
-        run("normal", tau, _normal(origins, reviews, len(ids), days, tau, to_int),
-            tau == keep)
+        s.add("ours", tau, pipeline(s.demand, s.on_hand0, tau), tau == s.keep)
+        s.run("normal", tau, _normal(s.origins, s.reviews, n, s.days, tau, s.to_int),
+              tau == s.keep)
     if class_levels:
-        level = np.array([class_levels.get(u, keep) for u in ids])
-        run("ours (class targets)", float(level.mean()),
-            _levels(origins, reviews, len(ids), days, level, to_int), True)
-    ctx = _Context(ids, hist, s0, days, reviews, origins, setup, to_int, keep, run)
-    if empirical_window:
-        _run_empirical(ctx, service_levels, empirical_window, groups or {})
-    weeks = _calibration_weeks(calibration_weeks, s0, setup)
-    if weeks:
-        (progress or (lambda _m: None))(f"calibrating on {weeks} reviews before {start}")
-        cal = rolling_ltd(df, ids, [start - timedelta(days=(weeks - i) * setup.review)
-                                    for i in range(weeks)],
-                          setup.lead_time + setup.review, models, n_windows, horizon,
-                          max_start, progress=progress)
-        cmp.maps = _run_calibrated(ctx, cal, weeks, service_levels, class_levels, groups)
+        level = np.array([class_levels.get(u, s.keep) for u in s.ids])
+        s.run("ours (class targets)", float(level.mean()),
+              _levels(s.origins, s.reviews, n, s.days, level, s.to_int), True)
+
+
+def run_baselines(s: Study, ks: Sequence[float]) -> None:
+    """ERP min/max over its multipliers ``ks``, and the oracle."""
     for k in ks:
-        run("erp_min_max", k, st.erp_min_max(hist, s0, days, setup, k), k == 1.5)
-    run("oracle", 1.0, st.oracle(hist, s0, days, setup), True)
-    return cmp
-
-
-ToInt = Callable[[np.ndarray], np.ndarray]
+        s.run("erp_min_max", k, st.erp_min_max(s.hist, s.s0, s.days, s.setup, k), k == 1.5)
+    s.run("oracle", 1.0, st.oracle(s.hist, s.s0, s.days, s.setup), True)
 
 
 def _pipeline(df: pl.DataFrame, ids: list[str], start: date, setup: Setup,
@@ -158,57 +208,36 @@ def _pipeline(df: pl.DataFrame, ids: list[str], start: date, setup: Setup,
     return run
 
 
-@dataclass(frozen=True)
-class _Context:
-    """What every extra policy of :func:`compare` needs: the data, the forecasts, a runner."""
+def run_calibrated(s: Study, calibration_weeks: int, service_levels: Sequence[float],
+                   class_levels: dict[str, float] | None,
+                   groups: dict[str, str] | None = None) -> dict[str, LevelMap]:
+    """Learn target → level maps on the reviews before the window, then run at mapped levels.
 
-    ids: list[str]
-    hist: np.ndarray
-    s0: int
-    days: int
-    reviews: list[int]
-    origins: list[Origin]
-    setup: Setup
-    to_int: ToInt
-    keep: float
-    run: Callable[[str, float, Policy, bool], None]
-
-
-def _run_empirical(ctx: _Context, service_levels: Sequence[float], window: int,
-                   groups: dict[str, str]) -> None:
-    """"empirical" for all SKUs, and for the intermittent/lumpy ones only (else "ours")."""
-    n, protection = len(ctx.ids), ctx.setup.lead_time + ctx.setup.review
-    lumpy = np.array([groups.get(u) in ("intermittent", "lumpy") for u in ctx.ids])
-    for tau in service_levels:
-        emp = st.empirical_levels(ctx.hist, ctx.s0, ctx.reviews, protection, window,
-                                  np.full(n, tau))
-        ctx.run("empirical", tau, st.from_levels(
-            {r: ctx.to_int(v) for r, v in emp.items()}, n, ctx.days), tau == ctx.keep)
-        mixed = {r: np.where(lumpy, ctx.to_int(emp[r]), ctx.to_int(quantile_at(o.ltd, tau)))
-                 for r, o in zip(ctx.reviews, ctx.origins, strict=True)}
-        ctx.run("ours + empirical (intermittent)", tau, st.from_levels(mixed, n, ctx.days),
-                tau == ctx.keep)
-
-
-def _run_calibrated(ctx: _Context, cal: list[Origin], weeks: int,
-                    service_levels: Sequence[float], class_levels: dict[str, float] | None,
-                    groups: dict[str, str] | None) -> dict[str, LevelMap]:
-    """Learn the maps on the ``weeks`` reviews before the period, then run at mapped levels."""
-    n = len(ctx.ids)
-    group = [groups.get(u, ALL) for u in ctx.ids] if groups else [ALL] * n
-    c0 = ctx.s0 - weeks * ctx.setup.review
-    protection = ctx.setup.lead_time + ctx.setup.review
-    hand0 = np.rint(st.trailing_mean(ctx.hist, c0, 1)[:, 0] * protection).astype(np.int64)
-    maps = _fit_maps(cal, ctx.hist[:, c0:ctx.s0], hand0, ctx.setup, group, ctx.to_int)
+    Uses up to ``calibration_weeks`` reviews (each needs 56 days of history before it); the
+    maps are per group of ``groups`` (series → group) when given, else one for all series.
+    """
+    weeks = _calibration_weeks(calibration_weeks, s.s0, s.setup)
+    if not weeks:
+        return {}
+    (s.progress or (lambda _m: None))(f"calibrating on {weeks} reviews before {s.start}")
+    cal = s.make_origins([s.start - timedelta(days=(weeks - i) * s.setup.review)
+                          for i in range(weeks)])
+    n = len(s.ids)
+    group = [groups.get(u, ALL) for u in s.ids] if groups else [ALL] * n
+    c0 = s.s0 - weeks * s.setup.review
+    protection = s.setup.lead_time + s.setup.review
+    hand0 = np.rint(st.trailing_mean(s.hist, c0, 1)[:, 0] * protection).astype(np.int64)
+    maps = _fit_maps(cal, s.hist[:, c0:s.s0], hand0, s.setup, group, s.to_int)
     targets = [(tau, np.full(n, tau), "") for tau in service_levels]
     if class_levels:
-        level = np.array([class_levels.get(u, ctx.keep) for u in ctx.ids])
+        level = np.array([class_levels.get(u, s.keep) for u in s.ids])
         targets.append((float(level.mean()), level, ", class targets"))
     for name, lmap in maps.items():
         for knob, target, tag in targets:
-            policy = _POLICIES[name](ctx.origins, ctx.reviews, n, ctx.days,
-                                     lmap.level_for(target, group), ctx.to_int)
-            ctx.run(f"{name} (calibrated{tag})", knob, policy, knob == ctx.keep or bool(tag))
+            policy = _POLICIES[name](s.origins, s.reviews, n, s.days,
+                                     lmap.level_for(target, group), s.to_int)
+            s.run(f"{name} (calibrated{tag})", knob, policy, knob == s.keep or bool(tag))
+    s.cmp.maps = maps
     return maps
 
 
@@ -269,13 +298,13 @@ def trace_frame(cmp: Comparison) -> pl.DataFrame:
     """
     parts = []
     n, days = len(cmp.ids), len(cmp.days)
-    sku_loc = [u.split("@", 1) for u in cmp.ids]
+    sku_loc = [SeriesKey.parse(u) for u in cmp.ids]
     for name, tr in cmp.traces.items():
         parts.append(pl.DataFrame({
             "policy": [name] * (n * days),
             "knob": [cmp.knobs[name]] * (n * days),
-            "sku": np.repeat([s for s, _ in sku_loc], days),
-            "location": np.repeat([loc for _, loc in sku_loc], days),
+            "sku": np.repeat([k.sku for k in sku_loc], days),
+            "location": np.repeat([k.location for k in sku_loc], days),
             "day": cmp.days * n,
             "review": tr.review_day.reshape(-1),
             **{c: getattr(tr, c).reshape(-1) for c in ("demand", "sales", "lost", "on_hand_end",

@@ -7,11 +7,13 @@ here once (keep the list sorted).
 from stockpilot.store import (  # noqa: F401
     schema,
     schema_api,
+    schema_counts,
     schema_events,
     schema_imports,
     schema_network,
     schema_plan2,
     schema_recommend,
+    schema_reports,
     schema_runs,
     schema_service,
     schema_vmi,

@@ -3,16 +3,26 @@
 The one transaction style of the use cases: an edge opens a unit of work (:func:`writing` to
 commit on success, :func:`reading` for a read-only one, or :class:`UnitOfWork` to commit
 itself, e.g. after adding the API's idempotency record) and passes it to use cases, which work
-on ``uow.conn`` and never commit.
+on ``uow.conn`` and never commit. :func:`transact` is the same unit of work for a write that can
+lose a race or a connection: it retries the whole unit under the one retry policy.
+
+Every service exists once, taking the open connection (or unit of work); there is no second
+copy taking an engine (issue 12).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
+from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, Engine
+
+from stockpilot import retry
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class UnitOfWork:
@@ -67,3 +77,21 @@ def reading(engine: Engine) -> Iterator[UnitOfWork]:
     """A read-only unit of work (on SQLite a deferred BEGIN: it never waits for writers)."""
     with UnitOfWork(engine, readonly=True) as uow:
         yield uow
+
+
+def transact(engine: Engine, work: Callable[Concatenate[Connection, P], T], /,
+             *args: P.args, **kwargs: P.kwargs) -> T:
+    """``work(conn, *args, **kwargs)`` in one unit of work, committed when it returns.
+
+    A transient failure (a lost race, a serialization failure, a lost connection; see
+    :mod:`stockpilot.retry`) rolls the unit back and runs it again, whole, under the one retry
+    policy: retrying a single statement would be wrong once the transaction is aborted.
+
+    Example: ``transact(engine, apply_events, [ReceiveStock(...)])``.
+    """
+
+    def once() -> T:
+        with writing(engine) as uow:
+            return work(uow.conn, *args, **kwargs)
+
+    return retry.call(once)

@@ -14,10 +14,11 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Engine, select
 
 from stockpilot.alerts import inputs
-from stockpilot.alerts.service import position_findings, raise_alerts, set_status_in
+from stockpilot.alerts.service import position_findings, raise_alerts, set_status
 from stockpilot.store import schema as t
 from stockpilot.store import schema_events as te
 from stockpilot.store.history import HistoryStore
+from stockpilot.store.uow import reading, writing
 
 RULES = ("low_stock", "projected_stockout")
 
@@ -25,8 +26,8 @@ RULES = ("low_stock", "projected_stockout")
 def keys_of_orders(engine: Engine, po_ids: Sequence[int]) -> set[tuple[str, str]]:
     """The (SKU, location) pairs on the lines of purchase orders ``po_ids``."""
     ln = t.purchase_order_lines.c
-    with engine.connect() as conn:
-        return {(s, loc) for s, loc in conn.execute(
+    with reading(engine) as uow:
+        return {(s, loc) for s, loc in uow.conn.execute(
             select(ln.sku, ln.location).where(ln.po_id.in_(list(po_ids))))}
 
 
@@ -41,21 +42,21 @@ def refresh_alerts(engine: Engine, history: HistoryStore, keys: Iterable[tuple[s
         return {"raised": 0, "resolved": 0}
     today = today or datetime.now(UTC).date()
     cache = inputs.PlanCache(history)
-    with engine.connect() as conn:
-        pos = inputs.positions(conn, today, wanted)
-        arrivals = inputs.arrivals(conn, wanted)
+    with reading(engine) as uow:
+        pos = inputs.positions(uow.conn, today, wanted)
+        arrivals = inputs.arrivals(uow.conn, wanted)
     found = position_findings(pos, cache.get("plans"), cache.get("forecasts"), arrivals, today)
     raised = raise_alerts(engine, found)
     still = {(f.rule, f.sku, f.location) for f in found}
     a = te.alerts.c
     resolved = 0
-    with engine.begin() as conn:
-        rows = conn.execute(select(a.id, a.rule, a.sku, a.location).where(
+    with writing(engine) as uow:
+        rows = uow.conn.execute(select(a.id, a.rule, a.sku, a.location).where(
             a.rule.in_(RULES), a.status.in_(["open", "acked"]),
             a.sku.in_(sorted({s for s, _ in wanted})))).all()
         for r in rows:
             if (r.sku, r.location) in wanted and (r.rule, r.sku, r.location) not in still:
-                set_status_in(conn, r.id, "resolved", actor)
+                set_status(uow.conn, r.id, "resolved", actor)
                 resolved += 1
     return {"raised": len(raised), "resolved": resolved}
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from stockpilot.alerts.service import set_status_in
+from stockpilot.alerts.service import set_status as record_status
 from stockpilot.errors import NotFound
 from stockpilot.store import schema_events as te
 from stockpilot.store.uow import UnitOfWork
@@ -63,7 +63,7 @@ def set_status(uow: UnitOfWork, actor: Actor, alert_id: int, status: str) -> dic
     """Acknowledge (``acked``) or resolve (``resolved``) an alert; returns it afterwards."""
     require(actor, "planner")
     get_alert(uow, actor, alert_id)
-    set_status_in(uow.conn, alert_id, status, actor.name or None)
+    record_status(uow.conn, alert_id, status, actor.name or None)
     return get_alert(uow, actor, alert_id)
 
 

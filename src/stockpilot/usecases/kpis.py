@@ -31,6 +31,7 @@ from typing import cast
 import polars as pl
 
 from stockpilot.alerts.projection import ARRIVALS_SCHEMA, first_stockouts, project
+from stockpilot.domain.series import unique_id
 
 STATUSES = ("out", "stockout", "reorder", "overstock", "ok")
 STATUS_LABELS = {"out": "Out of stock", "stockout": "Projected stockout",
@@ -41,8 +42,8 @@ REVIEW_DAYS = 7  # plans without lead_time_days carry protection_days = lead tim
 
 
 def with_uid(df: pl.DataFrame) -> pl.DataFrame:
-    """``df`` with ``unique_id`` = ``sku@location``."""
-    return df.with_columns((pl.col("sku") + "@" + pl.col("location")).alias("unique_id"))
+    """``df`` with ``unique_id`` = ``sku@location`` (``domain.series.unique_id``)."""
+    return df.with_columns(unique_id())
 
 
 def inventory_position(df: pl.DataFrame) -> pl.Expr:

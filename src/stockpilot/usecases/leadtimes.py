@@ -11,6 +11,7 @@ from sqlalchemy import Engine, String, cast, literal, select
 
 from stockpilot.planning.supplier_leadtime import supplier_lead_times
 from stockpilot.store import schema as t
+from stockpilot.store.uow import reading
 
 
 def load_receipts(engine: Engine) -> pl.DataFrame:
@@ -20,8 +21,8 @@ def load_receipts(engine: Engine) -> pl.DataFrame:
          .join_from(t.movements, t.purchase_orders,
                     m.reference == literal("PO ") + cast(po.id, String))
          .where(m.on_hand_delta > 0))
-    with engine.connect() as conn:
-        rows = conn.execute(q).all()
+    with reading(engine) as uow:
+        rows = uow.conn.execute(q).all()
     df = pl.DataFrame(rows, orient="row", schema={
         "supplier": pl.Utf8, "po_id": pl.Int64, "sku": pl.Utf8, "created": pl.Datetime("us"),
         "at": pl.Datetime("us"), "qty": pl.Int64})
@@ -32,8 +33,8 @@ def load_receipts(engine: Engine) -> pl.DataFrame:
 def stated_terms(engine: Engine) -> pl.DataFrame:
     """``supplier, sku, lead_time_days`` as stated in the supplier terms."""
     si = t.supplier_items.c
-    with engine.connect() as conn:
-        rows = conn.execute(select(si.supplier, si.sku, si.lead_time_days)).all()
+    with reading(engine) as uow:
+        rows = uow.conn.execute(select(si.supplier, si.sku, si.lead_time_days)).all()
     return pl.DataFrame(rows, orient="row", schema={"supplier": pl.Utf8, "sku": pl.Utf8,
                                                     "lead_time_days": pl.Int64})
 

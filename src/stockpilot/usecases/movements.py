@@ -1,6 +1,6 @@
 """Stock movements: post ledger events as an actor, list transfers it may see.
 
-Posting goes through :func:`stockpilot.ledger.service.apply_in` on the caller's unit of work
+Posting goes through :func:`stockpilot.ledger.service.apply_events` on the caller's unit of work
 (idempotent by event id); every location an event touches must be in the actor's scope.
 """
 
@@ -13,8 +13,8 @@ from sqlalchemy import case, func, or_, select
 
 from stockpilot.domain.commands import LedgerCommand
 from stockpilot.domain.movements import MovementKind
-from stockpilot.events.consumer import BatchResult, Message, apply_messages_in
-from stockpilot.ledger.service import EventResult, _error_from, apply_in
+from stockpilot.events.consumer import BatchResult, Message, apply_messages
+from stockpilot.ledger.service import EventResult, _error_from, apply_events
 from stockpilot.store import schema as t
 from stockpilot.store.uow import UnitOfWork
 from stockpilot.usecases.actor import Actor, check_locations, require
@@ -37,7 +37,7 @@ def post(uow: UnitOfWork, actor: Actor, commands: Sequence[LedgerCommand],
     require(actor, role)
     for cmd in commands:
         check_locations(actor, _locations(cmd), what="location")
-    return apply_in(uow.conn, list(commands))
+    return apply_events(uow.conn, list(commands))
 
 
 def post_one(uow: UnitOfWork, actor: Actor, command: LedgerCommand,
@@ -75,4 +75,4 @@ def post_messages(uow: UnitOfWork, actor: Actor, source: str, messages: list[Mes
     The caller keeps out messages at locations outside the actor's scope (it lists them).
     """
     require(actor, "operator")
-    return apply_messages_in(uow.conn, source, messages)
+    return apply_messages(uow.conn, source, messages)

@@ -30,6 +30,7 @@ from stockpilot.planning.network import (
 from stockpilot.store import schema as t
 from stockpilot.store import schema_network as tn
 from stockpilot.store.db import dialect_insert
+from stockpilot.store.uow import reading
 
 SITE_COLUMNS = ("latitude", "longitude", "capacity_units", "capacity_volume_m3",
                 "handling_cost_per_unit", "fixed_cost_per_period", "opens_on", "closes_on")
@@ -138,8 +139,8 @@ def list_sites(engine: Engine, scope: Scope | None = None) -> list[SiteRow]:
     s, loc = tn.location_sites, t.locations
     query = select(s, loc.c.name, loc.c.kind).join(loc, loc.c.location == s.c.location) \
         .order_by(s.c.location)
-    with engine.connect() as conn:
-        rows = conn.execute(query).mappings().all()
+    with reading(engine) as uow:
+        rows = uow.conn.execute(query).mappings().all()
     out = [_site_row(r) for r in rows]
     return [r for r in out if scope is None or scope.sees(r.location)]
 

@@ -13,12 +13,13 @@ from datetime import UTC, date, datetime
 import polars as pl
 from sqlalchemy import Connection, Engine, delete, select
 
+from stockpilot.domain.series import SeriesKey, split_unique_id, unique_id
 from stockpilot.errors import NotFound, UnknownLocation, UnknownSku
 from stockpilot.planning import overrides as ov
 from stockpilot.planning.pipeline import OVERRIDES_SCHEMA
 from stockpilot.store import schema as t
 from stockpilot.store.schema_plan2 import planner_overrides as po
-from stockpilot.store.uow import UnitOfWork
+from stockpilot.store.uow import UnitOfWork, reading
 
 ALL = "*"  # the location of an override that holds at every location of its SKU
 
@@ -38,21 +39,15 @@ class OverrideIn:
     note: str | None = None
 
 
-def set_override(engine: Engine, o: OverrideIn) -> int:
+def set_override(conn: Connection, o: OverrideIn) -> int:
     """Store an override after checking it; returns its id (nothing stored on error).
+
+    Runs on the caller's open transaction (the caller commits).
 
     Raises:
         UnknownSku / UnknownLocation: not in the catalogue.
         InvalidPlanInput: an unknown kind or an unusable value, naming SKU and location.
     """
-    with UnitOfWork(engine) as uow:
-        new_id = set_override_in(uow.conn, o)
-        uow.commit()
-    return new_id
-
-
-def set_override_in(conn: Connection, o: OverrideIn) -> int:
-    """:func:`set_override` on an open transaction (the caller commits)."""
     _check(conn, o)
     key = conn.execute(po.insert().values(
         sku=o.sku, location=o.location, kind=o.kind, value=float(o.value), start=o.start,
@@ -81,7 +76,7 @@ def _check(conn: Connection, o: OverrideIn) -> None:
     if o.location is not None and conn.execute(select(t.locations.c.location).where(
             t.locations.c.location == o.location)).first() is None:
         raise UnknownLocation(o.location)
-    uid = f"{o.sku}@{o.location or ALL}"
+    uid = str(SeriesKey(o.sku, o.location or ALL))
     row = pl.DataFrame([{"unique_id": uid, "kind": o.kind, "value": float(o.value),
                          "start": o.start, "end": o.end, "author": o.author,
                          "expires": o.expires, "note": o.note}], schema=dict(OVERRIDES_SCHEMA))
@@ -101,7 +96,7 @@ def _frame(conn: Connection, sku: str | None = None) -> pl.DataFrame:
         "value": pl.Float64, "start": pl.Date, "end": pl.Date, "author": pl.Utf8,
         "expires": pl.Date, "note": pl.Utf8, "created_at": pl.Datetime("us", "UTC")})
     return df.with_columns(pl.col("location").fill_null(ALL),
-                           (pl.col("sku") + "@" + pl.col("location").fill_null(ALL))
+                           unique_id("sku", pl.col("location").fill_null(ALL))
                            .alias("unique_id"))
 
 
@@ -109,8 +104,8 @@ def list_overrides(engine: Engine, sku: str | None = None, as_of: date | None = 
                    ) -> pl.DataFrame:
     """Overrides (of ``sku``), with ``active`` on ``as_of`` (default: today)."""
     day = as_of or datetime.now(UTC).date()
-    with engine.connect() as conn:
-        df = _frame(conn, sku)
+    with reading(engine) as uow:
+        df = _frame(uow.conn, sku)
     ids = set(ov.active(df, day)["id"].to_list()) if df.height else set()
     return df.with_columns(pl.col("id").is_in(list(ids)).alias("active")).drop("unique_id")
 
@@ -135,7 +130,7 @@ def load_overrides(conn: Connection, planned: pl.Series) -> pl.DataFrame:
     """
     df = _frame(conn)
     ids = pl.DataFrame({"unique_id": planned}).with_columns(
-        pl.col("unique_id").str.split("@").list.first().alias("sku"))
+        split_unique_id()[0])
     one = df.filter(pl.col("location") != ALL).join(ids.select("unique_id"), on="unique_id",
                                                      how="semi")
     every = df.filter(pl.col("location") == ALL).drop("unique_id").join(ids, on="sku")
@@ -146,5 +141,5 @@ def load_overrides(conn: Connection, planned: pl.Series) -> pl.DataFrame:
 
 def planned_overrides(engine: Engine, planned: pl.Series) -> pl.DataFrame:
     """:func:`load_overrides` on its own connection (what ``simulate`` replays)."""
-    with engine.connect() as conn:
-        return load_overrides(conn, planned)
+    with reading(engine) as uow:
+        return load_overrides(uow.conn, planned)

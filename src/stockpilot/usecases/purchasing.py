@@ -29,9 +29,9 @@ from stockpilot.domain.series import SeriesKey
 from stockpilot.errors import NotFound
 from stockpilot.ledger.purchasing import (
     OrderLine,
-    cancel_purchase_order_in,
-    create_purchase_order_in,
-    receive_purchase_order_in,
+    cancel_purchase_order,
+    create_purchase_order,
+    receive_purchase_order,
 )
 from stockpilot.ledger.service import EventResult
 from stockpilot.store import schema as t
@@ -157,7 +157,7 @@ def create_order(uow: UnitOfWork, actor: Actor, supplier: str, lines: Sequence[O
     """
     require(actor, "planner")
     check_locations(actor, [ln.location for ln in lines], what="location")
-    po_id, new = create_purchase_order_in(uow.conn, supplier, lines, reference=reference,
+    po_id, new = create_purchase_order(uow.conn, supplier, lines, reference=reference,
                                           expected_at=expected_at)
     return get_order(uow, actor, po_id), new
 
@@ -170,7 +170,7 @@ def receive_order(uow: UnitOfWork, actor: Actor, po_id: int,
     """Post receipts through the ledger (idempotent by event id); returns them and the order."""
     require(actor, "operator")
     get_order(uow, actor, po_id)
-    results = receive_purchase_order_in(uow.conn, po_id, received, event_prefix=event_prefix,
+    results = receive_purchase_order(uow.conn, po_id, received, event_prefix=event_prefix,
                                         occurred_at=occurred_at, lots=lots)
     return results, get_order(uow, actor, po_id)
 
@@ -179,7 +179,7 @@ def cancel_order(uow: UnitOfWork, actor: Actor, po_id: int) -> PurchaseOrder:
     """Cancel an order: open quantities leave on order; received units stay."""
     require(actor, "planner")
     get_order(uow, actor, po_id)
-    cancel_purchase_order_in(uow.conn, po_id)
+    cancel_purchase_order(uow.conn, po_id)
     return get_order(uow, actor, po_id)
 
 
@@ -248,7 +248,7 @@ def _order_lines(uow: UnitOfWork, actor: Actor, run_id: str, supplier: str,
     keys = [f"{SeriesKey(ln.sku, ln.location)}={ln.quantity}" for ln in lines]
     ident = "\n".join([run_id, *keys])
     digest = hashlib.sha256(ident.encode()).hexdigest()[:20]
-    po_id, _ = create_purchase_order_in(uow.conn, supplier, lines,
+    po_id, _ = create_purchase_order(uow.conn, supplier, lines,
                                         reference=f"SUG-{supplier[:64]}-{digest}")
     now = datetime.now(UTC)
     who = actor.name or actor.role

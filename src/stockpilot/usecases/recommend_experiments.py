@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, case, func, select, update
 from stockpilot.errors import NotFound, StockpilotError
 from stockpilot.recommend.abtest import Counts, Variant, assign, check_variants, report, winner
 from stockpilot.store.schema_recommend import rec_experiments, rec_feedback
-from stockpilot.store.uow import UnitOfWork
+from stockpilot.store.uow import UnitOfWork, reading
 
 CACHE_S = 2.0  # how long a server trusts the running experiment it looked up
 
@@ -30,16 +30,11 @@ class ExperimentConflict(StockpilotError):
     title = "Experiment conflict"
 
 
-def start(engine: Engine, name: str, variants: list[Variant]) -> dict[str, Any]:
-    """Start experiment ``name`` in a transaction of its own (see :func:`start_in`)."""
-    with UnitOfWork(engine) as uow:
-        row = start_in(uow.conn, name, variants)
-        uow.commit()
-    return row
+def start(conn: Connection, name: str, variants: list[Variant]) -> dict[str, Any]:
+    """Start experiment ``name`` with ``variants`` (the first one is the control).
 
-
-def start_in(conn: Connection, name: str, variants: list[Variant]) -> dict[str, Any]:
-    """Start experiment ``name`` with ``variants`` (the first one is the control)."""
+    Runs on the caller's open transaction (the caller commits).
+    """
     check_variants(variants)
     x = rec_experiments.c
     running = conn.execute(select(x.name).where(x.status == "running")).scalar()
@@ -54,16 +49,8 @@ def start_in(conn: Connection, name: str, variants: list[Variant]) -> dict[str, 
     return row
 
 
-def stop(engine: Engine, name: str) -> dict[str, Any]:
-    """Stop a running experiment in a transaction of its own (see :func:`stop_in`)."""
-    with UnitOfWork(engine) as uow:
-        row = stop_in(uow.conn, name)
-        uow.commit()
-    return row
-
-
-def stop_in(conn: Connection, name: str) -> dict[str, Any]:
-    """Stop a running experiment (its feedback and report stay)."""
+def stop(conn: Connection, name: str) -> dict[str, Any]:
+    """Stop a running experiment (its feedback and report stay); the caller commits."""
     x = rec_experiments.c
     done = conn.execute(update(rec_experiments).where(
         x.name == name, x.status == "running").values(
@@ -109,8 +96,8 @@ class _Running:
         if hit is not None and hit[0] > now:
             return hit[1]
         x = rec_experiments.c
-        with engine.connect() as conn:
-            row = conn.execute(select(x.name, x.variants).where(x.status == "running")).first()
+        with reading(engine) as uow:
+            row = uow.conn.execute(select(x.name, x.variants).where(x.status == "running")).first()
         found = None if row is None else (row[0], [Variant(**v) for v in row[1]])
         with self._lock:
             self._hits[id(engine)] = (now + CACHE_S, found)

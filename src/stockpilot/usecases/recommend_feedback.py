@@ -59,17 +59,8 @@ class Recorded:
     duplicates: int
 
 
-def record(engine: Engine, events: Sequence[Feedback], scope: frozenset[str] | None = None
-           ) -> Recorded:
-    """Store a batch in a transaction of its own (see :func:`record_in`)."""
-    with UnitOfWork(engine) as uow:
-        done = record_in(uow.conn, events, scope)
-        uow.commit()
-    return done
-
-
-def record_in(conn: Connection, events: Sequence[Feedback],
-              scope: frozenset[str] | None = None) -> Recorded:
+def record(conn: Connection, events: Sequence[Feedback],
+           scope: frozenset[str] | None = None) -> Recorded:
     """Store a batch (idempotent by event id); every location must be in ``scope`` (None: all).
 
     Raises :class:`InvalidFeedback` (naming the event) for an unknown kind, a position below 1

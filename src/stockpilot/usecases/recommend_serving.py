@@ -8,6 +8,7 @@ import polars as pl
 from sqlalchemy import Connection, Engine, bindparam, func, select
 
 from stockpilot.store import schema as t
+from stockpilot.store.uow import reading
 
 _STOCK = select(t.stock.c.sku, (t.stock.c.on_hand - t.stock.c.reserved).label("free")).where(
     t.stock.c.location == bindparam("loc"),
@@ -32,8 +33,8 @@ def available(conn: Connection, location: str, items: list[str]) -> dict[str, in
 
 def available_at(engine: Engine, location: str, items: list[str]) -> dict[str, int]:
     """:func:`available` on a read-only connection of its own."""
-    with engine.connect() as conn:
-        return available(conn.execution_options(readonly=True), location, items)
+    with reading(engine) as uow:
+        return available(uow.conn.execution_options(readonly=True), location, items)
 
 
 def order_lines(engine: Engine, since: datetime | None = None) -> pl.DataFrame:
@@ -45,8 +46,8 @@ def order_lines(engine: Engine, since: datetime | None = None) -> pl.DataFrame:
     q = select(c.customer_id, c.sku, c.quantity, c.occurred_at, c.order_id)
     if since is not None:
         q = q.where(c.occurred_at >= since.replace(tzinfo=since.tzinfo or UTC))
-    with engine.connect() as conn:
-        rows = conn.execute(q).all()
+    with reading(engine) as uow:
+        rows = uow.conn.execute(q).all()
     df = pl.DataFrame(rows, schema={"customer_id": pl.Utf8, "sku": pl.Utf8, "quantity": pl.Int64,
                                     "at": pl.Datetime("us", "UTC"), "order_id": pl.Utf8},
                       orient="row")

@@ -12,6 +12,7 @@ import polars as pl
 from sqlalchemy import bindparam, func, select
 
 from stockpilot.store import schema as t
+from stockpilot.store.artifacts import ArtifactStore, NoPlanYet
 from stockpilot.store.uow import UnitOfWork
 from stockpilot.usecases.actor import Actor, check_locations
 from stockpilot.usecases.stock import positions
@@ -54,3 +55,26 @@ def available_items(uow: UnitOfWork, actor: Actor, location: str, items: list[st
         if sku in free:
             free[sku] -= int(expired or 0)
     return free
+
+
+def overstock_at(artifacts: ArtifactStore, actor: Actor, location: str,
+                 available: dict[str, int]) -> dict[str, float]:
+    """0–1 per SKU: the share of its available units above the plan's order-up-to level.
+
+    What ``boost`` re-ranking adds to the scores (:mod:`stockpilot.recommend.rerank`): 100
+    available against an order-up-to of 40 is 0.6 — stock the plan says is not needed before
+    the next order arrives. Items the latest plan does not cover, and every item when there
+    is no plan yet, are 0.
+    """
+    check_locations(actor, [location], what="location")
+    try:
+        plan = artifacts.plan().frame
+    except NoPlanYet:
+        return {}
+    rows = plan.filter(pl.col("location") == location).select("sku", "order_up_to")
+    out: dict[str, float] = {}
+    for sku, level in rows.iter_rows():
+        have = available.get(sku, 0)
+        if have > 0 and level is not None and have > level:
+            out[sku] = (have - int(level)) / have
+    return out

@@ -20,11 +20,12 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import Connection, Engine, delete, select
 
+from stockpilot.domain.series import unique_id
 from stockpilot.errors import ImportRejected, InvalidRow
 from stockpilot.planning.pipeline import SOURCING_SCHEMA
 from stockpilot.store import schema as t
 from stockpilot.store.schema_plan2 import sourcing_routes as sr
-from stockpilot.store.uow import UnitOfWork
+from stockpilot.store.uow import UnitOfWork, reading
 
 
 def parse_route(location: str, text: str) -> tuple[str, str | None]:
@@ -97,12 +98,12 @@ def with_dc_series(ids: pl.DataFrame, sourcing: pl.DataFrame) -> pl.DataFrame:
     """
     dcs = sourcing.filter(pl.col("source_kind") == "dc").select("location", "source")
     extra = ids.join(dcs, on="location").select(
-        (pl.col("sku") + "@" + pl.col("source")).alias("unique_id"), "sku",
+        unique_id("sku", "source"), "sku",
         pl.col("source").alias("location"))
     return pl.concat([ids, extra]).unique("unique_id", keep="first")
 
 
 def routes(engine: Engine, overrides: Mapping[str, str] | None = None) -> pl.DataFrame:
     """:func:`load_sourcing` on its own connection."""
-    with engine.connect() as conn:
-        return load_sourcing(conn, overrides)
+    with reading(engine) as uow:
+        return load_sourcing(uow.conn, overrides)

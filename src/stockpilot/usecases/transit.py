@@ -17,11 +17,12 @@ from sqlalchemy import Connection, Engine, func, or_, select, update
 
 from stockpilot.domain.commands import ReceiveTransfer, ShipTransfer
 from stockpilot.domain.movements import MovementKind
+from stockpilot.domain.series import unique_id
 from stockpilot.errors import NotFound, StockpilotError
-from stockpilot.ledger.service import _error_from, apply_in
+from stockpilot.ledger.service import _error_from, apply_events
 from stockpilot.store import schema as t
 from stockpilot.store.schema_plan2 import transfers_in_transit as tt
-from stockpilot.store.uow import UnitOfWork
+from stockpilot.store.uow import UnitOfWork, reading
 
 IN_TRANSIT = "in_transit"
 RECEIVED = "received"
@@ -39,9 +40,9 @@ class Shipment:
     expected_at: date | None = None
 
 
-def ship_in(conn: Connection, lines: Sequence[Shipment], at: datetime | None = None
-            ) -> list[int]:
-    """Ship ``lines`` on an open transaction; returns the shipment ids (all or none).
+def ship(conn: Connection, lines: Sequence[Shipment], at: datetime | None = None
+         ) -> list[int]:
+    """Ship ``lines`` on the caller's open transaction; returns the shipment ids (all or none).
 
     A line whose event id was shipped before is not shipped again (its id is returned).
 
@@ -54,7 +55,7 @@ def ship_in(conn: Connection, lines: Sequence[Shipment], at: datetime | None = N
     cmds = [ShipTransfer(event_id=ln.event_id, sku=ln.sku, location=ln.from_location,
                          to_location=ln.to_location, quantity=ln.quantity, occurred_at=when)
             for ln in lines if ln.event_id not in shipped]
-    for result in apply_in(conn, cmds):
+    for result in apply_events(conn, cmds):
         if not result.ok:
             raise _error_from(result)
     ids = []
@@ -84,19 +85,11 @@ def _record(conn: Connection, ln: Shipment, when: datetime) -> list[int]:
     return ids
 
 
-def ship(engine: Engine, lines: Sequence[Shipment], at: datetime | None = None) -> list[int]:
-    """:func:`ship_in` in its own transaction."""
-    with UnitOfWork(engine) as uow:
-        ids = ship_in(uow.conn, lines, at)
-        uow.commit()
-    return ids
-
-
 def shipped_before(engine: Engine, event_ids: Sequence[str]) -> set[str]:
     """The event ids among ``event_ids`` already shipped (a replay ships nothing again)."""
-    with engine.connect() as conn:
-        return set(conn.execute(select(tt.c.event_id).where(
-            tt.c.event_id.in_(list(event_ids)))).scalars())
+    with reading(engine) as uow:
+        return set(uow.conn.execute(select(tt.c.event_id).where(
+                tt.c.event_id.in_(list(event_ids)))).scalars())
 
 
 def receive(engine: Engine, shipment_id: int, at: datetime | None = None) -> None:
@@ -116,7 +109,7 @@ def receive(engine: Engine, shipment_id: int, at: datetime | None = None) -> Non
                               location=row["to_location"], from_location=row["from_location"],
                               quantity=row["quantity"], lot_code=row["lot_code"],
                               expiry=row["expiry"], occurred_at=when)
-        (result,) = apply_in(uow.conn, [cmd])
+        (result,) = apply_events(uow.conn, [cmd])
         if not result.ok:
             raise _error_from(result)
         done = uow.conn.execute(update(tt).where(tt.c.id == shipment_id,
@@ -134,7 +127,7 @@ def in_transit(conn: Connection) -> pl.DataFrame:
                         .group_by(tt.c.sku, tt.c.to_location)).all()
     df = pl.DataFrame(rows, orient="row", schema={"sku": pl.Utf8, "location": pl.Utf8,
                                                   "in_transit": pl.Int64})
-    return df.select((pl.col("sku") + "@" + pl.col("location")).alias("unique_id"),
+    return df.select(unique_id(),
                      "in_transit")
 
 
@@ -144,16 +137,16 @@ def arrivals(conn: Connection) -> pl.DataFrame:
                         .where(tt.c.status == IN_TRANSIT)).all()
     df = pl.DataFrame(rows, orient="row", schema={"sku": pl.Utf8, "location": pl.Utf8,
                                                   "expected_at": pl.Date, "qty": pl.Int64})
-    return df.select((pl.col("sku") + "@" + pl.col("location")).alias("unique_id"),
+    return df.select(unique_id(),
                      "expected_at", "qty")
 
 
 def open_shipments(engine: Engine) -> pl.DataFrame:
     """Shipments not yet received: ``id, sku, from_location, to_location, quantity, …``."""
-    with engine.connect() as conn:
-        rows = conn.execute(select(tt.c.id, tt.c.sku, tt.c.from_location, tt.c.to_location,
-                                   tt.c.quantity, tt.c.shipped_at, tt.c.expected_at)
-                            .where(tt.c.status == IN_TRANSIT).order_by(tt.c.id)).all()
+    with reading(engine) as uow:
+        rows = uow.conn.execute(select(tt.c.id, tt.c.sku, tt.c.from_location, tt.c.to_location,
+                                       tt.c.quantity, tt.c.shipped_at, tt.c.expected_at)
+                                .where(tt.c.status == IN_TRANSIT).order_by(tt.c.id)).all()
     return pl.DataFrame(rows, orient="row", schema={
         "id": pl.Int64, "sku": pl.Utf8, "from_location": pl.Utf8, "to_location": pl.Utf8,
         "quantity": pl.Int64, "shipped_at": pl.Datetime("us", "UTC"), "expected_at": pl.Date})

@@ -20,12 +20,13 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, Engine, insert, select, update
 
+from stockpilot.domain.series import split_unique_id
 from stockpilot.errors import NotFound, StockpilotError
-from stockpilot.ledger.purchasing import OrderLine, create_purchase_order_in
+from stockpilot.ledger.purchasing import OrderLine, create_purchase_order
 from stockpilot.store import schema as t
 from stockpilot.store import schema_vmi as tv
 from stockpilot.store.history import HistoryStore
-from stockpilot.store.uow import UnitOfWork
+from stockpilot.store.uow import UnitOfWork, reading
 from stockpilot.usecases.vmi_auth import SupplierScope
 
 
@@ -65,10 +66,10 @@ def _audit(conn: Connection, actor: str, supplier: str, action: str, asn_id: int
 def supplier_stock(engine: Engine, scope: SupplierScope) -> list[dict[str, Any]]:
     """Stock rows of the supplier's items: sku, location, on_hand, on_order, reserved."""
     s = t.stock.c
-    with engine.connect() as conn:
-        skus = sorted(items_of(conn, scope.supplier))
-        rows = conn.execute(select(s.sku, s.location, s.on_hand, s.on_order, s.reserved)
-                            .where(s.sku.in_(skus)).order_by(s.sku, s.location)).mappings()
+    with reading(engine) as uow:
+        skus = sorted(items_of(uow.conn, scope.supplier))
+        rows = uow.conn.execute(select(s.sku, s.location, s.on_hand, s.on_order, s.reserved)
+                                .where(s.sku.in_(skus)).order_by(s.sku, s.location)).mappings()
         return [dict(r) for r in rows]
 
 
@@ -76,10 +77,10 @@ def _own_rows(engine: Engine, history: HistoryStore, dataset: str, scope: Suppli
               ) -> pl.DataFrame | None:
     if "latest" not in history.parts(dataset):
         return None
-    with engine.connect() as conn:
-        skus = sorted(items_of(conn, scope.supplier))
+    with reading(engine) as uow:
+        skus = sorted(items_of(uow.conn, scope.supplier))
     df = history.read(dataset, "latest")
-    return df.filter(pl.col("unique_id").str.split("@").list.first().is_in(skus))
+    return df.filter(split_unique_id()[0].is_in(skus))
 
 
 def supplier_forecasts(engine: Engine, history: HistoryStore, scope: SupplierScope
@@ -219,7 +220,7 @@ def _approve(conn: Connection, asn_id: int, actor: str, *, auto: bool) -> int:
     asn = conn.execute(select(tv.asns).where(tv.asns.c.id == asn_id)).mappings().one()
     lines = conn.execute(select(tv.asn_lines).where(tv.asn_lines.c.asn_id == asn_id)
                          .order_by(tv.asn_lines.c.line_no)).mappings().all()
-    po_id, _ = create_purchase_order_in(
+    po_id, _ = create_purchase_order(
         conn, asn["supplier"], [OrderLine(r["sku"], r["location"], r["quantity"]) for r in lines],
         reference=f"ASN-{asn_id}", expected_at=asn["expected_at"])
     conn.execute(update(tv.asns).where(tv.asns.c.id == asn_id).values(
@@ -259,11 +260,11 @@ def list_asns(engine: Engine, supplier: str | None = None, status: str | None = 
         stmt = stmt.where(a.supplier == supplier)
     if status is not None:
         stmt = stmt.where(a.status == status)
-    with engine.connect() as conn:
-        out = [dict(r) for r in conn.execute(stmt).mappings()]
+    with reading(engine) as uow:
+        out = [dict(r) for r in uow.conn.execute(stmt).mappings()]
         ids = [r["id"] for r in out]
-        lines = conn.execute(select(tv.asn_lines).where(ln.asn_id.in_(ids))
-                             .order_by(ln.asn_id, ln.line_no)).mappings().all()
+        lines = uow.conn.execute(select(tv.asn_lines).where(ln.asn_id.in_(ids))
+                                 .order_by(ln.asn_id, ln.line_no)).mappings().all()
     by: dict[int, list[dict[str, Any]]] = {}
     for r in lines:
         by.setdefault(r["asn_id"], []).append({"sku": r["sku"], "location": r["location"],
@@ -274,8 +275,8 @@ def list_asns(engine: Engine, supplier: str | None = None, status: str | None = 
 def asn_locations(engine: Engine, asn_id: int) -> set[str]:
     """Locations an ASN's lines are for (empty when there is no such ASN)."""
     ln = tv.asn_lines.c
-    with engine.connect() as conn:
-        return set(conn.execute(select(ln.location).where(ln.asn_id == asn_id)).scalars())
+    with reading(engine) as uow:
+        return set(uow.conn.execute(select(ln.location).where(ln.asn_id == asn_id)).scalars())
 
 
 def detail_locations(detail: dict[str, Any]) -> set[str]:
@@ -290,5 +291,5 @@ def audit_trail(engine: Engine, supplier: str | None = None) -> list[dict[str, A
     stmt = select(tv.vmi_audit).order_by(au.id)
     if supplier is not None:
         stmt = stmt.where(au.supplier == supplier)
-    with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(stmt).mappings()]
+    with reading(engine) as uow:
+        return [dict(r) for r in uow.conn.execute(stmt).mappings()]

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 from stockpilot.errors import NotFound, StockpilotError
 from stockpilot.store import schema as t
 from stockpilot.store import schema_vmi as tv
+from stockpilot.store.uow import reading, writing
 
 KEY_PREFIX = "spk_"
 SESSION_LIFETIME = timedelta(hours=8)
@@ -35,9 +36,9 @@ def _digest(secret: str) -> str:
 
 
 def _known_supplier(engine: Engine, supplier: str) -> None:
-    with engine.connect() as conn:
-        found = conn.execute(select(t.suppliers.c.supplier)
-                             .where(t.suppliers.c.supplier == supplier)).first()
+    with reading(engine) as uow:
+        found = uow.conn.execute(select(t.suppliers.c.supplier)
+                                 .where(t.suppliers.c.supplier == supplier)).first()
     if found is None:
         raise NotFound(f"unknown supplier {supplier!r}")
 
@@ -46,19 +47,19 @@ def create_supplier_key(engine: Engine, supplier: str, name: str) -> str:
     """A new API key for ``supplier``; returns the secret (the only time it is shown)."""
     _known_supplier(engine, supplier)
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
-    with engine.begin() as conn:
-        conn.execute(insert(tv.supplier_keys).values(
-            supplier=supplier, name=name, secret_sha256=_digest(secret),
-            created_at=datetime.now(UTC)))
+    with writing(engine) as uow:
+        uow.conn.execute(insert(tv.supplier_keys).values(
+                supplier=supplier, name=name, secret_sha256=_digest(secret),
+                created_at=datetime.now(UTC)))
     return secret
 
 
 def revoke_supplier_key(engine: Engine, key_id: int) -> None:
     """Revoke a supplier key at once."""
     k = tv.supplier_keys.c
-    with engine.begin() as conn:
-        n = conn.execute(update(tv.supplier_keys).where(k.id == key_id, k.revoked_at.is_(None))
-                         .values(revoked_at=datetime.now(UTC))).rowcount
+    with writing(engine) as uow:
+        n = uow.conn.execute(update(tv.supplier_keys).where(k.id == key_id, k.revoked_at.is_(None))
+                             .values(revoked_at=datetime.now(UTC))).rowcount
     if not n:
         raise NotFound(f"no active supplier key {key_id}")
 
@@ -68,9 +69,9 @@ def supplier_of_key(engine: Engine, secret: str | None) -> SupplierScope | None:
     if not secret or not secret.startswith(KEY_PREFIX):
         return None
     k = tv.supplier_keys.c
-    with engine.connect() as conn:
-        row = conn.execute(select(k.supplier, k.name).where(
-            k.secret_sha256 == _digest(secret), k.revoked_at.is_(None))).first()
+    with reading(engine) as uow:
+        row = uow.conn.execute(select(k.supplier, k.name).where(
+                k.secret_sha256 == _digest(secret), k.revoked_at.is_(None))).first()
     return None if row is None else SupplierScope(row.supplier, f"key:{row.name}")
 
 
@@ -81,14 +82,14 @@ def create_supplier_user(engine: Engine, username: str, password: str, supplier:
     _known_supplier(engine, supplier)
     if len(password) < 12:
         raise StockpilotError("a password needs at least 12 characters")
-    with engine.begin() as conn:
-        taken = conn.execute(select(tv.supplier_users.c.id)
-                             .where(tv.supplier_users.c.username == username)).first()
+    with writing(engine) as uow:
+        taken = uow.conn.execute(select(tv.supplier_users.c.id)
+                                 .where(tv.supplier_users.c.username == username)).first()
         if taken is not None:
             raise StockpilotError(f"supplier user {username!r} exists")
-        return int(conn.execute(insert(tv.supplier_users).values(
-            supplier=supplier, username=username, password_hash=_hasher.hash(password),
-            created_at=datetime.now(UTC))).inserted_primary_key[0])  # type: ignore[index]
+        return int(uow.conn.execute(insert(tv.supplier_users).values(
+                supplier=supplier, username=username, password_hash=_hasher.hash(password),
+                created_at=datetime.now(UTC))).inserted_primary_key[0])  # type: ignore[index]
 
 
 def authenticate_supplier_user(engine: Engine, username: str, password: str
@@ -99,9 +100,9 @@ def authenticate_supplier_user(engine: Engine, username: str, password: str
     from stockpilot.usecases.users import _dummy_hash, _hasher
 
     u = tv.supplier_users.c
-    with engine.connect() as conn:
-        row = conn.execute(select(u.id, u.supplier, u.password_hash)
-                           .where(u.username == username)).first()
+    with reading(engine) as uow:
+        row = uow.conn.execute(select(u.id, u.supplier, u.password_hash)
+                               .where(u.username == username)).first()
     try:
         _hasher.verify(row.password_hash if row else _dummy_hash(), password)
     except VerificationError:
@@ -112,10 +113,10 @@ def authenticate_supplier_user(engine: Engine, username: str, password: str
 def start_session(engine: Engine, user_id: int) -> tuple[str, str]:
     """A new session for a supplier user: (cookie token, CSRF token)."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
-    with engine.begin() as conn:
-        conn.execute(insert(tv.supplier_sessions).values(
-            token_sha256=_digest(token), user_id=user_id, csrf_token=csrf,
-            expires_at=datetime.now(UTC) + SESSION_LIFETIME))
+    with writing(engine) as uow:
+        uow.conn.execute(insert(tv.supplier_sessions).values(
+                token_sha256=_digest(token), user_id=user_id, csrf_token=csrf,
+                expires_at=datetime.now(UTC) + SESSION_LIFETIME))
     return token, csrf
 
 
@@ -124,10 +125,10 @@ def resolve_session(engine: Engine, token: str | None) -> tuple[SupplierScope, s
     if not token:
         return None
     s, u = tv.supplier_sessions.c, tv.supplier_users.c
-    with engine.connect() as conn:
-        row = conn.execute(select(u.supplier, u.username, s.csrf_token, s.expires_at)
-                           .join(tv.supplier_users, u.id == s.user_id)
-                           .where(s.token_sha256 == _digest(token))).first()
+    with reading(engine) as uow:
+        row = uow.conn.execute(select(u.supplier, u.username, s.csrf_token, s.expires_at)
+                               .join(tv.supplier_users, u.id == s.user_id)
+                               .where(s.token_sha256 == _digest(token))).first()
     if row is None:
         return None
     expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
@@ -139,6 +140,6 @@ def resolve_session(engine: Engine, token: str | None) -> tuple[SupplierScope, s
 def end_session(engine: Engine, token: str | None) -> None:
     """Forget a session."""
     if token:
-        with engine.begin() as conn:
-            conn.execute(delete(tv.supplier_sessions)
-                         .where(tv.supplier_sessions.c.token_sha256 == _digest(token)))
+        with writing(engine) as uow:
+            uow.conn.execute(delete(tv.supplier_sessions)
+                             .where(tv.supplier_sessions.c.token_sha256 == _digest(token)))

@@ -184,6 +184,9 @@ def _router() -> APIRouter:
     from stockpilot.web import supplier_pages
 
     supplier_pages.add_routes(r, _render, _web, lambda request: not _on_loopback(request))
+    from stockpilot.web import count_pages
+
+    count_pages.add_routes(r, _render, _web, need, post)
     return r
 
 

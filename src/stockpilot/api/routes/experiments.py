@@ -87,7 +87,7 @@ def start(body: ExperimentIn, who: Planner, ctx: Ctx, idem: Idem) -> ExperimentO
     """Start an A/B test (409 while another runs or when the name is taken)."""
     del who
     variants = [Variant(**v.model_dump()) for v in body.variants]
-    return idem.run(body, lambda uow: (201, ExperimentOut(**ex.start_in(  # type: ignore[return-value]
+    return idem.run(body, lambda uow: (201, ExperimentOut(**ex.start(  # type: ignore[return-value]
         uow.conn, body.name, variants))))
 
 
@@ -103,7 +103,7 @@ def stop(name: PathName, who: Planner, ctx: Ctx, idem: Idem) -> ExperimentOut:
     """Stop a running A/B test (its report stays)."""
     del who
     return idem.run({"name": name}, lambda uow: (200, ExperimentOut(  # type: ignore[return-value]
-        **ex.stop_in(uow.conn, name))))
+        **ex.stop(uow.conn, name))))
 
 
 @router.get("/{name}/report")

@@ -80,7 +80,7 @@ def record(body: FeedbackBatch, who: Operator, ctx: Ctx, idem: Idem) -> Feedback
     events = [fb.Feedback(**e.model_dump()) for e in body.events]
 
     def effect(uow):  # type: ignore[no-untyped-def]
-        done = fb.record_in(uow.conn, events, who.locations)
+        done = fb.record(uow.conn, events, who.locations)
         return 200, FeedbackRecorded(recorded=done.recorded, duplicates=done.duplicates)
 
     return idem.run(body, effect)  # type: ignore[return-value]

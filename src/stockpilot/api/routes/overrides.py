@@ -12,13 +12,14 @@ from stockpilot.api.deps import Ctx, Planner, Viewer, visible
 from stockpilot.api.idempotency import Idem
 from stockpilot.api.problems import COMMON, WRITES
 from stockpilot.api.schemas import Ident, In, Out, Text
+from stockpilot.store.uow import reading
 from stockpilot.usecases.overrides import (
     ALL,
     OverrideIn,
     get_override,
     list_overrides,
     remove_override,
-    set_override_in,
+    set_override,
 )
 
 router = APIRouter(tags=["overrides"], responses={**COMMON, **WRITES})
@@ -77,7 +78,7 @@ def create(body: OverrideCreate, who: Planner, idem: Idem) -> OverridePublic:
         o = OverrideIn(sku=body.sku, kind=body.kind, value=body.value, location=body.location,
                        start=body.start, end=body.end, expires=body.expires, note=body.note,
                        author=body.author or f"api key {who.key_id}")
-        return 201, OverridePublic(**get_override(conn, set_override_in(conn, o)))  # type: ignore[arg-type]
+        return 201, OverridePublic(**get_override(conn, set_override(conn, o)))  # type: ignore[arg-type]
 
     return idem.run(body, effect)  # type: ignore[return-value]
 
@@ -86,7 +87,7 @@ def create(body: OverrideCreate, who: Planner, idem: Idem) -> OverridePublic:
 def remove(override_id: int, who: Planner, ctx: Ctx) -> Response:
     """Remove an override (a key limited to locations: only one at its locations)."""
     if who.locations is not None:
-        with ctx.engine.connect() as conn:
-            visible(who, str(get_override(conn, override_id)["location"]), what="override")
+        with reading(ctx.engine) as uow:
+            visible(who, str(get_override(uow.conn, override_id)["location"]), what="override")
     remove_override(ctx.engine, override_id)
     return Response(status_code=204)

@@ -83,13 +83,20 @@ def for_customer(customer_id: str, who: Viewer, ctx: Ctx, location: Location = N
     customer's variant; otherwise the settings' model and mode serve.
     """
     chosen: dict[str, str | None] = {}
+    weight = ctx.settings.recommend.boost_weight
     if model is None and (hit := experiments.variant_for(ctx.engine, customer_id)):
         chosen = {"experiment": hit[0], "variant": hit[1].name}
         model, mode = hit[1].model, mode or hit[1].mode  # type: ignore[assignment]
+        weight = float(hit[1].params.get("boost_weight", weight))
     how = mode or ctx.settings.recommend.mode
-    return _fast(_serve(ctx, who, location,
-                        lambda m, av: rec.recommend(m, customer_id, av, k, how), model,
-                        **chosen))
+    loc = location or ctx.settings.default_location
+
+    def pick(m: Any, av: dict[str, int]) -> list[str]:
+        over = (recommendations.overstock_at(ctx.artifacts, who, loc, av) if how == "boost"
+                else None)
+        return rec.recommend(m, customer_id, av, k, how, over, weight)
+
+    return _fast(_serve(ctx, who, location, pick, model, **chosen))
 
 
 @router.get("/similar/{sku}")

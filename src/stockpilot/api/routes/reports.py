@@ -1,4 +1,10 @@
-"""Reports: the HTML report files of the workspace (``<workspace>/report``), to list and fetch."""
+"""Reports: the report files of the workspace (``<workspace>/report``), to list and fetch.
+
+Location scope: a report of every location is served only to callers that see every
+location. A location-limited caller sees only the reports generated for exactly its
+locations (``report/locations/<A+B>/``, written by ``stockpilot report --location A
+--location B``), so no file it can fetch counts another location's stock.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +14,18 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
+from stockpilot.api.auth import Principal
+from stockpilot.api.context import ApiContext
 from stockpilot.api.deps import Ctx, Viewer
 from stockpilot.api.problems import COMMON
 from stockpilot.api.schemas import Out
 from stockpilot.errors import NotFound
+from stockpilot.reports.build import scope_dir
 
 router = APIRouter(prefix="/reports", tags=["reports"], responses=COMMON)
-SERVED = {".html": "text/html; charset=utf-8", ".png": "image/png", ".csv": "text/csv"}
+SERVED = {".html": "text/html; charset=utf-8", ".png": "image/png", ".csv": "text/csv",
+          ".pdf": "application/pdf",
+          ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 # The report is ours, but it shows names from imported files: no scripts, no outside loads.
 CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 
@@ -28,6 +39,11 @@ class ReportFile(Out):
     media_type: str
 
 
+def _root(ctx: ApiContext, who: Principal) -> Path:
+    """The caller's report folder: all of it, or its own locations' subfolder."""
+    return ctx.folder("report") / scope_dir(who.locations)
+
+
 def _files(root: Path) -> list[Path]:
     if not root.is_dir():
         return []
@@ -36,9 +52,8 @@ def _files(root: Path) -> list[Path]:
 
 @router.get("")
 def list_reports(who: Viewer, ctx: Ctx) -> list[ReportFile]:
-    """The report files (HTML pages and their charts)."""
-    del who
-    root = ctx.folder("report")
+    """The report files the caller may see (pages, PDFs, workbooks and their charts)."""
+    root = _root(ctx, who)
     return [ReportFile(name=p.relative_to(root).as_posix(), bytes=p.stat().st_size,
                        modified_at=datetime.fromtimestamp(p.stat().st_mtime, UTC),
                        media_type=SERVED[p.suffix]) for p in _files(root)]
@@ -49,8 +64,7 @@ def list_reports(who: Viewer, ctx: Ctx) -> list[ReportFile]:
                              "description": "The file"}})
 def get_report(name: str, who: Viewer, ctx: Ctx) -> FileResponse:
     """One report file, by the name the list gives (nothing outside the report folder)."""
-    del who
-    root = ctx.folder("report").resolve()
+    root = _root(ctx, who).resolve()
     path = (root / name).resolve()
     if root not in path.parents or path.suffix not in SERVED or not path.is_file():
         raise NotFound(f"no report file {name!r}")
