@@ -163,10 +163,11 @@ def test_a_ledger_change_shows_at_once_despite_the_kept_table(web):
 
     from stockpilot.domain.commands import RecordSale
     from stockpilot.ledger.service import apply_events
+    from stockpilot.store.uow import transact
 
     c = _api(web)
     before = c.get("/worklists/skus", params={"location": "S"}).json()["items"][0]
-    apply_events(web.engine, [RecordSale(event_id="late-sale", sku="A", location="S",
-                                         quantity=5, occurred_at=datetime.now(UTC))])
+    transact(web.engine, apply_events, [RecordSale(event_id="late-sale", sku="A", location="S",
+                                                   quantity=5, occurred_at=datetime.now(UTC))])
     after = c.get("/worklists/skus", params={"location": "S"}).json()["items"][0]
     assert (before["available"], after["available"]) == (40, 35)
