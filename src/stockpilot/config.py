@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from stockpilot.config_limits import LimitSettings
 from stockpilot.errors import ConfigError
 
 CONFIG_NAME = "stockpilot.toml"
@@ -117,6 +118,27 @@ class CountingSettings(BaseModel):
     tolerance_pct: float = Field(default=5.0, ge=0)
 
 
+class PipelineSettings(BaseModel):
+    """``[pipeline]`` in stockpilot.toml: the nightly pipeline's knobs (:mod:`stockpilot.jobs`).
+
+    The forecast step refits when the served run is ``retrain_days`` old, otherwise only when
+    its error on the new days passes ``drift_threshold`` × its backtest error.
+    """
+
+    watch_dir: str = Field(default="", description="folder of CSV files to import; '' = off")
+    retrain_days: int = Field(default=7, ge=0)
+    drift_threshold: float = Field(default=1.5, gt=0)
+    horizon: int = Field(default=28, ge=1, le=365)
+    windows: int = Field(default=3, ge=1, le=12)
+    # not AutoETS by default: on M5 daily it is ~105 of a refit's ~112 CPU seconds, and the
+    # four below keep a nightly run of 972 series far inside 5 minutes (docs/benchmarks.md)
+    models: list[str] = Field(default_factory=lambda: [
+        "SeasonalNaive", "CrostonOptimized", "TSB", "WindowAverage28"])
+    review_days: int = Field(default=7, ge=1, le=90)
+    report_format: str = Field(default="html", pattern="^(html|pdf|xlsx)$")
+    run_scheduler_in_serve: bool = False
+
+
 class Settings(BaseSettings):
     """Workspace settings; see the module docstring for precedence."""
 
@@ -139,6 +161,7 @@ class Settings(BaseSettings):
     # working for at most this long; revoking through the API takes effect at once).
     api_key_cache_seconds: float = Field(default=5.0, ge=0)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)  # request size, auth failures
     recommend: RecommendSettings = Field(default_factory=RecommendSettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     counting: CountingSettings = Field(default_factory=CountingSettings)
@@ -146,6 +169,9 @@ class Settings(BaseSettings):
     sourcing: dict[str, str] = Field(default_factory=dict)
     # ``[service_levels]``: ABC×XYZ class (e.g. "AX") → target cycle service level.
     service_levels: dict[str, float] = Field(default_factory=dict)
+    # ``[schedule]``: job → cron ("pipeline" = every step; a step's name runs that step alone).
+    schedule: dict[str, str] = Field(default_factory=dict)
+    pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     # Money: the workspace's ISO 4217 currency ("" = from the data: GBP for the Online Retail
     # sample, else USD) and ``[supplier_currencies]``: supplier → code where it differs.
     currency: str = ""
@@ -192,8 +218,8 @@ def load_settings(workspace: Path | None = None, **overrides: Any) -> Settings:
         values = dict(doc.get("stockpilot", {}))
         if "alerts" in doc:  # a top-level [alerts] table, beside [stockpilot]
             values["alerts"] = _deep_merge(values.get("alerts", {}), doc["alerts"])
-        # top-level tables of the planner and of money
-        for table in ("sourcing", "service_levels", "supplier_currencies"):
+        # top-level tables beside [stockpilot]
+        for table in ("sourcing", "service_levels", "schedule", "pipeline", "supplier_currencies"):
             if table in doc:
                 values[table] = {**values.get(table, {}), **doc[table]}
     from_env = Settings()

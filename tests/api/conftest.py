@@ -16,6 +16,7 @@ from sqlalchemy import insert
 from stockpilot.api.app import create_app
 from stockpilot.api.auth import ROLES, create_key
 from stockpilot.config import Settings
+from stockpilot.config_limits import LimitSettings
 from stockpilot.domain.commands import ReceiveStock, TransferStock
 from stockpilot.forecast.base import QUANTILES, qcol
 from stockpilot.jobs.runs import run_job
@@ -31,7 +32,7 @@ from stockpilot.store import schema_events as te
 from stockpilot.store.history import HistoryStore
 from stockpilot.store.uow import transact, writing
 from stockpilot.usecases import simulations
-from stockpilot.usecases.actor import SYSTEM
+from stockpilot.usecases.actor import SYSTEM, Actor
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
@@ -109,6 +110,9 @@ def seed(engine, ws: Path, model: Path | None) -> dict[str, int]:
     with writing(engine) as uow:
         ids["simulation"] = simulations.store(uow, SYSTEM, "seed", {"start": "2024-01-01"},
                                              [{"policy": "ours", "fill_rate": 0.9}])
+        ids["simulation_in"] = simulations.store(  # over S only: a scoped key's to read
+            uow, Actor("planner", frozenset({"S"})), "seed-S", {"start": "2024-01-01"},
+            [{"policy": "ours", "fill_rate": 0.8}])
     ids["job"] = run_job(engine, "plan", {"review_days": 7}, lambda: {"planned": 0})
     history = HistoryStore(ws / "history")
     _frames(history)
@@ -130,6 +134,8 @@ def world(engine, tmp_path, trained_model) -> World:
     keys = {(role, scoped): create_key(engine, f"{role}-{scoped}", role,
                                        list(INSIDE) if scoped else None)
             for role in ROLES for scoped in (False, True)}
-    settings = Settings(rate_limit_per_second=0, default_location="S")
+    # wrong keys are sent on purpose many times: the per-IP failure limit has its own tests
+    settings = Settings(rate_limit_per_second=0, default_location="S",
+                        limits=LimitSettings(failed_auth_per_minute=0))
     app = create_app(engine, HistoryStore(ws / "history"), ws, settings)
     return World(TestClient(app), engine, ws, keys, ids)

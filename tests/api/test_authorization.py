@@ -14,6 +14,7 @@ from typing import Any
 from fastapi.routing import APIRoute
 
 from stockpilot.api.auth import ROLES, create_key
+from stockpilot.ledger.catalogue import upsert_skus, upsert_supplier_items, upsert_suppliers
 from stockpilot.ledger.purchasing import OrderLine, create_purchase_order
 from stockpilot.store.uow import transact
 
@@ -47,6 +48,19 @@ def fresh_po(loc: str) -> Callable[[Any, int], Req]:
     def make(w: Any, n: int) -> Req:
         po, _ = transact(w.engine, create_purchase_order, "ACME", [OrderLine("A", loc, 1)])
         return f"/purchase-orders/{po}/cancel", {}
+    return make
+
+
+def fresh_sku(path: str, make_body: Callable[[str], Any]) -> Callable[[Any, int], Req]:
+    """A SKU stocked nowhere yet (so inside every scope): ``path`` and body name it."""
+    def make(w: Any, n: int) -> Req:
+        sku = f"F{n}-{uuid.uuid4().hex[:6]}"
+        with w.engine.begin() as conn:
+            upsert_skus(conn, [{"sku": sku}])
+            upsert_suppliers(conn, [{"supplier": f"SUP-{sku}"}])
+            upsert_supplier_items(conn, [{"supplier": f"SUP-{sku}", "sku": sku,
+                                          "lead_time_days": 3}])
+        return path.format(sku=sku), make_body(sku)
     return make
 
 
@@ -87,6 +101,19 @@ def fresh_override(loc: str) -> Callable[[Any, int], Req]:
         oid = transact(w.engine, set_override, OverrideIn(sku="A", kind="max", value=n, author="t",
                                                           location=loc))
         return f"/overrides/{oid}", None
+    return make
+
+
+def pipeline_run() -> Callable[[Any, int], Req]:
+    """A recorded pipeline run (its steps: compact, plan) to read back."""
+    def make(w: Any, n: int) -> Req:
+        from stockpilot.store.uow import writing
+        from stockpilot.usecases import pipeline_runs
+        from stockpilot.usecases.actor import SYSTEM
+
+        with writing(w.engine) as uow:
+            run_id = pipeline_runs.start_run(uow, SYSTEM, ["compact", "plan"], {})
+        return f"/pipeline/runs/{run_id}", None
     return make
 
 
@@ -148,7 +175,9 @@ MATRIX: dict[tuple[str, str], E] = {
     ("GET", "/skus"): E("viewer", get("/skus")),
     ("POST", "/skus"): E("planner", body("/skus", lambda n: {"sku": f"N{n}"})),
     ("GET", "/skus/{sku}"): E("viewer", get("/skus/A")),
-    ("PATCH", "/skus/{sku}"): E("planner", body("/skus/A", lambda n: {"name": f"a{n}"})),
+    # a shared SKU/supplier stocked outside a limited key's locations is not its to change
+    ("PATCH", "/skus/{sku}"): E("planner", fresh_sku("/skus/{sku}", lambda s: {"price": 3}),
+                                body("/skus/A", lambda n: {"price": n})),
     ("GET", "/locations"): E("viewer", get("/locations"), LIST),
     ("POST", "/locations"): E("admin", body("/locations", lambda n: {"location": "S2"}),
                               body("/locations", lambda n: {"location": "W"}), ok=(409,)),
@@ -158,11 +187,13 @@ MATRIX: dict[tuple[str, str], E] = {
     ("GET", "/suppliers"): E("viewer", get("/suppliers")),
     ("POST", "/suppliers"): E("planner", body("/suppliers", lambda n: {"supplier": f"P{n}"})),
     ("GET", "/suppliers/{supplier}"): E("viewer", get("/suppliers/ACME")),
-    ("PATCH", "/suppliers/{supplier}"): E("planner", body("/suppliers/ACME",
-                                                          lambda n: {"email": f"{n}@x"})),
+    ("PATCH", "/suppliers/{supplier}"): E(
+        "planner", fresh_sku("/suppliers/SUP-{sku}", lambda s: {"email": "a@x"}),
+        body("/suppliers/ACME", lambda n: {"email": f"{n}@x"})),
     ("GET", "/suppliers/{supplier}/items"): E("viewer", get("/suppliers/ACME/items")),
-    ("POST", "/suppliers/{supplier}/items"): E("planner", body(
-        "/suppliers/ACME/items", lambda n: {"sku": "B", "lead_time_days": n % 30})),
+    ("POST", "/suppliers/{supplier}/items"): E(
+        "planner", fresh_sku("/suppliers/ACME/items", lambda s: {"sku": s, "lead_time_days": 4}),
+        body("/suppliers/ACME/items", lambda n: {"sku": "B", "lead_time_days": n % 30})),
     ("GET", "/stock"): E("viewer", get("/stock"), LIST),
     ("GET", "/stock/{sku}"): E("viewer", get("/stock/A"), LIST),
     ("GET", "/movements"): E("viewer", get("/movements?limit=500"), LIST),
@@ -202,7 +233,8 @@ MATRIX: dict[tuple[str, str], E] = {
         "operator", body("/alerts/{alert_in}/resolve", lambda n: {}),
         body("/alerts/{alert_out}/resolve", lambda n: {})),
     ("GET", "/simulations"): E("viewer", get("/simulations")),
-    ("GET", "/simulations/{run_id}"): E("viewer", get("/simulations/{simulation}")),
+    ("GET", "/simulations/{run_id}"): E("viewer", get("/simulations/{simulation_in}"),
+                                        get("/simulations/{simulation}")),
     # no demand history in this world: reaching the work (400) shows the role was enough
     ("POST", "/simulations"): E("planner", body("/simulations", lambda n: {
         "start": "2024-01-01", "end": "2024-02-01"}), ok=(400,)),
@@ -229,9 +261,12 @@ MATRIX: dict[tuple[str, str], E] = {
     ("GET", "/jobs"): E("viewer", get("/jobs")),
     ("GET", "/jobs/{run_id}"): E("viewer", get("/jobs/{job}")),
     # no forecast errors (cv) in this world: the run is recorded as failed and answered 400
+    ("GET", "/pipeline/runs"): E("viewer", get("/pipeline/runs")),
+    ("GET", "/pipeline/runs/{run_id}"): E("viewer", pipeline_run()),
     ("POST", "/jobs/plan"): E("planner", body("/jobs/plan", lambda n: {}), ok=(400,)),
     ("GET", "/reports"): E("viewer", get("/reports")),
-    ("GET", "/reports/{name}"): E("viewer", get("/reports/index.html")),
+    ("GET", "/reports/{name}"): E("viewer", get("/reports/locations/S/index.html"),
+                                  get("/reports/locations/W/index.html")),
     ("GET", "/keys"): E("admin", get("/keys")),
     ("POST", "/keys"): E("admin", body("/keys", lambda n: {"name": "k", "locations": ["S"]}),
                          body("/keys", lambda n: {"name": "k", "locations": ["W"]})),
@@ -345,6 +380,8 @@ def test_authorization_matrix(world):
 def _outside_refused(method: str, path: str, r, where) -> None:
     if path == "/events":  # a batch refuses the events it may not touch, one by one
         assert r.status_code == 200 and r.json()["refused_out_of_scope"], where
+    elif path.startswith(("/skus/", "/suppliers/")):  # readable by all, not changed by all
+        assert r.status_code == 403 and "outside" in r.json()["detail"], where
     else:
         assert r.status_code == 404, where
         assert r.headers["content-type"] == "application/problem+json", where

@@ -14,6 +14,7 @@ from stockpilot.domain.commands import ReceiveStock, RecordSale
 from stockpilot.ledger.catalogue import upsert_locations, upsert_skus
 from stockpilot.ledger.service import apply_events
 from stockpilot.store.history import HistoryStore
+from stockpilot.store.uow import transact
 
 
 @pytest.fixture
@@ -22,7 +23,7 @@ def api(engine, tmp_path):
         upsert_skus(conn, [{"sku": "A", "unit_cost": 4}, {"sku": "B", "unit_cost": 1}])
         upsert_locations(conn, [{"location": "S"}, {"location": "W"}])
     t0 = datetime.now(UTC) - timedelta(days=30)
-    apply_events(engine, [ReceiveStock(event_id=f"r{s}{loc}", sku=s, location=loc,
+    transact(engine, apply_events, [ReceiveStock(event_id=f"r{s}{loc}", sku=s, location=loc,
                                        quantity=50, occurred_at=t0)
                           for s in "AB" for loc in "SW"])
     settings = Settings(counting=CountingSettings(tolerance_units=1, tolerance_pct=0))
@@ -44,7 +45,7 @@ def test_count_flow_over_http(api):
     sid, lines = r.json()["id"], r.json()["lines"]
     assert [(x["sku"], x["frozen_on_hand"], x["status"]) for x in lines] == [("A", 50,
                                                                             "pending")]
-    apply_events(engine, [RecordSale(event_id="mid", sku="A", location="S", quantity=2,
+    transact(engine, apply_events, [RecordSale(event_id="mid", sku="A", location="S", quantity=2,
                                      occurred_at=datetime.now(UTC))])
     scan = f"/counts/sessions/{sid}/scans"
     first = client.post(scan, json={"code": "A", "quantity": 45}, headers=h["operator"]).json()

@@ -160,6 +160,16 @@ def test_recommendations_without_a_model_answer_404(engine, tmp_path):
     assert r.headers["content-type"] == "application/problem+json"
 
 
+def test_a_scoped_key_sees_only_simulations_over_its_locations(world):
+    """Issue 17 item 5: KPIs aggregated over other locations are not a scoped key's."""
+    c = world.client
+    every = {r["id"] for r in c.get("/simulations", headers=world.h("viewer")).json()["items"]}
+    scoped = c.get("/simulations", headers=world.h("viewer", scoped=True)).json()
+    assert every == {world.ids["simulation"], world.ids["simulation_in"]}
+    assert [r["id"] for r in scoped["items"]] == [world.ids["simulation_in"]]
+    assert scoped["total"] == 1
+
+
 def test_small_simulation_is_run_and_stored(world):
     history = HistoryStore(world.workspace / "history")
     days = [date(2024, 1, 1) + timedelta(days=i) for i in range(90)]

@@ -40,10 +40,13 @@ def test_init_import_events_show_check_export(tmp_path):
          "occurred_at": "2024-01-01T10:00:00+00:00"},
     ]
     (tmp_path / "ev.jsonl").write_text("\n".join(json.dumps(e) for e in events))
-    out = run("events", "apply", str(tmp_path / "ev.jsonl"), ws=ws).stdout
+    # a rejected event makes the run exit 1 (issue 17 item 2: it exited 0)
+    proc = run("events", "apply", str(tmp_path / "ev.jsonl"), ws=ws, ok=False)
+    assert proc.returncode == 1
+    out = proc.stdout
     assert "3 applied" in out and "1 rejected" in out
     assert "requested 7, available 5" in out
-    again = run("events", "apply", str(tmp_path / "ev.jsonl"), ws=ws).stdout
+    again = run("events", "apply", str(tmp_path / "ev.jsonl"), ws=ws, ok=False).stdout
     assert "3 duplicate" in again
     shown = run("stock", "show", "--sku", "A", ws=ws).stdout
     assert "│ A " in shown and " 3 " in shown

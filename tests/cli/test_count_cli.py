@@ -13,6 +13,7 @@ from stockpilot.cli.main import app
 from stockpilot.domain.commands import ReceiveStock
 from stockpilot.ledger.catalogue import upsert_locations, upsert_skus
 from stockpilot.ledger.service import apply_events
+from stockpilot.store.uow import transact
 from stockpilot.usecases.counting import SessionConflict
 
 
@@ -29,7 +30,7 @@ def test_count_cycle_from_the_shell(tmp_path, monkeypatch):
     with engine.begin() as conn:
         upsert_locations(conn, [{"location": "W"}])
         upsert_skus(conn, [{"sku": "A", "unit_cost": 3}, {"sku": "B", "unit_cost": 1}])
-    apply_events(engine, [ReceiveStock(event_id=f"r{s}", sku=s, location="W", quantity=40,
+    transact(engine, apply_events, [ReceiveStock(event_id=f"r{s}", sku=s, location="W", quantity=40,
                                        occurred_at=datetime.now(UTC) - timedelta(days=3))
                           for s in "AB"])
     listed = [json.loads(ln) for ln in

@@ -33,6 +33,7 @@ def _same(body: bytes) -> None:
     {"from_reserved": "true"}, {"from_reserved": True}, {"extra": 1}, {"v": 2},
     {"sku": ""}, {"sku": "x" * 65}, {"event_id": "é" * 128}, {"kind": "teleport"},
     {"kind": "receipt", "expiry": "2024-07-01", "purchase_order_id": 7},
+    {"kind": "receipt", "purchase_order_id": 0}, {"kind": "receipt", "purchase_order_id": "7"},
     {"kind": "transfer", "to_location": "V"}, {"kind": "transfer"}, {"kind": "count"},
     {"kind": "write_off", "reason": "broken"}, {"kind": "adjustment", "quantity": -4},
     {"customer_id": 5}, {"lot_code": None},
@@ -56,7 +57,8 @@ def test_garbage_is_a_bad_message_on_both_paths(body):
     ({"quantity": 2**31}, "quantity"), ({"quantity": 2**63}, "quantity"),
     ({"unit_price": 1e10}, "unit_price"), ({"sku": "a\x00b"}, "sku"),
     ({"lot_code": "L" * 65}, "lot_code"), ({"event_id": "e" * 150}, "event_id"),
-    ({"kind": "receipt", "purchase_order_id": 987654}, "purchase_order_id"),
+    ({"kind": "receipt", "purchase_order_id": 0}, "purchase_order_id"),
+    ({"kind": "receipt", "purchase_order_id": 2**63}, "purchase_order_id"),
     ({"kind": "receipt", "on_order_units": 4}, "on_order_units"),
 ])
 def test_out_of_bounds_is_a_bad_message_naming_the_field(change, field):

@@ -122,21 +122,44 @@ def test_purchase_order_lifecycle(ledger):
         transact(ledger, create_purchase_order, "NOBODY", [OrderLine("A", "W", 1)])
 
 
-def test_a_wire_receipt_cannot_lower_on_order_behind_the_po(ledger):
-    """Issue 17 item 3: PO of 10, receipt of 4 naming the PO on the wire → on_order 6, PO open."""
+def _wire_receipt(event_id: str, qty: int, po: int, sku: str = "A") -> bytes:
+    return (f'{{"kind":"receipt","event_id":"{event_id}","sku":"{sku}","location":"W",'
+            f'"quantity":{qty},"occurred_at":"2024-01-01T00:00:00Z",'
+            f'"purchase_order_id":{po}}}').encode()
+
+
+def _po_line(ledger, po: int) -> tuple[int, str]:
+    with ledger.connect() as conn:
+        got = conn.execute(select(t.purchase_order_lines.c.received)
+                           .where(t.purchase_order_lines.c.po_id == po)).scalar_one()
+        status = conn.execute(select(t.purchase_orders.c.status)
+                              .where(t.purchase_orders.c.id == po)).scalar_one()
+    return got, status
+
+
+def test_a_wire_receipt_naming_a_po_receives_against_its_line(ledger):
+    """Issue 17 item 3: PO of 10, receipt of 4 naming the PO on the wire lowered on_order to 6
+    and left the PO open; now the PO line moves with on_order, or the receipt is refused."""
     from stockpilot.events.consumer import Message, commit_batch
 
     po, _ = transact(ledger, create_purchase_order,
                      "ACME", [OrderLine("A", "W", 10)], reference="PO-9")
-    body = ('{"kind":"receipt","event_id":"w1","sku":"A","location":"W","quantity":4,'
-            f'"occurred_at":"2024-01-01T00:00:00Z","purchase_order_id":{po}}}').encode()
-    res = commit_batch(ledger, "test", [Message("w1", body)])
-    assert (res.applied, res.dead) == (0, 1)  # dead-lettered: the field is not on the wire
-    assert (pos(ledger).on_hand, pos(ledger).on_order) == (0, 10)
-    transact(ledger, receive_purchase_order, po, {1: 4})  # the way to receive against a PO
+    res = commit_batch(ledger, "test", [Message("w1", _wire_receipt("w1", 4, po))])
+    assert (res.applied, res.dead) == (1, 0)
     assert (pos(ledger).on_hand, pos(ledger).on_order) == (4, 6)
-    # the ledger's books (stock check) agree: on_order equals the open PO quantities
-    with ledger.connect() as conn:
+    assert _po_line(ledger, po) == (4, "partial")
+    refused = {"nopo": _wire_receipt("nopo", 1, 987654),  # no such PO
+               "over": _wire_receipt("over", 7, po),  # 6 open
+               "sku": _wire_receipt("sku", 1, po, sku="B")}  # no line of B@W
+    res = commit_batch(ledger, "test", [Message(k, v) for k, v in refused.items()])
+    assert (res.applied, res.dead) == (0, 3)
+    assert (pos(ledger).on_hand, pos(ledger).on_order) == (4, 6)
+    res = commit_batch(ledger, "test", [Message("w2", _wire_receipt("w2", 6, po))])
+    assert res.applied == 1 and _po_line(ledger, po) == (10, "received")
+    res = commit_batch(ledger, "test", [Message("w1", _wire_receipt("w1", 4, po))])
+    assert (res.applied, res.duplicate, res.dead) == (0, 1, 0)  # a replay, line closed or not
+    assert (pos(ledger).on_hand, pos(ledger).on_order) == (10, 0)
+    with ledger.connect() as conn:  # the books (stock check) agree with the PO
         assert check_ledger(conn) == []
 
 

@@ -19,7 +19,7 @@ from stockpilot.ledger.invariants import check_ledger
 from stockpilot.ledger.service import apply_events
 from stockpilot.planning.counting import CountPolicy
 from stockpilot.store import schema as t
-from stockpilot.store.uow import reading, writing
+from stockpilot.store.uow import reading, transact, writing
 from stockpilot.usecases import count_posting, counting
 from stockpilot.usecases.actor import Actor, Forbidden
 
@@ -43,7 +43,7 @@ def shop(engine):
                           occurred_at=day + timedelta(days=d)) for d in range(1, 40)]
     events += [RecordSale(event_id=f"s-B-{d}", sku="B", location="S", quantity=1,
                           occurred_at=NOW - timedelta(days=d)) for d in range(1, 10)]
-    assert all(r.ok for r in apply_events(engine, events))
+    assert all(r.ok for r in transact(engine, apply_events, events))
     return engine
 
 
@@ -73,7 +73,7 @@ def test_session_scan_recount_approve_with_sales_during_the_session(shop):
         sid = counting.start_session(uow, PLANNER, "S", POLICY, now=NOW)
     frozen = _on_hand(shop, "B")  # 91
     # a sale of 3 B is recorded while the shelf is being counted
-    apply_events(shop, [RecordSale(event_id="during", sku="B", location="S", quantity=3,
+    transact(shop, apply_events, [RecordSale(event_id="during", sku="B", location="S", quantity=3,
                                    occurred_at=NOW)])
     with writing(shop) as uow:
         first = counting.scan(uow, OPERATOR, sid, "B", 80, POLICY, now=NOW)
@@ -83,7 +83,7 @@ def test_session_scan_recount_approve_with_sales_during_the_session(shop):
         second = counting.scan(uow, OPERATOR, sid, "B", 85, POLICY, now=NOW)
     assert second.status == "counted" and second.variance == 85 - (frozen - 3)
     # another sale between the count and the approval: it must survive the posting
-    apply_events(shop, [RecordSale(event_id="after", sku="B", location="S", quantity=1,
+    transact(shop, apply_events, [RecordSale(event_id="after", sku="B", location="S", quantity=1,
                                    occurred_at=NOW)])
     with writing(shop) as uow, pytest.raises(Forbidden):
         count_posting.approve(uow, Actor("viewer"), sid, now=NOW)
@@ -145,7 +145,7 @@ def test_loss_bigger_than_the_book_left_at_approval_is_refused_whole(shop):
         sid = counting.start_session(uow, PLANNER, "S", POLICY, skus=["C"], now=NOW)
         counting.scan(uow, OPERATOR, sid, "C", 10, POLICY, now=NOW)
         counting.scan(uow, OPERATOR, sid, "C", 10, POLICY, now=NOW)  # recount confirms
-    apply_events(shop, [RecordSale(event_id="big", sku="C", location="S", quantity=95,
+    transact(shop, apply_events, [RecordSale(event_id="big", sku="C", location="S", quantity=95,
                                    occurred_at=NOW)])
     with writing(shop) as uow, pytest.raises(counting.SessionConflict, match="recount"):
         count_posting.approve(uow, PLANNER, sid, now=NOW)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 from stockpilot import __version__
-from stockpilot.api import problems
+from stockpilot.api import guards, metrics_http, problems
 from stockpilot.api.context import ApiContext
 from stockpilot.api.routes import (
     alerts,
@@ -32,6 +32,7 @@ from stockpilot.api.routes import (
     leadtimes,
     network,
     overrides,
+    pipeline,
     plans,
     purchasing,
     recommendations,
@@ -53,7 +54,8 @@ ROUTERS = (system.router, catalogue.router, stock.router, transfers.router, fore
            plans.router, purchasing.router, alerts.router, simulations.router,
            recommendations.router, feedback.router, experiments.router, jobs.router,
            reports.router, keys.router, network.router, vmi.supplier_router, vmi.shop_router,
-           leadtimes.router, overrides.router, counts.router, worklists.router)
+           leadtimes.router, overrides.router, counts.router, pipeline.router,
+           worklists.router)
 
 
 def create_app(engine: Engine, history: HistoryStore, workspace: Path | None = None,
@@ -68,9 +70,11 @@ def create_app(engine: Engine, history: HistoryStore, workspace: Path | None = N
                   "`Authorization: Bearer`; errors are RFC 7807 problems.")
     app.state.api = ApiContext(engine, history, settings or Settings(), workspace)
     problems.install(app)
+    metrics_http.install(app)
     for router in ROUTERS:
         app.include_router(router)
     from stockpilot.web.app import mount
 
     mount(app, engine, history, settings)  # the dashboard: /, /ui/…, /static/…
+    guards.install(app)  # body size, JSON depth, failed sign-ins per IP
     return app

@@ -59,6 +59,7 @@ class ApiContext:
     settings: Settings
     workspace: Path | None = None
     buckets: TokenBuckets = field(init=False)
+    failures: TokenBuckets = field(init=False)  # failed sign-ins and unknown keys, per IP
     keys: KeyCache = field(init=False)
     counts: CountCache = field(init=False)
     artifacts: ArtifactStore = field(init=False)
@@ -68,6 +69,9 @@ class ApiContext:
     def __post_init__(self) -> None:
         self.buckets = TokenBuckets(self.settings.rate_limit_per_second,
                                     self.settings.rate_limit_burst)
+        limits = self.settings.limits
+        self.failures = TokenBuckets(limits.failed_auth_per_minute / 60.0,
+                                     limits.failed_auth_burst)
         self.keys = KeyCache(self.settings.api_key_cache_seconds)
         self.counts = CountCache()
         self.artifacts = ArtifactStore(self.history)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from stockpilot.api.auth import Principal, lookup
 from stockpilot.api.context import ApiContext
+from stockpilot.api.guards import client_ip
 from stockpilot.api.problems import RateLimited
 from stockpilot.errors import NotFound
 from stockpilot.usecases.paging import PageRequest
@@ -27,12 +28,15 @@ async def context(request: Request) -> ApiContext:
 Ctx = Annotated[ApiContext, Depends(context)]
 
 
-async def principal(ctx: Ctx, x_api_key: Annotated[str | None, Header()] = None,
+async def principal(request: Request, ctx: Ctx,
+                    x_api_key: Annotated[str | None, Header()] = None,
                     authorization: Annotated[str | None, Header()] = None) -> Principal:
     """The caller, from ``X-API-Key`` or ``Authorization: Bearer``; 401 without; 429 over.
 
     Dependencies that only compute are ``async`` so a request hops to the thread pool once,
-    for its route; a key found in the short-lived cache needs no database round trip.
+    for its route; a key found in the short-lived cache needs no database round trip. A
+    client whose keys failed too often (see :mod:`stockpilot.api.guards`) gets 429 before
+    an uncached key is looked up: guessing keys costs the database nothing.
     """
     secret = x_api_key or (authorization[7:].strip() if authorization and
                            authorization.lower().startswith("bearer ") else None)
@@ -40,8 +44,12 @@ async def principal(ctx: Ctx, x_api_key: Annotated[str | None, Header()] = None,
     if secret:
         who = ctx.keys.get(secret)
         if who is None:
+            if wait := ctx.failures.wait(client_ip(request.scope)):
+                raise RateLimited(wait)
             who = await run_in_threadpool(lookup, ctx.engine, secret)
             ctx.keys.put(secret, who)
+            if who is None:
+                ctx.failures.take(client_ip(request.scope))
     if who is None:
         raise HTTPException(401, "a valid API key is required (X-API-Key or Bearer)",
                             headers={"WWW-Authenticate": "Bearer"})

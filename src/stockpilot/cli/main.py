@@ -28,6 +28,7 @@ from stockpilot.cli import (  # noqa: E402
     leadtime_cmds,
     network_cmds,
     overrides_cmds,
+    pipeline_cmds,
     plan_cmds,
     recommend_cmds,
     report_cmds,
@@ -56,6 +57,7 @@ workspace_cmds.register(app)
 demo_cmds.register(app)
 forecast_cmds.register(app)
 leadtime_cmds.register(app)
+pipeline_cmds.register(app)
 plan_cmds.register(app)
 report_cmds.register(app)
 serve_cmds.register(app)

@@ -83,6 +83,8 @@ def apply(file: Path = typer.Argument(..., help="JSON lines, one event per line.
     console.print(", ".join(f"{v} {k}" for k, v in counts.items()))
     for r in rejected[:20]:
         console.print(f"[red]rejected[/] {r.event_id}: {r.error}")
+    if rejected:  # a script must see that some events were not applied
+        raise typer.Exit(1)
 
 
 def _read_events(file: Path) -> list[LedgerCommand]:

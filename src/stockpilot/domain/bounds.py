@@ -37,6 +37,8 @@ LINE_KEY_LEN = 160
 #: SQL ``INTEGER`` (32-bit on PostgreSQL; SQLite's is 64-bit but we keep one range).
 INT_MIN = -(2**31)
 INT_MAX = 2**31 - 1
+#: SQL ``BIGINT`` ids (e.g. ``purchase_orders.id``).
+BIGINT_MAX = 2**63 - 1
 #: ``NUMERIC(14, 4)``: 10 digits before the point, 4 after.
 MONEY_PRECISION = 14
 MONEY_SCALE = 4
@@ -126,7 +128,7 @@ def check_command(cmd: LedgerCommand) -> None:
     for name in ("occurred_at", "expiry"):
         check_date(name, values.get(name))
     if isinstance(cmd, ReceiveStock):
-        check_int("purchase_order_id", cmd.purchase_order_id, lo=1, hi=2**63 - 1)
+        check_int("purchase_order_id", cmd.purchase_order_id, lo=1, hi=BIGINT_MAX)
 
 
 def fit_id(value: str, max_len: int) -> str:

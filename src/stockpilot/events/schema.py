@@ -5,9 +5,10 @@ ledger command (:mod:`stockpilot.domain.commands`); unknown fields are rejected.
 integers; ``occurred_at`` is ISO 8601 with a time zone (naive times are taken as UTC, on the
 wire and in ``stockpilot events apply`` alike, which parses its files with :func:`parse_strict`).
 Every field keeps to :mod:`stockpilot.domain.bounds` (lengths, 32-bit quantities, prices below
-1e10, no NUL). A receipt carries no purchase order: receiving against a PO goes through
-:func:`stockpilot.ledger.purchasing.receive_purchase_order`, which updates the PO lines and
-on_order together (a wire field could lower on_order and leave the PO open).
+1e10, no NUL). A receipt may name ``purchase_order_id``: it is then received against an
+open line of that PO for its SKU and location (the line's ``received`` and on_order move
+together) or rejected (:mod:`stockpilot.ledger.po_receipts`); the internal
+``on_order_units`` is never taken from the wire.
 
 The pydantic models are the definition (and what the API documents). The stream's hot path
 decodes with msgspec structs that mirror them field for field (about 5× faster than
@@ -48,6 +49,7 @@ LotCode = Annotated[str, Field(max_length=b.LOT_CODE_LEN), _NoNul] | None
 Text = Annotated[str, Field(max_length=b.TEXT_LEN), _NoNul] | None
 Quantity = Annotated[StrictInt, Field(ge=b.INT_MIN, le=b.INT_MAX)]
 Price = Annotated[float, Field(gt=-b.MONEY_LIMIT, lt=b.MONEY_LIMIT, allow_inf_nan=False)] | None
+PoId = Annotated[StrictInt, Field(ge=1, le=b.BIGINT_MAX)] | None
 
 
 class _Event(BaseModel):
@@ -73,6 +75,9 @@ class Receipt(_Event):
 
     kind: Literal["receipt"]
     expiry: date | None = None
+    purchase_order_id: PoId = Field(default=None, description=(
+        "Receive against the open line of this PO for the SKU and location "
+        "(rejected when there is none or it has fewer units open)"))
 
 
 class Sale(_Event):
@@ -210,6 +215,7 @@ class _M(msgspec.Struct, forbid_unknown_fields=True, tag_field="kind", kw_only=T
 
 class _MReceipt(_M, tag="receipt"):
     expiry: date | None = None
+    purchase_order_id: Annotated[int, msgspec.Meta(ge=1, le=b.BIGINT_MAX)] | None = None
 
 
 class _MSale(_M, tag="sale"):
@@ -273,5 +279,6 @@ def _fast(body: bytes | str) -> c.LedgerCommand:
 
 def dump(cmd: c.LedgerCommand) -> bytes:
     """The wire form of a command (version 1); unset optional fields are left out."""
-    body = {k: v for k, v in cmd.to_dict().items() if v is not None and v is not False}
+    body = {k: v for k, v in cmd.to_dict().items()
+            if v is not None and v is not False and k != "on_order_units"}  # internal only
     return json.dumps({"v": SCHEMA_VERSION, **body}, separators=(",", ":")).encode()

@@ -42,6 +42,7 @@ from stockpilot.errors import (
     UnknownLocation,
     UnknownSku,
 )
+from stockpilot.ledger import po_receipts
 from stockpilot.store import schema as t
 from stockpilot.store.bulk import JsonText, bulk_insert
 from stockpilot.store.db import dialect_insert
@@ -125,11 +126,32 @@ def apply_events(conn: Connection, commands: Sequence[LedgerCommand]) -> list[Ev
     states = _lock_and_load(conn, {k for i in ready for k in rules.keys_of(commands[i])},
                             catalogue)
     known = _known_events(conn, [commands[i].event_id for i in ready])
+    po = _po_receipts(conn, commands, ready, known, results)
     writes = _Writes(now)
     for i in ready:
-        results[i] = _apply_one(commands[i], states, known, writes)
+        if results[i] is None:
+            results[i] = _apply_one(commands[i], states, known, writes,
+                                    po[i][0] if i in po else None)
     writes.flush(conn, states)
+    if po:
+        po_receipts.mark_received(conn, po, {i for i in po if _applied(results[i])})
     return [r for r in results if r is not None]
+
+
+def _applied(result: EventResult | None) -> bool:
+    return result is not None and result.status == "applied"
+
+
+def _po_receipts(conn: Connection, commands: Sequence[LedgerCommand], ready: list[int],
+                 known: dict[str, Any], results: list[EventResult | None]) -> dict[int, Any]:
+    """Receipts naming a PO, resolved to their open line (:mod:`.po_receipts`)."""
+    if not any(po_receipts.names_po(commands[i]) for i in ready):
+        return {}
+
+    def reject(i: int, exc: StockpilotError) -> None:
+        results[i] = _rejected(commands[i], exc)
+
+    return po_receipts.resolve(conn, commands, ready, known, reject)
 
 
 def _validate(commands: Sequence[LedgerCommand], results: list[EventResult | None]) -> list[int]:
@@ -298,7 +320,9 @@ def _known_events(conn: Connection, event_ids: list[str]) -> dict[str, tuple[str
 
 
 def _apply_one(cmd: LedgerCommand, states: dict[StateKey, StockState],
-               known: dict[str, tuple[str, dict[str, Any]]], writes: _Writes) -> EventResult:
+               known: dict[str, tuple[str, dict[str, Any]]], writes: _Writes,
+               effective: LedgerCommand | None = None) -> EventResult:
+    """Apply ``effective`` (default ``cmd``); ``cmd`` as sent is what is stored and hashed."""
     body = JsonText(cmd.canonical_json())
     fp = fingerprint_of(body)
     if cmd.event_id in known:
@@ -307,7 +331,7 @@ def _apply_one(cmd: LedgerCommand, states: dict[StateKey, StockState],
             return _rejected(cmd, EventConflict(cmd.event_id))
         return EventResult(cmd.event_id, "duplicate", stored.get("movements", 0))
     try:
-        moves = rules.apply(cmd, states)
+        moves = rules.apply(effective or cmd, states)
     except StockpilotError as exc:
         return _rejected(cmd, exc)
     result = EventResult(cmd.event_id, "applied", len(moves))

@@ -11,6 +11,7 @@ from stockpilot.store import (  # noqa: F401
     schema_events,
     schema_imports,
     schema_network,
+    schema_pipeline,
     schema_plan2,
     schema_recommend,
     schema_reports,

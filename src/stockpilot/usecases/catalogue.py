@@ -1,9 +1,12 @@
 """The catalogue: SKUs, locations, suppliers and their terms per SKU, read and written.
 
 SKUs and suppliers are shared by every location: any actor reads them, a planner changes
-them. Locations are scoped: an actor sees only its own, and only an admin adds or changes
-one (a limited admin only one of its own). Writes go through :mod:`stockpilot.ledger.catalogue`
-(its upserts keep stock rows in step, e.g. ``allows_backorders``).
+them — but an actor limited to locations changes a SKU (or a supplier's terms for it, or a
+supplier) only when every location stocking it is its own: a key limited to ONLINE must not
+reprice a SKU stocked at STORE-1 (issue 17 item 5). Locations are scoped: an actor sees
+only its own, and only an admin adds or changes one (a limited admin only one of its own).
+Writes go through :mod:`stockpilot.ledger.catalogue` (its upserts keep stock rows in step,
+e.g. ``allows_backorders``).
 """
 
 from __future__ import annotations
@@ -102,11 +105,47 @@ def create(uow: UnitOfWork, actor: Actor, kind: Kind, row: dict[str, Any]) -> di
     return get(uow, actor, kind, value)
 
 
+class OutsideScope(StockpilotError):
+    """A shared object (SKU, supplier) is stocked at locations outside the actor's scope."""
+
+    status = 403
+    title = "Forbidden"
+
+
+def _check_shared_write(uow: UnitOfWork, actor: Actor, skus: Any, what: str) -> None:
+    """Refuse a write to ``what`` when any of ``skus`` is stocked outside the actor's scope.
+
+    ``skus`` is a list of ids or a subquery of them. Unscoped actors write freely.
+    """
+    if actor.locations is None:
+        return
+    s = t.stock.c
+    other = uow.conn.execute(
+        select(s.location).where(s.sku.in_(skus), s.location.not_in(actor.scope() or []))
+        .limit(1)).scalar()
+    if other is not None:
+        raise OutsideScope(f"{what} is stocked at locations outside the caller's scope; "
+                           "only a caller with those locations can change it")
+
+
+def _shared_skus(kind: Kind, value: str) -> Any:
+    """The SKUs a write to a shared object touches (None: not a shared kind)."""
+    if kind is SKU:
+        return [value]
+    if kind is SUPPLIER:
+        c = t.supplier_items.c
+        return select(c.sku).where(c.supplier == value)
+    return None
+
+
 def update_(uow: UnitOfWork, actor: Actor, kind: Kind, value: str, changes: dict[str, Any]
             ) -> dict[str, Any]:
     """Change some fields of an object; returns it afterwards."""
     require(actor, kind.writer_role)
     get(uow, actor, kind, value)
+    skus = _shared_skus(kind, value)
+    if skus is not None:
+        _check_shared_write(uow, actor, skus, f"{kind.what} {value!r}")
     if kind.scoped:  # the upsert copies location flags onto its stock rows
         kind.upsert(uow.conn, [{kind.key: value, **changes}])
     elif changes:
@@ -128,6 +167,7 @@ def put_supplier_item(uow: UnitOfWork, actor: Actor, supplier: str, terms: dict[
     require(actor, "planner")
     get(uow, actor, SUPPLIER, supplier)
     get(uow, actor, SKU, terms["sku"])
+    _check_shared_write(uow, actor, [terms["sku"]], f"SKU {terms['sku']!r}")
     cat.upsert_supplier_items(uow.conn, [{"supplier": supplier, **terms}])
     c = t.supplier_items.c
     row = uow.conn.execute(select(t.supplier_items).where(

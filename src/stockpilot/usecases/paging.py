@@ -82,15 +82,21 @@ class CountCache:
         self.ttl_s, self.min_rows = ttl_s, min_rows
         self._seen: dict[str, tuple[float, int]] = {}
 
-    def count(self, conn: Connection, stmt: Select[Any]) -> int:
-        """The count ``stmt`` selects, from the cache when large and fresh."""
-        compiled = stmt.compile(conn)
-        key = f"{compiled}|{sorted(compiled.params.items(), key=str)!r}"
+    def count(self, conn: Connection, stmt: Select[Any], params: dict[str, Any] | None = None,
+              key: str | None = None) -> int:
+        """The count ``stmt`` (with ``params``) selects, from the cache when large and fresh.
+
+        ``key`` names the statement and its parameters when the caller can (a prebuilt
+        statement): compiling the statement only to name it costs more than a page.
+        """
+        if key is None:
+            compiled = stmt.compile(conn)
+            key = f"{compiled}|{sorted(compiled.params.items(), key=str)!r}"
         hit = self._seen.get(key)
         now = time.monotonic()
         if hit is not None and hit[0] > now:
             return hit[1]
-        total = int(conn.execute(stmt).scalar_one())
+        total = int(conn.execute(stmt, params or {}).scalar_one())
         if total >= self.min_rows:
             if len(self._seen) > 1000:
                 self._seen.clear()

@@ -3,6 +3,11 @@
 The CLI (``stockpilot simulate``), the demo job and the API all store their KPI rows here; the
 dashboard and the API read them back (the latest run, or one by id). Small replays on request
 (the API's ``POST /simulations``) run over the actor's locations only.
+
+A run records the locations it was computed over (``params["locations"]``; absent or null:
+every location). Its KPIs aggregate those locations, so an actor limited to locations sees
+only runs over its own (issue 17 item 5: ``/ui/simulation`` showed KPIs over other
+locations); the others do not exist for it.
 """
 
 from __future__ import annotations
@@ -39,28 +44,53 @@ def store(uow: UnitOfWork, actor: Actor, name: str, params: dict[str, Any],
     """Keep a simulation's KPI rows (one per policy and knob); returns the run's id."""
     require(actor, "planner")
     clean = [{k: _plain(v) for k, v in r.items()} for r in rows]
+    params = {**params, "locations": actor.scope()}  # what the KPIs aggregate over
     return int(uow.conn.execute(insert(tr.simulation_runs).values(
         name=name[:128], params=params, rows=clean, created_at=datetime.now(UTC))
         .returning(R.id)).scalar_one())
 
 
+def _visible(actor: Actor, params: Any) -> bool:
+    """True when the run's locations are all the actor's (a run over all: unscoped only)."""
+    if actor.locations is None:
+        return True
+    locations = params.get("locations") if isinstance(params, dict) else None
+    return isinstance(locations, list) and bool(locations) and set(locations) <= actor.locations
+
+
+def _visible_ids(uow: UnitOfWork, actor: Actor) -> list[int] | None:
+    """Ids of the runs the actor may see, newest first (None: all). Runs are few."""
+    if actor.locations is None:
+        return None
+    rows = uow.conn.execute(select(R.id, R.params).order_by(R.id.desc()))
+    return [int(r.id) for r in rows if _visible(actor, r.params)]
+
+
 def list_runs(uow: UnitOfWork, actor: Actor, page: PageRequest
               ) -> tuple[list[dict[str, Any]], int]:
-    """Stored runs without their rows: one page and the total."""
-    return page_of(uow.conn, select(R.id, R.name, R.params, R.created_at), page, SORTABLE)
+    """Stored runs the actor may see, without their rows: one page and the total."""
+    stmt = select(R.id, R.name, R.params, R.created_at)
+    ids = _visible_ids(uow, actor)
+    if ids is not None:
+        stmt = stmt.where(R.id.in_(ids))
+    return page_of(uow.conn, stmt, page, SORTABLE)
 
 
 def get_run(uow: UnitOfWork, actor: Actor, run_id: int) -> dict[str, Any]:
-    """One stored run with its rows (:class:`NotFound` when there is none)."""
+    """One stored run with its rows (:class:`NotFound` when none, or not the actor's)."""
     row = uow.conn.execute(select(tr.simulation_runs).where(R.id == run_id)).first()
-    if row is None:
+    if row is None or not _visible(actor, row.params):
         raise NotFound(f"no simulation {run_id}")
     return dict(row._mapping)
 
 
 def latest_rows(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
-    """The KPI rows of the newest stored run (empty when none was stored)."""
-    rows = uow.conn.execute(select(R.rows).order_by(R.id.desc()).limit(1)).scalar()
+    """The KPI rows of the newest stored run the actor may see (empty when none)."""
+    ids = _visible_ids(uow, actor)
+    stmt = select(R.rows).order_by(R.id.desc()).limit(1)
+    if ids is not None:
+        stmt = stmt.where(R.id.in_(ids[:1]))
+    rows = uow.conn.execute(stmt).scalar()
     return list(rows or [])
 
 

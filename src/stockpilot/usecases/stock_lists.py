@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, literal, select, tuple_
+from sqlalchemy import bindparam, func, select, tuple_
 
 from stockpilot.domain.movements import MovementKind
 from stockpilot.errors import NotFound
@@ -30,17 +32,47 @@ LOT_SORT = {"expiry": L.expiry, "sku": L.sku, "location": L.location, "lot_code"
 DEFAULT_ORDER = "sku,location"
 
 
-def _positions(uow: UnitOfWork, where: list[Any], page: PageRequest | None, order: list[Any],
-               total: int) -> list[Position]:
-    stmt = positions_query().order_by(None)
-    if page is None:
-        return [Position(**r._mapping) for r in uow.conn.execute(stmt.where(*where)
-                                                                  .order_by(*order))]
+@dataclass(frozen=True)
+class _Shape:
+    """Which filters a positions page has (its statements are built once per shape)."""
+
+    today: date
+    scoped: bool
+    sku: bool
+    location: bool
+    max_on_hand: bool
+    after: bool
+    sort: str
+
+
+@lru_cache(maxsize=256)
+def _page_statements(shape: _Shape) -> tuple[Any, Any]:
+    """(count, page) statements of a shape, with bound parameters (``k_…``).
+
+    Built once: constructing, cache-keying and compiling a fresh SELECT per request cost more
+    CPU than the page itself. The page is a deferred join: keys first, on the stock table.
+    """
+    where: list[Any] = []
+    if shape.scoped:
+        where.append(K.location.in_(bindparam("k_locs", expanding=True)))
+    if shape.sku:
+        where.append(K.sku == bindparam("k_sku"))
+    if shape.location:
+        where.append(K.location == bindparam("k_loc"))
+    if shape.max_on_hand:
+        where.append(K.on_hand <= bindparam("k_max"))
+    count = select(func.count()).select_from(t.stock).where(*where)
+    if shape.after:
+        where.append(tuple_(K.sku, K.location) > tuple_(bindparam("k_after_sku"),
+                                                         bindparam("k_after_loc")))
+    order = order_by(shape.sort, POSITION_SORT)
     keys = (select(K.sku.label("k_sku"), K.location.label("k_loc")).where(*where)
-            .order_by(*order).limit(page.limit).offset(page.offset).subquery())
-    stmt = stmt.join_from(t.stock, keys, (K.sku == keys.c.k_sku)
-                          & (K.location == keys.c.k_loc)).order_by(*order)
-    return [Position(**r._mapping) for r in uow.conn.execute(stmt)]
+            .order_by(*order).limit(bindparam("k_limit")).offset(bindparam("k_offset"))
+            .subquery())
+    page = (positions_query(shape.today).order_by(None)
+            .join_from(t.stock, keys, (K.sku == keys.c.k_sku) & (K.location == keys.c.k_loc))
+            .order_by(*order))
+    return count, page
 
 
 def cursor_of(p: Position) -> str:
@@ -48,8 +80,8 @@ def cursor_of(p: Position) -> str:
     return base64.urlsafe_b64encode(json.dumps([p.sku, p.location]).encode()).decode()
 
 
-def _after(cursor: str, sort: str) -> Any:
-    """The keyset condition of a cursor (only for the default order)."""
+def _after(cursor: str, sort: str) -> tuple[str, str]:
+    """The (sku, location) a cursor pages after (only for the default order)."""
     if sort != DEFAULT_ORDER:
         raise InvalidQuery("after: a cursor pages the default order (sort=sku,location) only")
     try:
@@ -57,7 +89,7 @@ def _after(cursor: str, sort: str) -> Any:
         assert isinstance(sku, str) and isinstance(loc, str)
     except (ValueError, TypeError, AssertionError) as exc:
         raise InvalidQuery("after: not a cursor from next_after") from exc
-    return tuple_(K.sku, K.location) > tuple_(literal(sku), literal(loc))
+    return sku, loc
 
 
 def list_positions(uow: UnitOfWork, actor: Actor, page: PageRequest, counts: CountCache, *,
@@ -65,26 +97,46 @@ def list_positions(uow: UnitOfWork, actor: Actor, page: PageRequest, counts: Cou
                    max_on_hand: int | None = None, after: str | None = None
                    ) -> tuple[list[Position], int, str | None]:
     """One page of positions, the total (≥ 10,000 may be ``counts``' age old), next cursor."""
-    where: list[Any] = [] if actor.locations is None else [K.location.in_(actor.scope() or [])]
-    where += [c == v for c, v in ((K.sku, sku), (K.location, location)) if v is not None]
-    if max_on_hand is not None:
-        where.append(K.on_hand <= max_on_hand)
-    order = order_by(page.sort, POSITION_SORT)
-    total = counts.count(uow.conn, select(func.count()).select_from(t.stock).where(*where))
+    order_by(page.sort, POSITION_SORT)  # refuses an unknown sort before anything runs
+    shape = _Shape(datetime.now(UTC).date(), actor.locations is not None, sku is not None,
+                   location is not None, max_on_hand is not None, after is not None,
+                   page.sort)
+    params: dict[str, Any] = {"k_locs": actor.scope() or [""], "k_sku": sku,
+                              "k_loc": location, "k_max": max_on_hand}
+    params = {k: v for k, v in params.items() if v is not None}
+    count, stmt = _page_statements(shape)
+    total = counts.count(uow.conn, count, params,
+                         key=f"{shape}|{sorted(params.items(), key=str)!r}")
     if after is not None:
-        where.append(_after(after, page.sort))
-    rows = _positions(uow, where, page, order, total)
+        params["k_after_sku"], params["k_after_loc"] = _after(after, page.sort)
+    params.update(k_limit=page.limit, k_offset=page.offset)
+    rows = [Position(*r) for r in uow.conn.execute(stmt, params)]  # Position's column order
     nxt = cursor_of(rows[-1]) if len(rows) == page.limit and page.sort == DEFAULT_ORDER \
         else None
     return rows, total, nxt
 
 
+@lru_cache(maxsize=8)
+def _stock_of_statement(today: date, scoped: bool) -> Any:
+    """The one-SKU statement, built once a day per shape.
+
+    Bound parameters ``k_sku`` and, when scoped, ``k_locs``: building and cache-keying a
+    fresh SELECT cost more CPU than the indexed lookup itself on this hot route.
+    """
+    where = [K.sku == bindparam("k_sku")]
+    if scoped:
+        where.append(K.location.in_(bindparam("k_locs", expanding=True)))
+    return positions_query(today).order_by(None).where(*where).order_by(K.location.asc())
+
+
 def stock_of(uow: UnitOfWork, actor: Actor, sku: str) -> list[Position]:
     """One SKU's positions at the actor's locations (:class:`NotFound` when none)."""
-    where: list[Any] = [K.sku == sku]
+    params: dict[str, Any] = {"k_sku": sku}
     if actor.locations is not None:
-        where.append(K.location.in_(actor.scope() or []))
-    rows = _positions(uow, where, None, [K.location.asc()], 0)
+        params["k_locs"] = actor.scope() or [""]
+    stmt = _stock_of_statement(datetime.now(UTC).date(), actor.locations is not None)
+    # the SELECT's columns are Position's fields in order: positional construction
+    rows = [Position(*r) for r in uow.conn.execute(stmt, params)]
     if not rows:
         raise NotFound(f"no stock for SKU {sku!r}")
     return rows

@@ -15,7 +15,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from stockpilot.errors import StockpilotError
@@ -75,7 +75,11 @@ def create_user(uow: UnitOfWork, actor: Actor, username: str, password: str,
 
 
 def set_password(uow: UnitOfWork, actor: Actor, username: str, password: str) -> None:
-    """Replace a user's password (their sessions stay: end them separately)."""
+    """Replace a user's password and end all their sessions.
+
+    A password is changed because the old one may be known: a session opened with it (a
+    stolen cookie) must not outlive it.
+    """
     require(actor, "admin")
     if len(password) < MIN_PASSWORD:
         raise InvalidUser(f"password must have at least {MIN_PASSWORD} characters")
@@ -83,6 +87,46 @@ def set_password(uow: UnitOfWork, actor: Actor, username: str, password: str) ->
                             .values(password_hash=_hasher.hash(password)))
     if done.rowcount == 0:
         raise InvalidUser(f"no user {username!r}")
+    revoke_sessions(uow, actor, username)
+
+
+def list_users(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
+    """Every user (never a hash) with its count of live sessions, by name."""
+    require(actor, "admin")
+    live = (select(_s.user_id, func.count().label("sessions"))
+            .where(_s.expires_at > datetime.now(UTC)).group_by(_s.user_id).subquery())
+    rows = uow.conn.execute(
+        select(_u.id, _u.username, _u.role, _u.locations, _u.created_at, _u.disabled_at,
+               func.coalesce(live.c.sessions, 0).label("sessions"))
+        .join_from(tw.web_users, live, live.c.user_id == _u.id, isouter=True)
+        .order_by(_u.username))
+    return [dict(r._mapping) for r in rows]
+
+
+def _user_id(uow: UnitOfWork, username: str) -> int:
+    found = uow.conn.execute(select(_u.id).where(_u.username == username)).scalar()
+    if found is None:
+        raise InvalidUser(f"no user {username!r}")
+    return int(found)
+
+
+def revoke_sessions(uow: UnitOfWork, actor: Actor, username: str) -> int:
+    """End every session of ``username`` (signed-in browsers must sign in again); how many."""
+    require(actor, "admin")
+    user_id = _user_id(uow, username)
+    return int(uow.conn.execute(delete(tw.web_sessions).where(_s.user_id == user_id)).rowcount)
+
+
+def disable_user(uow: UnitOfWork, actor: Actor, username: str) -> int:
+    """Disable a user (sign-in refused, sessions ended); returns the sessions ended.
+
+    Disabling twice changes nothing; the row stays so the user's past actions keep a name.
+    """
+    require(actor, "admin")
+    user_id = _user_id(uow, username)
+    uow.conn.execute(update(tw.web_users).where(_u.id == user_id, _u.disabled_at.is_(None))
+                     .values(disabled_at=datetime.now(UTC)))
+    return revoke_sessions(uow, actor, username)
 
 
 def authenticate(uow: UnitOfWork, username: str, password: str) -> Actor | None:

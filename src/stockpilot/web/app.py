@@ -178,6 +178,9 @@ def _router() -> APIRouter:
     from stockpilot.web.network_pages import add_routes
 
     add_routes(r, _render, _web, Viewer, PlannerPost)
+    from stockpilot.web import pipeline_pages
+
+    pipeline_pages.add_routes(r, _render, _web, Viewer)
     from stockpilot.web import worklist_pages
 
     worklist_pages.add_routes(r, _render, _web, Viewer)

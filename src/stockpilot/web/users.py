@@ -32,7 +32,7 @@ def create_user(engine: Engine, username: str, password: str, role: str = "viewe
 
 
 def set_password(engine: Engine, username: str, password: str) -> None:
-    """Replace a user's password (and so end none of their sessions: do that separately)."""
+    """Replace a user's password and end all their sessions."""
     with writing(engine) as uow:
         users.set_password(uow, SYSTEM, username, password)
 

@@ -50,13 +50,22 @@ def _files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in SERVED)
 
 
+def _readable(who: Principal, relative: Path) -> bool:
+    """Unscoped keys read every file; scoped keys only ``locations/<their LOC>/…``."""
+    if who.locations is None:
+        return True
+    parts = relative.parts
+    return len(parts) >= 3 and parts[0] == "locations" and who.sees(parts[1])
+
+
 @router.get("")
 def list_reports(who: Viewer, ctx: Ctx) -> list[ReportFile]:
     """The report files the caller may see (pages, PDFs, workbooks and their charts)."""
     root = _root(ctx, who)
     return [ReportFile(name=p.relative_to(root).as_posix(), bytes=p.stat().st_size,
                        modified_at=datetime.fromtimestamp(p.stat().st_mtime, UTC),
-                       media_type=SERVED[p.suffix]) for p in _files(root)]
+                       media_type=SERVED[p.suffix])
+            for p in _files(root) if _readable(who, p.relative_to(root))]
 
 
 @router.get("/{name:path}", response_class=FileResponse,
@@ -66,7 +75,8 @@ def get_report(name: str, who: Viewer, ctx: Ctx) -> FileResponse:
     """One report file, by the name the list gives (nothing outside the report folder)."""
     root = _root(ctx, who).resolve()
     path = (root / name).resolve()
-    if root not in path.parents or path.suffix not in SERVED or not path.is_file():
+    if (root not in path.parents or path.suffix not in SERVED or not path.is_file()
+            or not _readable(who, path.relative_to(root))):
         raise NotFound(f"no report file {name!r}")
     return FileResponse(path, media_type=SERVED[path.suffix],
                         headers={"Content-Security-Policy": CSP,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
@@ -28,9 +28,11 @@ def health(who: Viewer) -> Health:
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
-def metrics_route(who: Viewer) -> PlainTextResponse:
-    """Prometheus metrics (text format)."""
+def metrics_route(who: Viewer, request: Request) -> PlainTextResponse:
+    """Prometheus metrics (text format); the planning gauges are computed at scrape time."""
     del who
+    from stockpilot.api.metrics_http import refresh_planning_gauges
     from stockpilot.metrics import exposition
 
+    refresh_planning_gauges(request.app)
     return PlainTextResponse(exposition().decode(), media_type="text/plain; version=0.0.4")
