@@ -186,6 +186,10 @@ class Settings(BaseSettings):
     # ``[schedule]``: job → cron ("pipeline" = every step; a step's name runs that step alone).
     schedule: dict[str, str] = Field(default_factory=dict)
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
+    # Money: the workspace's ISO 4217 currency ("" = from the data: GBP for the Online Retail
+    # sample, else USD) and ``[supplier_currencies]``: supplier → code where it differs.
+    currency: str = ""
+    supplier_currencies: dict[str, str] = Field(default_factory=dict)
 
     def resolved_db_url(self) -> str:
         """The database URL, defaulting to ``<workspace>/stockpilot.db``."""
@@ -229,7 +233,7 @@ def load_settings(workspace: Path | None = None, **overrides: Any) -> Settings:
         if "alerts" in doc:  # a top-level [alerts] table, beside [stockpilot]
             values["alerts"] = _deep_merge(values.get("alerts", {}), doc["alerts"])
         # top-level tables beside [stockpilot]
-        for table in ("sourcing", "service_levels", "schedule", "pipeline"):
+        for table in ("sourcing", "service_levels", "schedule", "pipeline", "supplier_currencies"):
             if table in doc:
                 values[table] = {**values.get(table, {}), **doc[table]}
     from_env = Settings()

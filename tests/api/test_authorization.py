@@ -236,6 +236,8 @@ MATRIX: dict[tuple[str, str], E] = {
     ("GET", "/forecasts/{sku}"): E("viewer", get("/forecasts/A"), LIST),
     ("GET", "/policies"): E("viewer", get("/policies"), LIST),
     ("GET", "/suggestions"): E("viewer", get("/suggestions"), LIST),
+    ("GET", "/worklists/{name}"): E("viewer", get("/worklists/skus"), LIST),
+    ("GET", "/worklists/{name}/export"): E("viewer", get("/worklists/skus/export")),
     ("POST", "/suggestions/approve"): E("planner", body("/suggestions/approve", lambda n: {})),
     ("GET", "/purchase-orders"): E("viewer", get("/purchase-orders"), LIST),
     ("POST", "/purchase-orders"): E("planner", body("/purchase-orders", lambda n: {

@@ -24,7 +24,7 @@ def test_overview_kpis(web):
     assert re.search(r"<span>planner <small>\(planner", page)  # who is signed in, by name
     value = re.search(r'id="kpi-stock-value">([^<]+)<', page).group(1)
     # A: (40 − 24) + 40 units at 2.5; B: 30 at 4
-    assert value.replace(",", "") == str(int((16 + 40) * 2.5 + 30 * 4))
+    assert value.replace(",", "") == "US$" + str(int((16 + 40) * 2.5 + 30 * 4))  # whole USD
     assert re.search(r'id="kpi-below-rop">(\d+)<', page).group(1) == "3"  # all ≤ 50
     assert re.search(r'id="kpi-alerts">(\d+)<', page).group(1) == "2"
     assert re.search(r'id="kpi-fill-rate">([\d.]+)%', page)
@@ -39,7 +39,7 @@ def test_sku_page(web):
     assert len(chart["fan"]["ds"]) == 28 and chart["fan"]["q0.025"][0] < chart["fan"]["q0.975"][0]
     assert chart["reorder_point"] == 50 and chart["order_up_to"] == 80
     assert chart["projected"][0][1] == 16 - chart["fan"]["q0.5"][0]
-    assert page.count("<td>sale</td>") == 8 and "receipt" in page
+    assert page.count('<td data-label="kind">sale</td>') == 8 and "receipt" in page
 
 
 def test_sku_page_shows_lots_and_escapes_names(web):

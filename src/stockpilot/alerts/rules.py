@@ -9,7 +9,9 @@
 * ``expiring_lot`` — a lot expiring within N days holding more than the forecast will sell
   before it expires.
 
-The statistical rules (demand anomaly, phantom stock) live in :mod:`stockpilot.alerts.anomaly`.
+The first two count what the overview's KPI cards and the worklists count: their definitions
+live in :mod:`stockpilot.usecases.kpis`. The statistical rules (demand anomaly, phantom
+stock) live in :mod:`stockpilot.alerts.anomaly`.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from typing import Any, cast
 
 import polars as pl
 
-from stockpilot.alerts.projection import ARRIVALS_SCHEMA, first_stockouts, next_arrivals, project
+from stockpilot.alerts.projection import ARRIVALS_SCHEMA, next_arrivals
 from stockpilot.domain.series import SeriesKey, unique_id
+from stockpilot.usecases import kpis
 
 
 @dataclass(frozen=True)
@@ -36,17 +39,14 @@ class Finding:
 
 
 def low_stock(positions: pl.DataFrame, plan: pl.DataFrame) -> list[Finding]:
-    """Inventory position at or below the reorder point.
+    """Inventory position at or below the reorder point (:func:`kpis.below_reorder_point`).
 
     ``positions``: sku, location, available, and optionally on_order and in_transit. The
     position is what a reorder policy compares (GLOSSARY): available + on order + in transit,
     so an approved purchase order or a shipped transfer answers the alert.
     """
-    df = _with_uid(positions).join(plan.select("unique_id", "reorder_point"), on="unique_id")
-    extra: list[str] = [c for c in ("on_order", "in_transit") if c in df.columns]
-    df = df.with_columns(pl.sum_horizontal("available", *[pl.col(c).fill_null(0)
-                                                           for c in extra]).alias("position"))
-    hit = df.filter(pl.col("position") <= pl.col("reorder_point"))
+    extra: list[str] = [c for c in ("on_order", "in_transit") if c in positions.columns]
+    hit = kpis.below_reorder_point(positions, plan)
     return [Finding("low_stock", r["sku"], r["location"], "warning", _low_message(r, extra))
             for r in hit.iter_rows(named=True)]
 
@@ -76,23 +76,10 @@ def projected_stockout(positions: pl.DataFrame, forecast: pl.DataFrame, plan: pl
     """
     if forecast.is_empty():
         return []
-    # plans carry protection_days = lead time + review (7 days unless a plan says otherwise)
-    lead_col = (pl.col("lead_time_days") if "lead_time_days" in plan.columns
-                else pl.col("protection_days") - 7)
-    lead = plan.select("unique_id", lead_col.clip(lower_bound=1).cast(pl.Int64)
-                       .alias("lead_days"))
-    start = _with_uid(positions).join(lead, on="unique_id").join(
-        forecast.select("unique_id").unique(), on="unique_id", how="semi").with_columns(
-        pl.col("available").clip(lower_bound=0))
-    if start.is_empty():
-        return []
     day1: date = today or cast(date, forecast["ds"].min())
     arr = arrivals if arrivals is not None else pl.DataFrame(schema=ARRIVALS_SCHEMA)
-    proj = project(start.select("unique_id", "available"), forecast, arr, day1,
-                   int(cast(int, start["lead_days"].max())))
     daily = forecast.group_by("unique_id").agg(pl.col("mean").mean().alias("daily"))
-    hit = (start.join(first_stockouts(proj), on="unique_id")
-           .filter(pl.col("stockout_day") <= pl.col("lead_days"))
+    hit = (kpis.projected_stockouts(positions, forecast, plan, arr, day1)
            .join(daily, on="unique_id", how="left")
            .join(next_arrivals(arr, day1), on="unique_id", how="left"))
     return [Finding("projected_stockout", r["sku"], r["location"], "critical",

@@ -44,6 +44,7 @@ from stockpilot.api.routes import (
     system,
     transfers,
     vmi,
+    worklists,
 )
 from stockpilot.config import Settings
 from stockpilot.store.history import HistoryStore
@@ -56,7 +57,7 @@ ROUTERS = (system.router, catalogue.router, stock.router, transfers.router, fore
            recommendations.router, feedback.router, experiments.router, jobs.router,
            reports.router, keys.router, network.router, vmi.supplier_router, vmi.shop_router,
            leadtimes.router, overrides.router, counts.router, pipeline.router,
-           dead_letters.router, orders.router)
+           dead_letters.router, orders.router, worklists.router)
 
 
 def create_app(engine: Engine, history: HistoryStore, workspace: Path | None = None,

@@ -40,6 +40,7 @@ from stockpilot.cli import (  # noqa: E402
     stream_cmds,
     users_cmds,
     vmi_cmds,
+    worklist_cmds,
     workspace_cmds,
 )
 
@@ -65,6 +66,7 @@ serve_cmds.register(app)
 simulate_cmds.register(app)
 sourcing_cmds.register(app)
 stream_cmds.register(app)
+worklist_cmds.register(app)
 
 
 def main() -> None:

@@ -179,6 +179,9 @@ def _router() -> APIRouter:
     from stockpilot.web import pipeline_pages
 
     pipeline_pages.add_routes(r, _render, _web, Viewer)
+    from stockpilot.web import worklist_pages
+
+    worklist_pages.add_routes(r, _render, _web, Viewer)
     from stockpilot.web import supplier_pages
 
     supplier_pages.add_routes(r, _render, _web, lambda request: not _on_loopback(request))
@@ -242,16 +245,19 @@ def _login_page(request: Request, target: str, error: str | None,
 def _page_routes(r: APIRouter) -> None:
     @r.get("/")
     def overview(request: Request, ctx: Viewer) -> HTMLResponse:
+        from stockpilot.web.worklist_pages import money_of
+
         src = _web(request).src
         return _render(request, "overview.html", ctx=ctx, page="overview",
-                       k=kpis.overview(src, ctx.user))
+                       k=kpis.overview(src, ctx.user), money=money_of(request, src))
 
     @r.get("/ui/sku")
     def find_sku(request: Request, ctx: Viewer, q: str = "") -> Response:
+        # an exact id opens the SKU; anything else (empty: every SKU) is the SKU worklist
         found = data.search_skus(_web(request).src, ctx.user, q) if q else []
         if len(found) == 1 and found[0]["sku"].lower() == q.lower():
             return RedirectResponse(f"/ui/sku/{quote(found[0]['sku'], safe='')}", 303)
-        return _render(request, "search.html", ctx=ctx, page="sku", q=q, found=found)
+        return RedirectResponse("/ui/lists/skus" + (f"?q={quote(q)}" if q else ""), 303)
 
     @r.get("/ui/sku/{sku}")
     def sku_page(request: Request, sku: str, ctx: Viewer,
@@ -261,15 +267,23 @@ def _page_routes(r: APIRouter) -> None:
         except StockpilotError as exc:
             return _render(request, "error.html", 404, ctx=ctx, title="Not found",
                            message=str(exc))
-        return _render(request, "sku.html", ctx=ctx, page="sku", v=view)
+        from stockpilot.web.worklist_pages import money_of
+
+        return _render(request, "sku.html", ctx=ctx, page="sku", v=view,
+                       money=money_of(request, _web(request).src))
 
     @r.get("/ui/alerts")
-    def alerts(request: Request, ctx: Viewer, status: str = "open") -> HTMLResponse:
-        from stockpilot.web.actions import list_alerts
+    def alerts(request: Request, ctx: Viewer) -> HTMLResponse:
+        from stockpilot.web.worklist_pages import money_of, view
 
-        rows = list_alerts(_web(request).src.engine, ctx.user, status)
-        return _render(request, "alerts.html", ctx=ctx, page="alerts", rows=rows,
-                       status=status)
+        src = _web(request).src
+        params = {k: v for k, v in request.query_params.items() if (k, v) != ("status", "open")}
+        try:
+            v = view(src, ctx.user, money_of(request, src), "alerts", params)
+        except StockpilotError as exc:
+            return _render(request, "error.html", exc.status, ctx=ctx, title=exc.title,
+                           message=str(exc))
+        return _render(request, "alerts.html", ctx=ctx, page="alerts", v=v)
 
     @r.get("/ui/simulation")
     def simulation(request: Request, ctx: Viewer) -> HTMLResponse:

@@ -131,11 +131,15 @@ def sku_chart(src: Sources, sku: str, loc: str, pos: Position,
     available today, the forecast mean out each day, open POs and transfers (``coming``) in
     on their expected dates.
     """
-    out: dict[str, Any] = {"uid": str(SeriesKey(sku, loc)), "history": [], "fan": None,
-                           "projected": [], "reorder_point": None, "order_up_to": None}
+    out: dict[str, Any] = {"uid": str(SeriesKey(sku, loc)), "history": [], "returns": [],
+                           "fan": None, "projected": [], "reorder_point": None,
+                           "order_up_to": None}
     demand = src.demand()
     if demand is not None:
-        out["history"] = _filled(demand.get(out["uid"]))
+        # a day's net units below zero are returns: drawn apart, not as negative demand
+        days = _filled(demand.get(out["uid"]))
+        out["history"] = [[d, max(u, 0)] for d, u in days]
+        out["returns"] = [[d, u] for d, u in days if u < 0]
     fc_idx = src.forecasts()
     fc = fc_idx.get(out["uid"]) if fc_idx else None
     if fc is not None and fc.height:

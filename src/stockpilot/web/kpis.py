@@ -1,14 +1,19 @@
-"""The overview's KPIs, each with a short trend for its sparkline.
+"""The overview's KPIs, each with a short trend for its sparkline and the list behind it.
+
+The stock counts (out of stock, projected stockouts, below reorder point, overstock) are the
+definitions of :mod:`stockpilot.usecases.kpis`, counted over the SKU worklist's rows
+(:func:`stockpilot.usecases.worklist_frames.stock_table`): a card's number is the length of
+the list it links to, and the alert rules raise on the same definitions.
 
 * stock value — Σ on_hand × unit cost (the catalogue's, else the primary supplier's) now;
   the trend replays the ledger's movements backwards
   over the last 28 days (value at the end of each day);
-* below reorder point — SKU-locations with available ≤ the plan's reorder point (the
-  ``low_stock`` alert rule); trend by the same backward replay;
-* projected stockouts — SKU-locations whose projected stock (the alerts' projection:
-  available, the forecast mean out each day, open POs and transfers in on their expected
-  dates) goes below zero within the forecast horizon; the trend is that count by horizon day
-  (a look forward, not back);
+* below reorder point — inventory position ≤ the plan's reorder point (the ``low_stock``
+  rule); the trend replays available stock backwards (on-order history is not kept);
+* projected stockouts — the ``projected_stockout`` rule: projected stock runs out within
+  the lead time; the trend is that count by day ahead (a look forward, not back);
+* out of stock — available ≤ 0 now; overstock — above order-up-to with > 90 days of cover;
+* order value — Σ the latest plan's due suggestions (order_qty × unit cost);
 * fill rate, last 28 days — Σ sales ÷ Σ demand, where demand is sales with censored
   (stockout) days raised to their seasonal baseline (:mod:`stockpilot.forecast.censoring`);
   daily values for the sparkline;
@@ -22,15 +27,13 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 
-from stockpilot.alerts.inputs import arrivals
-from stockpilot.alerts.projection import first_stockouts, project
 from stockpilot.domain.series import unique_id
 from stockpilot.store.uow import reading
-from stockpilot.usecases import alerts, stock
+from stockpilot.usecases import alerts, kpis, stock, worklist_frames
 from stockpilot.usecases.actor import Actor as User
 from stockpilot.web.data import Sources
 
@@ -62,13 +65,19 @@ def _compute(src: Sources, user: User) -> dict[str, Any]:
         as_of = _as_of(stock.last_movement_day(uow), src)
         moves = _moves(uow, as_of, user)
         timeline = alerts.timeline(uow, user)
-        coming = arrivals(uow.conn)
+        table = worklist_frames.stock_table(uow, src.store, user)
     pos = pos.join(cost, on="sku", how="left").with_columns(pl.col("unit_cost").fill_null(0.0))
     plan = src.plan_frame()
+    n = kpis.counts(table)
+    due = worklist_frames.suggestion_table(table)
     return {"as_of": as_of, "skus": pos.height,
             "stock_value": _stock_value(pos, moves, as_of),
-            "below_rop": _below_rop(pos, plan, moves, as_of),
-            "stockouts": _stockouts(pos, src, coming),
+            "below_rop": {**_below_rop(pos, plan, moves, as_of), "value": n["reorder"]},
+            "stockouts": _stockouts(table, n["stockout"]),
+            "out_of_stock": {"value": n["out"], "trend": []},
+            "overstock": {"value": n["overstock"], "trend": []},
+            "order_value": {"value": float(due["order_value"].fill_null(0).sum()),
+                            "lines": due.height, "trend": []},
             "fill_rate": _fill_rate(src, as_of, user),
             "alerts": _open_alerts(timeline)}
 
@@ -124,28 +133,12 @@ def _below_rop(pos: pl.DataFrame, plan: pl.DataFrame | None, moves: pl.DataFrame
     return {"value": trend[-1], "trend": trend}
 
 
-def _stockouts(pos: pl.DataFrame, src: Sources, coming: pl.DataFrame) -> dict[str, Any]:
-    """Series whose projected stock goes below zero within the forecast horizon.
-
-    The alerts' projection (:func:`stockpilot.alerts.projection.project`): the forecast mean
-    out each day, open POs and transfers in on their expected dates (kept at their distance
-    from today on the forecast's calendar).
-    """
-    fc = src.forecasts()
-    if fc is None or pos.is_empty():
-        return {"value": None, "trend": []}
-    daily = fc.df.select(unique_id(), "ds",
-                         "mean")
-    start = pos.select(unique_id(),
-                       pl.col("available").clip(lower_bound=0)).join(
-        daily.select("unique_id").unique(), on="unique_id", how="semi")
-    first: date = daily["ds"].min()  # type: ignore[assignment]
-    days = daily["ds"].n_unique()
-    shift = first - datetime.now(UTC).date()
-    arr = coming.with_columns(pl.col("expected_at") + shift)
-    out = first_stockouts(project(start, daily, arr, first, days))
-    trend = [int((out["stockout_day"] <= d).sum()) for d in range(1, days + 1)]
-    return {"value": out.height, "trend": trend}
+def _stockouts(table: pl.DataFrame, value: int) -> dict[str, Any]:
+    """The ``projected_stockout`` count, and by day ahead how many have run out by then."""
+    days = table.filter(pl.col("is_stockout"))["stockout_day"].drop_nulls()
+    horizon = int(cast(int, table["lead_days"].max())) if days.len() else 0
+    trend = [int((days <= d).sum()) for d in range(1, horizon + 1)]
+    return {"value": value, "trend": trend}
 
 
 def _fill_rate(src: Sources, as_of: date, user: User) -> dict[str, Any]:

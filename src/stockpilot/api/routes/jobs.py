@@ -76,8 +76,11 @@ def trigger_plan(body: PlanIn, who: Planner, ctx: Ctx, idem: Idem) -> JobRunPubl
                         sourcing_routes=ctx.settings.sourcing,
                         service_levels=ctx.settings.service_levels)
         due = done.filter(done["order_qty"] > 0)
-        return {"planned": done.height, "due": due.height,
-                "order_value": float(due["order_value"].sum())}
+        from stockpilot.usecases.money import currencies
+
+        # rounded to the currency's minor unit: a float sum is 18864.899999999998
+        value = currencies(ctx.settings, ctx.history).number(float(due["order_value"].sum()))
+        return {"planned": done.height, "due": due.height, "order_value": value}
 
     def work() -> None:
         state["id"] = run_job(ctx.engine, "plan", body.model_dump(), plan, who)

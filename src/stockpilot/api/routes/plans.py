@@ -15,6 +15,7 @@ from stockpilot.api.schemas import Ident, In, Out
 from stockpilot.store.uow import UnitOfWork
 from stockpilot.usecases import planning, suggestions
 from stockpilot.usecases.alert_refresh import refresh_after_approval
+from stockpilot.usecases.money import currencies
 
 router = APIRouter(tags=["plans"], responses={**COMMON, **WRITES})
 
@@ -83,7 +84,9 @@ def list_suggestions(who: Viewer, ctx: Ctx, paging: Paged, sku: str | None = Non
     rows, total = planning.suggestions(ctx.artifacts, who, page_request(paging, sort),
                                        sku=sku, location=location, supplier=supplier,
                                        due_only=due_only)
-    return Page(items=[SuggestionPublic(**r) for r in rows], limit=paging.limit,
+    money = currencies(ctx.settings, ctx.history)  # values rounded to the minor unit
+    return Page(items=[SuggestionPublic(**{**r, "order_value": money.number(
+        r.get("order_value"), r.get("supplier"))}) for r in rows], limit=paging.limit,
                 offset=paging.offset, total=total)
 
 

@@ -24,9 +24,27 @@
     ];
   }
 
+  function robustMax(d) {
+    // a y-axis that one spike cannot squash: the larger of the fan's top and the 98th
+    // percentile of past demand, with headroom; days above it are drawn at the edge and named
+    var hist = d.history.map(function (p) { return p[1]; }).sort(function (a, b) { return a - b; });
+    var top = hist.length ? hist[hist.length - 1] : 0;
+    var p98 = hist.length ? hist[Math.floor(0.98 * (hist.length - 1))] : 0;
+    var fanTop = d.fan ? Math.max.apply(null, d.fan["q0.975"].concat([0])) : 0;
+    var cap = Math.ceil(Math.max(p98, fanTop, 1) * 1.25);
+    return top > cap * 1.2 ? cap : null;
+  }
+
+  var timeAxis = { type: "time", axisLabel: { hideOverlap: true } };
+
   function fan(d) {
     var series = [{ name: "demand", type: "line", data: d.history, symbol: "none",
                     lineStyle: { color: "#444", width: 1 }, itemStyle: { color: "#444" } }];
+    if (d.returns && d.returns.length) {
+      // returns (negative demand) apart from demand: their own bars, below the axis
+      series.push({ name: "returns", type: "bar", data: d.returns, barMaxWidth: 4,
+                    itemStyle: { color: "#c2410c" } });
+    }
     if (d.fan) {
       var f = d.fan, ds = f.ds;
       series = series.concat(band("95% (2.5–97.5%)", f["q0.025"], f["q0.975"], ds, 0.15),
@@ -35,9 +53,17 @@
       series.push({ name: "median", type: "line", symbol: "none", itemStyle: { color: "#1f77b4" },
                     data: ds.map(function (x, i) { return [x, f["q0.5"][i]]; }) });
     }
+    var cap = robustMax(d), spikes = cap === null ? [] : d.history.filter(function (p) { return p[1] > cap; });
+    if (spikes.length) {
+      series[0].markPoint = { symbol: "pin", symbolSize: 30, data: spikes.map(function (p) {
+        return { coord: [p[0], cap], value: p[1], itemStyle: { color: "#b3261e" } }; }) };
+    }
     return { animation: false, tooltip: { trigger: "axis" },
-             legend: { type: "scroll", top: 0 }, grid: { left: 45, right: 15, top: 35, bottom: 45 },
-             xAxis: { type: "time" }, yAxis: { type: "value", name: "units/day" },
+             title: spikes.length ? { text: "y-axis cut at " + cap + " units/day: " + spikes.length +
+                                             " spike day(s) pinned, up to " + Math.max.apply(null, spikes.map(function (p) { return p[1]; })),
+                                      bottom: 24, left: "center", textStyle: { fontSize: 11, fontWeight: "normal", color: "#5b6773" } } : undefined,
+             legend: { type: "scroll", top: 0 }, grid: { left: 45, right: 15, top: 35, bottom: spikes.length ? 62 : 45 },
+             xAxis: timeAxis, yAxis: { type: "value", name: "units/day", max: cap === null ? null : cap },
              dataZoom: [{ type: "inside" }, { type: "slider", height: 16, bottom: 6 }],
              series: series };
   }
@@ -56,7 +82,7 @@
     if (d.order_up_to !== null) series.push(level("order-up-to", d.order_up_to, d.projected, "#2b8a3e"));
     return { animation: false, tooltip: { trigger: "axis" }, legend: { top: 0 },
              grid: { left: 50, right: 15, top: 35, bottom: 30 },
-             xAxis: { type: "time" }, yAxis: { type: "value", name: "units" }, series: series };
+             xAxis: timeAxis, yAxis: { type: "value", name: "units" }, series: series };
   }
 
   function simulation(rows) {
@@ -65,6 +91,7 @@
       (by[r.policy] = by[r.policy] || []).push([r.avg_on_hand_per_sku, r.fill_rate, r.knob]);
     });
     var series = Object.keys(by).map(function (p) {
+      // one curve per policy: each point one setting (knob) of that policy
       return { name: p, type: "line", symbolSize: 7,
                data: by[p].sort(function (a, b) { return a[1] - b[1]; }) };
     });
@@ -73,8 +100,9 @@
                return x.seriesName + " (knob " + x.value[2] + "): fill " +
                  x.value[1].toFixed(3) + ", " + x.value[0].toFixed(1) + " units/SKU"; } },
              grid: { left: 55, right: 20, top: 40, bottom: 45 },
-             xAxis: { type: "value", name: "avg on hand per SKU", nameLocation: "middle", nameGap: 28 },
-             yAxis: { type: "value", name: "fill rate", min: function (v) { return Math.floor(v.min * 20) / 20; } },
+             xAxis: { type: "value", name: "avg units on hand per SKU (← less stock is better)",
+                      nameLocation: "middle", nameGap: 28, axisLabel: { hideOverlap: true } },
+             yAxis: { type: "value", name: "fill rate (↑ better)", min: function (v) { return Math.floor(v.min * 20) / 20; } },
              series: series };
   }
 
