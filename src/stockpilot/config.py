@@ -150,6 +150,11 @@ class PipelineSettings(BaseModel):
     review_days: int = Field(default=7, ge=1, le=90)
     report_format: str = Field(default="html", pattern="^(html|pdf|xlsx)$")
     run_scheduler_in_serve: bool = False
+    # the notify step: one digest of the alerts raised in the last ``digest_hours`` to the
+    # ``[alerts] digest`` channels, and (``mail_report``) the run's report mailed to
+    # ``[alerts.channels] email_to``; every mail is recorded (`stockpilot report deliveries`)
+    digest_hours: float = Field(default=24.0, gt=0)
+    mail_report: bool = False
 
 
 class Settings(BaseSettings):

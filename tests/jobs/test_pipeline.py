@@ -168,3 +168,35 @@ def test_watched_folder_imports_in_catalogue_order_and_sets_a_bad_file_aside(
 
 def test_unknown_step_is_a_user_error():
     assert issubclass(pipeline.UnknownStep, StockpilotError)
+
+
+@pytest.mark.slow  # the whole pipeline on the sample (~6 s)
+def test_notify_mails_one_alert_digest_and_the_report_and_records_both(
+        sqlite_engine, tmp_path, smtp):
+    from stockpilot.usecases import deliveries
+
+    port, box = smtp
+    mail = AlertSettings(channels=AlertChannels(smtp_host="127.0.0.1", smtp_port=port,
+                                                email_to=["buyer@shop.example"]),
+                         digest=["email"], routes={"default": ["email"]})
+    ctx = _ctx(sqlite_engine, tmp_path, alerts=mail,
+               pipeline=FAST.model_copy(update={"mail_report": True}))
+    import_sample(sqlite_engine, ctx.history)
+    run = _run(sqlite_engine, pipeline.run_pipeline(ctx))
+    notify = {s["step"]: s for s in run["steps"]}["notify"]
+    assert run["status"] == "succeeded" and notify["status"] == "succeeded", run
+    raised = {s["step"]: s for s in run["steps"]}["alerts"]["rows"]
+    from email.header import decode_header, make_header
+
+    subjects = [str(make_header(decode_header(m["Subject"]))) for m in box]
+    assert len(box) == 2, subjects  # one digest (not a mail per alert) and the report
+    assert subjects[0].startswith(f"[stockpilot] {raised} alerts (")
+    reports = [m for m, s in zip(box, subjects, strict=True)
+               if s.startswith("[stockpilot] pipeline-")]
+    attached = {p.get_filename(): p for p in reports[0].walk() if p.get_filename()}
+    page = attached.pop(f"pipeline-{run['id']}.html")  # the page, and its charts beside it
+    assert b"stockpilot" in page.get_payload(decode=True)
+    assert attached and all(n.endswith(".png") for n in attached)
+    with reading(sqlite_engine) as uow:
+        kinds = sorted(d["kind"] for d in deliveries.deliveries(uow, SYSTEM))
+    assert kinds == ["digest", "report"]

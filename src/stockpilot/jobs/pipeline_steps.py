@@ -14,7 +14,7 @@ plan       :func:`stockpilot.jobs.plan.run_plan`
 alerts     every alert rule, routed to ``[alerts]`` channels
 report     the workspace report (:func:`stockpilot.reports.build.write_report`), HTML, PDF
            or xlsx
-notify     the run's summary to the channels routed for ``pipeline_summary``
+notify     the run's summary, the alert digest and (optionally) the report, mailed
 =========  ==============================================================================
 """
 
@@ -189,21 +189,83 @@ def report(ctx: Context) -> StepResult:
 
 
 def notify(ctx: Context) -> StepResult:
-    """Send the run's one-line summary to the channels routed for ``pipeline_summary``."""
-    from stockpilot.alerts.notifiers import deliver
-    from stockpilot.alerts.routing import Router, route
+    """The run's summary, the alert digest and the report, to the channels configured.
 
-    targets = route(Router.from_settings(ctx.settings.alerts), "pipeline_summary")
-    if not targets or "pipeline_summary" not in ctx.settings.alerts.routes:
-        return StepResult(skipped=True, detail={"reason": "no [alerts.routes] pipeline_summary"})
+    * the one-line summary to the channels routed for ``pipeline_summary``;
+    * one digest of the alerts raised in the last ``[pipeline] digest_hours`` to the
+      ``[alerts] digest`` channels (instead of a mail per alert);
+    * with ``[pipeline] mail_report``, the report step's file mailed to ``email_to``.
+
+    Every mail is recorded (``stockpilot report deliveries``); a failed one fails the step,
+    which raises the ``pipeline_failed`` alert, and ``--resume`` sends again.
+    """
+    from stockpilot.alerts.routing import Router
+
+    router = Router.from_settings(ctx.settings.alerts)
+    detail: dict[str, Any] = {}
+    failed = _send_summary(ctx, router, detail) + _send_digest(ctx, router, detail)
+    failed += _mail_report(ctx, detail)
+    if failed:
+        raise RuntimeError(f"not delivered: {'; '.join(failed)}")
+    if not detail:
+        return StepResult(skipped=True, detail={
+            "reason": "nothing to send: no [alerts.routes] pipeline_summary, no [alerts] "
+                      "digest channel, [pipeline] mail_report off"})
+    return StepResult(rows=sum(int(v) for k, v in detail.items() if k.endswith("_sent")),
+                      detail=detail)
+
+
+def _send_summary(ctx: Context, router: Any, detail: dict[str, Any]) -> list[str]:
+    from stockpilot.alerts.notifiers import deliver
+    from stockpilot.alerts.routing import route
+
+    if "pipeline_summary" not in ctx.settings.alerts.routes:
+        return []
+    targets = route(router, "pipeline_summary")
     message = summary(ctx)
     sent = [deliver(n, {"rule": "pipeline_summary", "sku": "-", "location": "-",
                         "severity": "info", "message": message, "id": None})
             for n in targets]
-    failed = [err for ok, _, err in sent if not ok]
-    if failed:
-        raise RuntimeError(f"pipeline summary not delivered: {'; '.join(map(str, failed))}")
-    return StepResult(rows=len(sent), detail={"message": message})
+    detail.update(message=message, summary_sent=sum(ok for ok, _, _ in sent))
+    return [f"summary: {err}" for ok, _, err in sent if not ok]
+
+
+def _send_digest(ctx: Context, router: Any, detail: dict[str, Any]) -> list[str]:
+    from stockpilot.store.uow import writing
+    from stockpilot.usecases import deliveries
+    from stockpilot.usecases.actor import SYSTEM
+
+    targets = router.digest_channels()
+    if not targets:
+        return []
+    until = datetime.now(UTC)
+    since = until - timedelta(hours=ctx.settings.pipeline.digest_hours)
+    with writing(ctx.engine) as uow:
+        done = deliveries.send_digest(uow, SYSTEM, targets, since, until)
+    detail["digest_sent"] = sum(d.status == "sent" for d in done)
+    return [f"digest by {d.channel}: {d.error}" for d in done if d.status != "sent"]
+
+
+def _mail_report(ctx: Context, detail: dict[str, Any]) -> list[str]:
+    from stockpilot.alerts import notifiers as n
+    from stockpilot.store.uow import writing
+    from stockpilot.usecases import deliveries
+    from stockpilot.usecases.actor import SYSTEM
+
+    made = ctx.results.get("report")
+    if not ctx.settings.pipeline.mail_report or made is None or "report" not in made.detail:
+        return []
+    ch = ctx.settings.alerts.channels
+    if not ch.smtp_host or not ch.email_to:
+        return ["report: [pipeline] mail_report needs [alerts.channels] smtp_host and email_to"]
+    path = Path(made.detail["report"])
+    files = [path, *sorted(path.parent.glob(f"{path.stem}-*.png"))]
+    mail = n.Email(ch.smtp_host, ch.smtp_port, ch.email_from, tuple(ch.email_to))
+    with writing(ctx.engine) as uow:
+        d = deliveries.mail_report(uow, SYSTEM, mail, files, f"[stockpilot] {path.name}",
+                                   f"The report of pipeline run {ctx.run_id} is attached.\n")
+    detail["report_sent"] = int(d.status == "sent")
+    return [] if d.status == "sent" else [f"report by {d.channel}: {d.error}"]
 
 
 def summary(ctx: Context) -> str:
