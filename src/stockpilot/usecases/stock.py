@@ -78,8 +78,9 @@ def sku_view(uow: UnitOfWork, actor: Actor, sku: str, location: str | None = Non
     key = {"k_sku": sku, "k_loc": here.location}
     lots = [dict(r._mapping) for r in conn.execute(q["lots"], key)]
     moves = [{**r._mapping, "kind": kind_label(r.kind)} for r in conn.execute(q["movements"], key)]
-    return SkuView(sku, item.name, item.unit_cost, item.price, here.location, here, positions,
-                   lots, moves)
+    # the same unit cost as every stock value (the catalogue's, else the primary supplier's)
+    cost = unit_costs(uow, actor, [sku]).get(sku)
+    return SkuView(sku, item.name, cost, item.price, here.location, here, positions, lots, moves)
 
 
 def positions(uow: UnitOfWork, actor: Actor, *, sku: str | None = None,
@@ -97,13 +98,17 @@ def available_by_sku(uow: UnitOfWork, actor: Actor) -> dict[str, int]:
     return out
 
 
-def unit_costs(uow: UnitOfWork, actor: Actor) -> dict[str, float | None]:
-    """Unit cost per SKU: the catalogue's, else its primary supplier's."""
+def unit_costs(uow: UnitOfWork, actor: Actor, skus: list[str] | None = None
+               ) -> dict[str, float | None]:
+    """Unit cost per SKU (of ``skus``, or all): the catalogue's, else its primary supplier's."""
     si = t.supplier_items.c
     sup = (select(si.sku, func.max(si.unit_cost).label("c")).where(si.is_primary.is_(True))
            .group_by(si.sku).subquery())
-    rows = uow.conn.execute(select(t.skus.c.sku, func.coalesce(t.skus.c.unit_cost, sup.c.c))
-                            .outerjoin(sup, sup.c.sku == t.skus.c.sku)).all()
+    q = (select(t.skus.c.sku, func.coalesce(t.skus.c.unit_cost, sup.c.c))
+         .outerjoin(sup, sup.c.sku == t.skus.c.sku))
+    if skus is not None:
+        q = q.where(t.skus.c.sku.in_(skus))
+    rows = uow.conn.execute(q).all()
     return {r[0]: float(r[1]) if r[1] is not None else None for r in rows}
 
 
