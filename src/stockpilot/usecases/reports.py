@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
 import polars as pl
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 
 from stockpilot.alerts.inputs import arrivals
 from stockpilot.alerts.projection import first_stockouts, project
@@ -115,24 +115,9 @@ def _lots(uow: UnitOfWork, actor: Actor, as_of: date) -> pl.DataFrame:
                                 "expiry": pl.Date, "on_hand": pl.Int64}, orient="row")
 
 
-def _last_movement_day(uow: UnitOfWork) -> date | None:
-    last = uow.conn.execute(select(func.max(t.movements.c.occurred_at))).scalar()
-    return last.date() if last is not None else None
-
-
 def _daily(history: HistoryStore, actor: Actor, start: date) -> pl.DataFrame:
     """Daily ``sku, location, date, units`` from ``start`` (all sources summed)."""
     return history.daily(locations=actor.scope(), start=start)
-
-
-def _as_of(last_move: date | None, history: HistoryStore) -> date:
-    lf = history.scan("daily")
-    days = [last_move] if last_move else []
-    if lf is not None:
-        last = lf.select(pl.col("date").max()).collect().item()
-        if last is not None:
-            days.append(last)
-    return max(days) if days else datetime.now(UTC).date()
 
 
 def _sales(daily: pl.DataFrame, history: HistoryStore, costs: pl.DataFrame) -> pl.DataFrame:
@@ -259,7 +244,7 @@ def gather(uow: UnitOfWork, history: HistoryStore, actor: Actor, *,
         actor: who the report is for; a location-limited actor sees only its locations.
         as_of: the report's day (default: the data's newest day, ledger or history).
     """
-    as_of = as_of or _as_of(_last_movement_day(uow), history)
+    as_of = as_of or stock.data_as_of(uow, history)
     ends = sec.week_ends(as_of)
     since = ends[0] - timedelta(days=6)
     pos = _positions(uow, actor)

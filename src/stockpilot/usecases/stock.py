@@ -11,12 +11,14 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
+import polars as pl
 from sqlalchemy import bindparam, func, select
 
 from stockpilot.domain.movements import MovementKind
 from stockpilot.errors import NotFound
 from stockpilot.ledger.positions import Position, get_positions, positions_query
 from stockpilot.store import schema as t
+from stockpilot.store.history import HistoryStore
 from stockpilot.store.uow import UnitOfWork
 from stockpilot.usecases.actor import Actor
 
@@ -116,6 +118,22 @@ def last_movement_day(uow: UnitOfWork) -> date | None:
     """The day of the newest ledger movement (None when the ledger is empty)."""
     last = uow.conn.execute(select(func.max(t.movements.c.occurred_at))).scalar()
     return last.date() if last is not None else None
+
+
+def data_as_of(uow: UnitOfWork, history: HistoryStore) -> date:
+    """The day the workspace's data runs to: its newest ledger movement or day of demand.
+
+    Today's date when it holds neither. Rules, reports and cards judge "now" by this day, so a
+    workspace of imported history (the demo ends 2011-09-30) is not judged against the
+    calendar: 15 years without a sale is not phantom stock.
+    """
+    days = [d for d in (last_movement_day(uow),) if d is not None]
+    lf = history.scan("daily")
+    if lf is not None:
+        last = lf.select(pl.col("date").max()).collect().item()
+        if last is not None:
+            days.append(last)
+    return max(days) if days else datetime.now(UTC).date()
 
 
 def on_hand_changes(uow: UnitOfWork, actor: Actor, since: datetime
