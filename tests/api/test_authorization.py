@@ -61,10 +61,12 @@ def fresh_key(loc: str) -> Callable[[Any, int], Req]:
 
 def fresh_asn(loc: str, action: str) -> Callable[[Any, int], Req]:
     def make(w: Any, n: int) -> Req:
+        from stockpilot.store.uow import writing
         from stockpilot.usecases.vmi import AsnLine, propose_asn
         from stockpilot.usecases.vmi_auth import SupplierScope
 
-        asn = propose_asn(w.engine, SupplierScope("ACME", "key:test"), [AsnLine("A", loc, 1)])
+        with writing(w.engine) as uow:
+            asn = propose_asn(uow, SupplierScope("ACME", "key:test"), [AsnLine("A", loc, 1)])
         return f"/vmi/asns/{asn.asn_id}/{action}", {}
     return make
 

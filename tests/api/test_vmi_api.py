@@ -22,7 +22,8 @@ from stockpilot.ledger.catalogue import (
 )
 from stockpilot.ledger.service import apply_events
 from stockpilot.store.history import HistoryStore
-from stockpilot.store.uow import transact
+from stockpilot.store.uow import transact, writing
+from stockpilot.usecases.actor import SYSTEM
 from stockpilot.usecases.vmi import set_bounds
 from stockpilot.usecases.vmi_auth import create_supplier_key
 
@@ -42,7 +43,8 @@ def world(engine, tmp_path: Path):
     history = HistoryStore(tmp_path / "history")
     history.write("plans", "latest", pl.DataFrame({"unique_id": ["A@W", "Z@W"],
                                                    "order_up_to": [50, 60]}))
-    set_bounds(engine, "ACME", "A", "W", 10, 40)
+    with writing(engine) as uow:
+        set_bounds(uow, SYSTEM, "ACME", "A", "W", 10, 40)
     app = create_app(engine, history, tmp_path, Settings(rate_limit_per_second=0))
     keys = {"acme": create_supplier_key(engine, "ACME", "edi"),
             "zed": create_supplier_key(engine, "ZED", "edi"),

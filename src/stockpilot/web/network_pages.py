@@ -59,10 +59,11 @@ def _settings(request: Request) -> Any:
 
 
 def _visible_asns(engine: Any, user: Any, status: str | None) -> list[dict[str, Any]]:
+    from stockpilot.store.uow import reading
     from stockpilot.usecases.vmi import list_asns
 
-    return [a for a in list_asns(engine, None, status)
-            if all(user.sees(ln["location"]) for ln in a["lines"])]
+    with reading(engine) as uow:
+        return list_asns(uow, user, None, status)
 
 
 def add_routes(r: APIRouter, render: Callable[..., HTMLResponse], web_of: Callable[..., Any],
@@ -88,7 +89,11 @@ def add_routes(r: APIRouter, render: Callable[..., HTMLResponse], web_of: Callab
             if action not in ("approve", "reject") or asn_id not in mine:
                 return render(request, "error.html", 404, ctx=ctx, title="Not found",
                               message=f"no pending ASN {asn_id} at your locations")
-            decide_asn(engine, asn_id, action == "approve", f"user:{ctx.user.name}")
+            from stockpilot.store.uow import writing
+
+            with writing(engine) as uow:
+                decide_asn(uow, ctx.user, asn_id, action == "approve",
+                           by=f"user:{ctx.user.name}")
             return RedirectResponse("/ui/vmi", 303)
 
     @r.get("/ui/network")
