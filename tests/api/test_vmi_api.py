@@ -45,9 +45,10 @@ def world(engine, tmp_path: Path):
                                                    "order_up_to": [50, 60]}))
     with writing(engine) as uow:
         set_bounds(uow, SYSTEM, "ACME", "A", "W", 10, 40)
+        supplier_keys = {s.lower(): create_supplier_key(uow, SYSTEM, s, "edi")
+                         for s in ("ACME", "ZED")}
     app = create_app(engine, history, tmp_path, Settings(rate_limit_per_second=0))
-    keys = {"acme": create_supplier_key(engine, "ACME", "edi"),
-            "zed": create_supplier_key(engine, "ZED", "edi"),
+    keys = {**supplier_keys,
             "planner": create_key(engine, "p", "planner"),
             "viewer": create_key(engine, "v", "viewer")}
     return TestClient(app), {k: {"X-API-Key": v} for k, v in keys.items()}

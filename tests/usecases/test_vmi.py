@@ -124,17 +124,20 @@ def test_the_shop_approves_or_rejects_and_everything_is_audited(shop):
 
 
 def test_supplier_keys_resolve_to_their_supplier_until_revoked(shop):
-    secret = create_supplier_key(shop, "ACME", "edi")
-    assert supplier_of_key(shop, secret) == SupplierScope("ACME", "key:edi")
-    assert supplier_of_key(shop, secret + "x") is None
+    secret = w(shop, create_supplier_key, SYSTEM, "ACME", "edi")
+    assert r(shop, supplier_of_key, secret) == SupplierScope("ACME", "key:edi")
+    assert r(shop, supplier_of_key, secret + "x") is None
     with shop.connect() as conn:
         from stockpilot.store import schema_vmi as tv
 
         key_id = conn.execute(select(tv.supplier_keys.c.id)).scalar_one()
-    revoke_supplier_key(shop, key_id)
-    assert supplier_of_key(shop, secret) is None
+    with pytest.raises(Forbidden):
+        w(shop, revoke_supplier_key, Actor("operator", None, name="op"), key_id)
+    assert r(shop, supplier_of_key, secret) == SupplierScope("ACME", "key:edi")
+    w(shop, revoke_supplier_key, SYSTEM, key_id)
+    assert r(shop, supplier_of_key, secret) is None
     with pytest.raises(NotFound):
-        create_supplier_key(shop, "NOBODY", "x")
+        w(shop, create_supplier_key, SYSTEM, "NOBODY", "x")
 
 
 def test_bounds_must_be_ordered_and_for_own_items(shop):

@@ -35,7 +35,8 @@ def test_supplier_sees_its_items_and_proposes(web):
         from stockpilot.store import schema as t
         conn.execute(delete(t.supplier_items).where(t.supplier_items.c.supplier == "SUP",
                                                     t.supplier_items.c.sku == "B"))
-    create_supplier_user(web.engine, "acme-ann", PASSWORD, "SUP")
+    with writing(web.engine) as uow:
+        create_supplier_user(uow, SYSTEM, "acme-ann", PASSWORD, "SUP")
     c = client(web)
     assert _supplier(web, c).status_code == 303
     page = c.get("/supplier/ui").text
@@ -57,7 +58,8 @@ def test_supplier_sees_its_items_and_proposes(web):
 
 
 def test_a_supplier_session_opens_no_shop_page_and_shop_users_cannot_sign_in_here(web):
-    create_supplier_user(web.engine, "acme-ann", PASSWORD, "SUP")
+    with writing(web.engine) as uow:
+        create_supplier_user(uow, SYSTEM, "acme-ann", PASSWORD, "SUP")
     c = client(web)
     _supplier(web, c)
     assert c.get("/", follow_redirects=False).status_code == 303  # to the shop's login

@@ -17,9 +17,13 @@ app = typer.Typer(help="Vendor-managed inventory: supplier access, bounds, ASNs,
 def key(supplier: str, name: str = typer.Option("api", help="A name for the key."),
         ws: Path | None = WorkspaceOpt) -> None:
     """Create an API key for a supplier (shown once; it only opens /supplier/…)."""
+    from stockpilot.store.uow import writing
+    from stockpilot.usecases.actor import SYSTEM
     from stockpilot.usecases.vmi_auth import create_supplier_key
 
-    console.print(create_supplier_key(workspace(ws).engine, supplier, name), highlight=False)
+    with writing(workspace(ws).engine) as uow:
+        secret = create_supplier_key(uow, SYSTEM, supplier, name)
+    console.print(secret, highlight=False)
 
 
 @app.command("user")
@@ -28,9 +32,12 @@ def user(username: str, supplier: str = typer.Option(..., help="The supplier it 
                                       confirmation_prompt=True),
          ws: Path | None = WorkspaceOpt) -> None:
     """Create a supplier dashboard user (signs in at /supplier/login)."""
+    from stockpilot.store.uow import writing
+    from stockpilot.usecases.actor import SYSTEM
     from stockpilot.usecases.vmi_auth import create_supplier_user
 
-    create_supplier_user(workspace(ws).engine, username, password, supplier)
+    with writing(workspace(ws).engine) as uow:
+        create_supplier_user(uow, SYSTEM, username, password, supplier)
     console.print(f"supplier user {username} created for {supplier}")
 
 

@@ -46,17 +46,20 @@ def add_routes(r: APIRouter, render: Callable[..., HTMLResponse], web_of: Callab
         engine = web_of(request).src.engine
         if not csrf_ok(request.cookies.get(LOGIN_COOKIE) or "", csrf_token):
             return login_page(request, "The form expired: please sign in again.", 403)
-        found = vmi_auth.authenticate_supplier_user(engine, username, password)
+        with reading(engine) as uow:
+            found = vmi_auth.authenticate_supplier_user(uow, username, password)
         if found is None:
             return login_page(request, "Wrong user name or password.", 401)
-        token, _ = vmi_auth.start_session(engine, found[0])
+        with writing(engine) as uow:
+            token, _ = vmi_auth.start_session(uow, found[0])
         resp = RedirectResponse(BASE, 303)
         resp.set_cookie(COOKIE, token, httponly=True, samesite="lax", secure=secure(request),
                         path="/supplier", max_age=int(vmi_auth.SESSION_LIFETIME.total_seconds()))
         return resp
 
     def who(request: Request) -> tuple[Any, str] | None:
-        return vmi_auth.resolve_session(web_of(request).src.engine, request.cookies.get(COOKIE))
+        with reading(web_of(request).src.engine) as uow:
+            return vmi_auth.resolve_session(uow, request.cookies.get(COOKIE))
 
     @r.get(BASE)
     def portal(request: Request, proposed: str = "") -> Response:
@@ -98,7 +101,8 @@ def add_routes(r: APIRouter, render: Callable[..., HTMLResponse], web_of: Callab
 
     @r.post(BASE + "/logout")
     def logout(request: Request) -> Response:
-        vmi_auth.end_session(web_of(request).src.engine, request.cookies.get(COOKIE))
+        with writing(web_of(request).src.engine) as uow:
+            vmi_auth.end_session(uow, request.cookies.get(COOKIE))
         resp = RedirectResponse(BASE + "/login", 303)
         resp.delete_cookie(COOKIE, path="/supplier")
         return resp

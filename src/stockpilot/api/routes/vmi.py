@@ -32,7 +32,11 @@ async def supplier(ctx: Ctx, x_api_key: Annotated[str | None, Header()] = None,
     """The supplier of a live supplier key (401 otherwise, shop keys included)."""
     secret = x_api_key or (authorization[7:].strip() if authorization and
                            authorization.lower().startswith("bearer ") else None)
-    scope = await run_in_threadpool(supplier_of_key, ctx.engine, secret)
+    def lookup() -> SupplierScope | None:
+        with ctx.uow() as uow:
+            return supplier_of_key(uow, secret)
+
+    scope = await run_in_threadpool(lookup)
     if scope is None:
         raise HTTPException(401, "a valid supplier key is required (X-API-Key or Bearer)",
                             headers={"WWW-Authenticate": "Bearer"})
