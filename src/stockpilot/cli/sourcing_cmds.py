@@ -39,10 +39,14 @@ def sourcing_show(ws: Path | None = WorkspaceOpt) -> None:
 @transit_app.command("list")
 def transit_list(ws: Path | None = WorkspaceOpt) -> None:
     """Shipments in transit (counted in the destination's inventory position)."""
+    from stockpilot.store.uow import reading
+    from stockpilot.usecases.actor import SYSTEM
     from stockpilot.usecases.transit import open_shipments
 
     table = Table("id", "sku", "from", "to", "units", "expected", title="In transit")
-    for r in open_shipments(workspace(ws).engine).iter_rows(named=True):
+    with reading(workspace(ws).engine) as uow:
+        shipments = open_shipments(uow, SYSTEM)
+    for r in shipments.iter_rows(named=True):
         table.add_row(str(r["id"]), r["sku"], r["from_location"], r["to_location"],
                       str(r["quantity"]), str(r["expected_at"] or "–"))
     console.print(table)
@@ -52,9 +56,12 @@ def transit_list(ws: Path | None = WorkspaceOpt) -> None:
 def transit_receive(shipment: int = typer.Argument(..., help="Shipment id (transit list)."),
                     ws: Path | None = WorkspaceOpt) -> None:
     """Receive a shipment at its destination (once)."""
+    from stockpilot.store.uow import writing
+    from stockpilot.usecases.actor import SYSTEM
     from stockpilot.usecases.transit import receive
 
-    receive(workspace(ws).engine, shipment)
+    with writing(workspace(ws).engine) as uow:
+        receive(uow, SYSTEM, shipment)
     console.print(f"shipment {shipment} received")
 
 
