@@ -19,7 +19,9 @@ from stockpilot.config import RoutingSettings
 from stockpilot.errors import StockpilotError
 from stockpilot.ingest.spec import Col, FileSpec, validate
 from stockpilot.planning.routing import Fleet, Plan, Stop, solve_routes
-from stockpilot.usecases.network import Scope, list_sites
+from stockpilot.store.uow import reading
+from stockpilot.usecases.actor import SYSTEM, Actor
+from stockpilot.usecases.network import list_sites
 
 LINES_SPEC = FileSpec("transfer_lines", (
     Col("sku", "str", required=False),
@@ -78,7 +80,7 @@ def read_lines(path: Path) -> pl.DataFrame:
 
 def route_transfers(engine: Engine, lines: pl.DataFrame, dc: str, settings: RoutingSettings,
                     *, time_limit_s: float = 5.0, seed: int = 0,
-                    scope: Scope | None = None) -> RoutedTransfers:
+                    scope: Actor | None = None) -> RoutedTransfers:
     """Route the shipments from ``dc`` in ``lines`` (units summed per destination).
 
     Raises:
@@ -93,7 +95,8 @@ def route_transfers(engine: Engine, lines: pl.DataFrame, dc: str, settings: Rout
     if scope is not None:
         per_stop = per_stop.filter(pl.col("to_location").map_elements(
             scope.sees, return_dtype=pl.Boolean))
-    sites = {s.location: s for s in list_sites(engine)}
+    with reading(engine) as uow:
+        sites = {s.location: s for s in list_sites(uow, SYSTEM)}
     missing = sorted({dc, *per_stop["to_location"].to_list()} - set(sites))
     if missing:
         raise MissingCoordinates("no coordinates for " + ", ".join(missing) + ": import them "

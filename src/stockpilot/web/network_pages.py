@@ -22,13 +22,16 @@ _cache: dict[tuple[str, str, float], tuple[float, dict[str, Any]]] = {}
 
 
 def _sites(engine: Any, user: Any) -> list[dict[str, Any]]:
+    from stockpilot.store.uow import reading
     from stockpilot.usecases.network import list_sites
 
+    with reading(engine) as uow:
+        found = list_sites(uow, user)
     return [{"location": s.location, "name": s.name, "kind": s.kind, "latitude": s.latitude,
              "longitude": s.longitude, "capacity_units": s.capacity_units,
              "fixed_cost_per_period": s.fixed_cost_per_period,
              "handling_cost_per_unit": s.handling_cost_per_unit}
-            for s in list_sites(engine, user)]
+            for s in found]
 
 
 def _routes(src: Any, settings: Any, dc: str, user: Any) -> dict[str, Any]:

@@ -84,7 +84,8 @@ def list_sites(who: Viewer, ctx: Ctx) -> list[SitePublic]:
     """Sites the key may see."""
     from stockpilot.usecases.network import list_sites as sites
 
-    return [SitePublic(**vars(s)) for s in sites(ctx.engine, who)]
+    with ctx.uow() as uow:
+        return [SitePublic(**vars(s)) for s in sites(uow, who)]
 
 
 @router.post("/network/design")
@@ -93,15 +94,15 @@ def design(body: DesignCreate, who: Planner, ctx: Ctx, idem: Idem) -> dict[str, 
     from stockpilot.planning.network import DesignOptions, Zone
     from stockpilot.usecases.network import answer_dict, design_network
 
-    visible(who, *(body.current or []), what="site")
     done: dict[str, Any] = {}
 
-    def work() -> None:
+    def work() -> None:  # the solve runs outside the idempotency record's write transaction
         zones = [Zone(z.zone, z.latitude, z.longitude, z.demand_units) for z in body.zones]
         opts = DesignOptions(body.cost_per_unit_km, body.single_sourcing, body.min_sites,
                              body.max_sites, body.circuity, body.time_limit_s)
-        done["answer"] = answer_dict(design_network(
-            ctx.engine, zones, opts, current=body.current, keep_current=body.keep_current))
+        with ctx.uow() as uow:
+            done["answer"] = answer_dict(design_network(
+                uow, who, zones, opts, current=body.current, keep_current=body.keep_current))
 
     return idem.run(body, lambda _conn: (200, done["answer"]),  # type: ignore[return-value]
                     before=work)
