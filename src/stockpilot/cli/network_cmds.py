@@ -143,8 +143,11 @@ def routes(dc: str = typer.Option(..., "--from", help="The distribution centre."
 
     w = workspace(ws)
     lines = read_lines(lines_file) if lines_file else plan_transfers(w.engine, w.history, dc)
-    with spinner(f"routing (up to {time_limit:g} s)"):
-        routed = route_transfers(w.engine, lines, dc, w.settings.routing,
+    from stockpilot.store.uow import reading
+    from stockpilot.usecases.actor import SYSTEM
+
+    with spinner(f"routing (up to {time_limit:g} s)"), reading(w.engine) as uow:
+        routed = route_transfers(uow, SYSTEM, lines, dc, w.settings.routing,
                                  time_limit_s=time_limit, seed=seed)
     p = routed.plan
     for r in p.routes:

@@ -46,8 +46,11 @@ def _routes(src: Any, settings: Any, dc: str, user: Any) -> dict[str, Any]:
     if hit is not None and hit[0] > time.monotonic():
         return hit[1]
     lines = plan_transfers(src.engine, src.history, dc)
-    got = routed_dict(route_transfers(src.engine, lines, dc, settings.routing,
-                                      time_limit_s=ROUTE_TIME_LIMIT_S, scope=user))
+    from stockpilot.store.uow import reading
+
+    with reading(src.engine) as uow:
+        got = routed_dict(route_transfers(uow, user, lines, dc, settings.routing,
+                                          time_limit_s=ROUTE_TIME_LIMIT_S))
     _cache[key] = (time.monotonic() + CACHE_SECONDS, got)
     return got
 

@@ -116,7 +116,8 @@ def routes(body: RoutesCreate, who: Planner, ctx: Ctx, idem: Idem) -> dict[str, 
     from stockpilot.jobs.transfers import plan_transfers
     from stockpilot.usecases.routing import route_transfers, routed_dict
 
-    visible(who, body.dc, *(ln.to_location for ln in body.lines or []), what="location")
+    # explicit lines to a location not the key's are refused (404), not silently dropped
+    visible(who, *(ln.to_location for ln in body.lines or []), what="location")
     done: dict[str, Any] = {}
 
     def work() -> None:
@@ -128,9 +129,10 @@ def routes(body: RoutesCreate, who: Planner, ctx: Ctx, idem: Idem) -> dict[str, 
                                   "qty": [ln.qty for ln in body.lines]},
                                  schema={"from_location": pl.Utf8, "to_location": pl.Utf8,
                                          "qty": pl.Int64})
-        done["routes"] = routed_dict(route_transfers(
-            ctx.engine, lines, body.dc, ctx.settings.routing, time_limit_s=body.time_limit_s,
-            seed=body.seed, scope=who))
+        with ctx.uow() as uow:
+            done["routes"] = routed_dict(route_transfers(
+                uow, who, lines, body.dc, ctx.settings.routing,
+                time_limit_s=body.time_limit_s, seed=body.seed))
 
     return idem.run(body, lambda _conn: (200, done["routes"]),  # type: ignore[return-value]
                     before=work)
