@@ -104,9 +104,12 @@ def experiment(stop: bool = False, report: bool = False) -> Callable[[Any, int],
     """A fresh experiment to start (or a running one to stop): one runs at a time."""
     def make(w: Any, n: int) -> Req:
         from stockpilot.recommend.abtest import Variant
+        from stockpilot.store.uow import reading
         from stockpilot.usecases import recommend_experiments as ex
 
-        for row in ex.listing(w.engine):
+        with reading(w.engine) as uow:
+            rows = ex.listing(uow)
+        for row in rows:
             if row["status"] == "running":
                 transact(w.engine, ex.stop, row["name"])
         name = f"e{n}-{uuid.uuid4().hex[:8]}"

@@ -15,9 +15,10 @@ from stockpilot.ingest.online_retail_import import split_lines
 from stockpilot.recommend.abtest import Variant
 from stockpilot.recommend.data import lines_frame
 from stockpilot.recommend.service import fit, recommend
-from stockpilot.store.uow import transact
+from stockpilot.store.uow import reading, transact
 from stockpilot.usecases import recommend_experiments as ex
 from stockpilot.usecases import recommend_feedback as fb
+from stockpilot.usecases.actor import SYSTEM, Actor
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "online_retail_top300.csv.gz"
 CUT, END = datetime(2011, 9, 1), datetime(2011, 10, 1)
@@ -70,7 +71,8 @@ def test_ab_test_replayed_from_held_back_purchases_picks_the_better_variant(engi
     stock = dict.fromkeys(models["repeat"].items, 5)
     events: list[fb.Feedback] = []
     for customer in customers:
-        name, variant = ex.variant_for(engine, customer)
+        with reading(engine) as uow:
+            name, variant = ex.variant_for(uow, customer)
         shown = recommend(models[variant.model], customer, stock, 10, variant.mode)
         for pos, sku in enumerate(shown, 1):
             tag = f"{customer}-{sku}"
@@ -85,7 +87,12 @@ def test_ab_test_replayed_from_held_back_purchases_picks_the_better_variant(engi
                                        value=Decimal(str(round(bought[customer, sku], 2))))]
     for start in range(0, len(events), fb.MAX_BATCH):
         transact(engine, fb.record, events[start:start + fb.MAX_BATCH])
-    rep = ex.experiment_report(engine, "pop-vs-repeat")
+    with reading(engine) as uow:
+        rep = ex.experiment_report(uow, SYSTEM, "pop-vs-repeat")
+        # a location with no feedback counts nothing
+        none = ex.experiment_report(uow, Actor("viewer", frozenset({"NOWHERE"})),
+                                    "pop-vs-repeat")
+    assert all(r["impressions"] == 0 for r in none["rows"])
     rows = {r["variant"]: r for r in rep["rows"]}
     assert min(r["impressions"] for r in rows.values()) > 1000  # both arms got traffic
     assert rep["winner"] == "repeat" and rep["winner_by_revenue"] == "repeat"
