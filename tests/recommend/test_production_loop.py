@@ -50,7 +50,9 @@ def test_feedback_batches_are_idempotent_and_all_or_nothing(engine):
     with pytest.raises(Exception, match="no such location"):
         transact(engine, fb.record,
                  [fb.Feedback("e10", "click", "A", "W", _at(10))], frozenset({"S"}))
-    rows = fb.rates(engine, ["model"])
+    with reading(engine) as uow:
+        rows = fb.rates(uow, SYSTEM, ["model"])
+        assert fb.rates(uow, Actor("viewer", frozenset({"W"})), ["model"]) == []
     assert rows == [{"model": "hybrid", "impressions": 3, "clicks": 0, "add_to_carts": 0,
                      "purchases": 0, "revenue": 0.0, "ctr": 0.0, "conversion": 0.0}]
 
@@ -99,7 +101,8 @@ def test_ab_test_replayed_from_held_back_purchases_picks_the_better_variant(engi
     assert rows["repeat"]["power"] > 0.9
     lo, _ = rows["repeat"]["conversion_ci"]
     assert lo > rows["control"]["conversion_ci"][1]
-    by_pos = fb.rates(engine, ["variant", "position"])
+    with reading(engine) as uow:
+        by_pos = fb.rates(uow, SYSTEM, ["variant", "position"])
     assert {r["position"] for r in by_pos} == set(range(1, 11))
     transact(engine, ex.stop, "pop-vs-repeat")
 
@@ -113,7 +116,9 @@ def test_add_to_carts_are_folded_into_the_next_training(engine, kept, models):
     new_item = next(i for i in reversed(repeat.items) if i not in before)
     transact(engine, fb.record, [fb.Feedback("cart-1", "add_to_cart", new_item, "S",
                                              datetime(2011, 8, 30, tzinfo=UTC), customer)])
-    lines = fb.fold(lines_frame(kept), fb.implicit_lines(engine, CUT.replace(tzinfo=UTC)))
+    with reading(engine) as uow:
+        implicit = fb.implicit_lines(uow, CUT.replace(tzinfo=UTC))
+    lines = fb.fold(lines_frame(kept), implicit)
     assert lines.filter(pl.col("order_id") == "feedback:cart-1").height == 1
     again = fit(lines, CUT, "repeat")
     assert new_item in recommend(again, customer, stock, 10, "filter")

@@ -202,10 +202,13 @@ def rates(by: str = typer.Option("model,position", help="Group by (comma-separat
                                  "position, experiment, variant, location."),
           ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
     """Click-through and conversion of served recommendations from recorded feedback."""
+    from stockpilot.store.uow import reading
+    from stockpilot.usecases.actor import SYSTEM
     from stockpilot.usecases.recommend_feedback import rates as run
 
     keys = [b.strip() for b in by.split(",") if b.strip()]
-    rows = run(workspace(ws, db).engine, keys)
+    with reading(workspace(ws, db).engine) as uow:
+        rows = run(uow, SYSTEM, keys)
     table = Table(*keys, "impressions", "clicks", "add to cart", "CTR", "conversion")
     for r in rows:
         table.add_row(*[str(r[b]) for b in keys], str(r["impressions"]), str(r["clicks"]),

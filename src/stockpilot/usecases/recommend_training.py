@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 
 from stockpilot.errors import NotFound
 from stockpilot.recommend.service import DEFAULT_MODEL, Trained, fit, load, save
+from stockpilot.store.uow import reading
 from stockpilot.usecases.recommend_feedback import fold, implicit_lines
 from stockpilot.usecases.recommend_serving import order_lines
 
@@ -35,7 +36,9 @@ def training_lines(engine: Engine, cutoff: datetime | None = None,
     if not with_feedback:
         return lines
     before = cutoff or datetime.now(UTC).replace(tzinfo=None)
-    return fold(lines, implicit_lines(engine, before.replace(tzinfo=UTC)))
+    with reading(engine) as uow:  # until this module takes a unit of work too
+        implicit = implicit_lines(uow, before.replace(tzinfo=UTC))
+    return fold(lines, implicit)
 
 
 def train_workspace(engine: Engine, folder: Path, cutoff: datetime, model: str = DEFAULT_MODEL,
