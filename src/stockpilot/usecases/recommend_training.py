@@ -21,8 +21,9 @@ from sqlalchemy import Engine
 from stockpilot.errors import NotFound
 from stockpilot.recommend.service import DEFAULT_MODEL, Trained, fit, load, save
 from stockpilot.store.uow import reading
+from stockpilot.usecases.actor import SYSTEM
 from stockpilot.usecases.recommend_feedback import fold, implicit_lines
-from stockpilot.usecases.recommend_serving import order_lines
+from stockpilot.usecases.recommendations import order_lines
 
 RUNS = "refresh_runs.jsonl"
 
@@ -30,7 +31,8 @@ RUNS = "refresh_runs.jsonl"
 def training_lines(engine: Engine, cutoff: datetime | None = None,
                    with_feedback: bool = True) -> pl.DataFrame:
     """The workspace's order lines, plus add-to-carts as implicit lines when asked."""
-    lines = order_lines(engine)
+    with reading(engine) as uow:  # until this module takes a unit of work too
+        lines = order_lines(uow, SYSTEM)
     if lines.is_empty():
         raise NotFound("the workspace has no order lines to train the recommender on")
     if not with_feedback:
