@@ -41,9 +41,11 @@ def _lines(data: Path | None, columns: str | None, spec: Path | None, ws: Path |
 
     if data is not None:
         return read_order_lines(data, parse_columns(columns, spec))
+    from stockpilot.store.uow import reading
     from stockpilot.usecases.recommend_training import training_lines
 
-    return training_lines(workspace(ws, db).engine, with_feedback=False)
+    with reading(workspace(ws, db).engine) as uow:
+        return training_lines(uow, with_feedback=False)
 
 
 def _params(items: list[str] | None) -> dict[str, Any]:
@@ -149,8 +151,11 @@ def train(cutoff: datetime = CutoffOpt,
             trained = run(_lines(data, columns, spec, ws, db), cutoff, folder, model,
                           _params(param))
         else:
-            trained = train_workspace(w.engine, folder, cutoff, model, _params(param),
-                                      feedback)
+            from stockpilot.store.uow import reading
+
+            with reading(w.engine) as uow:
+                trained = train_workspace(uow, folder, cutoff, model, _params(param),
+                                          feedback)
     console.print(f"trained {trained.name} on {len(trained.users):,} customers × "
                   f"{len(trained.items):,} items in {trained.fit_s:.1f} s")
 
@@ -162,12 +167,13 @@ def refresh(model: str | None = typer.Option(None, help="Default: the settings' 
             spec: Path | None = SpecOpt, ws: Path | None = WorkspaceOpt,
             db: str | None = DbOpt) -> None:
     """Refit the served model on order lines newer than its cut-off (nightly)."""
+    from stockpilot.store.uow import reading
     from stockpilot.usecases.recommend_training import refresh as run
 
     w = workspace(ws, db)
     lines = _lines(data, columns, spec, ws, db) if data is not None else None
-    with spinner("refreshing the recommender"):
-        done = run(w.engine, w.settings.workspace / "models" / "recommend",
+    with spinner("refreshing the recommender"), reading(w.engine) as uow:
+        done = run(uow, w.settings.workspace / "models" / "recommend",
                    model or w.settings.recommend.model, lines, feedback)
     print(json.dumps(done))
 
