@@ -165,7 +165,7 @@ def main() -> None:
         from stockpilot.usecases.recommend_training import refresh
 
         t0 = time.perf_counter()
-        run = refresh(None, folder, served, lines, with_feedback=False)  # type: ignore[arg-type]
+        run = refresh(None, folder, served, lines, with_feedback=False)
         print(f"refresh of {served} from cut-off {args.cutoff} to {run['cutoff']} "
               f"({run['new_customers']} new customers): refit {run['fit_s']:.1f} s, total "
               f"{time.perf_counter() - t0:.1f} s\n")

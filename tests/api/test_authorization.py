@@ -102,10 +102,12 @@ def fresh_key(loc: str) -> Callable[[Any, int], Req]:
 
 def fresh_asn(loc: str, action: str) -> Callable[[Any, int], Req]:
     def make(w: Any, n: int) -> Req:
+        from stockpilot.store.uow import writing
         from stockpilot.usecases.vmi import AsnLine, propose_asn
         from stockpilot.usecases.vmi_auth import SupplierScope
 
-        asn = propose_asn(w.engine, SupplierScope("ACME", "key:test"), [AsnLine("A", loc, 1)])
+        with writing(w.engine) as uow:
+            asn = propose_asn(uow, SupplierScope("ACME", "key:test"), [AsnLine("A", loc, 1)])
         return f"/vmi/asns/{asn.asn_id}/{action}", {}
     return make
 
@@ -156,9 +158,12 @@ def experiment(stop: bool = False, report: bool = False) -> Callable[[Any, int],
     """A fresh experiment to start (or a running one to stop): one runs at a time."""
     def make(w: Any, n: int) -> Req:
         from stockpilot.recommend.abtest import Variant
+        from stockpilot.store.uow import reading
         from stockpilot.usecases import recommend_experiments as ex
 
-        for row in ex.listing(w.engine):
+        with reading(w.engine) as uow:
+            rows = ex.listing(uow)
+        for row in rows:
             if row["status"] == "running":
                 transact(w.engine, ex.stop, row["name"])
         name = f"e{n}-{uuid.uuid4().hex[:8]}"

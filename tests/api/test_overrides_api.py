@@ -11,6 +11,8 @@ from stockpilot.api.auth import create_key
 from stockpilot.config import Settings
 from stockpilot.ledger.catalogue import upsert_locations, upsert_skus
 from stockpilot.store.history import HistoryStore
+from stockpilot.store.uow import reading
+from stockpilot.usecases.actor import SYSTEM
 from stockpilot.usecases.overrides import list_overrides
 
 
@@ -60,4 +62,5 @@ def test_bad_overrides_are_refused_and_nothing_is_stored(sqlite_engine, tmp_path
                                                     "value": 1}).status_code == 404
     assert c.post("/overrides", headers=shop, json={"sku": "A", "location": "W",
                                                     "kind": "min", "value": 1}).status_code == 404
-    assert list_overrides(sqlite_engine).is_empty()
+    with reading(sqlite_engine) as uow:
+        assert list_overrides(uow, SYSTEM).is_empty()

@@ -41,13 +41,16 @@ def _stock(world, skus: list[str], location: str = "S", units: int = 3) -> None:
 
 def test_served_lists_are_the_offline_lists_for_every_model(world, ranker_folder):
     from stockpilot.recommend.service import load, recommend
-    from stockpilot.usecases.recommend_serving import available_at
+    from stockpilot.store.uow import reading
+    from stockpilot.usecases.actor import SYSTEM
+    from stockpilot.usecases.recommendations import available_items
 
     shutil.copy(ranker_folder / "ranker.pkl", world.workspace / "models" / "recommend")
     folder = world.workspace / "models" / "recommend"
     hybrid, ranker = load(folder, "hybrid"), load(folder, "ranker")
     _stock(world, hybrid.items[::2])  # half the catalogue in stock at S
-    available = available_at(world.engine, "S", hybrid.items)
+    with reading(world.engine) as uow:
+        available = available_items(uow, SYSTEM, "S", hybrid.items)
     c, h = world.client, world.h("viewer", scoped=True)
     customers = [*hybrid.users[:15], "nobody"]
     differ = 0
@@ -170,17 +173,21 @@ def test_boost_variant_lifts_overstocked_items_by_its_own_weight(world):
 
     from stockpilot.recommend.service import load, recommend
     from stockpilot.store.history import HistoryStore
-    from stockpilot.usecases.recommend_serving import available_at
+    from stockpilot.store.uow import reading
+    from stockpilot.usecases.actor import SYSTEM
+    from stockpilot.usecases.recommendations import available_items
 
     hybrid = load(world.workspace / "models" / "recommend", "hybrid")
     customer = hybrid.users[0]
     _stock(world, hybrid.items[:60])
-    available = available_at(world.engine, "S", hybrid.items)
+    with reading(world.engine) as uow:
+        available = available_items(uow, SYSTEM, "S", hybrid.items)
     plain = recommend(hybrid, customer, available, 10, "substitute")
     extra = next(s for s in hybrid.items[:60] if s not in plain)
     transact(world.engine, apply_events, [ReceiveStock(
         event_id="over-1", sku=extra, location="S", quantity=97, occurred_at=NOW)])
-    available = available_at(world.engine, "S", hybrid.items)
+    with reading(world.engine) as uow:
+        available = available_items(uow, SYSTEM, "S", hybrid.items)
     HistoryStore(world.workspace / "history").write("plans", "latest", pl.DataFrame([{
         "unique_id": f"{extra}@S", "supplier": "ACME", "order_up_to": 10, "reorder_point": 5,
         "order_qty": 0, "order_value": 0.0, "reason": "r"}]))

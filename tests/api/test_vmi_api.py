@@ -22,7 +22,8 @@ from stockpilot.ledger.catalogue import (
 )
 from stockpilot.ledger.service import apply_events
 from stockpilot.store.history import HistoryStore
-from stockpilot.store.uow import transact
+from stockpilot.store.uow import transact, writing
+from stockpilot.usecases.actor import SYSTEM
 from stockpilot.usecases.vmi import set_bounds
 from stockpilot.usecases.vmi_auth import create_supplier_key
 
@@ -42,10 +43,12 @@ def world(engine, tmp_path: Path):
     history = HistoryStore(tmp_path / "history")
     history.write("plans", "latest", pl.DataFrame({"unique_id": ["A@W", "Z@W"],
                                                    "order_up_to": [50, 60]}))
-    set_bounds(engine, "ACME", "A", "W", 10, 40)
+    with writing(engine) as uow:
+        set_bounds(uow, SYSTEM, "ACME", "A", "W", 10, 40)
+        supplier_keys = {s.lower(): create_supplier_key(uow, SYSTEM, s, "edi")
+                         for s in ("ACME", "ZED")}
     app = create_app(engine, history, tmp_path, Settings(rate_limit_per_second=0))
-    keys = {"acme": create_supplier_key(engine, "ACME", "edi"),
-            "zed": create_supplier_key(engine, "ZED", "edi"),
+    keys = {**supplier_keys,
             "planner": create_key(engine, "p", "planner"),
             "viewer": create_key(engine, "v", "viewer")}
     return TestClient(app), {k: {"X-API-Key": v} for k, v in keys.items()}

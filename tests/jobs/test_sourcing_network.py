@@ -26,7 +26,8 @@ from stockpilot.ledger.service import apply_events
 from stockpilot.store import schema as t
 from stockpilot.store.history import HistoryStore
 from stockpilot.store.schema_plan2 import transfers_in_transit as tt
-from stockpilot.store.uow import transact
+from stockpilot.store.uow import transact, writing
+from stockpilot.usecases.actor import SYSTEM
 from stockpilot.usecases.transit import receive
 
 END = date(2024, 5, 31)
@@ -104,8 +105,9 @@ def test_stores_get_dc_stock_once_and_the_dc_orders_for_them(net):
     with engine.connect() as conn:
         ids = conn.execute(select(tt.c.id)).scalars().all()
     for shipment in ids:
-        receive(engine, shipment)
-        receive(engine, shipment)  # once only
+        for _ in range(2):  # once only
+            with writing(engine) as uow:
+                receive(uow, SYSTEM, shipment)
     with engine.connect() as conn:
         on_hand = dict(conn.execute(select(t.stock.c.location, t.stock.c.on_hand)).all())
         assert check_ledger(conn) == []

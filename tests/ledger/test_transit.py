@@ -13,7 +13,8 @@ from stockpilot.ledger.catalogue import upsert_locations, upsert_skus
 from stockpilot.ledger.invariants import check_ledger
 from stockpilot.ledger.service import apply_events
 from stockpilot.store import schema as t
-from stockpilot.store.uow import transact
+from stockpilot.store.uow import reading, transact, writing
+from stockpilot.usecases.actor import SYSTEM, Actor, Forbidden
 from stockpilot.usecases.transit import Shipment, in_transit, open_shipments, receive, ship
 
 NOW = datetime(2024, 6, 1, 9, tzinfo=UTC)
@@ -34,6 +35,16 @@ def books(engine):
     return engine
 
 
+def receive_as(engine, shipment_id, actor=SYSTEM):
+    with writing(engine) as uow:
+        receive(uow, actor, shipment_id)
+
+
+def shipments(engine, actor=SYSTEM):
+    with reading(engine) as uow:
+        return open_shipments(uow, actor)
+
+
 def on_hand(engine) -> dict[tuple[str, str], int]:
     with engine.connect() as conn:
         return {(s, loc): q for s, loc, q in conn.execute(
@@ -47,8 +58,8 @@ def test_ship_then_receive_moves_stock_once(books):
         assert dict(in_transit(conn).iter_rows()) == {"A@S1": 20}
     assert transact(books, ship, [Shipment("t1", "A", "DC", "S1", 20)], NOW) == [sid]  # a replay
     assert on_hand(books)[("A", "DC")] == 30
-    receive(books, sid)
-    receive(books, sid)  # once
+    receive_as(books, sid)
+    receive_as(books, sid)  # once
     assert on_hand(books)[("A", "S1")] == 20
     with books.connect() as conn:
         assert in_transit(conn).is_empty() and check_ledger(conn) == []
@@ -58,19 +69,34 @@ def test_a_batch_that_cannot_ship_ships_nothing(books):
     with pytest.raises(InsufficientStock):
         transact(books, ship,
                  [Shipment("ok", "A", "DC", "S1", 10), Shipment("no", "A", "DC", "S2", 45)])
-    assert on_hand(books)[("A", "DC")] == 50 and open_shipments(books).is_empty()
+    assert on_hand(books)[("A", "DC")] == 50 and shipments(books).is_empty()
     with pytest.raises(NotFound):
-        receive(books, 999)
+        receive_as(books, 999)
 
 
 def test_lots_travel_with_their_expiry(books):
     ids = transact(books, ship, [Shipment("tl", "L", "DC", "S1", 6)], NOW)
     assert len(ids) == 2  # FEFO: 4 of L1, 2 of L2, one in-transit row per lot
     for sid in ids:
-        receive(books, sid)
+        receive_as(books, sid)
     with books.connect() as conn:
         lots = {code: (exp, q) for code, exp, q in conn.execute(
             select(t.lots.c.lot_code, t.lots.c.expiry, t.lots.c.on_hand)
             .where(t.lots.c.location == "S1"))}
         assert check_ledger(conn) == []
     assert lots == {"L1": (date(2024, 9, 1), 4), "L2": (date(2024, 12, 1), 2)}
+
+
+def test_a_shipment_is_seen_at_its_ends_and_received_at_its_destination(books):
+    (sid,) = transact(books, ship, [Shipment("t2", "A", "DC", "S1", 5)], NOW)
+    at = {loc: Actor("operator", frozenset({loc}), name=loc) for loc in ("DC", "S1", "S2")}
+    assert [list(shipments(books, at[loc])["id"]) for loc in ("DC", "S1", "S2")] == [
+        [sid], [sid], []]
+    for loc in ("DC", "S2"):  # the sender and a stranger cannot receive it
+        with pytest.raises(NotFound, match=f"no such shipment {sid}"):
+            receive_as(books, sid, at[loc])
+    with pytest.raises(Forbidden):
+        receive_as(books, sid, Actor("planner", frozenset({"S1"}), name="p"))
+    assert on_hand(books)[("A", "S1")] == 0
+    receive_as(books, sid, at["S1"])
+    assert on_hand(books)[("A", "S1")] == 5 and shipments(books).is_empty()

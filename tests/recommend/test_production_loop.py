@@ -15,9 +15,10 @@ from stockpilot.ingest.online_retail_import import split_lines
 from stockpilot.recommend.abtest import Variant
 from stockpilot.recommend.data import lines_frame
 from stockpilot.recommend.service import fit, recommend
-from stockpilot.store.uow import transact
+from stockpilot.store.uow import reading, transact
 from stockpilot.usecases import recommend_experiments as ex
 from stockpilot.usecases import recommend_feedback as fb
+from stockpilot.usecases.actor import SYSTEM, Actor
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "online_retail_top300.csv.gz"
 CUT, END = datetime(2011, 9, 1), datetime(2011, 10, 1)
@@ -49,7 +50,9 @@ def test_feedback_batches_are_idempotent_and_all_or_nothing(engine):
     with pytest.raises(Exception, match="no such location"):
         transact(engine, fb.record,
                  [fb.Feedback("e10", "click", "A", "W", _at(10))], frozenset({"S"}))
-    rows = fb.rates(engine, ["model"])
+    with reading(engine) as uow:
+        rows = fb.rates(uow, SYSTEM, ["model"])
+        assert fb.rates(uow, Actor("viewer", frozenset({"W"})), ["model"]) == []
     assert rows == [{"model": "hybrid", "impressions": 3, "clicks": 0, "add_to_carts": 0,
                      "purchases": 0, "revenue": 0.0, "ctr": 0.0, "conversion": 0.0}]
 
@@ -70,7 +73,8 @@ def test_ab_test_replayed_from_held_back_purchases_picks_the_better_variant(engi
     stock = dict.fromkeys(models["repeat"].items, 5)
     events: list[fb.Feedback] = []
     for customer in customers:
-        name, variant = ex.variant_for(engine, customer)
+        with reading(engine) as uow:
+            name, variant = ex.variant_for(uow, customer)
         shown = recommend(models[variant.model], customer, stock, 10, variant.mode)
         for pos, sku in enumerate(shown, 1):
             tag = f"{customer}-{sku}"
@@ -85,14 +89,20 @@ def test_ab_test_replayed_from_held_back_purchases_picks_the_better_variant(engi
                                        value=Decimal(str(round(bought[customer, sku], 2))))]
     for start in range(0, len(events), fb.MAX_BATCH):
         transact(engine, fb.record, events[start:start + fb.MAX_BATCH])
-    rep = ex.experiment_report(engine, "pop-vs-repeat")
+    with reading(engine) as uow:
+        rep = ex.experiment_report(uow, SYSTEM, "pop-vs-repeat")
+        # a location with no feedback counts nothing
+        none = ex.experiment_report(uow, Actor("viewer", frozenset({"NOWHERE"})),
+                                    "pop-vs-repeat")
+    assert all(r["impressions"] == 0 for r in none["rows"])
     rows = {r["variant"]: r for r in rep["rows"]}
     assert min(r["impressions"] for r in rows.values()) > 1000  # both arms got traffic
     assert rep["winner"] == "repeat" and rep["winner_by_revenue"] == "repeat"
     assert rows["repeat"]["power"] > 0.9
     lo, _ = rows["repeat"]["conversion_ci"]
     assert lo > rows["control"]["conversion_ci"][1]
-    by_pos = fb.rates(engine, ["variant", "position"])
+    with reading(engine) as uow:
+        by_pos = fb.rates(uow, SYSTEM, ["variant", "position"])
     assert {r["position"] for r in by_pos} == set(range(1, 11))
     transact(engine, ex.stop, "pop-vs-repeat")
 
@@ -106,7 +116,9 @@ def test_add_to_carts_are_folded_into_the_next_training(engine, kept, models):
     new_item = next(i for i in reversed(repeat.items) if i not in before)
     transact(engine, fb.record, [fb.Feedback("cart-1", "add_to_cart", new_item, "S",
                                              datetime(2011, 8, 30, tzinfo=UTC), customer)])
-    lines = fb.fold(lines_frame(kept), fb.implicit_lines(engine, CUT.replace(tzinfo=UTC)))
+    with reading(engine) as uow:
+        implicit = fb.implicit_lines(uow, CUT.replace(tzinfo=UTC))
+    lines = fb.fold(lines_frame(kept), implicit)
     assert lines.filter(pl.col("order_id") == "feedback:cart-1").height == 1
     again = fit(lines, CUT, "repeat")
     assert new_item in recommend(again, customer, stock, 10, "filter")

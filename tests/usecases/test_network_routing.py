@@ -8,14 +8,12 @@ import polars as pl
 import pytest
 
 from stockpilot.config import RoutingSettings
-from stockpilot.errors import StockpilotError
+from stockpilot.errors import NotFound, StockpilotError
 from stockpilot.ingest import files
-from stockpilot.usecases.routing import (
-    MissingCoordinates,
-    route_transfers,
-    routed_dict,
-    window_of,
-)
+from stockpilot.store.uow import reading
+from stockpilot.usecases import routing
+from stockpilot.usecases.actor import SYSTEM, Actor
+from stockpilot.usecases.routing import MissingCoordinates, routed_dict, window_of
 
 SITES = """location,kind,latitude,longitude
 DC,warehouse,52.4862,-1.8904
@@ -29,6 +27,11 @@ LINES = pl.DataFrame({"sku": ["A", "B", "A", "A", "A", "A"],
                       "from_location": ["DC", "DC", "DC", "DC", "DC", "ELSE"],
                       "to_location": ["S_LON", "S_LON", "S_MAN", "S_BRI", "S_OXF", "S_MAN"],
                       "qty": [400, 300, 250, 300, 120, 999]})
+
+
+def route_transfers(engine, *args, actor=SYSTEM, **kwargs):
+    with reading(engine) as uow:
+        return routing.route_transfers(uow, actor, *args, **kwargs)
 
 
 @pytest.fixture
@@ -52,6 +55,16 @@ def test_routes_sum_units_per_destination_and_keep_windows(sites):
     assert data["baseline"]["trips"] == 4
     assert data["cost"] == pytest.approx(sum(r["cost"] for r in data["routes"]))
     assert data["cost"] < data["baseline"]["cost"]
+
+
+def test_an_actor_routes_from_its_dc_to_its_stores_only(sites):
+    mine = Actor("planner", frozenset({"DC", "S_BRI", "S_OXF"}), name="p")
+    routed = route_transfers(sites, LINES, "DC", RoutingSettings(), time_limit_s=0.5,
+                             actor=mine)
+    assert sorted(s.stop for s in routed.stops) == ["S_BRI", "S_OXF"]
+    with pytest.raises(NotFound, match="no such location 'DC'"):
+        route_transfers(sites, LINES, "DC", RoutingSettings(), time_limit_s=0.5,
+                        actor=Actor("planner", frozenset({"S_BRI"}), name="s"))
 
 
 def test_missing_coordinates_are_named(sites):

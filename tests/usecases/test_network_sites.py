@@ -7,12 +7,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from stockpilot.errors import ImportRejected
+from stockpilot.errors import ImportRejected, NotFound
 from stockpilot.ingest import files
 from stockpilot.planning.network import DesignOptions, Zone
 from stockpilot.store import schema as t
 from stockpilot.store import schema_network as tn
-from stockpilot.usecases.network import NoSites, design_network, list_sites, read_zones
+from stockpilot.store.uow import reading
+from stockpilot.usecases import network
+from stockpilot.usecases.actor import SYSTEM, Actor, Forbidden
+from stockpilot.usecases.network import NoSites, read_zones
 
 SITES = ("location,name,kind,latitude,longitude,capacity_units,handling_cost_per_unit,"
          "fixed_cost_per_period,opens_on,closes_on\n") + """\
@@ -29,12 +32,14 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
-class Only:
-    def __init__(self, *locations: str) -> None:
-        self.locations = set(locations)
+def list_sites(engine, actor=SYSTEM):
+    with reading(engine) as uow:
+        return network.list_sites(uow, actor)
 
-    def sees(self, location: str) -> bool:
-        return location in self.locations
+
+def design_network(engine, *args, actor=SYSTEM, **kwargs):
+    with reading(engine) as uow:
+        return network.design_network(uow, actor, *args, **kwargs)
 
 
 def test_sites_import_with_locations_and_reimport_updates(engine, tmp_path):
@@ -48,7 +53,7 @@ def test_sites_import_with_locations_and_reimport_updates(engine, tmp_path):
         tmp_path, "loc2.csv", "location,latitude,longitude,capacity_units\nBER,52.5,13.4,1000\n"))
     again = {r.location: r for r in list_sites(engine)}
     assert again["BER"].capacity_units == 1000 and again["BER"].latitude == 52.5
-    assert [r.location for r in list_sites(engine, Only("LON"))] == ["LON"]
+    assert [r.location for r in list_sites(engine, Actor("viewer", frozenset({"LON"})))] == ["LON"]
 
 
 @pytest.mark.parametrize(("line", "field", "reason"), [
@@ -91,3 +96,15 @@ def test_design_compares_with_the_current_network(engine, tmp_path):
 def test_design_without_sites_says_what_to_do(engine):
     with pytest.raises(NoSites, match="latitude and"):
         design_network(engine, [Zone("a", 0, 0, 1)], DesignOptions())
+
+
+def test_design_needs_a_planner_naming_only_its_own_sites(engine, tmp_path):
+    files.import_catalogue(engine, "locations", write(tmp_path, "loc.csv", SITES))
+    zones = [Zone("GB", 51.5, -0.12, 1000)]
+    with pytest.raises(Forbidden):
+        design_network(engine, zones, DesignOptions(), actor=Actor("viewer"))
+    lon = Actor("planner", frozenset({"LON"}), name="p")
+    with pytest.raises(NotFound, match="no such site"):
+        design_network(engine, zones, DesignOptions(), current=["BER"], actor=lon)
+    assert design_network(engine, zones, DesignOptions(), current=["LON"],
+                          actor=lon).current_sites == ("LON",)

@@ -7,8 +7,15 @@ import re
 from web_fixture import PASSWORD, client, login
 
 from stockpilot.ledger.catalogue import upsert_supplier_items, upsert_suppliers
+from stockpilot.store.uow import reading, writing
+from stockpilot.usecases.actor import SYSTEM
 from stockpilot.usecases.vmi import list_asns
 from stockpilot.usecases.vmi_auth import create_supplier_user
+
+
+def _asns(engine, supplier=None):
+    with reading(engine) as uow:
+        return list_asns(uow, SYSTEM, supplier)
 
 
 def _supplier(web, c, name="acme-ann", supplier="SUP"):
@@ -28,7 +35,8 @@ def test_supplier_sees_its_items_and_proposes(web):
         from stockpilot.store import schema as t
         conn.execute(delete(t.supplier_items).where(t.supplier_items.c.supplier == "SUP",
                                                     t.supplier_items.c.sku == "B"))
-    create_supplier_user(web.engine, "acme-ann", PASSWORD, "SUP")
+    with writing(web.engine) as uow:
+        create_supplier_user(uow, SYSTEM, "acme-ann", PASSWORD, "SUP")
     c = client(web)
     assert _supplier(web, c).status_code == 303
     page = c.get("/supplier/ui").text
@@ -39,18 +47,19 @@ def test_supplier_sees_its_items_and_proposes(web):
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     bad = c.post("/supplier/ui/asn", data={"sku": "B", "location": "W", "quantity": 5,
                                           "csrf_token": csrf})
-    assert bad.status_code == 404 and list_asns(web.engine) == []
+    assert bad.status_code == 404 and _asns(web.engine) == []
     forged = c.post("/supplier/ui/asn", data={"sku": "A", "location": "W", "quantity": 5,
                                              "csrf_token": "nope"})
-    assert forged.status_code == 403 and list_asns(web.engine) == []
+    assert forged.status_code == 403 and _asns(web.engine) == []
     ok = c.post("/supplier/ui/asn", data={"sku": "A", "location": "W", "quantity": 5,
                                          "csrf_token": csrf}, follow_redirects=False)
     assert ok.status_code == 303
-    assert [a["status"] for a in list_asns(web.engine, "SUP")] == ["pending"]
+    assert [a["status"] for a in _asns(web.engine, "SUP")] == ["pending"]
 
 
 def test_a_supplier_session_opens_no_shop_page_and_shop_users_cannot_sign_in_here(web):
-    create_supplier_user(web.engine, "acme-ann", PASSWORD, "SUP")
+    with writing(web.engine) as uow:
+        create_supplier_user(uow, SYSTEM, "acme-ann", PASSWORD, "SUP")
     c = client(web)
     _supplier(web, c)
     assert c.get("/", follow_redirects=False).status_code == 303  # to the shop's login
@@ -66,8 +75,9 @@ def test_the_shop_decides_pending_asns_within_its_locations(web):
     from stockpilot.usecases.vmi_auth import SupplierScope
 
     sup = SupplierScope("SUP", "key:edi")
-    at_w = propose_asn(web.engine, sup, [AsnLine("A", "W", 5)]).asn_id
-    at_s = propose_asn(web.engine, sup, [AsnLine("A", "S", 5)]).asn_id
+    with writing(web.engine) as uow:
+        at_w = propose_asn(uow, sup, [AsnLine("A", "W", 5)]).asn_id
+        at_s = propose_asn(uow, sup, [AsnLine("A", "S", 5)]).asn_id
     shop = client(web)
     login(shop, "shop")  # a planner limited to S
     page = shop.get("/ui/vmi").text
@@ -78,7 +88,7 @@ def test_the_shop_decides_pending_asns_within_its_locations(web):
     assert shop.post(f"/ui/vmi/{at_s}/approve", data={"csrf_token": "x"}).status_code == 403
     ok = shop.post(f"/ui/vmi/{at_s}/approve", data={"csrf_token": csrf}, follow_redirects=False)
     assert ok.status_code == 303
-    statuses = {a["id"]: (a["status"], a["decided_by"]) for a in list_asns(web.engine)}
+    statuses = {a["id"]: (a["status"], a["decided_by"]) for a in _asns(web.engine)}
     assert statuses == {at_s: ("approved", "user:shop"), at_w: ("pending", None)}
     viewer = client(web)
     login(viewer, "viewer")

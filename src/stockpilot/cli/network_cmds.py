@@ -17,9 +17,12 @@ app = typer.Typer(help="Network design: sites, facility location, routing of tra
 @app.command("sites")
 def sites(ws: Path | None = WorkspaceOpt) -> None:
     """List the locations that have coordinates, capacity and costs."""
+    from stockpilot.store.uow import reading
+    from stockpilot.usecases.actor import SYSTEM
     from stockpilot.usecases.network import list_sites
 
-    rows = list_sites(workspace(ws).engine)
+    with reading(workspace(ws).engine) as uow:
+        rows = list_sites(uow, SYSTEM)
     table = Table("location", "kind", "lat", "lon", "capacity", "fixed/period", "handling/unit")
     for r in rows:
         table.add_row(r.location, r.kind, f"{r.latitude:.4f}", f"{r.longitude:.4f}",
@@ -88,10 +91,14 @@ def design(zones_file: Path = typer.Option(..., "--zones", exists=True,
 
     opts = DesignOptions(cost_per_unit_km, single_sourcing, min_sites, max_sites, circuity,
                          time_limit, nearest_sites=nearest_sites)
+    from stockpilot.store.uow import reading
+    from stockpilot.usecases.actor import SYSTEM
+
     w = workspace(ws)
-    with spinner("solving"):
-        answer = design_network(w.engine, read_zones(zones_file), opts,
-                                current=current or None, keep_current=keep_current)
+    zones = read_zones(zones_file)
+    with spinner("solving"), reading(w.engine) as uow:
+        answer = design_network(uow, SYSTEM, zones, opts, current=current or None,
+                                keep_current=keep_current)
     _print_design("best network", answer.design)
     if answer.current is not None:
         _print_design(f"current network ({', '.join(answer.current_sites)})", answer.current)
@@ -136,8 +143,11 @@ def routes(dc: str = typer.Option(..., "--from", help="The distribution centre."
 
     w = workspace(ws)
     lines = read_lines(lines_file) if lines_file else plan_transfers(w.engine, w.history, dc)
-    with spinner(f"routing (up to {time_limit:g} s)"):
-        routed = route_transfers(w.engine, lines, dc, w.settings.routing,
+    from stockpilot.store.uow import reading
+    from stockpilot.usecases.actor import SYSTEM
+
+    with spinner(f"routing (up to {time_limit:g} s)"), reading(w.engine) as uow:
+        routed = route_transfers(uow, SYSTEM, lines, dc, w.settings.routing,
                                  time_limit_s=time_limit, seed=seed)
     p = routed.plan
     for r in p.routes:

@@ -51,11 +51,15 @@ def set_cmd(sku: str = typer.Argument(..., help="The SKU."),
 def list_cmd(sku: str | None = typer.Option(None, help="Only this SKU."),
              ws: Path | None = WorkspaceOpt) -> None:
     """Overrides, newest last, with whether each is in force today."""
+    from stockpilot.store.uow import reading
+    from stockpilot.usecases.actor import SYSTEM
     from stockpilot.usecases.overrides import list_overrides
 
     table = Table("id", "sku", "location", "kind", "value", "from", "to", "expires", "author",
                   "active", "note", title="Planner overrides")
-    for r in list_overrides(workspace(ws).engine, sku).iter_rows(named=True):
+    with reading(workspace(ws).engine) as uow:
+        found = list_overrides(uow, SYSTEM, sku)
+    for r in found.iter_rows(named=True):
         table.add_row(str(r["id"]), r["sku"], r["location"], r["kind"], f"{r['value']:g}",
                       str(r["start"] or ""), str(r["end"] or ""), str(r["expires"] or ""),
                       r["author"], "yes" if r["active"] else "no", r["note"] or "")
@@ -66,7 +70,10 @@ def list_cmd(sku: str | None = typer.Option(None, help="Only this SKU."),
 def remove_cmd(override_id: int = typer.Argument(..., help="The id (overrides list)."),
                ws: Path | None = WorkspaceOpt) -> None:
     """Remove an override."""
+    from stockpilot.store.uow import writing
+    from stockpilot.usecases.actor import SYSTEM
     from stockpilot.usecases.overrides import remove_override
 
-    remove_override(workspace(ws).engine, override_id)
+    with writing(workspace(ws).engine) as uow:
+        remove_override(uow, SYSTEM, override_id)
     console.print(f"override {override_id} removed")

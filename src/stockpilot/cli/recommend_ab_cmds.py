@@ -54,9 +54,12 @@ def stop(name: str = typer.Argument(...), ws: Path | None = WorkspaceOpt,
 @app.command("list")
 def listing(ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
     """Every experiment, newest first."""
+    from stockpilot.store.uow import reading
     from stockpilot.usecases.recommend_experiments import listing as run
 
-    for row in run(workspace(ws, db).engine):
+    with reading(workspace(ws, db).engine) as uow:
+        rows = run(uow)
+    for row in rows:
         console.print(f"{row['name']}  {row['status']}  started {row['started_at']}")
 
 
@@ -65,9 +68,12 @@ def report(name: str = typer.Argument(...), ws: Path | None = WorkspaceOpt,
            db: str | None = DbOpt,
            as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Impressions, CTR, conversion, revenue per impression (95% intervals) and power."""
+    from stockpilot.store.uow import reading
+    from stockpilot.usecases.actor import SYSTEM
     from stockpilot.usecases.recommend_experiments import experiment_report
 
-    rep = experiment_report(workspace(ws, db).engine, name)
+    with reading(workspace(ws, db).engine) as uow:
+        rep = experiment_report(uow, SYSTEM, name)
     if as_json:
         print(json.dumps(rep, default=str, indent=2))
         return

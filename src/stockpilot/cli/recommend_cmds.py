@@ -41,9 +41,11 @@ def _lines(data: Path | None, columns: str | None, spec: Path | None, ws: Path |
 
     if data is not None:
         return read_order_lines(data, parse_columns(columns, spec))
+    from stockpilot.store.uow import reading
     from stockpilot.usecases.recommend_training import training_lines
 
-    return training_lines(workspace(ws, db).engine, with_feedback=False)
+    with reading(workspace(ws, db).engine) as uow:
+        return training_lines(uow, with_feedback=False)
 
 
 def _params(items: list[str] | None) -> dict[str, Any]:
@@ -149,8 +151,11 @@ def train(cutoff: datetime = CutoffOpt,
             trained = run(_lines(data, columns, spec, ws, db), cutoff, folder, model,
                           _params(param))
         else:
-            trained = train_workspace(w.engine, folder, cutoff, model, _params(param),
-                                      feedback)
+            from stockpilot.store.uow import reading
+
+            with reading(w.engine) as uow:
+                trained = train_workspace(uow, folder, cutoff, model, _params(param),
+                                          feedback)
     console.print(f"trained {trained.name} on {len(trained.users):,} customers × "
                   f"{len(trained.items):,} items in {trained.fit_s:.1f} s")
 
@@ -162,12 +167,13 @@ def refresh(model: str | None = typer.Option(None, help="Default: the settings' 
             spec: Path | None = SpecOpt, ws: Path | None = WorkspaceOpt,
             db: str | None = DbOpt) -> None:
     """Refit the served model on order lines newer than its cut-off (nightly)."""
+    from stockpilot.store.uow import reading
     from stockpilot.usecases.recommend_training import refresh as run
 
     w = workspace(ws, db)
     lines = _lines(data, columns, spec, ws, db) if data is not None else None
-    with spinner("refreshing the recommender"):
-        done = run(w.engine, w.settings.workspace / "models" / "recommend",
+    with spinner("refreshing the recommender"), reading(w.engine) as uow:
+        done = run(uow, w.settings.workspace / "models" / "recommend",
                    model or w.settings.recommend.model, lines, feedback)
     print(json.dumps(done))
 
@@ -202,10 +208,13 @@ def rates(by: str = typer.Option("model,position", help="Group by (comma-separat
                                  "position, experiment, variant, location."),
           ws: Path | None = WorkspaceOpt, db: str | None = DbOpt) -> None:
     """Click-through and conversion of served recommendations from recorded feedback."""
+    from stockpilot.store.uow import reading
+    from stockpilot.usecases.actor import SYSTEM
     from stockpilot.usecases.recommend_feedback import rates as run
 
     keys = [b.strip() for b in by.split(",") if b.strip()]
-    rows = run(workspace(ws, db).engine, keys)
+    with reading(workspace(ws, db).engine) as uow:
+        rows = run(uow, SYSTEM, keys)
     table = Table(*keys, "impressions", "clicks", "add to cart", "CTR", "conversion")
     for r in rows:
         table.add_row(*[str(r[b]) for b in keys], str(r["impressions"]), str(r["clicks"]),

@@ -62,9 +62,11 @@ def simulate(start: str = typer.Option(..., help="First simulated day (YYYY-MM-D
         raise StockpilotError(f"--end {end} must come after --start {start}")
     df = to_long(w.history.daily(end=last)).with_columns(pl.col("y").clip(lower_bound=0))
     levels = sorted({*SERVICE_SWEEP, service_level})
+    from stockpilot.store.uow import reading
     from stockpilot.usecases.overrides import planned_overrides
 
-    overrides = planned_overrides(w.engine, df["unique_id"].unique())  # replayed as planned
+    with reading(w.engine) as uow:  # replayed as planned
+        overrides = planned_overrides(uow, df["unique_id"].unique())
     with spinner("simulating") as progress:
         task = progress.tasks[0].id
         cmp = compare(df, first, last, Setup(lead_time, review), service_levels=levels,

@@ -19,19 +19,27 @@ def sourcing_import(path: Path = typer.Argument(..., exists=True, dir_okay=False
                                                 help="CSV: location,source (supplier|dc:LOC)"),
                     ws: Path | None = WorkspaceOpt) -> None:
     """Replace the imported routes (all or nothing; ``[sourcing]`` in the toml wins)."""
+    from stockpilot.store.uow import writing
+    from stockpilot.usecases.actor import SYSTEM
     from stockpilot.usecases.sourcing import import_sourcing
 
-    console.print(f"{import_sourcing(workspace(ws).engine, path)} routes imported")
+    with writing(workspace(ws).engine) as uow:
+        n = import_sourcing(uow, SYSTEM, path)
+    console.print(f"{n} routes imported")
 
 
 @sourcing_app.command("show")
 def sourcing_show(ws: Path | None = WorkspaceOpt) -> None:
     """The routes the planner uses (imported, then ``[sourcing]`` from stockpilot.toml)."""
+    from stockpilot.store.uow import reading
+    from stockpilot.usecases.actor import SYSTEM
     from stockpilot.usecases.sourcing import routes
 
     w = workspace(ws)
     table = Table("location", "source kind", "source", title="Sourcing network")
-    for r in routes(w.engine, w.settings.sourcing).iter_rows(named=True):
+    with reading(w.engine) as uow:
+        found = routes(uow, SYSTEM, w.settings.sourcing)
+    for r in found.iter_rows(named=True):
         table.add_row(r["location"], r["source_kind"], r["source"] or "its supplier")
     console.print(table)
 
@@ -39,10 +47,14 @@ def sourcing_show(ws: Path | None = WorkspaceOpt) -> None:
 @transit_app.command("list")
 def transit_list(ws: Path | None = WorkspaceOpt) -> None:
     """Shipments in transit (counted in the destination's inventory position)."""
+    from stockpilot.store.uow import reading
+    from stockpilot.usecases.actor import SYSTEM
     from stockpilot.usecases.transit import open_shipments
 
     table = Table("id", "sku", "from", "to", "units", "expected", title="In transit")
-    for r in open_shipments(workspace(ws).engine).iter_rows(named=True):
+    with reading(workspace(ws).engine) as uow:
+        shipments = open_shipments(uow, SYSTEM)
+    for r in shipments.iter_rows(named=True):
         table.add_row(str(r["id"]), r["sku"], r["from_location"], r["to_location"],
                       str(r["quantity"]), str(r["expected_at"] or "–"))
     console.print(table)
@@ -52,9 +64,12 @@ def transit_list(ws: Path | None = WorkspaceOpt) -> None:
 def transit_receive(shipment: int = typer.Argument(..., help="Shipment id (transit list)."),
                     ws: Path | None = WorkspaceOpt) -> None:
     """Receive a shipment at its destination (once)."""
+    from stockpilot.store.uow import writing
+    from stockpilot.usecases.actor import SYSTEM
     from stockpilot.usecases.transit import receive
 
-    receive(workspace(ws).engine, shipment)
+    with writing(workspace(ws).engine) as uow:
+        receive(uow, SYSTEM, shipment)
     console.print(f"shipment {shipment} received")
 
 

@@ -144,7 +144,8 @@ def apply_transfers(engine: Engine, transfers: pl.DataFrame, *,
                       from_location=r["from_location"], to_location=r["to_location"],
                       quantity=int(r["qty"]), expected_at=when.date() + timedelta(transit_days))
              for r in transfers.iter_rows(named=True)]
-    before = shipped_before(engine, [ln.event_id for ln in lines])
+    with reading(engine) as uow:
+        before = shipped_before(uow, [ln.event_id for ln in lines])
     applied, rejected = 0, []
     for ln in lines:
         if ln.event_id in before:

@@ -1,8 +1,8 @@
 """Network use cases: location sites (geography, capacity, costs) and the facility-location design.
 
-The edges (CLI, API, dashboard) call these and never touch tables. Reads are scoped by the
-caller: any object with ``sees(location) -> bool`` (the ``Actor`` of ``usecases.actor``) limits
-which sites it gets; ``None`` means the system (everything).
+The edges (CLI, API, dashboard) call these and never touch tables. They take an open
+:class:`~stockpilot.store.uow.UnitOfWork` and the :class:`~stockpilot.usecases.actor.Actor`,
+which limits the sites it gets (:data:`~stockpilot.usecases.actor.SYSTEM`: all).
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, select
 
 from stockpilot.errors import InvalidRow, StockpilotError
 from stockpilot.ingest.spec import Col, FileSpec, validate
@@ -30,7 +30,8 @@ from stockpilot.planning.network import (
 from stockpilot.store import schema as t
 from stockpilot.store import schema_network as tn
 from stockpilot.store.db import dialect_insert
-from stockpilot.store.uow import reading
+from stockpilot.store.uow import UnitOfWork
+from stockpilot.usecases.actor import SYSTEM, Actor, check_locations, require
 
 SITE_COLUMNS = ("latitude", "longitude", "capacity_units", "capacity_volume_m3",
                 "handling_cost_per_unit", "fixed_cost_per_period", "opens_on", "closes_on")
@@ -43,14 +44,6 @@ ZONES_SPEC = FileSpec("zones", (
     Col("demand_units", "decimal", rule="nonneg", doc="units per period"),
     Col("name", "str", required=False),
 ), ("zone",), "demand zones for the network design")
-
-
-class Scope(Protocol):
-    """What a caller must answer to be scoped: whether it may see a location."""
-
-    def sees(self, location: str) -> bool:
-        """True when the caller may see ``location``."""
-        ...
 
 
 class NoSites(StockpilotError):
@@ -134,15 +127,14 @@ def upsert_sites(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
     return len(sites)
 
 
-def list_sites(engine: Engine, scope: Scope | None = None) -> list[SiteRow]:
-    """Every location with geography the caller may see, sorted by id."""
+def list_sites(uow: UnitOfWork, actor: Actor) -> list[SiteRow]:
+    """Every location with geography the actor may see, sorted by id."""
     s, loc = tn.location_sites, t.locations
     query = select(s, loc.c.name, loc.c.kind).join(loc, loc.c.location == s.c.location) \
         .order_by(s.c.location)
-    with reading(engine) as uow:
-        rows = uow.conn.execute(query).mappings().all()
-    out = [_site_row(r) for r in rows]
-    return [r for r in out if scope is None or scope.sees(r.location)]
+    if actor.locations is not None:
+        query = query.where(s.c.location.in_(actor.scope() or []))
+    return [_site_row(r) for r in uow.conn.execute(query).mappings()]
 
 
 def _site_row(r: Any) -> SiteRow:
@@ -162,13 +154,18 @@ def read_zones(path: Path) -> list[Zone]:
             for r in df.iter_rows(named=True)]
 
 
-def design_network(engine: Engine, zones: Sequence[Zone], options: DesignOptions, *,
-                   current: Sequence[str] | None = None, keep_current: bool = False,
-                   on: date | None = None) -> NetworkAnswer:
+def design_network(uow: UnitOfWork, actor: Actor, zones: Sequence[Zone],
+                   options: DesignOptions, *, current: Sequence[str] | None = None,
+                   keep_current: bool = False, on: date | None = None) -> NetworkAnswer:
     """Solve the facility location over the stored sites and compare with the current network.
 
+    The design is of the whole network (every stored site), as before scoping moved here; a
+    planner limited to locations may only name its own as ``current``.
+
     Args:
-        engine: The workspace database.
+        uow: An open unit of work (read-only is enough; on SQLite's WAL the solve holding it
+            blocks no writer).
+        actor: A planner or above.
         zones: Demand zones (e.g. from :func:`read_zones`).
         options: Costs and solver settings.
         current: Ids of today's network; by default every operating site that is not a
@@ -179,8 +176,11 @@ def design_network(engine: Engine, zones: Sequence[Zone], options: DesignOptions
     Raises:
         NoSites: no location has coordinates.
         InfeasibleNetwork: no choice of sites serves the demand.
+        Forbidden / NotFound: the actor is below planner, or names a site not its own.
     """
-    rows = list_sites(engine)
+    require(actor, "planner")
+    check_locations(actor, current or [], "site")
+    rows = list_sites(uow, SYSTEM)
     if not rows:
         raise NoSites("no location has coordinates yet: import locations with latitude and "
                       "longitude (docs/import-formats.md)")

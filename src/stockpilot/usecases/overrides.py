@@ -3,6 +3,11 @@
 Writes are checked before anything is stored: an unknown SKU or location, an unknown kind or
 a value no plan can use is refused with an error naming the SKU and location (the same checks
 as the pipeline's, :func:`stockpilot.planning.overrides.validate`).
+
+:func:`set_override`, :func:`get_override` and :func:`load_overrides` work on the caller's
+open connection; the others take an open :class:`~stockpilot.store.uow.UnitOfWork`, and those
+an edge calls the :class:`~stockpilot.usecases.actor.Actor`: it sees overrides at its
+locations and those for every location (``*``), and removes only those at its locations.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import polars as pl
-from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy import Connection, delete, select
 
 from stockpilot.domain.series import SeriesKey, split_unique_id, unique_id
 from stockpilot.errors import NotFound, UnknownLocation, UnknownSku
@@ -19,7 +24,8 @@ from stockpilot.planning import overrides as ov
 from stockpilot.planning.pipeline import OVERRIDES_SCHEMA
 from stockpilot.store import schema as t
 from stockpilot.store.schema_plan2 import planner_overrides as po
-from stockpilot.store.uow import UnitOfWork, reading
+from stockpilot.store.uow import UnitOfWork
+from stockpilot.usecases.actor import Actor, check_locations, require
 
 ALL = "*"  # the location of an override that holds at every location of its SKU
 
@@ -100,26 +106,30 @@ def _frame(conn: Connection, sku: str | None = None) -> pl.DataFrame:
                            .alias("unique_id"))
 
 
-def list_overrides(engine: Engine, sku: str | None = None, as_of: date | None = None
-                   ) -> pl.DataFrame:
-    """Overrides (of ``sku``), with ``active`` on ``as_of`` (default: today)."""
+def list_overrides(uow: UnitOfWork, actor: Actor, sku: str | None = None,
+                   as_of: date | None = None) -> pl.DataFrame:
+    """Overrides (of ``sku``) the actor sees, with ``active`` on ``as_of`` (default: today)."""
     day = as_of or datetime.now(UTC).date()
-    with reading(engine) as uow:
-        df = _frame(uow.conn, sku)
+    df = _frame(uow.conn, sku)
+    if actor.locations is not None:
+        df = df.filter(pl.col("location").is_in([ALL, *sorted(actor.locations)]))
     ids = set(ov.active(df, day)["id"].to_list()) if df.height else set()
     return df.with_columns(pl.col("id").is_in(list(ids)).alias("active")).drop("unique_id")
 
 
-def remove_override(engine: Engine, override_id: int) -> None:
+def remove_override(uow: UnitOfWork, actor: Actor, override_id: int) -> None:
     """Delete one override.
 
     Raises:
-        NotFound: no override with that id.
+        Forbidden: the actor is below planner.
+        NotFound: no override with that id, or not at the actor's locations (one for every
+            location is outside any limited actor's).
     """
-    with UnitOfWork(engine) as uow:
-        if uow.conn.execute(delete(po).where(po.c.id == override_id)).rowcount != 1:
-            raise NotFound(f"no override {override_id}")
-        uow.commit()
+    require(actor, "planner")
+    found = get_override(uow.conn, override_id)
+    check_locations(actor, [str(found["location"])], "override")
+    if uow.conn.execute(delete(po).where(po.c.id == override_id)).rowcount != 1:
+        raise NotFound(f"no override {override_id}")
 
 
 def load_overrides(conn: Connection, planned: pl.Series) -> pl.DataFrame:
@@ -139,7 +149,6 @@ def load_overrides(conn: Connection, planned: pl.Series) -> pl.DataFrame:
         cols)
 
 
-def planned_overrides(engine: Engine, planned: pl.Series) -> pl.DataFrame:
-    """:func:`load_overrides` on its own connection (what ``simulate`` replays)."""
-    with reading(engine) as uow:
-        return load_overrides(uow.conn, planned)
+def planned_overrides(uow: UnitOfWork, planned: pl.Series) -> pl.DataFrame:
+    """:func:`load_overrides` in a unit of work (what ``simulate`` replays)."""
+    return load_overrides(uow.conn, planned)

@@ -4,6 +4,10 @@ At most one experiment runs at a time; while it runs, every customer request tha
 name a model is served by the customer's variant (sticky by hash, see
 :mod:`stockpilot.recommend.abtest`). The report counts the feedback recorded with the
 experiment's name (:mod:`stockpilot.usecases.recommend_feedback`).
+
+:func:`start` and :func:`stop` work on the caller's open connection (``transact`` or the API's
+idempotency record); the reads take an open :class:`~stockpilot.store.uow.UnitOfWork`, and the
+report the :class:`~stockpilot.usecases.actor.Actor`, whose locations' feedback it counts.
 """
 
 from __future__ import annotations
@@ -13,12 +17,13 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, case, func, select, update
+from sqlalchemy import Connection, case, func, select, update
 
 from stockpilot.errors import NotFound, StockpilotError
 from stockpilot.recommend.abtest import Counts, Variant, assign, check_variants, report, winner
 from stockpilot.store.schema_recommend import rec_experiments, rec_feedback
-from stockpilot.store.uow import UnitOfWork, reading
+from stockpilot.store.uow import UnitOfWork
+from stockpilot.usecases.actor import Actor
 
 CACHE_S = 2.0  # how long a server trusts the running experiment it looked up
 
@@ -64,21 +69,19 @@ def stop(conn: Connection, name: str) -> dict[str, Any]:
     return dict(row)
 
 
-def get(engine: Engine, name: str) -> dict[str, Any]:
+def get(uow: UnitOfWork, name: str) -> dict[str, Any]:
     """One experiment as stored (NotFound when there is none of that name)."""
-    with UnitOfWork(engine, readonly=True) as uow:
-        row = uow.conn.execute(select(rec_experiments).where(
-            rec_experiments.c.name == name)).mappings().first()
+    row = uow.conn.execute(select(rec_experiments).where(
+        rec_experiments.c.name == name)).mappings().first()
     if row is None:
         raise NotFound(f"no experiment named {name!r}")
     return dict(row)
 
 
-def listing(engine: Engine) -> list[dict[str, Any]]:
+def listing(uow: UnitOfWork) -> list[dict[str, Any]]:
     """Every experiment, newest first."""
-    with UnitOfWork(engine, readonly=True) as uow:
-        rows = uow.conn.execute(select(rec_experiments).order_by(
-            rec_experiments.c.started_at.desc())).mappings().all()
+    rows = uow.conn.execute(select(rec_experiments).order_by(
+        rec_experiments.c.started_at.desc())).mappings().all()
     return [dict(r) for r in rows]
 
 
@@ -89,18 +92,17 @@ class _Running:
         self._hits: dict[int, tuple[float, tuple[str, list[Variant]] | None]] = {}
         self._lock = threading.Lock()
 
-    def get(self, engine: Engine) -> tuple[str, list[Variant]] | None:
+    def get(self, uow: UnitOfWork) -> tuple[str, list[Variant]] | None:
         now = time.monotonic()
         with self._lock:
-            hit = self._hits.get(id(engine))
+            hit = self._hits.get(id(uow.engine))
         if hit is not None and hit[0] > now:
             return hit[1]
         x = rec_experiments.c
-        with reading(engine) as uow:
-            row = uow.conn.execute(select(x.name, x.variants).where(x.status == "running")).first()
+        row = uow.conn.execute(select(x.name, x.variants).where(x.status == "running")).first()
         found = None if row is None else (row[0], [Variant(**v) for v in row[1]])
         with self._lock:
-            self._hits[id(engine)] = (now + CACHE_S, found)
+            self._hits[id(uow.engine)] = (now + CACHE_S, found)
         return found
 
     def clear(self) -> None:
@@ -111,22 +113,26 @@ class _Running:
 _CACHE = _Running()
 
 
-def variant_for(engine: Engine, customer: str) -> tuple[str, Variant] | None:
-    """(experiment, variant) serving ``customer`` now, or None when no experiment runs."""
-    running = _CACHE.get(engine)
+def variant_for(uow: UnitOfWork, customer: str) -> tuple[str, Variant] | None:
+    """(experiment, variant) serving ``customer`` now, or None when no experiment runs.
+
+    Reads ``uow`` only when the cached lookup (per engine, :data:`CACHE_S`) has expired.
+    """
+    running = _CACHE.get(uow)
     if running is None:
         return None
     return running[0], assign(running[0], customer, running[1])
 
 
-def experiment_report(engine: Engine, name: str, scope: frozenset[str] | None = None,
-                      alpha: float = 0.05) -> dict[str, Any]:
+def experiment_report(uow: UnitOfWork, actor: Actor, name: str, alpha: float = 0.05
+                      ) -> dict[str, Any]:
     """Per variant: impressions, CTR, conversion, revenue per impression (with intervals), power.
 
-    The first variant is the control; ``winner`` names the variant whose conversion interval
-    lies above every other's (None while the test cannot tell).
+    Counts the feedback recorded at the actor's locations. The first variant is the control;
+    ``winner`` names the variant whose conversion interval lies above every other's (None
+    while the test cannot tell).
     """
-    exp = get(engine, name)
+    exp = get(uow, name)
     c = rec_feedback.c
     q = select(c.variant,
                func.sum(case((c.kind == "impression", 1), else_=0)),
@@ -136,10 +142,9 @@ def experiment_report(engine: Engine, name: str, scope: frozenset[str] | None = 
                func.coalesce(func.sum(case((c.kind == "purchase", c.value * c.value),
                                            else_=0)), 0)).where(
         c.experiment == name).group_by(c.variant)
-    if scope is not None:
-        q = q.where(c.location.in_(sorted(scope)))
-    with UnitOfWork(engine, readonly=True) as uow:
-        found = {r[0]: r[1:] for r in uow.conn.execute(q)}
+    if actor.locations is not None:
+        q = q.where(c.location.in_(actor.scope() or []))
+    found = {r[0]: r[1:] for r in uow.conn.execute(q)}
     names = [v["name"] for v in exp["variants"]]
     counts = {n: _counts(found.get(n)) for n in names}
     rows = report(counts, names[0], alpha)

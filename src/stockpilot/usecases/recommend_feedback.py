@@ -5,6 +5,10 @@ each carries the client's event id, so a retried batch records nothing twice (``
 CONFLICT DO NOTHING`` on the primary key, in one transaction per batch: all or nothing). The
 caller's locations scope every write and read. Clicks and add-to-carts become implicit
 interactions for the next training (:func:`implicit_lines`).
+
+:func:`record` works on the caller's open connection (``transact`` or the API's idempotency
+record); the reads take an open :class:`~stockpilot.store.uow.UnitOfWork`, and :func:`rates`
+the :class:`~stockpilot.usecases.actor.Actor`, whose locations' feedback it counts.
 """
 
 from __future__ import annotations
@@ -16,12 +20,13 @@ from decimal import Decimal
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Engine, case, func, select
+from sqlalchemy import Connection, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from stockpilot.errors import NotFound, StockpilotError
 from stockpilot.store.schema_recommend import rec_feedback
 from stockpilot.store.uow import UnitOfWork
+from stockpilot.usecases.actor import Actor
 
 KINDS = ("impression", "click", "add_to_cart", "purchase")
 MAX_BATCH = 1000
@@ -102,9 +107,11 @@ def _check(e: Feedback, scope: frozenset[str] | None) -> None:
         raise NotFound(f"no such location {e.location!r}")
 
 
-def rates(engine: Engine, by: Sequence[str] = ("model", "position"),
-          scope: frozenset[str] | None = None) -> list[dict[str, Any]]:
+def rates(uow: UnitOfWork, actor: Actor, by: Sequence[str] = ("model", "position")
+          ) -> list[dict[str, Any]]:
     """Impressions, clicks, add-to-carts, CTR and conversion grouped by ``by`` columns.
+
+    Only feedback recorded at the actor's locations counts.
 
     ``by`` is any of ``model``, ``position``, ``experiment``, ``variant``, ``location``.
     CTR = clicks / impressions; conversion = add-to-carts / impressions.
@@ -119,10 +126,9 @@ def rates(engine: Engine, by: Sequence[str] = ("model", "position"),
     q = select(*keys, *(func.sum(case((c.kind == k, 1), else_=0)).label(k) for k in KINDS),
                func.coalesce(func.sum(case((c.kind == "purchase", c.value), else_=0)), 0)
                .label("revenue")).group_by(*keys).order_by(*keys)
-    if scope is not None:
-        q = q.where(c.location.in_(sorted(scope)))
-    with UnitOfWork(engine, readonly=True) as uow:
-        rows = uow.conn.execute(q).mappings().all()
+    if actor.locations is not None:
+        q = q.where(c.location.in_(actor.scope() or []))
+    rows = uow.conn.execute(q).mappings().all()
     out = []
     for r in rows:
         n = int(r["impression"] or 0)
@@ -134,7 +140,7 @@ def rates(engine: Engine, by: Sequence[str] = ("model", "position"),
     return out
 
 
-def implicit_lines(engine: Engine, before: datetime, weights: dict[str, float] | None = None
+def implicit_lines(uow: UnitOfWork, before: datetime, weights: dict[str, float] | None = None
                    ) -> pl.DataFrame:
     """Clicks and add-to-carts before ``before`` as order lines for the next training.
 
@@ -147,8 +153,7 @@ def implicit_lines(engine: Engine, before: datetime, weights: dict[str, float] |
     c = rec_feedback.c
     q = select(c.customer_id, c.sku, c.kind, c.occurred_at, c.event_id).where(
         c.kind.in_(kinds), c.customer_id.is_not(None), c.occurred_at < before)
-    with UnitOfWork(engine, readonly=True) as uow:
-        rows = uow.conn.execute(q).all()
+    rows = uow.conn.execute(q).all()
     return pl.DataFrame(
         [(r[0], r[1], w[r[2]], r[3].replace(tzinfo=None), f"feedback:{r[4]}") for r in rows],
         schema={"customer_id": pl.Utf8, "sku": pl.Utf8, "quantity": pl.Float64,

@@ -5,6 +5,10 @@ model's cut-off exist, it refits the same model (same parameters; the hybrid kee
 weights it chose, so the month-long tuning is not repeated) on everything up to the newest
 line, folds in implicit feedback (add-to-carts), swaps the file atomically (a running server
 picks it up on its next request) and records how long it took.
+
+Each function takes an open, read-only-enough :class:`~stockpilot.store.uow.UnitOfWork` (it
+only reads order lines and feedback; the model goes to files). Training is the shop's whole
+history, not located stock, so there is no actor to scope it.
 """
 
 from __future__ import annotations
@@ -16,49 +20,52 @@ from pathlib import Path
 from typing import Any, cast
 
 import polars as pl
-from sqlalchemy import Engine
 
 from stockpilot.errors import NotFound
 from stockpilot.recommend.service import DEFAULT_MODEL, Trained, fit, load, save
+from stockpilot.store.uow import UnitOfWork
+from stockpilot.usecases.actor import SYSTEM
 from stockpilot.usecases.recommend_feedback import fold, implicit_lines
-from stockpilot.usecases.recommend_serving import order_lines
+from stockpilot.usecases.recommendations import order_lines
 
 RUNS = "refresh_runs.jsonl"
 
 
-def training_lines(engine: Engine, cutoff: datetime | None = None,
+def training_lines(uow: UnitOfWork, cutoff: datetime | None = None,
                    with_feedback: bool = True) -> pl.DataFrame:
     """The workspace's order lines, plus add-to-carts as implicit lines when asked."""
-    lines = order_lines(engine)
+    lines = order_lines(uow, SYSTEM)
     if lines.is_empty():
         raise NotFound("the workspace has no order lines to train the recommender on")
     if not with_feedback:
         return lines
     before = cutoff or datetime.now(UTC).replace(tzinfo=None)
-    return fold(lines, implicit_lines(engine, before.replace(tzinfo=UTC)))
+    return fold(lines, implicit_lines(uow, before.replace(tzinfo=UTC)))
 
 
-def train_workspace(engine: Engine, folder: Path, cutoff: datetime, model: str = DEFAULT_MODEL,
-                    params: dict[str, Any] | None = None, with_feedback: bool = True
-                    ) -> Trained:
+def train_workspace(uow: UnitOfWork, folder: Path, cutoff: datetime,
+                    model: str = DEFAULT_MODEL, params: dict[str, Any] | None = None,
+                    with_feedback: bool = True) -> Trained:
     """Fit ``model`` on the workspace's lines (and feedback) before ``cutoff``; save it."""
-    trained = fit(training_lines(engine, cutoff, with_feedback), cutoff, model, params)
+    trained = fit(training_lines(uow, cutoff, with_feedback), cutoff, model, params)
     save(trained, folder)
     return trained
 
 
-def refresh(engine: Engine, folder: Path, model: str = DEFAULT_MODEL,
+def refresh(uow: UnitOfWork | None, folder: Path, model: str = DEFAULT_MODEL,
             lines: pl.DataFrame | None = None, with_feedback: bool = True) -> dict[str, Any]:
     """Refit the served ``model`` when newer order lines exist; returns what happened.
 
     ``lines`` replaces the workspace's order lines (e.g. a file); the new cut-off is one
     second after the newest line. The run (times, sizes) is appended to ``refresh_runs.jsonl``
-    in ``folder``.
+    in ``folder``. ``uow`` may be None when ``lines`` are given (a benchmark on a file).
     """
     started = time.perf_counter()
     old = load(folder, model)
     if lines is None:
-        lines = training_lines(engine, None, with_feedback)
+        if uow is None:
+            raise ValueError("refresh needs a unit of work or the lines to train on")
+        lines = training_lines(uow, None, with_feedback)
     ordered = lines.filter(~pl.col("order_id").str.starts_with("feedback:"))
     newest = cast(datetime | None, ordered["at"].max())
     run: dict[str, Any] = {"model": model, "at": datetime.now(UTC).isoformat(),

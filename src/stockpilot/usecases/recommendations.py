@@ -18,12 +18,20 @@ from stockpilot.usecases.actor import Actor, check_locations
 from stockpilot.usecases.stock import positions
 
 
-def order_lines(uow: UnitOfWork, actor: Actor) -> pl.DataFrame:
-    """Imported order lines: ``customer_id, sku, quantity, at`` (naive UTC), ``order_id``."""
+def order_lines(uow: UnitOfWork, actor: Actor, since: datetime | None = None) -> pl.DataFrame:
+    """Imported order lines: ``customer_id, sku, quantity, at`` (naive UTC), ``order_id``.
+
+    ``since`` keeps only lines at or after it (for an incremental refresh). Typed columns, so
+    an empty workspace gives an empty frame of the right layout.
+    """
+    del actor  # order lines are the shop's purchase history, not located stock: all see them
     c = t.order_lines.c
-    rows = uow.conn.execute(select(c.customer_id, c.sku, c.quantity, c.occurred_at,
-                                   c.order_id)).all()
-    df = pl.DataFrame(rows, schema=["customer_id", "sku", "quantity", "at", "order_id"],
+    q = select(c.customer_id, c.sku, c.quantity, c.occurred_at, c.order_id)
+    if since is not None:
+        q = q.where(c.occurred_at >= since.replace(tzinfo=since.tzinfo or UTC))
+    rows = uow.conn.execute(q).all()
+    df = pl.DataFrame(rows, schema={"customer_id": pl.Utf8, "sku": pl.Utf8, "quantity": pl.Int64,
+                                    "at": pl.Datetime("us", "UTC"), "order_id": pl.Utf8},
                       orient="row")
     return df.with_columns(pl.col("at").dt.replace_time_zone(None))
 

@@ -3,7 +3,9 @@
 Shipments are transfer lines: the allocation of the latest plan (``jobs.transfers``, which the
 edges call) or a transfer-lines file; they are summed per destination, placed at the locations'
 coordinates (``location_sites``) and routed by :func:`stockpilot.planning.routing.solve_routes`
-with the fleet of ``[routing]``.
+with the fleet of ``[routing]``. :func:`route_transfers` takes an open
+:class:`~stockpilot.store.uow.UnitOfWork` and the :class:`~stockpilot.usecases.actor.Actor`: it
+routes from the actor's DC to the actor's stores only.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine
 
 from stockpilot.config import RoutingSettings
 from stockpilot.errors import StockpilotError
 from stockpilot.ingest.spec import Col, FileSpec, validate
 from stockpilot.planning.routing import Fleet, Plan, Stop, solve_routes
-from stockpilot.usecases.network import Scope, list_sites
+from stockpilot.store.uow import UnitOfWork
+from stockpilot.usecases.actor import Actor, check_locations
+from stockpilot.usecases.network import list_sites
 
 LINES_SPEC = FileSpec("transfer_lines", (
     Col("sku", "str", required=False),
@@ -76,24 +79,26 @@ def read_lines(path: Path) -> pl.DataFrame:
     return validate(path, LINES_SPEC)
 
 
-def route_transfers(engine: Engine, lines: pl.DataFrame, dc: str, settings: RoutingSettings,
-                    *, time_limit_s: float = 5.0, seed: int = 0,
-                    scope: Scope | None = None) -> RoutedTransfers:
+def route_transfers(uow: UnitOfWork, actor: Actor, lines: pl.DataFrame, dc: str,
+                    settings: RoutingSettings, *, time_limit_s: float = 5.0, seed: int = 0
+                    ) -> RoutedTransfers:
     """Route the shipments from ``dc`` in ``lines`` (units summed per destination).
 
+    Destinations outside the actor's locations are left out. ``uow`` may be read-only; on
+    SQLite's WAL the solve holding it blocks no writer.
+
     Raises:
+        NotFound: ``dc`` is not among the actor's locations.
         MissingCoordinates: the DC or a destination has no coordinates (all are named).
         InfeasibleRouting: the fleet cannot serve the shipments.
     """
-    if scope is not None and not scope.sees(dc):
-        raise StockpilotError(f"no such location {dc!r}")
+    check_locations(actor, [dc], f"location {dc!r}")
     per_stop = (lines.filter(pl.col("from_location") == dc)
                 .group_by("to_location").agg(pl.col("qty").sum()).filter(pl.col("qty") > 0)
                 .sort("to_location"))
-    if scope is not None:
-        per_stop = per_stop.filter(pl.col("to_location").map_elements(
-            scope.sees, return_dtype=pl.Boolean))
-    sites = {s.location: s for s in list_sites(engine)}
+    if actor.locations is not None:
+        per_stop = per_stop.filter(pl.col("to_location").is_in(sorted(actor.locations)))
+    sites = {s.location: s for s in list_sites(uow, actor)}
     missing = sorted({dc, *per_stop["to_location"].to_list()} - set(sites))
     if missing:
         raise MissingCoordinates("no coordinates for " + ", ".join(missing) + ": import them "

@@ -9,6 +9,11 @@ Routes live in the ``sourcing_routes`` table (``stockpilot sourcing import FILE`
     S2 = "dc:DC1"
 
 No routes at all means every location buys from its own supplier (the plan is unchanged).
+
+:func:`load_sourcing` works on the planning job's open connection; :func:`routes` and
+:func:`import_sourcing` take an open :class:`~stockpilot.store.uow.UnitOfWork` and the
+:class:`~stockpilot.usecases.actor.Actor`: it sees the routes of its locations, and only an
+actor of every location may replace the whole network.
 """
 
 from __future__ import annotations
@@ -18,14 +23,15 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy import Connection, delete, select
 
 from stockpilot.domain.series import unique_id
 from stockpilot.errors import ImportRejected, InvalidRow
 from stockpilot.planning.pipeline import SOURCING_SCHEMA
 from stockpilot.store import schema as t
 from stockpilot.store.schema_plan2 import sourcing_routes as sr
-from stockpilot.store.uow import UnitOfWork, reading
+from stockpilot.store.uow import UnitOfWork
+from stockpilot.usecases.actor import Actor, Forbidden, require
 
 
 def parse_route(location: str, text: str) -> tuple[str, str | None]:
@@ -53,40 +59,44 @@ def load_sourcing(conn: Connection, overrides: Mapping[str, str] | None = None) 
     return pl.DataFrame(rows, schema=dict(SOURCING_SCHEMA), orient="row")
 
 
-def import_sourcing(engine: Engine, path: Path) -> int:
+def import_sourcing(uow: UnitOfWork, actor: Actor, path: Path) -> int:
     """Replace the routes with a CSV ``location,source`` (``supplier`` or ``dc:LOC``).
 
     All or nothing: an unknown location, a DC that is not a location, or a malformed route
     rejects the file naming its row.
 
     Raises:
+        Forbidden: the actor is below planner or limited to locations (the file replaces
+            the routes of every location).
         ImportRejected: one :class:`InvalidRow` per bad row.
     """
+    require(actor, "planner")
+    if actor.locations is not None:
+        raise Forbidden("importing sourcing replaces every location's routes: this needs "
+                        "an actor of every location")
     with path.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    with UnitOfWork(engine) as uow:
-        known = set(uow.conn.execute(select(t.locations.c.location)).scalars())
-        good, bad = [], []
-        for n, r in enumerate(rows, start=2):
-            loc = (r.get("location") or "").strip()
-            try:
-                kind, src = parse_route(loc, r.get("source") or "")
-            except ValueError as exc:
-                bad.append(InvalidRow(path.name, n, "source", str(exc)))
-                continue
-            if loc not in known:
-                bad.append(InvalidRow(path.name, n, "location", f"unknown location {loc!r}"))
-            elif kind == "dc" and src not in known:
-                bad.append(InvalidRow(path.name, n, "source", f"unknown DC location {src!r}"))
-            else:
-                good.append({"location": loc, "source_kind": kind, "source": src,
-                             "transfer_days": 1})
-        if bad:
-            raise ImportRejected(path.name, bad)
-        uow.conn.execute(delete(sr))
-        if good:
-            uow.conn.execute(sr.insert(), good)
-        uow.commit()
+    known = set(uow.conn.execute(select(t.locations.c.location)).scalars())
+    good, bad = [], []
+    for n, r in enumerate(rows, start=2):
+        loc = (r.get("location") or "").strip()
+        try:
+            kind, src = parse_route(loc, r.get("source") or "")
+        except ValueError as exc:
+            bad.append(InvalidRow(path.name, n, "source", str(exc)))
+            continue
+        if loc not in known:
+            bad.append(InvalidRow(path.name, n, "location", f"unknown location {loc!r}"))
+        elif kind == "dc" and src not in known:
+            bad.append(InvalidRow(path.name, n, "source", f"unknown DC location {src!r}"))
+        else:
+            good.append({"location": loc, "source_kind": kind, "source": src,
+                         "transfer_days": 1})
+    if bad:
+        raise ImportRejected(path.name, bad)
+    uow.conn.execute(delete(sr))
+    if good:
+        uow.conn.execute(sr.insert(), good)
     return len(good)
 
 
@@ -103,7 +113,10 @@ def with_dc_series(ids: pl.DataFrame, sourcing: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([ids, extra]).unique("unique_id", keep="first")
 
 
-def routes(engine: Engine, overrides: Mapping[str, str] | None = None) -> pl.DataFrame:
-    """:func:`load_sourcing` on its own connection."""
-    with reading(engine) as uow:
-        return load_sourcing(uow.conn, overrides)
+def routes(uow: UnitOfWork, actor: Actor, overrides: Mapping[str, str] | None = None
+           ) -> pl.DataFrame:
+    """:func:`load_sourcing`: the routes of the actor's locations."""
+    df = load_sourcing(uow.conn, overrides)
+    if actor.locations is None:
+        return df
+    return df.filter(pl.col("location").is_in(sorted(actor.locations)))

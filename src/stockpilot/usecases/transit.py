@@ -4,6 +4,12 @@ Shipping posts a TRANSFER_OUT movement at the source and records the shipment; u
 received the units count in the destination's inventory position (``in_transit``), so neither
 the planner nor a second transfer supplies them again. Receiving posts the TRANSFER_IN (per
 lot, for lot-tracked SKUs) and closes the record. Each step is one transaction.
+
+:func:`ship`, :func:`in_transit` and :func:`arrivals` work on the caller's open connection
+(the planning job and :func:`~stockpilot.store.uow.transact` call them); the others take an
+open :class:`~stockpilot.store.uow.UnitOfWork`, and those an edge calls take the
+:class:`~stockpilot.usecases.actor.Actor`: a shipment is visible at either of its ends and
+received only by an operator at its destination.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import polars as pl
-from sqlalchemy import Connection, Engine, func, or_, select, update
+from sqlalchemy import Connection, func, or_, select, update
 
 from stockpilot.domain.commands import ReceiveTransfer, ShipTransfer
 from stockpilot.domain.movements import MovementKind
@@ -22,7 +28,8 @@ from stockpilot.errors import NotFound, StockpilotError
 from stockpilot.ledger.service import _error_from, apply_events
 from stockpilot.store import schema as t
 from stockpilot.store.schema_plan2 import transfers_in_transit as tt
-from stockpilot.store.uow import UnitOfWork, reading
+from stockpilot.store.uow import UnitOfWork
+from stockpilot.usecases.actor import Actor, check_locations, require
 
 IN_TRANSIT = "in_transit"
 RECEIVED = "received"
@@ -85,39 +92,39 @@ def _record(conn: Connection, ln: Shipment, when: datetime) -> list[int]:
     return ids
 
 
-def shipped_before(engine: Engine, event_ids: Sequence[str]) -> set[str]:
+def shipped_before(uow: UnitOfWork, event_ids: Sequence[str]) -> set[str]:
     """The event ids among ``event_ids`` already shipped (a replay ships nothing again)."""
-    with reading(engine) as uow:
-        return set(uow.conn.execute(select(tt.c.event_id).where(
-                tt.c.event_id.in_(list(event_ids)))).scalars())
+    return set(uow.conn.execute(select(tt.c.event_id).where(
+        tt.c.event_id.in_(list(event_ids)))).scalars())
 
 
-def receive(engine: Engine, shipment_id: int, at: datetime | None = None) -> None:
+def receive(uow: UnitOfWork, actor: Actor, shipment_id: int, at: datetime | None = None
+            ) -> None:
     """Receive a shipment at its destination (once; a second call changes nothing).
 
     Raises:
-        NotFound: no shipment with that id.
+        Forbidden: the actor is below operator.
+        NotFound: no shipment with that id, or its destination is not the actor's.
     """
+    require(actor, "operator")
     when = at or datetime.now(UTC)
-    with UnitOfWork(engine) as uow:
-        row = uow.conn.execute(select(tt).where(tt.c.id == shipment_id)).mappings().first()
-        if row is None:
-            raise NotFound(f"no shipment {shipment_id}")
-        if row["status"] == RECEIVED:
-            return
-        cmd = ReceiveTransfer(event_id=f"{row['event_id']}:received", sku=row["sku"],
-                              location=row["to_location"], from_location=row["from_location"],
-                              quantity=row["quantity"], lot_code=row["lot_code"],
-                              expiry=row["expiry"], occurred_at=when)
-        (result,) = apply_events(uow.conn, [cmd])
-        if not result.ok:
-            raise _error_from(result)
-        done = uow.conn.execute(update(tt).where(tt.c.id == shipment_id,
-                                                 tt.c.status == IN_TRANSIT)
-                                .values(status=RECEIVED, received_at=when))
-        if done.rowcount != 1:
-            raise StockpilotError(f"shipment {shipment_id} changed while receiving it")
-        uow.commit()
+    row = uow.conn.execute(select(tt).where(tt.c.id == shipment_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"no shipment {shipment_id}")
+    check_locations(actor, [row["to_location"]], f"shipment {shipment_id}")
+    if row["status"] == RECEIVED:
+        return
+    cmd = ReceiveTransfer(event_id=f"{row['event_id']}:received", sku=row["sku"],
+                          location=row["to_location"], from_location=row["from_location"],
+                          quantity=row["quantity"], lot_code=row["lot_code"],
+                          expiry=row["expiry"], occurred_at=when)
+    (result,) = apply_events(uow.conn, [cmd])
+    if not result.ok:
+        raise _error_from(result)
+    done = uow.conn.execute(update(tt).where(tt.c.id == shipment_id, tt.c.status == IN_TRANSIT)
+                            .values(status=RECEIVED, received_at=when))
+    if done.rowcount != 1:
+        raise StockpilotError(f"shipment {shipment_id} changed while receiving it")
 
 
 def in_transit(conn: Connection) -> pl.DataFrame:
@@ -141,12 +148,18 @@ def arrivals(conn: Connection) -> pl.DataFrame:
                      "expected_at", "qty")
 
 
-def open_shipments(engine: Engine) -> pl.DataFrame:
-    """Shipments not yet received: ``id, sku, from_location, to_location, quantity, …``."""
-    with reading(engine) as uow:
-        rows = uow.conn.execute(select(tt.c.id, tt.c.sku, tt.c.from_location, tt.c.to_location,
-                                       tt.c.quantity, tt.c.shipped_at, tt.c.expected_at)
-                                .where(tt.c.status == IN_TRANSIT).order_by(tt.c.id)).all()
+def open_shipments(uow: UnitOfWork, actor: Actor) -> pl.DataFrame:
+    """Shipments not yet received from or to the actor's locations.
+
+    Columns ``id, sku, from_location, to_location, quantity, shipped_at, expected_at``.
+    """
+    stmt = (select(tt.c.id, tt.c.sku, tt.c.from_location, tt.c.to_location, tt.c.quantity,
+                   tt.c.shipped_at, tt.c.expected_at)
+            .where(tt.c.status == IN_TRANSIT).order_by(tt.c.id))
+    if actor.locations is not None:
+        scope = actor.scope() or []
+        stmt = stmt.where(or_(tt.c.from_location.in_(scope), tt.c.to_location.in_(scope)))
+    rows = uow.conn.execute(stmt).all()
     return pl.DataFrame(rows, orient="row", schema={
         "id": pl.Int64, "sku": pl.Utf8, "from_location": pl.Utf8, "to_location": pl.Utf8,
         "quantity": pl.Int64, "shipped_at": pl.Datetime("us", "UTC"), "expected_at": pl.Date})

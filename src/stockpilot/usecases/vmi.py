@@ -8,6 +8,11 @@ shipping notice (ASN). An ASN whose every line brings the SKU-location's invento
 units ≤ max) is approved at once;
 otherwise it waits for the shop, who approves it (into a purchase order) or rejects it. Each
 step writes a ``vmi_audit`` row in the same transaction as its effect.
+
+Every function takes an open :class:`~stockpilot.store.uow.UnitOfWork` (the caller commits):
+the supplier's side a :class:`SupplierScope`, the shop's side an
+:class:`~stockpilot.usecases.actor.Actor`, who sees only ASNs and audit rows whose every
+location is theirs (anything else answers "not found").
 """
 
 from __future__ import annotations
@@ -18,15 +23,17 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from stockpilot.domain.series import split_unique_id
 from stockpilot.errors import NotFound, StockpilotError
 from stockpilot.ledger.purchasing import OrderLine, create_purchase_order
 from stockpilot.store import schema as t
 from stockpilot.store import schema_vmi as tv
+from stockpilot.store.db import dialect_insert
 from stockpilot.store.history import HistoryStore
-from stockpilot.store.uow import UnitOfWork, reading
+from stockpilot.store.uow import UnitOfWork
+from stockpilot.usecases.actor import Actor, check_locations, require
 from stockpilot.usecases.vmi_auth import SupplierScope
 
 
@@ -63,30 +70,28 @@ def _audit(conn: Connection, actor: str, supplier: str, action: str, asn_id: int
                                              detail=detail))
 
 
-def supplier_stock(engine: Engine, scope: SupplierScope) -> list[dict[str, Any]]:
+def supplier_stock(uow: UnitOfWork, scope: SupplierScope) -> list[dict[str, Any]]:
     """Stock rows of the supplier's items: sku, location, on_hand, on_order, reserved."""
     s = t.stock.c
-    with reading(engine) as uow:
-        skus = sorted(items_of(uow.conn, scope.supplier))
-        rows = uow.conn.execute(select(s.sku, s.location, s.on_hand, s.on_order, s.reserved)
-                                .where(s.sku.in_(skus)).order_by(s.sku, s.location)).mappings()
-        return [dict(r) for r in rows]
+    skus = sorted(items_of(uow.conn, scope.supplier))
+    rows = uow.conn.execute(select(s.sku, s.location, s.on_hand, s.on_order, s.reserved)
+                            .where(s.sku.in_(skus)).order_by(s.sku, s.location)).mappings()
+    return [dict(r) for r in rows]
 
 
-def _own_rows(engine: Engine, history: HistoryStore, dataset: str, scope: SupplierScope
+def _own_rows(uow: UnitOfWork, history: HistoryStore, dataset: str, scope: SupplierScope
               ) -> pl.DataFrame | None:
     if "latest" not in history.parts(dataset):
         return None
-    with reading(engine) as uow:
-        skus = sorted(items_of(uow.conn, scope.supplier))
+    skus = sorted(items_of(uow.conn, scope.supplier))
     df = history.read(dataset, "latest")
     return df.filter(split_unique_id()[0].is_in(skus))
 
 
-def supplier_forecasts(engine: Engine, history: HistoryStore, scope: SupplierScope
+def supplier_forecasts(uow: UnitOfWork, history: HistoryStore, scope: SupplierScope
                        ) -> list[dict[str, Any]]:
     """The latest forecast of the supplier's items, summed per series over its horizon."""
-    df = _own_rows(engine, history, "forecasts", scope)
+    df = _own_rows(uow, history, "forecasts", scope)
     if df is None or df.is_empty():
         return []
     cols = [c for c in ("mean", "q0.5", "q0.05", "q0.95", "q0.025", "q0.975") if c in df.columns]
@@ -96,34 +101,39 @@ def supplier_forecasts(engine: Engine, history: HistoryStore, scope: SupplierSco
         .sort("unique_id").to_dicts()
 
 
-def supplier_plan(engine: Engine, history: HistoryStore, scope: SupplierScope
+def supplier_plan(uow: UnitOfWork, history: HistoryStore, scope: SupplierScope
                   ) -> list[dict[str, Any]]:
     """The latest plan's rows of the supplier's items (order-up-to, order, reason, …)."""
-    df = _own_rows(engine, history, "plans", scope)
+    df = _own_rows(uow, history, "plans", scope)
     return [] if df is None else df.sort("unique_id").to_dicts()
 
 
-def set_bounds(engine: Engine, supplier: str, sku: str, location: str, min_units: int,
-               max_units: int, actor: str = "system") -> None:
-    """Agree (or change) the auto-approval bounds of one SKU-location with a supplier."""
+def _label(actor: Actor, by: str | None) -> str:
+    """Who the audit row names: ``by`` when the edge says (``key:7``), else the actor."""
+    return by or actor.name or actor.role
+
+
+def set_bounds(uow: UnitOfWork, actor: Actor, supplier: str, sku: str, location: str,
+               min_units: int, max_units: int, *, by: str | None = None) -> None:
+    """Agree (or change) the auto-approval bounds of one SKU-location with a supplier.
+
+    Needs the planner role and ``location`` among the actor's (else "no such location").
+    """
+    require(actor, "planner")
+    check_locations(actor, [location], "location")
     if not 0 <= min_units <= max_units:
         raise StockpilotError(f"{sku}@{location}: need 0 <= min ({min_units}) <= max "
                               f"({max_units})")
-    with UnitOfWork(engine) as uow:
-        if sku not in items_of(uow.conn, supplier):
-            raise NotFound(f"supplier {supplier!r} does not supply SKU {sku!r}")
-        from stockpilot.store.db import dialect_insert
-
-        stmt = dialect_insert(uow.conn, tv.vmi_bounds)
-        uow.conn.execute(stmt.on_conflict_do_update(
-            index_elements=["supplier", "sku", "location"],
-            set_={"min_units": stmt.excluded.min_units, "max_units": stmt.excluded.max_units}),
-            [{"supplier": supplier, "sku": sku, "location": location, "min_units": min_units,
-              "max_units": max_units}])
-        _audit(uow.conn, actor, supplier, "bounds_set", None,
-               {"sku": sku, "location": location, "min_units": min_units,
-                "max_units": max_units})
-        uow.commit()
+    if sku not in items_of(uow.conn, supplier):
+        raise NotFound(f"supplier {supplier!r} does not supply SKU {sku!r}")
+    stmt = dialect_insert(uow.conn, tv.vmi_bounds)
+    uow.conn.execute(stmt.on_conflict_do_update(
+        index_elements=["supplier", "sku", "location"],
+        set_={"min_units": stmt.excluded.min_units, "max_units": stmt.excluded.max_units}),
+        [{"supplier": supplier, "sku": sku, "location": location, "min_units": min_units,
+          "max_units": max_units}])
+    _audit(uow.conn, _label(actor, by), supplier, "bounds_set", None,
+           {"sku": sku, "location": location, "min_units": min_units, "max_units": max_units})
 
 
 def _check_lines(conn: Connection, scope: SupplierScope, lines: Sequence[AsnLine]) -> None:
@@ -184,7 +194,7 @@ def _replay(conn: Connection, supplier: str, key: str) -> AsnResult | None:
                      tuple((detail or {}).get("reasons", ())))
 
 
-def propose_asn(engine: Engine, scope: SupplierScope, lines: Sequence[AsnLine], *,
+def propose_asn(uow: UnitOfWork, scope: SupplierScope, lines: Sequence[AsnLine], *,
                 expected_at: date | None = None, note: str | None = None,
                 idempotency_key: str | None = None) -> AsnResult:
     """Record a supplier's ASN; auto-approve it into a purchase order within the bounds.
@@ -192,27 +202,23 @@ def propose_asn(engine: Engine, scope: SupplierScope, lines: Sequence[AsnLine], 
     With an ``idempotency_key`` the supplier already used, returns that ASN as it is now
     (nothing new is written).
     """
-    with UnitOfWork(engine) as uow:
-        conn = uow.conn
-        if idempotency_key is not None:
-            seen = _replay(conn, scope.supplier, idempotency_key)
-            if seen is not None:
-                return seen
-        _check_lines(conn, scope, lines)
-        auto, reasons = _within_bounds(conn, scope.supplier, lines)
-        now = datetime.now(UTC)
-        asn_id = int(conn.execute(insert(tv.asns).values(
-            supplier=scope.supplier, status="pending", auto_approved=False,
-            expected_at=expected_at, note=note, created_by=scope.name, created_at=now,
-            idempotency_key=idempotency_key))
-            .inserted_primary_key[0])  # type: ignore[index]
-        conn.execute(insert(tv.asn_lines), [
-            {"asn_id": asn_id, "line_no": i + 1, "sku": ln.sku, "location": ln.location,
-             "quantity": ln.quantity} for i, ln in enumerate(lines)])
-        _audit(conn, scope.name, scope.supplier, "asn_proposed", asn_id,
-               {"lines": [vars(ln) for ln in lines], "reasons": reasons})
-        po_id = _approve(conn, asn_id, "auto (within agreed bounds)", auto=True) if auto else None
-        uow.commit()
+    conn = uow.conn
+    if idempotency_key is not None:
+        seen = _replay(conn, scope.supplier, idempotency_key)
+        if seen is not None:
+            return seen
+    _check_lines(conn, scope, lines)
+    auto, reasons = _within_bounds(conn, scope.supplier, lines)
+    asn_id = int(conn.execute(insert(tv.asns).values(
+        supplier=scope.supplier, status="pending", auto_approved=False,
+        expected_at=expected_at, note=note, created_by=scope.name, created_at=datetime.now(UTC),
+        idempotency_key=idempotency_key)).inserted_primary_key[0])  # type: ignore[index]
+    conn.execute(insert(tv.asn_lines), [
+        {"asn_id": asn_id, "line_no": i + 1, "sku": ln.sku, "location": ln.location,
+         "quantity": ln.quantity} for i, ln in enumerate(lines)])
+    _audit(conn, scope.name, scope.supplier, "asn_proposed", asn_id,
+           {"lines": [vars(ln) for ln in lines], "reasons": reasons})
+    po_id = _approve(conn, asn_id, "auto (within agreed bounds)", auto=True) if auto else None
     return AsnResult(asn_id, "approved" if auto else "pending", auto, po_id, tuple(reasons))
 
 
@@ -231,40 +237,39 @@ def _approve(conn: Connection, asn_id: int, actor: str, *, auto: bool) -> int:
     return po_id
 
 
-def decide_asn(engine: Engine, asn_id: int, approve: bool, actor: str) -> AsnResult:
-    """The shop approves a pending ASN (into a purchase order) or rejects it."""
-    with UnitOfWork(engine) as uow:
-        row = uow.conn.execute(select(tv.asns.c.supplier, tv.asns.c.status)
-                               .where(tv.asns.c.id == asn_id)).first()
-        if row is None:
-            raise NotFound(f"no ASN {asn_id}")
-        if row.status != "pending":
-            raise StockpilotError(f"ASN {asn_id} is already {row.status}")
-        po_id = None
-        if approve:
-            po_id = _approve(uow.conn, asn_id, actor, auto=False)
-        else:
-            uow.conn.execute(update(tv.asns).where(tv.asns.c.id == asn_id).values(
-                status="rejected", decided_by=actor, decided_at=datetime.now(UTC)))
-            _audit(uow.conn, actor, row.supplier, "asn_rejected", asn_id, {})
-        uow.commit()
+def decide_asn(uow: UnitOfWork, actor: Actor, asn_id: int, approve: bool, *,
+               by: str | None = None) -> AsnResult:
+    """The shop approves a pending ASN (into a purchase order) or rejects it.
+
+    Needs the planner role; an ASN with a line outside the actor's locations is "not found".
+    """
+    require(actor, "planner")
+    row = uow.conn.execute(select(tv.asns.c.supplier, tv.asns.c.status)
+                           .where(tv.asns.c.id == asn_id)).first()
+    if row is None or not all(actor.sees(loc) for loc in _asn_locations(uow, asn_id)):
+        raise NotFound(f"no ASN {asn_id}")
+    if row.status != "pending":
+        raise StockpilotError(f"ASN {asn_id} is already {row.status}")
+    label, po_id = _label(actor, by), None
+    if approve:
+        po_id = _approve(uow.conn, asn_id, label, auto=False)
+    else:
+        uow.conn.execute(update(tv.asns).where(tv.asns.c.id == asn_id).values(
+            status="rejected", decided_by=label, decided_at=datetime.now(UTC)))
+        _audit(uow.conn, label, row.supplier, "asn_rejected", asn_id, {})
     return AsnResult(asn_id, "approved" if approve else "rejected", False, po_id, ())
 
 
-def list_asns(engine: Engine, supplier: str | None = None, status: str | None = None
-              ) -> list[dict[str, Any]]:
-    """ASNs with their lines, newest first (one supplier's, or all for the shop)."""
+def _asns(uow: UnitOfWork, supplier: str | None, status: str | None) -> list[dict[str, Any]]:
     a, ln = tv.asns.c, tv.asn_lines.c
     stmt = select(tv.asns).order_by(a.id.desc())
     if supplier is not None:
         stmt = stmt.where(a.supplier == supplier)
     if status is not None:
         stmt = stmt.where(a.status == status)
-    with reading(engine) as uow:
-        out = [dict(r) for r in uow.conn.execute(stmt).mappings()]
-        ids = [r["id"] for r in out]
-        lines = uow.conn.execute(select(tv.asn_lines).where(ln.asn_id.in_(ids))
-                                 .order_by(ln.asn_id, ln.line_no)).mappings().all()
+    out = [dict(r) for r in uow.conn.execute(stmt).mappings()]
+    lines = uow.conn.execute(select(tv.asn_lines).where(ln.asn_id.in_([r["id"] for r in out]))
+                             .order_by(ln.asn_id, ln.line_no)).mappings().all()
     by: dict[int, list[dict[str, Any]]] = {}
     for r in lines:
         by.setdefault(r["asn_id"], []).append({"sku": r["sku"], "location": r["location"],
@@ -272,11 +277,25 @@ def list_asns(engine: Engine, supplier: str | None = None, status: str | None = 
     return [{**r, "lines": by.get(r["id"], [])} for r in out]
 
 
-def asn_locations(engine: Engine, asn_id: int) -> set[str]:
+def supplier_asns(uow: UnitOfWork, scope: SupplierScope) -> list[dict[str, Any]]:
+    """The supplier's own ASNs with their lines, newest first."""
+    return _asns(uow, scope.supplier, None)
+
+
+def list_asns(uow: UnitOfWork, actor: Actor, supplier: str | None = None,
+              status: str | None = None) -> list[dict[str, Any]]:
+    """ASNs with their lines, newest first (one supplier's, or all), at the actor's locations.
+
+    An ASN with a line elsewhere is left out.
+    """
+    return [r for r in _asns(uow, supplier, status)
+            if all(actor.sees(ln["location"]) for ln in r["lines"])]
+
+
+def _asn_locations(uow: UnitOfWork, asn_id: int) -> set[str]:
     """Locations an ASN's lines are for (empty when there is no such ASN)."""
     ln = tv.asn_lines.c
-    with reading(engine) as uow:
-        return set(uow.conn.execute(select(ln.location).where(ln.asn_id == asn_id)).scalars())
+    return set(uow.conn.execute(select(ln.location).where(ln.asn_id == asn_id)).scalars())
 
 
 def detail_locations(detail: dict[str, Any]) -> set[str]:
@@ -285,11 +304,15 @@ def detail_locations(detail: dict[str, Any]) -> set[str]:
     return found | ({detail["location"]} if "location" in detail else set())
 
 
-def audit_trail(engine: Engine, supplier: str | None = None) -> list[dict[str, Any]]:
-    """The VMI audit rows, oldest first (one supplier's, or all)."""
+def audit_trail(uow: UnitOfWork, actor: Actor, supplier: str | None = None
+                ) -> list[dict[str, Any]]:
+    """The VMI audit rows, oldest first (one supplier's, or all).
+
+    Only rows whose every named location is the actor's.
+    """
     au = tv.vmi_audit.c
     stmt = select(tv.vmi_audit).order_by(au.id)
     if supplier is not None:
         stmt = stmt.where(au.supplier == supplier)
-    with reading(engine) as uow:
-        return [dict(r) for r in uow.conn.execute(stmt).mappings()]
+    rows = [dict(r) for r in uow.conn.execute(stmt).mappings()]
+    return [r for r in rows if all(actor.sees(loc) for loc in detail_locations(r["detail"]))]

@@ -22,13 +22,16 @@ _cache: dict[tuple[str, str, float], tuple[float, dict[str, Any]]] = {}
 
 
 def _sites(engine: Any, user: Any) -> list[dict[str, Any]]:
+    from stockpilot.store.uow import reading
     from stockpilot.usecases.network import list_sites
 
+    with reading(engine) as uow:
+        found = list_sites(uow, user)
     return [{"location": s.location, "name": s.name, "kind": s.kind, "latitude": s.latitude,
              "longitude": s.longitude, "capacity_units": s.capacity_units,
              "fixed_cost_per_period": s.fixed_cost_per_period,
              "handling_cost_per_unit": s.handling_cost_per_unit}
-            for s in list_sites(engine, user)]
+            for s in found]
 
 
 def _routes(src: Any, settings: Any, dc: str, user: Any) -> dict[str, Any]:
@@ -43,8 +46,11 @@ def _routes(src: Any, settings: Any, dc: str, user: Any) -> dict[str, Any]:
     if hit is not None and hit[0] > time.monotonic():
         return hit[1]
     lines = plan_transfers(src.engine, src.history, dc)
-    got = routed_dict(route_transfers(src.engine, lines, dc, settings.routing,
-                                      time_limit_s=ROUTE_TIME_LIMIT_S, scope=user))
+    from stockpilot.store.uow import reading
+
+    with reading(src.engine) as uow:
+        got = routed_dict(route_transfers(uow, user, lines, dc, settings.routing,
+                                          time_limit_s=ROUTE_TIME_LIMIT_S))
     _cache[key] = (time.monotonic() + CACHE_SECONDS, got)
     return got
 
@@ -59,10 +65,11 @@ def _settings(request: Request) -> Any:
 
 
 def _visible_asns(engine: Any, user: Any, status: str | None) -> list[dict[str, Any]]:
+    from stockpilot.store.uow import reading
     from stockpilot.usecases.vmi import list_asns
 
-    return [a for a in list_asns(engine, None, status)
-            if all(user.sees(ln["location"]) for ln in a["lines"])]
+    with reading(engine) as uow:
+        return list_asns(uow, user, None, status)
 
 
 def add_routes(r: APIRouter, render: Callable[..., HTMLResponse], web_of: Callable[..., Any],
@@ -88,7 +95,11 @@ def add_routes(r: APIRouter, render: Callable[..., HTMLResponse], web_of: Callab
             if action not in ("approve", "reject") or asn_id not in mine:
                 return render(request, "error.html", 404, ctx=ctx, title="Not found",
                               message=f"no pending ASN {asn_id} at your locations")
-            decide_asn(engine, asn_id, action == "approve", f"user:{ctx.user.name}")
+            from stockpilot.store.uow import writing
+
+            with writing(engine) as uow:
+                decide_asn(uow, ctx.user, asn_id, action == "approve",
+                           by=f"user:{ctx.user.name}")
             return RedirectResponse("/ui/vmi", 303)
 
     @r.get("/ui/network")

@@ -25,6 +25,7 @@ BASE = "/supplier/ui"
 def add_routes(r: APIRouter, render: Callable[..., HTMLResponse], web_of: Callable[..., Any],
                secure: Callable[[Request], bool]) -> None:
     """Register the portal's login, page, ASN form and logout on the router."""
+    from stockpilot.store.uow import reading, writing
     from stockpilot.usecases import vmi, vmi_auth
 
     def login_page(request: Request, error: str | None, code: int = 200) -> HTMLResponse:
@@ -45,17 +46,20 @@ def add_routes(r: APIRouter, render: Callable[..., HTMLResponse], web_of: Callab
         engine = web_of(request).src.engine
         if not csrf_ok(request.cookies.get(LOGIN_COOKIE) or "", csrf_token):
             return login_page(request, "The form expired: please sign in again.", 403)
-        found = vmi_auth.authenticate_supplier_user(engine, username, password)
+        with reading(engine) as uow:
+            found = vmi_auth.authenticate_supplier_user(uow, username, password)
         if found is None:
             return login_page(request, "Wrong user name or password.", 401)
-        token, _ = vmi_auth.start_session(engine, found[0])
+        with writing(engine) as uow:
+            token, _ = vmi_auth.start_session(uow, found[0])
         resp = RedirectResponse(BASE, 303)
         resp.set_cookie(COOKIE, token, httponly=True, samesite="lax", secure=secure(request),
                         path="/supplier", max_age=int(vmi_auth.SESSION_LIFETIME.total_seconds()))
         return resp
 
     def who(request: Request) -> tuple[Any, str] | None:
-        return vmi_auth.resolve_session(web_of(request).src.engine, request.cookies.get(COOKIE))
+        with reading(web_of(request).src.engine) as uow:
+            return vmi_auth.resolve_session(uow, request.cookies.get(COOKIE))
 
     @r.get(BASE)
     def portal(request: Request, proposed: str = "") -> Response:
@@ -64,12 +68,13 @@ def add_routes(r: APIRouter, render: Callable[..., HTMLResponse], web_of: Callab
             return RedirectResponse(BASE + "/login", 303)
         scope, csrf = got
         src = web_of(request).src
-        return render(request, "supplier.html", ctx=None, supplier=scope.supplier,
-                      user=scope.name, csrf=csrf, stock=vmi.supplier_stock(src.engine, scope),
-                      forecasts=vmi.supplier_forecasts(src.engine, src.history, scope),
-                      plan=vmi.supplier_plan(src.engine, src.history, scope),
-                      asns=vmi.list_asns(src.engine, scope.supplier), proposed=proposed,
-                      error=None)
+        with reading(src.engine) as uow:
+            return render(request, "supplier.html", ctx=None, supplier=scope.supplier,
+                          user=scope.name, csrf=csrf, stock=vmi.supplier_stock(uow, scope),
+                          forecasts=vmi.supplier_forecasts(uow, src.history, scope),
+                          plan=vmi.supplier_plan(uow, src.history, scope),
+                          asns=vmi.supplier_asns(uow, scope), proposed=proposed,
+                          error=None)
 
     @r.post(BASE + "/asn")
     def propose(request: Request, sku: Annotated[str, Form()],
@@ -85,8 +90,9 @@ def add_routes(r: APIRouter, render: Callable[..., HTMLResponse], web_of: Callab
                           message="Invalid or missing CSRF token: reload the page.")
         try:
             when = date.fromisoformat(expected_at) if expected_at else None
-            res = vmi.propose_asn(web_of(request).src.engine, scope,
-                                  [vmi.AsnLine(sku, location, quantity)], expected_at=when)
+            with writing(web_of(request).src.engine) as uow:
+                res = vmi.propose_asn(uow, scope, [vmi.AsnLine(sku, location, quantity)],
+                                      expected_at=when)
         except (StockpilotError, ValueError) as exc:
             status = getattr(exc, "status", 400)
             return render(request, "error.html", status, ctx=None, title="Not accepted",
@@ -95,7 +101,8 @@ def add_routes(r: APIRouter, render: Callable[..., HTMLResponse], web_of: Callab
 
     @r.post(BASE + "/logout")
     def logout(request: Request) -> Response:
-        vmi_auth.end_session(web_of(request).src.engine, request.cookies.get(COOKIE))
+        with writing(web_of(request).src.engine) as uow:
+            vmi_auth.end_session(uow, request.cookies.get(COOKIE))
         resp = RedirectResponse(BASE + "/login", 303)
         resp.delete_cookie(COOKIE, path="/supplier")
         return resp

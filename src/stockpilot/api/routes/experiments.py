@@ -95,7 +95,8 @@ def start(body: ExperimentIn, who: Planner, ctx: Ctx, idem: Idem) -> ExperimentO
 def listing(who: Viewer, ctx: Ctx) -> list[ExperimentOut]:
     """Every experiment, newest first."""
     del who
-    return [ExperimentOut(**r) for r in ex.listing(ctx.engine)]
+    with ctx.uow() as uow:
+        return [ExperimentOut(**r) for r in ex.listing(uow)]
 
 
 @router.post("/{name}/stop", responses=WRITES)
@@ -109,4 +110,5 @@ def stop(name: PathName, who: Planner, ctx: Ctx, idem: Idem) -> ExperimentOut:
 @router.get("/{name}/report")
 def report(name: PathName, who: Viewer, ctx: Ctx) -> ExperimentReport:
     """Impressions, CTR, conversion and revenue per impression per variant, with the power."""
-    return ExperimentReport(**ex.experiment_report(ctx.engine, name, who.locations))
+    with ctx.uow() as uow:
+        return ExperimentReport(**ex.experiment_report(uow, who, name))

@@ -93,4 +93,5 @@ By = Annotated[list[Group], Query(description="group by these (default: model, p
 @router.get("/rates")
 def rates(who: Viewer, ctx: Ctx, by: By = ["model", "position"]) -> list[Rate]:  # noqa: B006
     """CTR (clicks / impressions) and conversion (add-to-carts / impressions) per group."""
-    return [Rate(**r) for r in fb.rates(ctx.engine, by, who.locations)]
+    with ctx.uow() as uow:
+        return [Rate(**r) for r in fb.rates(uow, who, by)]

@@ -84,7 +84,8 @@ def list_sites(who: Viewer, ctx: Ctx) -> list[SitePublic]:
     """Sites the key may see."""
     from stockpilot.usecases.network import list_sites as sites
 
-    return [SitePublic(**vars(s)) for s in sites(ctx.engine, who)]
+    with ctx.uow() as uow:
+        return [SitePublic(**vars(s)) for s in sites(uow, who)]
 
 
 @router.post("/network/design")
@@ -93,15 +94,15 @@ def design(body: DesignCreate, who: Planner, ctx: Ctx, idem: Idem) -> dict[str, 
     from stockpilot.planning.network import DesignOptions, Zone
     from stockpilot.usecases.network import answer_dict, design_network
 
-    visible(who, *(body.current or []), what="site")
     done: dict[str, Any] = {}
 
-    def work() -> None:
+    def work() -> None:  # the solve runs outside the idempotency record's write transaction
         zones = [Zone(z.zone, z.latitude, z.longitude, z.demand_units) for z in body.zones]
         opts = DesignOptions(body.cost_per_unit_km, body.single_sourcing, body.min_sites,
                              body.max_sites, body.circuity, body.time_limit_s)
-        done["answer"] = answer_dict(design_network(
-            ctx.engine, zones, opts, current=body.current, keep_current=body.keep_current))
+        with ctx.uow() as uow:
+            done["answer"] = answer_dict(design_network(
+                uow, who, zones, opts, current=body.current, keep_current=body.keep_current))
 
     return idem.run(body, lambda _conn: (200, done["answer"]),  # type: ignore[return-value]
                     before=work)
@@ -115,7 +116,8 @@ def routes(body: RoutesCreate, who: Planner, ctx: Ctx, idem: Idem) -> dict[str, 
     from stockpilot.jobs.transfers import plan_transfers
     from stockpilot.usecases.routing import route_transfers, routed_dict
 
-    visible(who, body.dc, *(ln.to_location for ln in body.lines or []), what="location")
+    # explicit lines to a location not the key's are refused (404), not silently dropped
+    visible(who, *(ln.to_location for ln in body.lines or []), what="location")
     done: dict[str, Any] = {}
 
     def work() -> None:
@@ -127,9 +129,10 @@ def routes(body: RoutesCreate, who: Planner, ctx: Ctx, idem: Idem) -> dict[str, 
                                   "qty": [ln.qty for ln in body.lines]},
                                  schema={"from_location": pl.Utf8, "to_location": pl.Utf8,
                                          "qty": pl.Int64})
-        done["routes"] = routed_dict(route_transfers(
-            ctx.engine, lines, body.dc, ctx.settings.routing, time_limit_s=body.time_limit_s,
-            seed=body.seed, scope=who))
+        with ctx.uow() as uow:
+            done["routes"] = routed_dict(route_transfers(
+                uow, who, lines, body.dc, ctx.settings.routing,
+                time_limit_s=body.time_limit_s, seed=body.seed))
 
     return idem.run(body, lambda _conn: (200, done["routes"]),  # type: ignore[return-value]
                     before=work)

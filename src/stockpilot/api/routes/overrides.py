@@ -12,7 +12,7 @@ from stockpilot.api.deps import Ctx, Planner, Viewer, visible
 from stockpilot.api.idempotency import Idem
 from stockpilot.api.problems import COMMON, WRITES
 from stockpilot.api.schemas import Ident, In, Out, RowId, Text
-from stockpilot.store.uow import reading
+from stockpilot.store.uow import writing
 from stockpilot.usecases.overrides import (
     ALL,
     OverrideIn,
@@ -61,10 +61,9 @@ class OverridePublic(Out):
 @router.get("/overrides")
 def list_all(who: Viewer, ctx: Ctx, sku: str | None = None) -> list[OverridePublic]:
     """Overrides (of ``sku``) at the key's locations, with whether each is in force today."""
-    df = list_overrides(ctx.engine, sku)
-    rows = [r for r in df.iter_rows(named=True) if r["location"] == ALL
-            or who.locations is None or r["location"] in who.locations]
-    return [OverridePublic(**r) for r in rows]
+    with ctx.uow() as uow:
+        df = list_overrides(uow, who, sku)
+    return [OverridePublic(**r) for r in df.iter_rows(named=True)]
 
 
 @router.post("/overrides", status_code=201)
@@ -86,8 +85,6 @@ def create(body: OverrideCreate, who: Planner, idem: Idem) -> OverridePublic:
 @router.delete("/overrides/{override_id}", status_code=204)
 def remove(override_id: RowId, who: Planner, ctx: Ctx) -> Response:
     """Remove an override (a key limited to locations: only one at its locations)."""
-    if who.locations is not None:
-        with reading(ctx.engine) as uow:
-            visible(who, str(get_override(uow.conn, override_id)["location"]), what="override")
-    remove_override(ctx.engine, override_id)
+    with writing(ctx.engine) as uow:
+        remove_override(uow, who, override_id)
     return Response(status_code=204)

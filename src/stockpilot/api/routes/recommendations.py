@@ -84,7 +84,11 @@ def for_customer(customer_id: str, who: Viewer, ctx: Ctx, location: Location = N
     """
     chosen: dict[str, str | None] = {}
     weight = ctx.settings.recommend.boost_weight
-    if model is None and (hit := experiments.variant_for(ctx.engine, customer_id)):
+    hit = None
+    if model is None:
+        with ctx.uow() as uow:
+            hit = experiments.variant_for(uow, customer_id)
+    if hit:
         chosen = {"experiment": hit[0], "variant": hit[1].name}
         model, mode = hit[1].model, mode or hit[1].mode  # type: ignore[assignment]
         weight = float(hit[1].params.get("boost_weight", weight))

@@ -15,10 +15,11 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
-from stockpilot.api.deps import Ctx, Planner, visible
+from stockpilot.api.deps import Ctx, Planner
 from stockpilot.api.idempotency import Idem
 from stockpilot.api.problems import COMMON, WRITES
 from stockpilot.api.schemas import Ident, In, Out, RowId, Text
+from stockpilot.store.uow import UnitOfWork, writing
 from stockpilot.usecases import vmi
 from stockpilot.usecases.vmi_auth import SupplierScope, supplier_of_key
 
@@ -31,7 +32,11 @@ async def supplier(ctx: Ctx, x_api_key: Annotated[str | None, Header()] = None,
     """The supplier of a live supplier key (401 otherwise, shop keys included)."""
     secret = x_api_key or (authorization[7:].strip() if authorization and
                            authorization.lower().startswith("bearer ") else None)
-    scope = await run_in_threadpool(supplier_of_key, ctx.engine, secret)
+    def lookup() -> SupplierScope | None:
+        with ctx.uow() as uow:
+            return supplier_of_key(uow, secret)
+
+    scope = await run_in_threadpool(lookup)
     if scope is None:
         raise HTTPException(401, "a valid supplier key is required (X-API-Key or Bearer)",
                             headers={"WWW-Authenticate": "Bearer"})
@@ -106,25 +111,29 @@ def _asn(r: dict[str, Any]) -> AsnPublic:
 @supplier_router.get("/supplier/stock")
 def supplier_stock(who: Supplier, ctx: Ctx) -> list[dict[str, Any]]:
     """Stock of the supplier's items at every location."""
-    return vmi.supplier_stock(ctx.engine, who)
+    with ctx.uow() as uow:
+        return vmi.supplier_stock(uow, who)
 
 
 @supplier_router.get("/supplier/forecasts")
 def supplier_forecasts(who: Supplier, ctx: Ctx) -> list[dict[str, Any]]:
     """The latest forecast of the supplier's items, summed over the horizon per series."""
-    return vmi.supplier_forecasts(ctx.engine, ctx.history, who)
+    with ctx.uow() as uow:
+        return vmi.supplier_forecasts(uow, ctx.history, who)
 
 
 @supplier_router.get("/supplier/plan")
 def supplier_plan(who: Supplier, ctx: Ctx) -> list[dict[str, Any]]:
     """The latest plan's rows of the supplier's items."""
-    return vmi.supplier_plan(ctx.engine, ctx.history, who)
+    with ctx.uow() as uow:
+        return vmi.supplier_plan(uow, ctx.history, who)
 
 
 @supplier_router.get("/supplier/asns")
 def supplier_asns(who: Supplier, ctx: Ctx) -> list[AsnPublic]:
     """The supplier's own ASNs, newest first."""
-    return [_asn(r) for r in vmi.list_asns(ctx.engine, who.supplier)]
+    with ctx.uow() as uow:
+        return [_asn(r) for r in vmi.supplier_asns(uow, who)]
 
 
 @supplier_router.post("/supplier/asns", status_code=201)
@@ -134,8 +143,9 @@ def propose(body: AsnCreate, who: Supplier, ctx: Ctx,
                 description="Replays the ASN first sent with this key")] = None) -> AsnOutcome:
     """Propose a replenishment; approved at once when it keeps positions within the bounds."""
     lines = [vmi.AsnLine(ln.sku, ln.location, ln.quantity) for ln in body.lines]
-    return _outcome(vmi.propose_asn(ctx.engine, who, lines, expected_at=body.expected_at,
-                                    note=body.note, idempotency_key=idempotency_key))
+    with writing(ctx.engine) as uow:
+        return _outcome(vmi.propose_asn(uow, who, lines, expected_at=body.expected_at,
+                                        note=body.note, idempotency_key=idempotency_key))
 
 
 @shop_router.get("/vmi/asns")
@@ -145,43 +155,38 @@ def shop_asns(who: Planner, ctx: Ctx,
               supplier_id: Annotated[str | None, Query(max_length=64)] = None
               ) -> list[AsnPublic]:
     """ASNs of every supplier (or one), optionally by status, at the key's locations."""
-    return [_asn(r) for r in vmi.list_asns(ctx.engine, supplier_id, status)
-            if all(who.sees(ln["location"]) for ln in r["lines"])]
+    with ctx.uow() as uow:
+        return [_asn(r) for r in vmi.list_asns(uow, who, supplier_id, status)]
 
 
-def _run(idem: Any, asn_id: int, approve: bool, ctx: Ctx, who: Any) -> Any:
-    visible(who, *vmi.asn_locations(ctx.engine, asn_id), what="ASN")
-    out: dict[str, Any] = {}
+def _run(idem: Any, asn_id: int, approve: bool, who: Any) -> Any:
+    def effect(uow: UnitOfWork) -> tuple[int, Any]:
+        return 200, _outcome(vmi.decide_asn(uow, who, asn_id, approve, by=f"key:{who.key_id}"))
 
-    def work() -> None:
-        out["r"] = _outcome(vmi.decide_asn(ctx.engine, asn_id, approve, f"key:{who.key_id}"))
-
-    return idem.run({"asn_id": asn_id, "approve": approve}, lambda _c: (200, out["r"]),
-                    before=work)
+    return idem.run({"asn_id": asn_id, "approve": approve}, effect)
 
 
 @shop_router.post("/vmi/asns/{asn_id}/approve")
-def approve(asn_id: RowId, who: Planner, ctx: Ctx, idem: Idem) -> AsnOutcome:
+def approve(asn_id: RowId, who: Planner, idem: Idem) -> AsnOutcome:
     """Approve a pending ASN into a purchase order."""
-    return _run(idem, asn_id, True, ctx, who)  # type: ignore[no-any-return]
+    return _run(idem, asn_id, True, who)  # type: ignore[no-any-return]
 
 
 @shop_router.post("/vmi/asns/{asn_id}/reject")
-def reject(asn_id: RowId, who: Planner, ctx: Ctx, idem: Idem) -> AsnOutcome:
+def reject(asn_id: RowId, who: Planner, idem: Idem) -> AsnOutcome:
     """Reject a pending ASN."""
-    return _run(idem, asn_id, False, ctx, who)  # type: ignore[no-any-return]
+    return _run(idem, asn_id, False, who)  # type: ignore[no-any-return]
 
 
 @shop_router.post("/vmi/bounds")
-def bounds(body: BoundsIn, who: Planner, ctx: Ctx, idem: Idem) -> BoundsIn:
+def bounds(body: BoundsIn, who: Planner, idem: Idem) -> BoundsIn:
     """Agree (or change) a SKU-location's auto-approval bounds with a supplier."""
-    visible(who, body.location, what="location")
+    def effect(uow: UnitOfWork) -> tuple[int, Any]:
+        vmi.set_bounds(uow, who, body.supplier, body.sku, body.location, body.min_units,
+                       body.max_units, by=f"key:{who.key_id}")
+        return 200, body
 
-    def work() -> None:
-        vmi.set_bounds(ctx.engine, body.supplier, body.sku, body.location, body.min_units,
-                       body.max_units, actor=f"key:{who.key_id}")
-
-    return idem.run(body, lambda _c: (200, body), before=work)  # type: ignore[return-value]
+    return idem.run(body, effect)  # type: ignore[return-value]
 
 
 @shop_router.get("/vmi/audit")
@@ -189,5 +194,5 @@ def audit(who: Planner, ctx: Ctx,
           supplier_id: Annotated[str | None, Query(max_length=64)] = None
           ) -> list[dict[str, Any]]:
     """The VMI audit trail, oldest first (rows naming the key's locations only)."""
-    return [r for r in vmi.audit_trail(ctx.engine, supplier_id)
-            if all(who.sees(loc) for loc in vmi.detail_locations(r["detail"]))]
+    with ctx.uow() as uow:
+        return vmi.audit_trail(uow, who, supplier_id)
