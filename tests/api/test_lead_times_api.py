@@ -18,7 +18,7 @@ from stockpilot.ledger.catalogue import (
 )
 from stockpilot.ledger.purchasing import OrderLine, create_purchase_order, receive_purchase_order
 from stockpilot.store.history import HistoryStore
-from stockpilot.store.uow import transact
+from stockpilot.store.uow import reading, transact
 from stockpilot.usecases.leadtimes import lead_time_report
 
 
@@ -52,7 +52,8 @@ def test_report_keeps_stated_until_enough_receipts(sqlite_engine):
     seed_terms(sqlite_engine)
     two_lines_received_the_same_day(sqlite_engine)
     five_receipts_of_t(sqlite_engine)
-    rows = {r["supplier"]: r for r in lead_time_report(sqlite_engine).iter_rows(named=True)}
+    with reading(sqlite_engine) as uow:
+        rows = {r["supplier"]: r for r in lead_time_report(uow).iter_rows(named=True)}
     s, t = rows["S"], rows["T"]
     assert s["n_receipts"] == 1 and not s["used"] and s["planned_mean_days"] == 14
     assert s["measured_mean_days"] == 0

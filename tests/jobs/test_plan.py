@@ -18,7 +18,7 @@ from stockpilot.planning.pipeline import DEFAULT_METHODS
 from stockpilot.store import schema as t
 from stockpilot.store.artifacts import ArtifactStore
 from stockpilot.store.history import HistoryStore
-from stockpilot.store.uow import transact, writing
+from stockpilot.store.uow import reading, transact, writing
 from stockpilot.usecases.actor import SYSTEM
 from stockpilot.usecases.purchasing import approve_plan
 
@@ -143,7 +143,8 @@ def test_lead_time_learned_from_receipts(shop):
                          row["supplier"], [OrderLine(sku, location, 1)],
                                    reference=f"lt-test-{n}")
         transact(engine, receive_purchase_order, po, occurred_at=start + timedelta(days=20 + n % 3))
-    receipts = load_receipts(engine)
+    with reading(engine) as uow:
+        receipts = load_receipts(uow)
     assert receipts.filter(pl.col("sku") == sku).height == 12
     lead = (receipts["receipt_date"] - receipts["order_date"]).dt.total_days()
     assert lead.min() >= 20 and lead.max() <= 23

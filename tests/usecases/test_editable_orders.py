@@ -139,7 +139,8 @@ def test_lifecycle_send_receive_partly_over_and_lots(shop):
         lot = conn.execute(select(t.lots.c.lot_code, t.lots.c.on_hand)).all()
     assert pos[("A", "W")] == (32, 0) and pos[("A", "S")] == (0, 20)
     assert pos[("B", "W")] == (0, 10) and lot == [("L9", 10)]
-    report = lead_time_report(shop, "SUP").row(0, named=True)
+    with reading(shop) as uow:
+        report = lead_time_report(uow, "SUP").row(0, named=True)
     assert report["n_receipts"] >= 1 and report["measured_mean_days"] == pytest.approx(6, abs=1)
     with writing(shop) as uow:
         view = orders.cancel(uow, PLANNER, po_id, "rest never came")

@@ -17,9 +17,11 @@ def _days(value: float | None) -> str:
 def lead_times(supplier: str | None = typer.Option(None, help="Only this supplier."),
                ws: Path | None = WorkspaceOpt) -> None:
     """Stated vs measured lead time (mean, P90) per supplier, and what the plan uses."""
+    from stockpilot.store.uow import reading
     from stockpilot.usecases.leadtimes import lead_time_report
 
-    df = lead_time_report(workspace(ws).engine, supplier)
+    with reading(workspace(ws).engine) as uow:
+        df = lead_time_report(uow, supplier)
     table = Table("supplier", "stated d", "receipts", "measured mean d", "measured P90 d",
                   "planned d", "source", title="Supplier lead times")
     for r in df.iter_rows(named=True):

@@ -117,7 +117,8 @@ def load_inputs(engine: Engine, history: HistoryStore, *, review_days: int = 7,
 def _learned_lead_time_laws(engine: Engine, hist: pl.DataFrame, terms: pl.DataFrame,
                             review_days: int, window_days: int = 365) -> pl.DataFrame | None:
     """Demand over the lead time learned from receipts, where there are receipts (else None)."""
-    receipts = load_receipts(engine)
+    with reading(engine) as uow:
+        receipts = load_receipts(uow)
     if receipts.is_empty():
         return None
     lead = lead_time_for(lead_time_pmfs(receipts), terms.select(

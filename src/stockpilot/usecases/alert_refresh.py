@@ -9,7 +9,7 @@ too late for keeps its status with a message naming the order's arrival day.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 
 from sqlalchemy import Engine, select
 
@@ -19,10 +19,14 @@ from stockpilot.store import schema as t
 from stockpilot.store import schema_events as te
 from stockpilot.store.history import HistoryStore
 from stockpilot.store.uow import reading, writing
+from stockpilot.usecases.stock import data_as_of
 
 RULES = ("low_stock", "projected_stockout")
 
 
+# These three orchestrate several units of work on purpose: new alerts are committed, then
+# notified (``raise_alerts``), then the ones no longer found are resolved; so they take the
+# engine, as jobs do, not one unit of work.
 def keys_of_orders(engine: Engine, po_ids: Sequence[int]) -> set[tuple[str, str]]:
     """The (SKU, location) pairs on the lines of purchase orders ``po_ids``."""
     ln = t.purchase_order_lines.c
@@ -40,9 +44,9 @@ def refresh_alerts(engine: Engine, history: HistoryStore, keys: Iterable[tuple[s
     wanted = set(keys)
     if not wanted:
         return {"raised": 0, "resolved": 0}
-    today = today or datetime.now(UTC).date()
     cache = inputs.PlanCache(history)
     with reading(engine) as uow:
+        today = today or data_as_of(uow, history)  # as the alert check judges "today"
         pos = inputs.positions(uow.conn, today, wanted)
         arrivals = inputs.arrivals(uow.conn, wanted)
     found = position_findings(pos, cache.get("plans"), cache.get("forecasts"), arrivals, today)

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from stockpilot.errors import StockpilotError
+from stockpilot.store.uow import reading
 from stockpilot.usecases.alert_refresh import refresh_after_approval
 from stockpilot.usecases.leadtimes import lead_time_report
 from stockpilot.web import orders_data as od
@@ -48,8 +49,10 @@ def add_routes(r: APIRouter, render: Callable[..., HTMLResponse], web_of: Callab
                     approved: str = "", created: str = "") -> HTMLResponse:
         src = web_of(request).src
         lines = od.lines_page(src, ctx.user, supplier or None, max(0, offset))
+        with reading(src.engine) as uow:
+            lead = lead_time_report(uow).to_dicts()
         return render(request, "orders.html", ctx=ctx, page="orders", lp=lines,
-                      supplier=supplier, lead_times=lead_time_report(src.engine).to_dicts(),
+                      supplier=supplier, lead_times=lead,
                       rows=od.order_list(src, ctx.user, None, 0, 20)[0],
                       approved=_ids(approved), created=_ids(created))
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from stockpilot.api.deps import Ctx, Viewer
 from stockpilot.api.problems import COMMON
 from stockpilot.api.schemas import Out
+from stockpilot.store.uow import reading
 from stockpilot.usecases.leadtimes import lead_time_report
 
 router = APIRouter(tags=["suppliers"], responses={**COMMON})
@@ -32,5 +33,6 @@ def list_lead_times(who: Viewer, ctx: Ctx, supplier: str | None = None
     Lines of one PO received the same day count as one receipt; the planned lead time blends
     measured and stated once there are 5 receipts.
     """
-    df = lead_time_report(ctx.engine, supplier)
+    with reading(ctx.engine) as uow:
+        df = lead_time_report(uow, supplier)
     return [SupplierLeadTimePublic(**r) for r in df.iter_rows(named=True)]
