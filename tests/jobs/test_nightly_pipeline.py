@@ -40,7 +40,7 @@ def _run(engine, run_id: int) -> dict:
 def test_select_steps_keeps_pipeline_order_and_rejects_unknown_names():
     assert pipeline.select_steps() == list(STEPS)
     assert pipeline.select_steps(["plan", "compact"]) == ["compact", "plan"]
-    assert pipeline.select_steps(None, "alerts") == ["alerts", "report", "notify"]
+    assert pipeline.select_steps(None, "alerts") == ["alerts", "recommend", "report", "notify"]
     with pytest.raises(pipeline.UnknownStep, match=r"'forcast'.*one of import, compact"):
         pipeline.select_steps(["forcast"])
 
@@ -200,3 +200,25 @@ def test_notify_mails_one_alert_digest_and_the_report_and_records_both(
     with reading(sqlite_engine) as uow:
         kinds = sorted(d["kind"] for d in deliveries.deliveries(uow, SYSTEM))
     assert kinds == ["digest", "report"]
+
+
+@pytest.mark.slow  # trains the hybrid recommender on the sample (~10 s)
+def test_the_recommend_step_refits_the_served_model_on_newer_order_lines(sqlite_engine,
+                                                                        tmp_path):
+    from datetime import datetime
+
+    from stockpilot.recommend.service import load, train
+    from stockpilot.store.uow import reading as read
+    from stockpilot.usecases.recommendations import order_lines
+
+    ctx = _ctx(sqlite_engine, tmp_path)
+    import_sample(sqlite_engine, ctx.history)
+    folder = tmp_path / "models" / "recommend"
+    with read(sqlite_engine) as uow:
+        lines = order_lines(uow, SYSTEM)
+    train(lines.filter(lines["at"] < datetime(2011, 9, 1)), datetime(2011, 9, 1), folder)
+    run = _run(sqlite_engine, pipeline.run_pipeline(ctx, ["recommend"]))
+    [step] = run["steps"]
+    assert step["status"] == "succeeded" and step["rows"] > 0, step
+    assert load(folder, "hybrid").cutoff > datetime(2011, 9, 29)  # refitted up to the newest
+    assert (folder / "refresh_runs.jsonl").read_text().count('"refreshed": true') == 1

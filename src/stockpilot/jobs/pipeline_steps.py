@@ -12,6 +12,8 @@ forecast   refit when the champion is older than ``retrain_days``, else only on 
            (:func:`stockpilot.forecast.pipeline.run_forecast`'s ``retrain_if_drift``)
 plan       :func:`stockpilot.jobs.plan.run_plan`
 alerts     every alert rule, routed to ``[alerts]`` channels
+recommend  the served recommender refitted on the order lines after its cut-off
+           (:func:`stockpilot.usecases.recommend_training.refresh`), when one is trained
 report     the workspace report (:func:`stockpilot.reports.build.write_report`), HTML, PDF
            or xlsx
 notify     the run's summary, the alert digest and (optionally) the report, mailed
@@ -34,7 +36,7 @@ from stockpilot.store.history import HistoryStore
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-STEPS = ("import", "compact", "forecast", "plan", "alerts", "report", "notify")
+STEPS = ("import", "compact", "forecast", "plan", "alerts", "recommend", "report", "notify")
 #: Watched-folder files are imported in this order (catalogue before what refers to it).
 IMPORT_KINDS = ("locations", "skus", "suppliers", "supplier_items", "stock", "purchase_orders",
                 "sales")
@@ -174,6 +176,21 @@ def alerts(ctx: Context) -> StepResult:
     return StepResult(rows=len(new), detail={"conditions": len(found)})
 
 
+def recommend(ctx: Context) -> StepResult:
+    """Refit the served recommender on the order lines newer than its cut-off (timed)."""
+    from stockpilot.store.uow import reading
+    from stockpilot.usecases.recommend_training import refresh
+
+    folder = ctx.settings.workspace / "models" / "recommend"
+    model = ctx.settings.recommend.model
+    if not (folder / f"{model}.pkl").exists():
+        return StepResult(skipped=True, detail={
+            "reason": f"no trained {model!r} model (stockpilot recommend train)"})
+    with reading(ctx.engine) as uow:
+        run = refresh(uow, folder, model)
+    return StepResult(rows=int(run.get("customers", 0)) if run["refreshed"] else 0, detail=run)
+
+
 def report(ctx: Context) -> StepResult:
     """The workspace report (``[pipeline] report_format``) as ``report/pipeline-<run>.<fmt>``.
 
@@ -279,4 +296,4 @@ def summary(ctx: Context) -> str:
 
 REGISTRY: dict[str, Step] = {
     "import": import_files, "compact": compact_ledger, "forecast": forecast, "plan": plan,
-    "alerts": alerts, "report": report, "notify": notify}
+    "alerts": alerts, "recommend": recommend, "report": report, "notify": notify}

@@ -7,7 +7,7 @@ actor's locations, and a SKU the actor has no stock row of answers "not found".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -120,20 +120,27 @@ def last_movement_day(uow: UnitOfWork) -> date | None:
     return last.date() if last is not None else None
 
 
-def data_as_of(uow: UnitOfWork, history: HistoryStore) -> date:
-    """The day the workspace's data runs to: its newest ledger movement or day of demand.
+#: Data newer than this many days counts as live: "today" is the calendar's.
+LIVE_DAYS = 7
 
-    Today's date when it holds neither. Rules, reports and cards judge "now" by this day, so a
-    workspace of imported history (the demo ends 2011-09-30) is not judged against the
-    calendar: 15 years without a sale is not phantom stock.
+
+def data_as_of(uow: UnitOfWork, history: HistoryStore) -> date:
+    """The day rules and reports judge as "today".
+
+    The calendar's today while the workspace is live (its newest ledger movement or day of
+    demand is within :data:`LIVE_DAYS`); otherwise that newest day, so a workspace of imported
+    history (the demo ends 2011-09-30) is not judged against the calendar — 15 years without a
+    sale is not phantom stock. Today's date when it holds no data at all.
     """
+    today = datetime.now(UTC).date()
     days = [d for d in (last_movement_day(uow),) if d is not None]
     lf = history.scan("daily")
     if lf is not None:
         last = lf.select(pl.col("date").max()).collect().item()
         if last is not None:
             days.append(last)
-    return max(days) if days else datetime.now(UTC).date()
+    newest = max(days) if days else today
+    return today if newest >= today - timedelta(days=LIVE_DAYS) else newest
 
 
 def on_hand_changes(uow: UnitOfWork, actor: Actor, since: datetime
