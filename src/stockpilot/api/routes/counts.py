@@ -15,7 +15,7 @@ from pydantic import Field, StrictInt
 from stockpilot.api.deps import Ctx, Operator, Planner, Viewer
 from stockpilot.api.idempotency import Idem
 from stockpilot.api.problems import COMMON, WRITES
-from stockpilot.api.schemas import Ident, In, Out, Text128
+from stockpilot.api.schemas import Ident, In, Out, RowId, Text128
 from stockpilot.store.uow import UnitOfWork
 from stockpilot.usecases import count_posting, counting
 
@@ -135,7 +135,7 @@ def start_session(body: CountSessionCreate, who: Planner, ctx: Ctx, idem: Idem
 
 
 @router.get("/counts/sessions/{session_id}")
-def get_session(session_id: int, who: Viewer, ctx: Ctx) -> CountSessionPublic:
+def get_session(session_id: RowId, who: Viewer, ctx: Ctx) -> CountSessionPublic:
     """A session with its lines."""
     with ctx.uow() as uow:
         return CountSessionPublic(**counting.get_session(uow, who, session_id))
@@ -165,7 +165,7 @@ class CountScanPublic(Out):
 
 
 @router.post("/counts/sessions/{session_id}/scans", status_code=201)
-def scan(session_id: int, body: CountScanIn, who: Operator, ctx: Ctx, idem: Idem
+def scan(session_id: RowId, body: CountScanIn, who: Operator, ctx: Ctx, idem: Idem
          ) -> CountScanPublic:
     """Record a count; past the tolerance the line asks for a recount (``recount``: true)."""
     policy = counting.policy_of(ctx.settings.counting)
@@ -192,7 +192,7 @@ class CountPostedPublic(Out):
 
 
 @router.post("/counts/sessions/{session_id}/approve")
-def approve(session_id: int, body: CountApproveIn, who: Planner, idem: Idem
+def approve(session_id: RowId, body: CountApproveIn, who: Planner, idem: Idem
             ) -> list[CountPostedPublic]:
     """Post the counted variances as ledger movements (409 for a line not counted yet)."""
 

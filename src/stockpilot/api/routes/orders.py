@@ -9,7 +9,7 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import Field
 
 from stockpilot.api.deps import Ctx, Operator, Page, Paged, Planner, Viewer
@@ -321,7 +321,8 @@ class AuditPublic(Out):
 
 
 @router.get("/audit")
-def audit_trail(who: Viewer, ctx: Ctx, paging: Paged, po_id: int | None = None,
+def audit_trail(who: Viewer, ctx: Ctx, paging: Paged,
+                po_id: Annotated[int | None, Query(ge=1, le=2**53)] = None,
                 sku: str | None = None, location: str | None = None) -> Page[AuditPublic]:
     """Changes to suggestions and purchase orders at your locations, newest first."""
     with ctx.uow() as uow:
