@@ -241,6 +241,9 @@ def _sqlite_datetime(v: datetime | None) -> str | None:
         return None
     if v.tzinfo is not None:
         v = v.astimezone(UTC).replace(tzinfo=None)
-    return v.strftime("%Y-%m-%d %H:%M:%S.%f")
+    # not strftime: glibc writes year 38 as "38", which SQLAlchemy then cannot read back
+    # (schemathesis found it: a year-38 count broke GET /counts/list with a 500)
+    return (f"{v.year:04d}-{v.month:02d}-{v.day:02d} "
+            f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}")
 
 
