@@ -135,4 +135,4 @@ def test_unknown_engine_is_a_usage_error(tmp_path: Path):
     proc = subprocess.run([sys.executable, "-m", "stockpilot", "forecast", "--engine", "ray",
                            "-w", str(tmp_path)], capture_output=True, text=True, timeout=120,
                           check=False)
-    assert proc.returncode != 0 and "local or spark" in proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "local, spark or dask" in proc.stdout + proc.stderr
