@@ -9,7 +9,7 @@ from stockpilot.domain.commands import ReceiveStock
 from stockpilot.ledger.catalogue import upsert_locations, upsert_skus
 from stockpilot.ledger.positions import get_positions
 from stockpilot.ledger.service import apply_events
-from stockpilot.store.uow import reading
+from stockpilot.store.uow import reading, transact
 from stockpilot.usecases import stock_lists
 from stockpilot.usecases.actor import Actor
 from stockpilot.usecases.paging import CountCache, PageRequest
@@ -20,7 +20,7 @@ def test_pages_and_one_sku_agree_with_the_plain_query(engine):
         upsert_skus(conn, [{"sku": f"S{i}"} for i in range(7)])
         upsert_locations(conn, [{"location": loc} for loc in ("A", "B", "C")])
     now = datetime(2024, 1, 1, tzinfo=UTC)
-    apply_events(engine, [ReceiveStock(event_id=f"r{i}{loc}", sku=f"S{i}", location=loc,
+    transact(engine, apply_events, [ReceiveStock(event_id=f"r{i}{loc}", sku=f"S{i}", location=loc,
                                        quantity=1 + (i * 7 + ord(loc)) % 11, occurred_at=now)
                           for i in range(7) for loc in ("A", "B", "C")])
     with engine.connect() as conn:
