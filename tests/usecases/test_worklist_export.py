@@ -32,3 +32,17 @@ def test_xlsx_has_the_same_cells():
 def test_an_unknown_format_is_refused():
     with pytest.raises(InvalidQuery, match="format: 'pdf'"):
         export(ROWS, ("sku",), "pdf")
+
+
+def test_control_characters_in_text_do_not_break_the_workbook():
+    """A SKU name holding \\x01 (schemathesis put one in) made the XLSX export a 500."""
+    import io
+
+    import polars as pl
+    from openpyxl import load_workbook
+
+    from stockpilot.usecases.worklist_export import export
+
+    rows = pl.DataFrame({"sku": ["A"], "name": ["bad\x01name"]})
+    book = load_workbook(io.BytesIO(export(rows, ("sku", "name"), "xlsx")))
+    assert [c.value for c in next(book.active.iter_rows(min_row=2))] == ["A", "badname"]

@@ -7,6 +7,7 @@ from typing import Any
 
 import polars as pl
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from stockpilot.usecases.paging import InvalidQuery
 
@@ -49,4 +50,6 @@ def _xlsx(df: pl.DataFrame, title: str) -> bytes:
 
 
 def _cell(v: Any) -> Any:
+    if isinstance(v, str):  # control characters (a name imported with \x01) are not allowed
+        return ILLEGAL_CHARACTERS_RE.sub("", v)  # in a worksheet: openpyxl refuses the file
     return v.replace(tzinfo=None) if hasattr(v, "tzinfo") and getattr(v, "tzinfo", None) else v
