@@ -32,11 +32,7 @@ Notifiers = Sequence[Any] | Router
 def findings(engine: Engine, history: HistoryStore, today: date | None = None,
              since_movement: int = 0) -> list[rules.Finding]:
     """Run every rule whose inputs exist (plans and forecasts are optional)."""
-    if today is None:  # the day the data runs to (a workspace of imported history is old)
-        from stockpilot.usecases.stock import data_as_of
-
-        with reading(engine) as uow:
-            today = data_as_of(uow, history)
+    today = today or datetime.now(UTC).date()
     cache = inputs.PlanCache(history)
     plan, fc = cache.get("plans"), cache.get("forecasts")
     with reading(engine) as uow:

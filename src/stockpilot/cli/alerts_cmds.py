@@ -46,8 +46,13 @@ def check(webhook: str | None = typer.Option(None, help="Signed webhook URL."),
     if smtp and to:
         host, _, port = smtp.partition(":")
         extra["email"] = n.Email(host, int(port or 25), "stockpilot@localhost", tuple(to))
+    from stockpilot.store.uow import reading
+    from stockpilot.usecases.stock import data_as_of
+
     cfg = w.settings.alerts
-    found = findings(w.engine, w.history)
+    with reading(w.engine) as uow:  # a workspace of old imported data is judged at its end
+        today = data_as_of(uow, w.history)
+    found = findings(w.engine, w.history, today=today)
     new = raise_alerts(w.engine, found, Router.from_settings(cfg, extra),
                        cooldown=timedelta(hours=cfg.cooldown_hours))
     kpis = update_planning_gauges(w.engine, PlanCache(w.history))

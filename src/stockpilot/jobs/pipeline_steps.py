@@ -168,9 +168,13 @@ def alerts(ctx: Context) -> StepResult:
     """Every alert rule; new alerts go to their routed channels."""
     from stockpilot.alerts.routing import Router
     from stockpilot.alerts.service import findings, raise_alerts
+    from stockpilot.store.uow import reading
+    from stockpilot.usecases.stock import data_as_of
 
     cfg = ctx.settings.alerts
-    found = findings(ctx.engine, ctx.history)
+    with reading(ctx.engine) as uow:  # a workspace of old imported data is judged at its end
+        today = data_as_of(uow, ctx.history)
+    found = findings(ctx.engine, ctx.history, today=today)
     new = raise_alerts(ctx.engine, found, Router.from_settings(cfg),
                        cooldown=timedelta(hours=cfg.cooldown_hours))
     return StepResult(rows=len(new), detail={"conditions": len(found)})
