@@ -114,10 +114,16 @@ def list_purchase_orders(who: Viewer, ctx: Ctx, page: Paged, status: Status | No
                 total=total)
 
 
-@router.post("/purchase-orders", status_code=201)
+@router.post("/purchase-orders", status_code=201, responses={200: {
+    "model": PurchaseOrderPublic,
+    "description": "An order with this supplier and reference exists already: it is returned "
+                   "unchanged (a replayed create)"}})
 def create_purchase_order(body: PurchaseOrderCreate, who: Planner, idem: Idem
                           ) -> PurchaseOrderPublic:
-    """Create an open order; its quantities go on order at once."""
+    """Create an open order; its quantities go on order at once (201).
+
+    The same supplier and reference again answers 200 with the order made the first time.
+    """
     lines = [OrderLine(ln.sku, ln.location, ln.quantity, ln.unit_cost) for ln in body.lines]
 
     def effect(uow: UnitOfWork) -> tuple[int, Any]:
