@@ -96,8 +96,8 @@ def test_laptop_walkthrough(server, browser, artefacts):
     row = page.locator("table.alerts tbody tr").first
     row_id = row.get_attribute("id")
     row.locator("button", has_text="Ack").click()  # htmx swaps the row in place
-    page.wait_for_function(
-        f"document.querySelector('#{row_id}').innerText.includes('acked')")
+    # a locator wait, not wait_for_function: the page's CSP (script-src 'self') forbids eval
+    page.locator(f"#{row_id}", has_text="acked").wait_for()
     page.goto(f"{server}/ui/simulation")
     page.wait_for_function("window.stockpilotCharts && window.stockpilotCharts['sim-chart']")
     page.screenshot(path=str(artefacts / "simulation.png"), full_page=True)
