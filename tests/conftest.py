@@ -128,3 +128,26 @@ def engine(request: pytest.FixtureRequest):
     """The same test on SQLite and on PostgreSQL (CONVENTIONS §13)."""
     name = {"sqlite": "sqlite_engine", "postgres": "pg_engine"}[request.param]
     return request.getfixturevalue(name)
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server (aiosmtpd) on 127.0.0.1: ``(port, messages received)``."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    box: list = []
+
+    class Keep(Message):
+        def handle_message(self, message):
+            box.append(message)
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ctl = Controller(Keep(), hostname="127.0.0.1", port=port)
+    ctl.start()
+    yield port, box
+    ctl.stop()

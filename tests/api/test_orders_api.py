@@ -4,8 +4,6 @@ server, lot-tracked receipts, over-receipt guard, and the audit trail."""
 
 from __future__ import annotations
 
-import socket
-
 import polars as pl
 import pytest
 from fastapi.testclient import TestClient
@@ -23,27 +21,7 @@ from stockpilot.store.history import HistoryStore
 
 
 @pytest.fixture
-def smtp_port():
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.handlers import Message
-
-    box: list = []
-
-    class Keep(Message):
-        def handle_message(self, message):
-            box.append(message)
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    ctl = Controller(Keep(), hostname="127.0.0.1", port=port)
-    ctl.start()
-    yield port, box
-    ctl.stop()
-
-
-@pytest.fixture
-def api(engine, tmp_path, smtp_port):
+def api(engine, tmp_path, smtp):
     with engine.begin() as conn:
         upsert_skus(conn, [{"sku": "A", "name": "Apple"},
                            {"sku": "L", "name": "Lot item", "lot_tracked": True}])
@@ -57,10 +35,10 @@ def api(engine, tmp_path, smtp_port):
          "order_qty": 10, "order_value": 12.5, "klass": "AX", "reason": "r"}
         for s in ("A", "L") for loc in ("W", "S")]))
     settings = Settings(rate_limit_per_second=0, purchasing=PurchasingSettings(
-        currency="GBP", smtp_host="127.0.0.1", smtp_port=smtp_port[0]))
+        currency="GBP", smtp_host="127.0.0.1", smtp_port=smtp[0]))
     keys = {"op": create_key(engine, "op", "operator"),
             "shop": create_key(engine, "shop", "operator", ["S"])}
-    return TestClient(create_app(engine, history, settings=settings)), keys, smtp_port[1]
+    return TestClient(create_app(engine, history, settings=settings)), keys, smtp[1]
 
 
 def test_edit_approve_send_receive_audit(api):

@@ -4,7 +4,6 @@ without redoing the ones before it, the failure alerted over a real SMTP server.
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 import pytest
@@ -72,24 +71,6 @@ def test_every_step_is_recorded_with_its_rows_and_run_ids(engine, tmp_path):
     assert run["summary"]["plan"] == {"status": "succeeded", "rows": plan.frame.height}
 
 
-@pytest.fixture
-def smtp():
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.handlers import Message
-
-    box: list = []
-
-    class Keep(Message):
-        def handle_message(self, message):
-            box.append(message)
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    ctl = Controller(Keep(), hostname="127.0.0.1", port=port)
-    ctl.start()
-    yield port, box
-    ctl.stop()
 
 
 def test_a_failed_step_is_alerted_and_resumed_without_redoing_earlier_steps(

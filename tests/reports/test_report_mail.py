@@ -24,22 +24,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def smtp():
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.handlers import Message
-
-    box: list = []
-
-    class Keep(Message):
-        def handle_message(self, message):
-            box.append(message)
-
-    port = _free_port()
-    ctl = Controller(Keep(), hostname="127.0.0.1", port=port)
-    ctl.start()
-    yield port, box
-    ctl.stop()
 
 
 def test_the_report_is_mailed_as_an_attachment(sqlite_engine, tmp_path, smtp):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import socket
 import zlib
 
 import pytest
@@ -14,26 +13,6 @@ from test_editable_orders import PLANNER, _plan, shop  # noqa: F401 - fixture
 
 from stockpilot.store.uow import reading, writing
 from stockpilot.usecases import orders, po_documents, suggestions
-
-
-@pytest.fixture
-def smtp():
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.handlers import Message
-
-    box: list = []
-
-    class Keep(Message):
-        def handle_message(self, message):
-            box.append(message)
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    ctl = Controller(Keep(), hostname="127.0.0.1", port=port)
-    ctl.start()
-    yield port, box
-    ctl.stop()
 
 
 def _pdf_text(pdf: bytes) -> str:
@@ -55,7 +34,7 @@ def _order(engine) -> int:
                                    ).created[0]
 
 
-def test_email_carries_pdf_and_csv_and_marks_the_order_sent(shop, smtp):  # noqa: F811
+def test_email_carries_pdf_and_csv_and_marks_the_order_sent(shop, smtp):  # noqa: F811 - the imported fixture
     port, box = smtp
     po_id = _order(shop)
     view = po_documents.email_order(shop, PLANNER, po_id, "127.0.0.1", port, "buyer@shop.test")
@@ -74,7 +53,7 @@ def test_email_carries_pdf_and_csv_and_marks_the_order_sent(shop, smtp):  # noqa
 
 
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # no SQL of its own
-def test_no_address_or_closed_order_sends_nothing(shop, smtp):  # noqa: F811
+def test_no_address_or_closed_order_sends_nothing(shop, smtp):  # noqa: F811 - the imported fixture
     port, box = smtp
     po_id = _order(shop)
     with writing(shop) as uow:
