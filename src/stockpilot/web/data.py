@@ -17,12 +17,11 @@ import polars as pl
 from stockpilot.alerts.inputs import arrivals
 from stockpilot.alerts.projection import ARRIVALS_SCHEMA, project
 from stockpilot.domain.series import SeriesKey, unique_id
-from stockpilot.errors import NotFound
 from stockpilot.ledger.positions import Position
 from stockpilot.store.artifacts import ArtifactStore, Indexed
 from stockpilot.store.history import HistoryStore
-from stockpilot.store.uow import reading, writing
-from stockpilot.usecases import catalogue, planning, purchasing, simulations, stock
+from stockpilot.store.uow import reading
+from stockpilot.usecases import catalogue, simulations, stock
 from stockpilot.usecases.actor import Actor
 
 if TYPE_CHECKING:
@@ -181,28 +180,3 @@ def search_skus(src: Sources, user: Actor, text: str, limit: int = 20) -> list[d
     """SKUs whose id or name contains ``text``."""
     with reading(src.engine) as uow:
         return catalogue.search_skus(uow, user, text, limit)
-
-
-def suggestions(src: Sources, user: Actor) -> dict[str, list[dict[str, Any]]]:
-    """Today's order suggestions (quantity > 0) at the user's locations, by supplier."""
-    return planning.due_by_supplier(src.store, user)
-
-
-def open_orders(src: Sources, user: Actor, limit: int = 50) -> list[dict[str, Any]]:
-    """Recent purchase orders with lines at the user's locations (newest first)."""
-    with reading(src.engine) as uow:
-        return purchasing.recent_orders(uow, user, limit)
-
-
-def approve_supplier(src: Sources, user: Actor, supplier: str, as_of: date | None = None
-                     ) -> list[int]:
-    """Turn one supplier's due lines at the user's locations into a purchase order.
-
-    The same scoped use case as the API's approval: idempotent by the plan lines approved.
-    ``as_of`` is kept for callers and ignored.
-    """
-    plan = planning.latest_plan(src.store, user)
-    if purchasing.due_lines(plan, user, [supplier]).is_empty():
-        raise NotFound(f"no suggestions for supplier {supplier!r} at your locations")
-    with writing(src.engine) as uow:
-        return purchasing.approve_plan(uow, user, plan, [supplier]).purchase_orders
