@@ -28,8 +28,8 @@ class LGBMForecaster:
 
     def __init__(self, horizon: int = 28, n_windows: int = 2, n_estimators: int = 300,
                  learning_rate: float = 0.05, num_leaves: int = 63,
-                 objective: str = "tweedie", random_state: int = 0, num_threads: int = 2
-                 ) -> None:
+                 objective: str = "tweedie", random_state: int = 0, num_threads: int = 2,
+                 params: dict[str, Any] | None = None) -> None:
         self.horizon = horizon
         self.n_windows = n_windows
         self.n_estimators = n_estimators
@@ -38,6 +38,8 @@ class LGBMForecaster:
         self.objective = objective
         self.random_state = random_state
         self.num_threads = num_threads
+        #: further LightGBM parameters (e.g. subsample, colsample_bytree, min_child_samples)
+        self.params = dict(params or {})
 
     def _mlf(self, min_lag: int | None = None) -> Any:
         """The mlforecast pipeline; ``min_lag``: lags from it only (the direct models)."""
@@ -48,7 +50,8 @@ class LGBMForecaster:
         model = lgb.LGBMRegressor(
             n_estimators=self.n_estimators, learning_rate=self.learning_rate,
             num_leaves=self.num_leaves, objective=self.objective,
-            random_state=self.random_state, n_jobs=self.num_threads, verbosity=-1)
+            random_state=self.random_state, n_jobs=self.num_threads, verbosity=-1,
+            **getattr(self, "params", {}))
         if min_lag is not None:
             lags = [min_lag, min_lag + 7, min_lag + 14, min_lag + 21]
             transforms = {min_lag: [RollingMean(window_size=7), RollingMean(window_size=28)]}

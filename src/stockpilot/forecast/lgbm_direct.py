@@ -40,9 +40,10 @@ class LGBMDirectForecaster(LGBMForecaster):
     def __init__(self, horizon: int = 28, n_windows: int = 2, n_estimators: int = 300,
                  learning_rate: float = 0.05, num_leaves: int = 63,
                  objective: str = "tweedie", random_state: int = 0, num_threads: int = 1,
-                 bands: tuple[int, ...] = (14, 28)) -> None:
+                 bands: tuple[int, ...] = (14, 28), params: dict[str, Any] | None = None
+                 ) -> None:
         super().__init__(horizon, n_windows, n_estimators, learning_rate, num_leaves,
-                         objective, random_state, num_threads)
+                         objective, random_state, num_threads, params)
         self.bands = bands
 
     def _fit_bands(self, df: pl.DataFrame, h: int) -> list[tuple[int, Any]]:
