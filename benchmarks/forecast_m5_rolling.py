@@ -57,9 +57,10 @@ H = 28
 LOCAL = ("SeasonalNaive", "CrostonOptimized", "TSB", "WindowAverage28")
 #: LightGBM family (all read the M5 covariates): recursive, direct (one model per 14-day band),
 #: each also one model per store-department ("-dept"), and the recursive one with other
-#: objectives than Tweedie ("-poisson", "-l2")
+#: objectives than Tweedie ("-poisson", "-l2"), with probable stockouts imputed ("-cens"), or
+#: with optuna's parameters found on data before every window ("-tuned")
 LGBM = ("LightGBM", "LightGBMDirect", "LightGBM-dept", "LightGBMDirect-dept",
-        "LightGBM-poisson", "LightGBM-l2", "LightGBM-big")
+        "LightGBM-poisson", "LightGBM-l2", "LightGBM-big", "LightGBM-cens", "LightGBM-tuned")
 #: "-big": the M5 winners' kind of setting (more, smaller steps; bagging rows and features;
 #: Tweedie power 1.1) instead of the product default (300 trees, rate 0.05, 63 leaves)
 BIG = {"n_estimators": 1000, "learning_rate": 0.03, "num_leaves": 127,
@@ -91,12 +92,23 @@ def fit_one(name: str, data, train: pl.DataFrame, cutoff: date, args
         base, _, variant = name.partition("-")
         cls = LGBMForecaster if base == "LightGBM" else LGBMDirectForecaster
         objective = variant if variant in ("poisson", "l2") else "tweedie"
+        if variant == "cens":  # `forecast --censor-zero-runs`: zero runs imputed first
+            from stockpilot.forecast.censoring import impute_censored, probable_stockouts
+
+            prep.df = impute_censored(prep.df, probable_stockouts(prep.df)
+                                      .select("unique_id", "ds"))
         cov = m5_covariates(data.calendar, data.prices, data.ids["unique_id"],
                             train["ds"].min(), cutoff + timedelta(days=H))
 
+        extra = BIG if variant == "big" else {}
+        if variant == "tuned":  # benchmarks/forecast_m5_tune.py, on data before every window
+            from stockpilot.forecast.tuning import kwargs_of
+
+            extra = kwargs_of(json.loads(args.tuned.read_text())["params"])
+
         def make():
             return cls(horizon=H, n_windows=inner, num_threads=threads, objective=objective,
-                       **(BIG if variant == "big" else {}))
+                       **extra)
 
         if variant == "dept":
             groups = with_keys(prep.df.select("unique_id").unique()).select(
@@ -217,6 +229,8 @@ def main() -> None:
     ap.add_argument("--inner", type=int, default=2, help="inner backtest windows per fit")
     ap.add_argument("--train-days", type=int, default=730,
                     help="fit on this many days before each window (0: all history)")
+    ap.add_argument("--tuned", type=Path, default=Path("/tmp/stockpilot-rolling/tuned.json"),
+                    help="LightGBM-tuned's parameters (benchmarks/forecast_m5_tune.py)")
     ap.add_argument("--series", type=int, default=0, help="first N series only (smoke runs)")
     ap.add_argument("--every", type=int, default=1,
                     help="every n-th series in id order (a spread subset when CPU is short)")

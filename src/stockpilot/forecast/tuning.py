@@ -26,6 +26,23 @@ class Tuned:
     score: float
     trials: int
 
+    def kwargs(self) -> dict[str, Any]:
+        """The parameters as :class:`LGBMForecaster` keyword arguments."""
+        return kwargs_of(self.params)
+
+
+#: searched parameters that are LGBMForecaster arguments; the rest go to LightGBM as ``params``
+OWN = ("n_estimators", "learning_rate", "num_leaves")
+
+
+def kwargs_of(params: dict[str, Any]) -> dict[str, Any]:
+    """Flat searched parameters → :class:`LGBMForecaster` keyword arguments."""
+    own = {k: v for k, v in params.items() if k in OWN}
+    extra = {k: v for k, v in params.items() if k not in OWN}
+    if "subsample" in extra:
+        extra["subsample_freq"] = 1  # LightGBM bags rows only with a bagging frequency
+    return own | ({"params": extra} if extra else {})
+
 
 def backtest_score(cv: pl.DataFrame, history: pl.DataFrame) -> float:
     """Scale-free backtest error: Σ MSE_i / mean(y_i²), weighted by each series' units."""
@@ -43,7 +60,8 @@ def backtest_score(cv: pl.DataFrame, history: pl.DataFrame) -> float:
 def tune_lgbm(df: pl.DataFrame, X: pl.DataFrame | None = None, *, horizon: int = 28,
               n_windows: int = 2, n_trials: int | None = 20, timeout_s: float | None = None,
               num_threads: int = 1, random_state: int = 0) -> Tuned:
-    """Search the number of trees, the learning rate and num_leaves by backtest error.
+    """Search trees, learning rate, leaves, row and feature bagging and the least leaf size
+    by backtest error.
 
     Args:
         df: history ``unique_id, ds, y``.
@@ -62,12 +80,15 @@ def tune_lgbm(df: pl.DataFrame, X: pl.DataFrame | None = None, *, horizon: int =
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
     def objective(trial: Any) -> float:
-        f = LGBMForecaster(
-            horizon=horizon, n_windows=n_windows, num_threads=num_threads,
-            random_state=random_state,
-            n_estimators=trial.suggest_int("n_estimators", 50, 600, log=True),
-            learning_rate=trial.suggest_float("learning_rate", 0.01, 0.2, log=True),
-            num_leaves=trial.suggest_int("num_leaves", 15, 255, log=True))
+        params = {
+            "n_estimators": trial.suggest_int("n_estimators", 50, 1000, log=True),
+            "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.2, log=True),
+            "num_leaves": trial.suggest_int("num_leaves", 15, 255, log=True),
+            "subsample": trial.suggest_float("subsample", 0.4, 1.0),
+            "colsample_bytree": trial.suggest_float("colsample_bytree", 0.3, 1.0),
+            "min_child_samples": trial.suggest_int("min_child_samples", 5, 400, log=True)}
+        f = LGBMForecaster(horizon=horizon, n_windows=n_windows, num_threads=num_threads,
+                           random_state=random_state, **kwargs_of(params))
         return backtest_score(f.fit(df, X).cv_, df)
 
     study = optuna.create_study(direction="minimize",
