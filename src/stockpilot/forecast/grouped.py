@@ -16,6 +16,7 @@ from typing import Any, Self
 
 import polars as pl
 
+from stockpilot.domain.series import split_unique_id
 from stockpilot.errors import StockpilotError
 from stockpilot.forecast.base import QUANTILES
 
@@ -66,3 +67,27 @@ class GroupedForecaster:
                 x = X_future.join(self.ids_[name], on="unique_id", how="semi")
                 parts.append(m.predict(h, X_future=x, quantiles=quantiles))
         return pl.concat(parts, how="vertical_relaxed").sort("unique_id", "ds")
+
+
+def store_groups(ids: pl.Series | list[str]) -> pl.DataFrame:
+    """``unique_id, group``: each series' location (the part after ``@`` of its id)."""
+    frame = pl.DataFrame({"unique_id": pl.Series(ids, dtype=pl.Utf8)}).unique(maintain_order=True)
+    return frame.with_columns(split_unique_id()[1].alias("group"))
+
+
+def category_groups(ids: pl.Series | list[str], categories: pl.DataFrame | None
+                    ) -> pl.DataFrame:
+    """``unique_id, group``: each series' SKU category (null where the SKU has none).
+
+    Args:
+        ids: series ids ``sku@location``.
+        categories: ``sku, category``, one row per SKU (the first is kept otherwise).
+    """
+    frame = pl.DataFrame({"unique_id": pl.Series(ids, dtype=pl.Utf8)}).unique(maintain_order=True)
+    frame = frame.with_columns(split_unique_id()[0])
+    if categories is None:
+        return frame.select("unique_id", pl.lit(None, dtype=pl.Utf8).alias("group"))
+    cats = categories.select("sku", pl.col("category").cast(pl.Utf8)).drop_nulls() \
+        .unique("sku", keep="first", maintain_order=True)
+    return frame.join(cats, on="sku", how="left").select(
+        "unique_id", pl.col("category").alias("group"))
