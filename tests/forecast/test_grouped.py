@@ -86,7 +86,7 @@ def test_backtest_and_forecast_cover_every_series(fitted, mixed_recent):
 
 
 def test_pickles(fitted):
-    again = pickle.loads(pickle.dumps(fitted))  # noqa: S301 - our own object
+    again = pickle.loads(pickle.dumps(fitted))
     assert_frame_equal(again.predict(H), fitted.predict(H))
 
 

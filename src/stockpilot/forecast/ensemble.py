@@ -2,11 +2,12 @@
 
 The M5 accuracy winner averaged recursive and non-recursive LightGBM models trained per store,
 per store-category and per store-department (Makridakis et al. 2022, "M5 accuracy competition:
-results, findings, and conclusions"): averaging cancels part of each model's own error. Here the ensemble is the plain mean
-of the LightGBM-family candidates fitted in the same run: it refits nothing; its rolling-origin
-errors are the mean of its members' backtest forecasts on the rows they all have, and its
-quantiles come from those errors (conformal, :mod:`stockpilot.forecast.conformal`), so it is
-chosen per demand class by backtest like any other candidate.
+results, findings, and conclusions"): averaging cancels part of each model's own error. Here
+the ensemble is the plain mean of the LightGBM-family candidates fitted in the same run: it
+refits nothing; its rolling-origin errors are the mean of its members' backtest forecasts on
+the rows they all have, and its quantiles come from those errors (conformal,
+:mod:`stockpilot.forecast.conformal`), so it is chosen per demand class by backtest like any
+other candidate.
 """
 
 from __future__ import annotations

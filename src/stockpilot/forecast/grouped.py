@@ -59,7 +59,7 @@ class GroupedForecaster:
     def predict(self, h: int, X_future: pl.DataFrame | None = None,
                 quantiles: tuple[float, ...] = QUANTILES) -> pl.DataFrame:
         """Every group's forecast, ``unique_id, ds, mean, q…``."""
-        parts = []
+        parts: list[pl.DataFrame] = []
         for name, m in self.models_.items():
             if X_future is None:
                 parts.append(m.predict(h, quantiles=quantiles))

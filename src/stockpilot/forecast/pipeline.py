@@ -28,9 +28,9 @@ from stockpilot.forecast import registry
 from stockpilot.forecast.censoring import impute_censored, probable_stockouts
 from stockpilot.forecast.data import Prepared, prepare, to_long
 from stockpilot.forecast.frequency import Frequency, frequency, from_monthly, to_periods
+from stockpilot.forecast.grouped import OTHER, category_groups, store_groups
 from stockpilot.forecast.outliers import flag_outliers
 from stockpilot.forecast.outliers import winsorise as winsorise_frame
-from stockpilot.forecast.grouped import OTHER, category_groups, store_groups
 from stockpilot.forecast.selection import (
     COVARIATE_MODELS,
     GLOBAL_MODELS,
