@@ -109,3 +109,14 @@ def test_ensemble_without_two_lightgbm_members_fails_before_any_work(tmp_path: P
     unknown = run("forecast", "--models", "LightGBM-region", ws=ws, ok=False)
     assert unknown.returncode != 0 and "Traceback" not in unknown.stderr
     assert not (ws / "history" / "runs").exists()
+
+
+def test_models_help_names_every_global_model() -> None:
+    import typer
+
+    from stockpilot.cli.forecast_cmds import forecast_app
+    from stockpilot.forecast.selection import GLOBAL_MODELS
+
+    option = next(p for p in typer.main.get_command(forecast_app).params if p.name == "models")
+    words = {w.strip(",.()") for w in str(getattr(option, "help", "")).split()}
+    assert GLOBAL_MODELS <= words, GLOBAL_MODELS - words
