@@ -57,7 +57,7 @@ def forecast(ctx: typer.Context,
         return
     from stockpilot.errors import StockpilotError
     from stockpilot.forecast.pipeline import run_forecast
-    from stockpilot.forecast.selection import GLOBAL_MODELS, GROUPED_MODELS, check_models
+    from stockpilot.forecast.selection import GLOBAL_MODELS, check_models, groupings
     from stockpilot.forecast.stats import build_model
 
     if engine not in ("local", "spark", "dask"):
@@ -75,7 +75,7 @@ def forecast(ctx: typer.Context,
     except StockpilotError as exc:
         raise typer.BadParameter(str(exc), param_hint="--models") from exc
     w = workspace(ws)
-    if any(GROUPED_MODELS.get(n, ("", ""))[1] == "dept" for n in names):
+    if "dept" in groupings(names):
         from stockpilot.ingest.signals import copy_catalogue
 
         copy_catalogue(w.history, w.engine)  # the -dept models group by catalogue category

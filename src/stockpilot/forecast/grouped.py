@@ -35,11 +35,12 @@ class GroupedForecaster:
         if not {"unique_id", "group"} <= set(groups.columns):
             raise StockpilotError("groups needs the columns unique_id and group")
         self.make = make
-        self.groups = groups.select("unique_id", pl.col("group").cast(pl.Utf8)).unique(
-            "unique_id", keep="first")
+        self.groups = groups
 
     def _split(self, df: pl.DataFrame) -> dict[str, pl.DataFrame]:
-        g = df.join(self.groups, on="unique_id", how="left").with_columns(
+        groups = self.groups.select("unique_id", pl.col("group").cast(pl.Utf8)).unique(
+            "unique_id", keep="first")
+        g = df.join(groups, on="unique_id", how="left").with_columns(
             pl.col("group").fill_null(OTHER))
         return {str(k[0]): part.drop("group")
                 for k, part in g.partition_by("group", as_dict=True).items()}

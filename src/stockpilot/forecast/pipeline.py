@@ -34,12 +34,12 @@ from stockpilot.forecast.outliers import winsorise as winsorise_frame
 from stockpilot.forecast.selection import (
     COVARIATE_MODELS,
     GLOBAL_MODELS,
-    GROUPED_MODELS,
     Forecasts,
     Progress,
     check_choice,
     check_models,
     forecast_frame,
+    groupings,
 )
 from stockpilot.forecast.signals import Signals, covariates
 from stockpilot.store.history import HistoryStore
@@ -221,7 +221,7 @@ def _groups(history: HistoryStore, prep: Prepared, models: Sequence[str]
     """
     ids = prep.df["unique_id"].unique().sort()
     groups = {"store": store_groups(ids)}
-    if any(GROUPED_MODELS.get(m, ("", ""))[1] == "dept" for m in models):
+    if "dept" in groupings(models):
         dept = category_groups(ids, catalogue_categories(history))
         missing = dept["group"].null_count()
         groups["dept"] = dept

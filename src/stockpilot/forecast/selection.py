@@ -139,14 +139,19 @@ def check_models(models: Sequence[str]) -> None:
             f"{', '.join(m for m in LGBM_FAMILY if m not in members)}")
 
 
+def groupings(models: Sequence[str]) -> set[str]:
+    """The groupings (``store``, ``dept``) that the ``-store``/``-dept`` models asked for use."""
+    return {GROUPED_MODELS[m][1] for m in models if m in GROUPED_MODELS}
+
+
 def _groups(prep: Prepared, models: Sequence[str],
             groups: Mapping[str, pl.DataFrame] | None) -> dict[str, pl.DataFrame]:
     """The groupings the ``-store``/``-dept`` candidates in ``models`` need (checked)."""
     out = dict(groups or {})
     out.setdefault("store", store_groups(prep.df["unique_id"].unique().sort()))
     for name in models:
-        by = GROUPED_MODELS.get(name, ("", ""))[1]
-        if by and by not in out:
+        by = GROUPED_MODELS[name][1] if name in GROUPED_MODELS else None
+        if by is not None and by not in out:
             raise StockpilotError(f"{name} needs each series' {by}: pass groups={{{by!r}: "
                                   "frame of unique_id, group}}")
     return out
