@@ -140,7 +140,7 @@ def check_models(models: Sequence[str]) -> None:
 
 
 def groupings(models: Sequence[str]) -> set[str]:
-    """The groupings (``store``, ``dept``) that the ``-store``/``-dept`` models asked for use."""
+    """The groupings (``store``, ``dept``) used by the ``-store``/``-dept`` models in ``models``."""
     return {GROUPED_MODELS[m][1] for m in models if m in GROUPED_MODELS}
 
 
