@@ -24,8 +24,14 @@ def forecast(ctx: typer.Context,
              models: str = typer.Option("SeasonalNaive,CrostonOptimized,TSB,AutoETS",
                                         help="Comma-separated candidates: statsforecast "
                                         "model names and/or the global models LightGBM, "
-                                        "LightGBMDirect (these two read the imported events, "
-                                        "promotions and prices), LSTM, Transformer."),
+                                        "LightGBMDirect, their per-location and "
+                                        "per-department variants LightGBM-store, "
+                                        "LightGBMDirect-store, LightGBM-dept, "
+                                        "LightGBMDirect-dept (all six read the imported "
+                                        "events, promotions and prices), Ensemble (the mean "
+                                        "of two or more of those six), and with the deep "
+                                        "extra NF-LSTM, GRU, NHITS, TFT (neuralforecast), "
+                                        "LSTM, Transformer."),
              windows: int = typer.Option(3, min=1, max=12, help="Rolling-origin windows."),
              winsorise: bool = typer.Option(False, help="Pull flagged outliers in before "
                                             "fitting (they are always flagged)."),
@@ -49,8 +55,9 @@ def forecast(ctx: typer.Context,
     """Cross-validate candidates, choose per demand class (or series), write quantile forecasts."""
     if ctx.invoked_subcommand is not None:
         return
+    from stockpilot.errors import StockpilotError
     from stockpilot.forecast.pipeline import run_forecast
-    from stockpilot.forecast.selection import GLOBAL_MODELS
+    from stockpilot.forecast.selection import GLOBAL_MODELS, check_models, groupings
     from stockpilot.forecast.stats import build_model
 
     if engine not in ("local", "spark", "dask"):
@@ -63,7 +70,15 @@ def forecast(ctx: typer.Context,
     for name in names:
         if name not in GLOBAL_MODELS:
             build_model(name)  # unknown names fail here, before any work
+    try:
+        check_models(names)
+    except StockpilotError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--models") from exc
     w = workspace(ws)
+    if "dept" in groupings(names):
+        from stockpilot.ingest.signals import copy_catalogue
+
+        copy_catalogue(w.history, w.engine)  # the -dept models group by catalogue category
     with spinner("forecasting") as progress:
         task = progress.tasks[0].id
         run = run_forecast(w.history, horizon=horizon, models=names, n_windows=windows,

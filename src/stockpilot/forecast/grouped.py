@@ -16,6 +16,7 @@ from typing import Any, Self
 
 import polars as pl
 
+from stockpilot.domain.series import split_unique_id
 from stockpilot.errors import StockpilotError
 from stockpilot.forecast.base import QUANTILES
 
@@ -34,11 +35,12 @@ class GroupedForecaster:
         if not {"unique_id", "group"} <= set(groups.columns):
             raise StockpilotError("groups needs the columns unique_id and group")
         self.make = make
-        self.groups = groups.select("unique_id", pl.col("group").cast(pl.Utf8)).unique(
-            "unique_id", keep="first")
+        self.groups = groups
 
     def _split(self, df: pl.DataFrame) -> dict[str, pl.DataFrame]:
-        g = df.join(self.groups, on="unique_id", how="left").with_columns(
+        groups = self.groups.select("unique_id", pl.col("group").cast(pl.Utf8)).unique(
+            "unique_id", keep="first")
+        g = df.join(groups, on="unique_id", how="left").with_columns(
             pl.col("group").fill_null(OTHER))
         return {str(k[0]): part.drop("group")
                 for k, part in g.partition_by("group", as_dict=True).items()}
@@ -58,7 +60,7 @@ class GroupedForecaster:
     def predict(self, h: int, X_future: pl.DataFrame | None = None,
                 quantiles: tuple[float, ...] = QUANTILES) -> pl.DataFrame:
         """Every group's forecast, ``unique_id, ds, mean, q…``."""
-        parts = []
+        parts: list[pl.DataFrame] = []
         for name, m in self.models_.items():
             if X_future is None:
                 parts.append(m.predict(h, quantiles=quantiles))
@@ -66,3 +68,27 @@ class GroupedForecaster:
                 x = X_future.join(self.ids_[name], on="unique_id", how="semi")
                 parts.append(m.predict(h, X_future=x, quantiles=quantiles))
         return pl.concat(parts, how="vertical_relaxed").sort("unique_id", "ds")
+
+
+def store_groups(ids: pl.Series | list[str]) -> pl.DataFrame:
+    """``unique_id, group``: each series' location (the part after ``@`` of its id)."""
+    frame = pl.DataFrame({"unique_id": pl.Series(ids, dtype=pl.Utf8)}).unique(maintain_order=True)
+    return frame.with_columns(split_unique_id()[1].alias("group"))
+
+
+def category_groups(ids: pl.Series | list[str], categories: pl.DataFrame | None
+                    ) -> pl.DataFrame:
+    """``unique_id, group``: each series' SKU category (null where the SKU has none).
+
+    Args:
+        ids: series ids ``sku@location``.
+        categories: ``sku, category``, one row per SKU (the first is kept otherwise).
+    """
+    frame = pl.DataFrame({"unique_id": pl.Series(ids, dtype=pl.Utf8)}).unique(maintain_order=True)
+    frame = frame.with_columns(split_unique_id()[0])
+    if categories is None:
+        return frame.select("unique_id", pl.lit(None, dtype=pl.Utf8).alias("group"))
+    cats = categories.select("sku", pl.col("category").cast(pl.Utf8)).drop_nulls() \
+        .unique("sku", keep="first", maintain_order=True)
+    return frame.join(cats, on="sku", how="left").select(
+        "unique_id", pl.col("category").alias("group"))

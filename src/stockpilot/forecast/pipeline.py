@@ -28,6 +28,7 @@ from stockpilot.forecast import registry
 from stockpilot.forecast.censoring import impute_censored, probable_stockouts
 from stockpilot.forecast.data import Prepared, prepare, to_long
 from stockpilot.forecast.frequency import Frequency, frequency, from_monthly, to_periods
+from stockpilot.forecast.grouped import OTHER, category_groups, store_groups
 from stockpilot.forecast.outliers import flag_outliers
 from stockpilot.forecast.outliers import winsorise as winsorise_frame
 from stockpilot.forecast.selection import (
@@ -36,7 +37,9 @@ from stockpilot.forecast.selection import (
     Forecasts,
     Progress,
     check_choice,
+    check_models,
     forecast_frame,
+    groupings,
 )
 from stockpilot.forecast.signals import Signals, covariates
 from stockpilot.store.history import HistoryStore
@@ -94,6 +97,7 @@ def run_forecast(history: HistoryStore, *, horizon: int = 28,
     registry (:mod:`.registry`); ``promote=False`` keeps the run as a challenger, not served.
     """
     say = progress or (lambda _m: None)
+    check_models(models)
     f = frequency(freq)
     if f.code != "D" and GLOBAL_MODELS & set(models):
         raise StockpilotError(f"--freq {f.code}: the global models "
@@ -108,10 +112,11 @@ def run_forecast(history: HistoryStore, *, horizon: int = 28,
     check_choice(choice)
     if f.code != "D":
         prep = _periods(history, prep, f)
+    groups = _groups(history, prep, models)
     if engine == "spark":
         from stockpilot.forecast.spark import forecast_frame as on_spark
         prep.notes.append("engine spark: statistical candidates ran on Spark")
-        result = on_spark(prep, models, horizon, n_windows, say, choice)
+        result = on_spark(prep, models, horizon, n_windows, say, choice, groups)
     else:
         factory = None
         if engine == "dask":
@@ -121,7 +126,7 @@ def run_forecast(history: HistoryStore, *, horizon: int = 28,
         cov = _covariates(history, prep, models, horizon, say) if f.code == "D" else None
         result = forecast_frame(prep, models, horizon, n_windows, say, cov,
                                 freq=f.offset, season_length=f.season_length, choice=choice,
-                                factory=factory)
+                                factory=factory, groups=groups)
     run = _record(prep, horizon, list(models), n_windows, result.choice)
     run.choice, run.freq = choice, f.code
     say("writing forecasts")
@@ -186,6 +191,44 @@ def load_signals(history: HistoryStore) -> Signals:
         prices=None if prices is None else prices.select(
             "sku", "location", "valid_from", "valid_to", "price").collect(),
         categories=pl.concat(cats).unique() if cats else None)
+
+
+def catalogue_categories(history: HistoryStore) -> pl.DataFrame | None:
+    """``sku, category``: each SKU's department or category, as the history store keeps it.
+
+    ``series/catalogue`` (the SQL catalogue's categories, copied by the CLI before a run with
+    a ``-dept`` model and by promotion imports) comes first, then the import attributes
+    (M5's ``series/m5``: ``dept_id``, else a ``category`` column). None when there are none.
+    """
+    names = history.parts("series")
+    cats = []
+    for name in sorted(names, key=lambda n: n != "catalogue"):
+        attrs = history.read("series", name)
+        column = next((c for c in ("category", "dept_id") if c in attrs.columns), None)
+        if column is not None:
+            cats.append(attrs.select("sku", pl.col(column).cast(pl.Utf8).alias("category"))
+                        .drop_nulls())
+    if not cats:
+        return None
+    return pl.concat(cats).unique("sku", keep="first", maintain_order=True)
+
+
+def _groups(history: HistoryStore, prep: Prepared, models: Sequence[str]
+            ) -> dict[str, pl.DataFrame]:
+    """Per-store and per-department groups of the series, for the ``-store``/``-dept`` models.
+
+    A series whose SKU has no category goes to the ``(other)`` group; the run notes how many.
+    """
+    ids = prep.df["unique_id"].unique().sort()
+    groups = {"store": store_groups(ids)}
+    if "dept" in groupings(models):
+        dept = category_groups(ids, catalogue_categories(history))
+        missing = dept["group"].null_count()
+        groups["dept"] = dept
+        if missing:
+            prep.notes.append(f"{missing} of {dept.height} series have no category in the "
+                              f"catalogue: the -dept models fit them as one group {OTHER!r}")
+    return groups
 
 
 def _covariates(history: HistoryStore, prep: Prepared, models: Sequence[str], horizon: int,

@@ -26,9 +26,10 @@ Quantiles come from the chosen model's own errors (conformal), intermittent mode
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 from typing import Any, cast
 
 import polars as pl
@@ -38,6 +39,8 @@ from stockpilot.errors import StockpilotError
 from stockpilot.forecast.base import QUANTILE_COLUMNS
 from stockpilot.forecast.classify import demand_classes
 from stockpilot.forecast.data import Prepared
+from stockpilot.forecast.ensemble import MeanEnsemble
+from stockpilot.forecast.grouped import GroupedForecaster, store_groups
 from stockpilot.forecast.stats import StatsForecaster
 
 CLASSES = ("smooth", "erratic", "intermittent", "lumpy", "zero")
@@ -47,11 +50,19 @@ CONTINUOUS_MODELS = ("AutoETS", "AutoTheta", "AutoARIMA", "MSTL")
 ROUTES: dict[str, frozenset[str]] = (
     {m: frozenset({"intermittent", "lumpy"}) for m in INTERMITTENT_MODELS}
     | {m: frozenset({"smooth", "erratic"}) for m in CONTINUOUS_MODELS})
+#: The per-group LightGBM candidates: name -> (base candidate, grouping). A grouping is a key
+#: of ``forecast_frame``'s ``groups``: ``store`` (the id's location), ``dept`` (the SKU's
+#: catalogue category); see :mod:`stockpilot.forecast.grouped`.
+GROUPED_MODELS = {f"{base}-{by}": (base, by) for by in ("store", "dept")
+                  for base in ("LightGBM", "LightGBMDirect")}
+#: The LightGBM-family candidates: the members an ``Ensemble`` averages.
+LGBM_FAMILY = ("LightGBM", "LightGBMDirect", *GROUPED_MODELS)
+ENSEMBLE = "Ensemble"
 #: Models fitted once on all series (they learn across series); the rest are per series.
-GLOBAL_MODELS = frozenset({"LightGBM", "LightGBMDirect", "LSTM", "Transformer",
+GLOBAL_MODELS = frozenset({*LGBM_FAMILY, ENSEMBLE, "LSTM", "Transformer",
                            "NF-LSTM", "GRU", "NHITS", "TFT"})
 #: Global models that read future-known covariates (events, prices, promotions).
-COVARIATE_MODELS = frozenset({"LightGBM", "LightGBMDirect"})
+COVARIATE_MODELS = frozenset(LGBM_FAMILY)
 
 Progress = Callable[[str], None]
 #: Builds a candidate: ``(name, horizon, n_windows, freq, season_length) -> forecaster``.
@@ -73,7 +84,8 @@ class Forecasts:
 def forecast_frame(prep: Prepared, models: Sequence[str], horizon: int, n_windows: int,
                    say: Progress | None = None, covariates: pl.DataFrame | None = None,
                    freq: str = "1d", season_length: int = 7, choice: str = "class",
-                   factory: Factory | None = None) -> Forecasts:
+                   factory: Factory | None = None,
+                   groups: Mapping[str, pl.DataFrame] | None = None) -> Forecasts:
     """Route, cross-validate and fit every candidate, choose, forecast — no I/O.
 
     ``covariates`` (``unique_id, ds, …`` over the history and the ``horizon`` days after it,
@@ -82,22 +94,67 @@ def forecast_frame(prep: Prepared, models: Sequence[str], horizon: int, n_window
     default; ``"1mo"``/12 for monthly totals — the global models are daily only).
     ``choice``: ``"class"`` or ``"series"`` (see the module docstring).
     ``factory`` builds each candidate (default :func:`make_forecaster`; e.g.
-    :func:`stockpilot.forecast.scale.large_panel_factory` for tens of thousands of series).
+    :func:`stockpilot.forecast.scale.large_panel_factory` for tens of thousands of series);
+    a ``-store``/``-dept`` candidate is its base candidate from ``factory``, once per group.
+    ``groups``: ``{"store": …, "dept": …}``, each ``unique_id, group``, for those candidates
+    (``store`` defaults to each id's location; ``dept`` must be given to use ``-dept``).
+    ``Ensemble`` is fitted last, as the mean of the other LightGBM-family candidates.
     """
     check_choice(choice)
+    check_models(models)
+    groups = _groups(prep, models, groups)
     make = factory or make_forecaster
     say = say or (lambda _m: None)
     classes = demand_classes(prep.df)
     route = routes(classes, models)
     fitted: dict[str, Any] = {}
-    for name, ids in routed(route, models):
+    for name, ids in sorted(routed(route, models), key=lambda r: r[0] == ENSEMBLE):
         say(f"cross-validating and fitting {name} on {ids.height} series")
         df = prep.df if name in GLOBAL_MODELS else prep.df.join(ids, on="unique_id",
                                                                 how="semi")
         X = covariates if name in COVARIATE_MODELS else None
-        fitted[name] = make(name, horizon, n_windows, freq, season_length).fit(df, X)
+        if name == ENSEMBLE:
+            members = {m: f for m, f in fitted.items() if m in LGBM_FAMILY}
+            fitted[name] = MeanEnsemble(members).fit(df)
+        elif name in GROUPED_MODELS:
+            base, by = GROUPED_MODELS[name]
+            fitted[name] = GroupedForecaster(
+                partial(make, base, horizon, n_windows, freq, season_length), groups[by]
+            ).fit(df, X)
+        else:
+            fitted[name] = make(name, horizon, n_windows, freq, season_length).fit(df, X)
     say(f"choosing a model per {choice}")
     return assemble(fitted, route, classes, prep, horizon, freq, choice)
+
+
+def check_models(models: Sequence[str]) -> None:
+    """Refuse an ``Ensemble`` with fewer than two LightGBM-family members, before any work."""
+    if ENSEMBLE not in models:
+        return
+    members = [m for m in models if m in LGBM_FAMILY]
+    if len(members) < 2:
+        raise StockpilotError(
+            f"Ensemble averages the LightGBM-family candidates of the run and needs two or "
+            f"more (got {', '.join(members) or 'none'}): add some of "
+            f"{', '.join(m for m in LGBM_FAMILY if m not in members)}")
+
+
+def groupings(models: Sequence[str]) -> set[str]:
+    """The groupings (``store``, ``dept``) used by the ``-store``/``-dept`` models in ``models``."""
+    return {GROUPED_MODELS[m][1] for m in models if m in GROUPED_MODELS}
+
+
+def _groups(prep: Prepared, models: Sequence[str],
+            groups: Mapping[str, pl.DataFrame] | None) -> dict[str, pl.DataFrame]:
+    """The groupings the ``-store``/``-dept`` candidates in ``models`` need (checked)."""
+    out = dict(groups or {})
+    out.setdefault("store", store_groups(prep.df["unique_id"].unique().sort()))
+    for name in models:
+        by = GROUPED_MODELS[name][1] if name in GROUPED_MODELS else None
+        if by is not None and by not in out:
+            raise StockpilotError(f"{name} needs each series' {by}: pass groups={{{by!r}: "
+                                  "frame of unique_id, group}}")
+    return out
 
 
 def assemble(fitted: dict[str, Any], route: pl.DataFrame, classes: pl.DataFrame,
@@ -143,8 +200,13 @@ def make_forecaster(name: str, horizon: int, n_windows: int, freq: str = "1d",
                     season_length: int = 7) -> Any:
     """A forecaster by name: LightGBM, LSTM, Transformer (global) or a statsforecast model.
 
-    ``LSTM`` and ``Transformer`` need PyTorch (the ``deep`` extra).
+    ``LSTM`` and ``Transformer`` need PyTorch (the ``deep`` extra). The ``-store``/``-dept``
+    candidates and ``Ensemble`` are built by :func:`forecast_frame` (they need the groups or
+    the other candidates).
     """
+    if name in GROUPED_MODELS or name == ENSEMBLE:
+        raise StockpilotError(f"{name} is built by forecast_frame from its base candidates, "
+                              "not by a factory")
     if name == "LightGBM":
         from stockpilot.forecast.lgbm import LGBMForecaster
 

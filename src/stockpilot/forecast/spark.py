@@ -24,7 +24,7 @@ cluster instead. Needs the ``spark`` extra (pyspark, fugue) and a Java 17 runtim
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Self
 
 import polars as pl
@@ -120,7 +120,7 @@ class SparkStatsForecaster(StatsForecaster):
 def make_forecaster(name: str, horizon: int, n_windows: int, freq: str = "1d",
                     season_length: int = 7) -> Any:
     """Like :func:`selection.make_forecaster`, with statsforecast models on Spark."""
-    if name in ("LightGBM", "LSTM", "Transformer"):  # global models: on the driver
+    if name in selection.GLOBAL_MODELS:  # global models: on the driver
         return _local_make_forecaster(name, horizon, n_windows, freq, season_length)
     return SparkStatsForecaster(name, season_length=season_length, horizon=horizon,
                                 n_windows=n_windows, freq=freq)
@@ -130,7 +130,8 @@ _local_make_forecaster = selection.make_forecaster
 
 
 def forecast_frame(prep: Prepared, models: Sequence[str], horizon: int, n_windows: int,
-                   say: Progress | None = None, choice: str = "class") -> Forecasts:
+                   say: Progress | None = None, choice: str = "class",
+                   groups: Mapping[str, pl.DataFrame] | None = None) -> Forecasts:
     """:func:`selection.forecast_frame` with the statistical candidates on Spark."""
     say = say or (lambda _m: None)
     try:
@@ -142,4 +143,4 @@ def forecast_frame(prep: Prepared, models: Sequence[str], horizon: int, n_window
     say("starting Spark")
     spark_session()
     return selection.forecast_frame(prep, models, horizon, n_windows, say, choice=choice,
-                                    factory=make_forecaster)
+                                    factory=make_forecaster, groups=groups)

@@ -98,9 +98,19 @@ def import_signal(history: HistoryStore, kind: str, path: Path,
                                                                  maintain_order=True)
     history.write(dataset, part, merged)
     if kind == "promotions" and engine is not None:
-        with engine.connect() as conn:
-            rows = conn.execute(select(t.skus.c.sku, t.skus.c.category)).all()
-        history.write("series", "catalogue", pl.DataFrame(
-            rows, schema={"sku": pl.Utf8, "category": pl.Utf8}, orient="row")
-            .drop_nulls("category"))
+        copy_catalogue(history, engine)
     return SignalReport(kind, str(path), new.height, merged.height)
+
+
+def copy_catalogue(history: HistoryStore, engine: Engine) -> int:
+    """Copy the catalogue's SKU categories to ``series/catalogue``; returns the SKUs copied.
+
+    The forecasting pipeline reads only the history store: promotions by category and the
+    per-department models (``LightGBM-dept``) find each SKU's category there.
+    """
+    with engine.connect() as conn:
+        rows = conn.execute(select(t.skus.c.sku, t.skus.c.category)).all()
+    cats = pl.DataFrame(rows, schema={"sku": pl.Utf8, "category": pl.Utf8},
+                        orient="row").drop_nulls("category")
+    history.write("series", "catalogue", cats)
+    return cats.height

@@ -127,10 +127,15 @@ def compact_ledger(ctx: Context) -> StepResult:
 def forecast(ctx: Context) -> StepResult:
     """Refit on schedule (champion older than ``retrain_days``), else only on drift."""
     from stockpilot.forecast.pipeline import run_forecast
+    from stockpilot.forecast.selection import groupings
 
     cfg = ctx.settings.pipeline
     if not ctx.history.parts("daily"):
         return StepResult(skipped=True, detail={"reason": "no demand history yet"})
+    if "dept" in groupings(cfg.models):
+        from stockpilot.ingest.signals import copy_catalogue
+
+        copy_catalogue(ctx.history, ctx.engine)  # the -dept models group by catalogue category
     age = _champion_age(ctx.history)
     due = age is None or age >= timedelta(days=cfg.retrain_days)
     run = run_forecast(ctx.history, horizon=cfg.horizon, models=tuple(cfg.models),
