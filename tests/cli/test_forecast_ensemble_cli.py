@@ -120,3 +120,23 @@ def test_models_help_names_every_global_model() -> None:
     option = next(p for p in typer.main.get_command(forecast_app).params if p.name == "models")
     words = {w.strip(",.()") for w in str(getattr(option, "help", "")).split()}
     assert not GLOBAL_MODELS - words, f"not in the --models help: {GLOBAL_MODELS - words}"
+
+
+def test_tuning_searches_lightgbm_within_its_budget_and_the_models_use_it(shop: Path) -> None:
+    out = run("forecast", "--models", "SeasonalNaive,LightGBM,LightGBM-store", "--windows", "1",
+              "--horizon", str(H), "--tune-trials", "2", ws=shop).stdout
+    assert "LightGBM tuned by optuna: 2 trials" in " ".join(out.split())
+    history = HistoryStore(shop / "history")
+    record = json.loads((shop / "history" / "runs" / "latest.json").read_text())
+    note = next(n for n in record["notes"] if n.startswith("LightGBM tuned by optuna"))
+    params = json.loads(note.split("parameters ", 1)[1])
+    models = load_models(history, record["run_id"])
+    for got in (models["LightGBM"], *models["LightGBM-store"].models_.values()):
+        assert got.n_estimators == params["n_estimators"]
+        assert got.params["min_child_samples"] == params["min_child_samples"]
+        assert got.params["subsample_freq"] == 1
+
+
+def test_tuning_without_a_lightgbm_model_is_refused_before_any_work(shop: Path) -> None:
+    proc = run("forecast", "--models", "SeasonalNaive", "--tune-trials", "2", ws=shop, ok=False)
+    assert proc.returncode == 2 and "add LightGBM" in " ".join(proc.stderr.split())

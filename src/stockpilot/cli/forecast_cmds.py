@@ -51,13 +51,24 @@ def forecast(ctx: typer.Context,
              challenger: bool = typer.Option(
                  False, help="Store the run as a challenger, not served, to be promoted once "
                  "it beats the champion on new days (stockpilot forecast promote RUN)."),
+             tune_trials: int | None = typer.Option(
+                 None, min=1, help="First search LightGBM's parameters with optuna on its own "
+                 "backtest: this many trials (the LightGBM models then use the best)."),
+             tune_seconds: float | None = typer.Option(
+                 None, min=1, help="…or for at most this many seconds (with or without "
+                 "--tune-trials)."),
              ws: Path | None = WorkspaceOpt) -> None:
     """Cross-validate candidates, choose per demand class (or series), write quantile forecasts."""
     if ctx.invoked_subcommand is not None:
         return
     from stockpilot.errors import StockpilotError
     from stockpilot.forecast.pipeline import run_forecast
-    from stockpilot.forecast.selection import GLOBAL_MODELS, check_models, groupings
+    from stockpilot.forecast.selection import (
+        GLOBAL_MODELS,
+        LGBM_FAMILY,
+        check_models,
+        groupings,
+    )
     from stockpilot.forecast.stats import build_model
 
     if engine not in ("local", "spark", "dask"):
@@ -74,6 +85,12 @@ def forecast(ctx: typer.Context,
         check_models(names)
     except StockpilotError as exc:
         raise typer.BadParameter(str(exc), param_hint="--models") from exc
+    if (tune_trials or tune_seconds) and not set(names) & set(LGBM_FAMILY):
+        raise typer.BadParameter("tuning searches LightGBM's parameters: add LightGBM (or "
+                                 "another LightGBM model) to --models", param_hint="--tune-trials")
+    if (tune_trials or tune_seconds) and engine != "local":
+        raise typer.BadParameter(f"tuning runs on the local engine only, not {engine!r}",
+                                 param_hint="--engine")
     w = workspace(ws)
     if "dept" in groupings(names):
         from stockpilot.ingest.signals import copy_catalogue
@@ -85,6 +102,7 @@ def forecast(ctx: typer.Context,
                            winsorise=winsorise, retrain_if_drift=retrain_if_drift,
                            engine=engine, choice=choice, censor_zero_runs=censor_zero_runs,
                            freq=freq.upper(), promote=not challenger,
+                           tune_trials=tune_trials, tune_seconds=tune_seconds,
                            progress=lambda m: progress.update(task, description=m))
     if not run.refit:
         console.print(run.notes[0])

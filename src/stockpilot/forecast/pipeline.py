@@ -34,12 +34,15 @@ from stockpilot.forecast.outliers import winsorise as winsorise_frame
 from stockpilot.forecast.selection import (
     COVARIATE_MODELS,
     GLOBAL_MODELS,
+    LGBM_FAMILY,
+    Factory,
     Forecasts,
     Progress,
     check_choice,
     check_models,
     forecast_frame,
     groupings,
+    make_forecaster,
 )
 from stockpilot.forecast.signals import Signals, covariates
 from stockpilot.store.history import HistoryStore
@@ -81,7 +84,8 @@ def run_forecast(history: HistoryStore, *, horizon: int = 28,
                  winsorise: bool = False, retrain_if_drift: float | None = None,
                  progress: Progress | None = None, engine: str = "local",
                  choice: str = "class", censor_zero_runs: bool = False,
-                 freq: str = "D", promote: bool = True) -> ForecastRun:
+                 freq: str = "D", promote: bool = True, tune_trials: int | None = None,
+                 tune_seconds: float | None = None) -> ForecastRun:
     """Forecast every series in the history store; see the module docstring.
 
     Censored days (``stockouts`` from the ledger or the sales import) are imputed before
@@ -95,6 +99,8 @@ def run_forecast(history: HistoryStore, *, horizon: int = 28,
     ``forecasts/latest_weekly`` / ``latest_monthly`` (and ``series_…``, ``cv_…``); the daily
     ``forecasts/latest`` that planning reads is left alone. Every run's artefacts go to the
     registry (:mod:`.registry`); ``promote=False`` keeps the run as a challenger, not served.
+    ``tune_trials``/``tune_seconds`` first search the LightGBM models' parameters with optuna
+    (:mod:`.tuning`) on their own backtest, within that budget (local engine only).
     """
     say = progress or (lambda _m: None)
     check_models(models)
@@ -124,6 +130,9 @@ def run_forecast(history: HistoryStore, *, horizon: int = 28,
             prep.notes.append("engine dask: LightGBM trained on a Dask cluster")
             factory = on_dask
         cov = _covariates(history, prep, models, horizon, say) if f.code == "D" else None
+        if tune_trials is not None or tune_seconds is not None:
+            factory = _tuned_factory(prep, cov, models, horizon, n_windows, engine,
+                                     tune_trials, tune_seconds, say)
         result = forecast_frame(prep, models, horizon, n_windows, say, cov,
                                 freq=f.offset, season_length=f.season_length, choice=choice,
                                 factory=factory, groups=groups)
@@ -132,6 +141,47 @@ def run_forecast(history: HistoryStore, *, horizon: int = 28,
     say("writing forecasts")
     _register(history, run, result, promote)
     return run
+
+
+def _tuned_factory(prep: Prepared, cov: pl.DataFrame | None, models: Sequence[str],
+                   horizon: int, n_windows: int, engine: str, trials: int | None,
+                   seconds: float | None, say: Progress) -> Factory:
+    """Search LightGBM's parameters (optuna, the budget given), then a factory that uses them.
+
+    The search scores the recursive model's backtest (up to two windows of ``horizon`` days);
+    every LightGBM-family candidate (direct and per-group ones too) then gets the parameters.
+    """
+    from stockpilot.forecast.tuning import tune_lgbm
+
+    lgbm = [m for m in models if m in LGBM_FAMILY]
+    if not lgbm:
+        raise StockpilotError("--tune-trials/--tune-seconds tune LightGBM: add LightGBM, "
+                              "LightGBMDirect or a per-store/department one to --models")
+    if engine != "local":
+        raise StockpilotError(f"tuning runs on the local engine only, not {engine!r}")
+    say(f"tuning LightGBM ({trials or 'unlimited'} trials"
+        + (f", {seconds:g} s" if seconds else "") + ")")
+    tuned = tune_lgbm(prep.df, cov, horizon=horizon, n_windows=min(n_windows, 2),
+                      n_trials=trials, timeout_s=seconds)
+    prep.notes.append(f"LightGBM tuned by optuna: {tuned.trials} trials, backtest score "
+                      f"{tuned.score:.4f}, parameters {json.dumps(tuned.params, sort_keys=True)}")
+    return TunedFactory(tuned.kwargs())
+
+
+@dataclass(frozen=True)
+class TunedFactory:
+    """:func:`make_forecaster` with tuned LightGBM parameters (a class: fitted per-group
+    models keep their factory, and the registry pickles them)."""
+
+    kwargs: dict[str, object]
+
+    def __call__(self, name: str, horizon: int, n_windows: int, freq: str = "1d",
+                 season_length: int = 7) -> object:
+        model = make_forecaster(name, horizon, n_windows, freq, season_length)
+        if name in ("LightGBM", "LightGBMDirect"):  # the per-group ones are built from these
+            for key, value in self.kwargs.items():
+                setattr(model, key, value)
+        return model
 
 
 def _clean(history: HistoryStore, prep: Prepared, winsorise: bool, censor_zero_runs: bool
