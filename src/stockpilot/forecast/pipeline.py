@@ -170,13 +170,17 @@ def _tuned_factory(prep: Prepared, cov: pl.DataFrame | None, models: Sequence[st
 
 @dataclass(frozen=True)
 class TunedFactory:
-    """:func:`make_forecaster` with tuned LightGBM parameters (a class: fitted per-group
-    models keep their factory, and the registry pickles them)."""
+    """:func:`make_forecaster` with tuned LightGBM parameters.
+
+    A class, not a closure: fitted per-group models keep their factory, and the registry
+    pickles them.
+    """
 
     kwargs: dict[str, object]
 
     def __call__(self, name: str, horizon: int, n_windows: int, freq: str = "1d",
                  season_length: int = 7) -> object:
+        """The candidate ``name``; LightGBM ones with the tuned parameters."""
         model = make_forecaster(name, horizon, n_windows, freq, season_length)
         if name in ("LightGBM", "LightGBMDirect"):  # the per-group ones are built from these
             for key, value in self.kwargs.items():

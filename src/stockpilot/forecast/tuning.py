@@ -60,8 +60,9 @@ def backtest_score(cv: pl.DataFrame, history: pl.DataFrame) -> float:
 def tune_lgbm(df: pl.DataFrame, X: pl.DataFrame | None = None, *, horizon: int = 28,
               n_windows: int = 2, n_trials: int | None = 20, timeout_s: float | None = None,
               num_threads: int = 1, random_state: int = 0) -> Tuned:
-    """Search trees, learning rate, leaves, row and feature bagging and the least leaf size
-    by backtest error.
+    """Search LightGBM's parameters by backtest error.
+
+    Searched: trees, learning rate, leaves, row and feature bagging, the least leaf size.
 
     Args:
         df: history ``unique_id, ds, y``.
