@@ -145,8 +145,9 @@ def cached(name: str, data, train: pl.DataFrame, cutoff: date, cache: Path, args
         (folder / "seconds.txt").write_text(f"{time.perf_counter() - t0:.1f}")
         fc.write_parquet(folder / "fc.parquet")  # last: marks the entry complete
     cv_path = folder / "cv.parquet"
-    return (pl.read_parquet(cv_path) if cv_path.exists() else None,
-            pl.read_parquet(folder / "fc.parquet"),
+    f64 = pl.col(pl.Float32).cast(pl.Float64)  # neural frames cached before the product's cast
+    return (pl.read_parquet(cv_path).with_columns(f64) if cv_path.exists() else None,
+            pl.read_parquet(folder / "fc.parquet").with_columns(f64),
             float((folder / "seconds.txt").read_text()))
 
 

@@ -75,10 +75,14 @@ class NeuralForecaster:
     def _frame(self, out: Any) -> pl.DataFrame:
         fc = pl.from_pandas(out.reset_index(drop=False) if "unique_id" not in out.columns
                             else out)
-        cols = {qcol(t): pl.col(_column("NF", t)).clip(lower_bound=0.0) for t in QUANTILES}
+        # torch works in float32: cast to Float64 like every other model's frame, or a run
+        # that chooses this model for some series and another for the rest cannot stack them
+        cols = {qcol(t): pl.col(_column("NF", t)).cast(pl.Float64).clip(lower_bound=0.0)
+                for t in QUANTILES}
         keep = [c for c in ("unique_id", "ds", "cutoff", "y") if c in fc.columns]
         fc = fc.with_columns(pl.col("ds").cast(pl.Date)).select(
-            *keep, pl.col(_column("NF", 0.5)).clip(lower_bound=0.0).alias("mean"), **cols)
+            *keep, pl.col(_column("NF", 0.5)).cast(pl.Float64).clip(lower_bound=0.0)
+            .alias("mean"), **cols)
         return monotone(fc, [qcol(t) for t in QUANTILES])
 
     def fit(self, df: pl.DataFrame, X: pl.DataFrame | None = None) -> Self:
