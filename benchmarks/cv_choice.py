@@ -1,9 +1,10 @@
 """``choose_from_cv``: forecast_frame's choice from rolling-origin forecasts computed elsewhere.
 
-Used only by ``benchmarks/forecast_m5_monthly.py`` (one statsforecast cross-validation over
-the union of several evaluations' cutoffs serves them all), so it lives here and not in
-``src``; ``tests/forecast/test_choose_from_cv.py`` checks it against refitting with
-:func:`stockpilot.forecast.selection.forecast_frame`.
+Used only by the benchmarks (``forecast_m5_monthly.py``: one statsforecast cross-validation
+over the union of several evaluations' cutoffs serves them all; ``forecast_m5_rolling.py`` and
+``forecast_online_retail.py``: several choice rules from the same fitted candidates), so it
+lives here and not in ``src``; ``tests/forecast/test_choose_from_cv.py`` checks it against
+refitting with :func:`stockpilot.forecast.selection.forecast_frame`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from stockpilot.forecast.selection import Forecasts, assemble, check_choice, rou
 
 def choose_from_cv(prep: Prepared, models: Sequence[str], cvs: dict[str, pl.DataFrame],
                    points: dict[str, pl.DataFrame], horizon: int, freq: str = "1d",
-                   choice: str = "class") -> Forecasts:
+                   choice: str = "class", routing: str | None = None) -> Forecasts:
     """What :func:`forecast_frame` returns, from rolling-origin forecasts computed elsewhere.
 
     For statistical (local) models the forecast at a cutoff depends only on the series'
@@ -43,10 +44,12 @@ def choose_from_cv(prep: Prepared, models: Sequence[str], cvs: dict[str, pl.Data
         horizon: periods forecast.
         freq: polars offset of the series (for the all-zero series' dates).
         choice: ``"class"`` or ``"series"``, as for :func:`forecast_frame`.
+        routing: route candidates as :func:`forecast_frame` would at this frequency instead
+            of ``freq`` (to measure one routing against another on the same forecasts).
     """
     check_choice(choice)
     classes = demand_classes(prep.df)
-    route = routes(classes, models)
+    route = routes(classes, models, routing or freq)
     fitted: dict[str, Any] = {}
     for name, ids in routed(route, models):
         cv = cvs[name].join(ids, on="unique_id", how="semi")

@@ -1,26 +1,36 @@
-"""Monthly forecasts of the M5 item-store series: ours vs SeasonalNaive vs AutoETS.
+"""Monthly forecasts of the M5 item-store series, rolling origin: tune early, report late.
 
     python benchmarks/forecast_m5_monthly.py [--data ../shared/data] [--item-share 1.0]
-        [--windows 3] [--horizon 3] [--ets/--no-ets] [--exact-refit] [--cache-dir DIR]
-        [--scores-json PATH]
+        [--windows 8] [--early 4] [--horizon 3] [--ets/--no-ets] [--exact-refit]
+        [--cache-dir DIR] [--scores-json PATH]
 
 Data: the real monthly totals of all 30,490 M5 item-store series (d_1..d_1913), complete months
 only (2011-02 … 2016-03: 2011-01 holds 3 days and 2016-04 24). ``--item-share`` keeps a seeded
 share of the 3,049 items, each in all ten stores, so every level of the hierarchy stays whole.
-Rolling origin: the last ``windows`` blocks of ``horizon`` months; every method is fitted on the
-months before each block. Scored with the M5 WRMSSE and WSPL over all twelve M5 levels (total,
-state, store, category, department, state×category, state×department, store×category,
-store×department, item, item×state, item×store); weights are each series' dollar sales in the
-last training month (units × that month's day-weighted mean sell price — the M5 rule of "the
-last 28 training days", which on the first-of-month dates here is exactly the last month);
-upper levels sum the bottom forecasts and quantiles, as :mod:`stockpilot.forecast.metrics` does.
-Coverage is measured on the item-store series. Methods:
-  * sNaive: statsforecast SeasonalNaive(12), quantiles from its own rolling-origin errors;
-  * ETS: statsforecast AutoETS(12) per series with its Gaussian intervals (M5's "ES_bu"; a
-    series too short for ETS gets the historic average and its intervals, see ``fallback``);
-  * ours: one model per demand class by rolling-origin error (``selection``'s default) among
-    SeasonalNaive(12), AutoETS (smooth and erratic series only), CrostonOptimized, TSB, ADIDA
-    and IMAPA (intermittent and lumpy only), conformal quantiles from the chosen model's errors.
+Rolling origin: the last ``windows`` blocks of ``horizon`` months (8 × 3 by default: windows
+ending 2014-06, 2014-09, … 2016-03, two years; the four early ones are one year of seasons, the
+four late ones the next); every method is fitted on the months before each block and the
+candidates cross-validated on ``INNER`` (3) inner blocks. Scored with the M5 WRMSSE and WSPL over
+all twelve M5 levels (total, state, store, category, department, state×category,
+state×department, store×category, store×department, item, item×state, item×store); weights are
+each series' dollar sales in the last training month (units × that month's day-weighted mean
+sell price — the M5 rule of "the last 28 training days", which on the first-of-month dates here
+is exactly the last month). The tables are ``forecast_m5_rolling``'s
+(:func:`forecast_m5_rolling.tables`): every rule at k = 30, 50, 100 on the ``--early`` oldest
+windows, the rule (lowest WRMSSE at k = 50) and then k (lowest WSPL) chosen there, the late and
+all windows as mean ± sd over windows, per-window WRMSSE, item-store coverage of the upper
+quantiles. Baselines:
+  * sNaive: statsforecast SeasonalNaive(12), quantiles from its own rolling-origin errors
+    (summed bottom-up to the upper levels; "(level quantiles)": each upper level's own errors);
+  * AutoETS: statsforecast AutoETS(12) per series with its Gaussian intervals (M5's "ES_bu"; a
+    series too short for ETS gets the historic average and its intervals, see ``fallback``).
+Rules (``RULES``), over SeasonalNaive(12), AutoETS, CrostonOptimized, TSB, ADIDA and IMAPA with
+conformal quantiles from the chosen models' errors and each upper level's quantiles from its
+own inner errors: AutoETS alone; the class choice (one model per demand class by rolling-origin
+error, ``selection``'s default) and the series choice, routed as the product routes monthly
+series (AutoETS competes in every class, ``selection.CONTINUOUS_EVERYWHERE``); and both again
+with the daily routing (AutoETS only on smooth and erratic series, Croston-type models only on
+intermittent and lumpy ones), which is what the product did at every frequency before.
 
 One shared cross-validation (the default). Refitting everything in each window — ours
 cross-validates every candidate on 3 inner windows and refits, the baselines refit again — takes
@@ -29,18 +39,21 @@ a cutoff, and such a forecast depends only on the series' own history up to that
 which window asks for it, nor on the other series in the call. With horizon ``h`` and step ``h``
 the cutoffs wanted are the same months for every window — outer window w (counted back from the
 end) forecasts from cutoff w and cross-validates at cutoffs w+1…w+3 — so each model is
-cross-validated once over the union (here 3 + 3 = 6 cutoffs; each series only over the last k
+cross-validated once over the union (here 8 + 3 = 11 cutoffs; each series only over the last k
 it is asked for) and each window takes from it (a) its inner windows, for the choice and the
 conformal quantiles, restricted to the series and windows ``StatsForecaster.cross_validate``
 would keep there, and (b) the forecast at its own cutoff, which is statsforecast's
 ``forecast`` on the history before the window — what ``fit`` + ``predict`` on that history
 return. ``choose_from_cv`` (benchmarks/cv_choice.py) then applies forecast_frame's own
-routing, choice and
-conformal code. AutoETS is cross-validated with ``level`` once on all series: its means serve
+routing, choice and conformal code (``forecast_m5_rolling.ours`` then redoes the quantiles with
+each k). AutoETS is cross-validated with ``level`` once on all series: its means serve
 our candidate (fitted per series, so fitting on more series and filtering changes nothing), its
 intervals at the outer cutoffs the ETS baseline; SeasonalNaive's one run serves both ours and
-sNaive. ``--exact-refit`` runs the refitting path instead: on ``--item-share 0.01`` both give
-every WRMSSE and WSPL to within 2e-15 (float summation order).
+sNaive. ``--exact-refit`` runs the refitting path instead (every candidate fitted on every
+series of every window; ``--scores-json`` on both paths to compare them): on ``--item-share
+0.005 --windows 3 --early 2`` both give every score of every baseline and rule to within 2e-15
+(float summation order), and so does ``--n-jobs 2``; ``tests/forecast/test_choose_from_cv.py``
+checks the same on real series.
 """
 
 from __future__ import annotations
@@ -59,16 +72,18 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from statsforecast.models import HistoricAverage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import machine
 from cv_choice import choose_from_cv
+from forecast_m5_rolling import KS, UPPER, ours, tables
 from stockpilot.forecast.base import QUANTILES, qcol
 from stockpilot.forecast.classify import demand_classes
 from stockpilot.forecast.conformal import apply_offsets, monotone, offsets_from_cv
 from stockpilot.forecast.data import Prepared
-from stockpilot.forecast.metrics import coverage, wrmsse_wspl
-from stockpilot.forecast.selection import forecast_frame, routes
+from stockpilot.forecast.metrics import level_quantiles, wrmsse_wspl
+from stockpilot.forecast.selection import routes
 from stockpilot.forecast.stats import StatsForecaster, build_model
 from stockpilot.ingest import m5
 
@@ -87,6 +102,16 @@ INNER = 3  # rolling-origin windows inside each outer window's history (choice a
 CHUNK = 1000  # series per statsforecast call in the shared cross-validation (progress lines)
 #: AutoETS interval levels giving the quantiles (0.5 is the mean)
 LEVELS_PCT = sorted({round(abs(2 * t - 1) * 100, 1) for t in QUANTILES} - {0.0})
+FREQ = "1mo"
+#: The rules compared (each at every k of ``forecast_m5_rolling.KS``): the candidates they
+#: choose among, and the frequency whose routing they use (the product's is ``FREQ``'s, where
+#: AutoETS competes in every demand class; "daily routing" keeps it to smooth and erratic series,
+#: as the product did before, to measure that change)
+RULES: dict[str, tuple[tuple[str, ...], str]] = {
+    "AutoETS": (("AutoETS",), FREQ),
+    "class choice": (OURS, FREQ), "series choice": (OURS, FREQ),
+    "class choice (daily routing)": (OURS, "1d"), "series choice (daily routing)": (OURS, "1d"),
+}
 
 
 def load(data: Path, item_share: float, seed: int = 0) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -135,21 +160,23 @@ def gaussian_quantiles(fc: pl.DataFrame) -> pl.DataFrame:
     return monotone(out, [qcol(t) for t in QUANTILES])
 
 
-def fallback() -> Any:
+class Fallback(HistoricAverage):  # type: ignore[misc]
     """statsforecast's HistoricAverage, its interval columns in AutoETS's order.
 
     statsforecast writes each series' values in the order of that series' model output but
     names a call's columns after its last series: HistoricAverage lists ``lo-50 … lo-99``,
     AutoETS ``lo-99 … lo-50``, so a series that fell back (one with a handful of months) had
-    its lower bounds under the wrong levels. Same numbers, keys reordered.
+    its lower bounds under the wrong levels. Same numbers, keys reordered. At module level so
+    that ``--n-jobs`` worker processes can unpickle it.
     """
-    from statsforecast.models import HistoricAverage
 
-    class Fallback(HistoricAverage):  # type: ignore[misc]
-        def forecast(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-            out = super().forecast(*args, **kwargs)
-            return {k: out[k] for k in sorted(out, key=_interval_rank)}
+    def forecast(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        out = super().forecast(*args, **kwargs)
+        return {k: out[k] for k in sorted(out, key=_interval_rank)}
 
+
+def fallback() -> Any:
+    """A :class:`Fallback` (statsforecast's ``fallback_model``)."""
     return Fallback()
 
 
@@ -164,7 +191,7 @@ def ets_gaussian(train: pl.DataFrame, h: int) -> pl.DataFrame:
     from statsforecast import StatsForecast
     from statsforecast.models import AutoETS
 
-    fc = StatsForecast(models=[AutoETS(season_length=12)], freq="1mo",
+    fc = StatsForecast(models=[AutoETS(season_length=12)], freq=FREQ,
                        fallback_model=fallback()).forecast(df=train, h=h, level=LEVELS_PCT)
     return gaussian_quantiles(fc)
 
@@ -177,6 +204,7 @@ class Window:
     prep: Prepared
     actual: pl.DataFrame
     dollars: pl.DataFrame
+    last: date  # the window's last month
 
 
 def windows(df: pl.DataFrame, prices: pl.DataFrame, n_windows: int, h: int) -> list[Window]:
@@ -189,32 +217,38 @@ def windows(df: pl.DataFrame, prices: pl.DataFrame, n_windows: int, h: int) -> l
         actual = df.filter(pl.col("ds") > at(w), pl.col("ds") <= at(w - 1))
         tr = train.join(prices, on=["unique_id", "ds"], how="left").with_columns(
             (pl.col("y") * pl.col("price").fill_null(0.0)).alias("dollars"))
-        out.append(Window(at(w), prepared(train, at(w)), actual, tr))
+        out.append(Window(at(w), prepared(train, at(w)), actual, tr, at(w - 1)))
     return out
 
 
-def refit_forecasts(args: argparse.Namespace, wins: list[Window]
-                    ) -> tuple[dict[str, list[pl.DataFrame]], dict[str, float]]:
-    """Every method cross-validated and refitted inside every window (the reference path)."""
-    fcs: dict[str, list[pl.DataFrame]] = {}
+#: Per window: the inner-window cv per candidate, its forecast of the window per candidate
+#: (``unique_id, ds, mean``), and the AutoETS baseline with Gaussian quantiles (or None).
+Frames = tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame], pl.DataFrame | None]
+
+
+def refit_frames(args: argparse.Namespace, wins: list[Window]
+                 ) -> tuple[list[Frames], dict[str, float]]:
+    """Every candidate cross-validated and refitted inside every window (the reference path)."""
+    out: list[Frames] = []
     timing: dict[str, float] = {}
     for win in wins:
-        prep = win.prep
-        methods = {
-            "sNaive": lambda p=prep: StatsForecaster("SeasonalNaive", season_length=12,
-                                                     horizon=args.horizon, n_windows=INNER,
-                                                     freq="1mo").fit(p.df).predict(args.horizon),
-            "ours": lambda p=prep: forecast_frame(p, OURS, args.horizon, INNER, freq="1mo",
-                                                  season_length=12).forecasts,
-        }
-        if args.ets:
-            methods["ETS"] = lambda p=prep: ets_gaussian(p.df, args.horizon)
-        for name, fn in methods.items():
-            say(f"window after {win.cutoff}: {name}")
+        inner, point = {}, {}
+        for m in OURS:
+            say(f"window after {win.cutoff}: {m}")
             t0 = time.perf_counter()
-            fcs.setdefault(name, []).append(fn())
-            timing[name] = timing.get(name, 0.0) + time.perf_counter() - t0
-    return fcs, timing
+            f = StatsForecaster(m, season_length=12, horizon=args.horizon, n_windows=INNER,
+                                freq=FREQ).fit(win.prep.df)
+            inner[m] = f.cv_
+            point[m] = f.predict(args.horizon).select("unique_id", "ds", "mean")
+            timing[m] = timing.get(m, 0.0) + time.perf_counter() - t0
+        ets = None
+        if args.ets:
+            t0 = time.perf_counter()
+            ets = ets_gaussian(win.prep.df, args.horizon)
+            timing["AutoETS baseline"] = (timing.get("AutoETS baseline", 0.0)
+                                          + time.perf_counter() - t0)
+        out.append((inner, point, ets))
+    return out, timing
 
 
 def say(msg: str) -> None:
@@ -226,7 +260,7 @@ def kept(win: Window, h: int) -> pl.DataFrame:
 
     Asked of it (with the cheap Naive model) rather than restating its length rule here.
     """
-    probe = StatsForecaster("Naive", season_length=12, horizon=h, n_windows=INNER, freq="1mo")
+    probe = StatsForecaster("Naive", season_length=12, horizon=h, n_windows=INNER, freq=FREQ)
     return probe.cross_validate(win.prep.df).select("unique_id", "cutoff", "ds", "h")
 
 
@@ -235,14 +269,18 @@ def needs(wins: list[Window], probes: list[pl.DataFrame], with_ets: bool
     """Per model, ``unique_id, k``: cross-validate the series over its last ``k`` cutoffs.
 
     A series needs the outer cutoff of every window that forecasts it with the model, and the
-    inner cutoffs of every window that cross-validates it (k counts windows back from the end).
+    inner cutoffs of every window that cross-validates it (k counts windows back from the end),
+    under any of the rules' routings.
     """
     parts: dict[str, list[pl.DataFrame]] = {}
     n = len(wins)
+    routings = sorted({r for _, r in RULES.values()})
     for i, (win, probe) in enumerate(zip(wins, probes, strict=True)):
         w = n - i  # this window's cutoff is w windows before the end
         long = probe.select("unique_id").unique().with_columns(pl.lit(True).alias("long"))
-        route = routes(demand_classes(win.prep.df), OURS)
+        classes = demand_classes(win.prep.df)
+        route = pl.concat([routes(classes, OURS, r) for r in routings]).unique(
+            ["unique_id", "model"])
         every = win.prep.df.select("unique_id").unique()
         users = {m: route.filter(pl.col("model") == m).select("unique_id") for m in OURS}
         # the sNaive baseline cross-validates every series (a superset of ours' routing)
@@ -257,12 +295,14 @@ def needs(wins: list[Window], probes: list[pl.DataFrame], with_ets: bool
 
 
 def shared_cv(name: str, history: pl.DataFrame, need: pl.DataFrame, h: int,
-              level: list[float] | None, cache: Path | None) -> tuple[pl.DataFrame, float]:
+              level: list[float] | None, cache: Path | None, n_jobs: int = 1
+              ) -> tuple[pl.DataFrame, float]:
     """statsforecast's rolling-origin forecasts of ``name``, each series at its last k cutoffs.
 
     Local models fit each series on its own, so grouping series by k and into chunks (for
     progress lines and a resumable cache) changes no number. Same model and fallback as
-    ``StatsForecaster``. Returns the frame and the seconds its computation took.
+    ``StatsForecaster``; ``n_jobs`` statsforecast processes per call. Returns the frame and the
+    seconds (wall) its computation took.
     """
     out, spent = [], 0.0
     total, done, fits_total, fits_done = need.height, 0, int(need["k"].sum()), 0
@@ -270,7 +310,7 @@ def shared_cv(name: str, history: pl.DataFrame, need: pl.DataFrame, h: int,
         for start in range(0, ids.height, CHUNK):
             chunk = history.join(ids.slice(start, CHUNK), on="unique_id", how="semi") \
                 .sort("unique_id", "ds")
-            frame, secs, cached = _cv_chunk(name, chunk, int(k), h, level, cache)
+            frame, secs, cached = _cv_chunk(name, chunk, int(k), h, level, cache, n_jobs)
             out.append(frame)
             spent += secs
             n = min(CHUNK, ids.height - start)
@@ -282,7 +322,7 @@ def shared_cv(name: str, history: pl.DataFrame, need: pl.DataFrame, h: int,
 
 
 def _cv_chunk(name: str, chunk: pl.DataFrame, k: int, h: int, level: list[float] | None,
-              cache: Path | None) -> tuple[pl.DataFrame, float, bool]:
+              cache: Path | None, n_jobs: int = 1) -> tuple[pl.DataFrame, float, bool]:
     """One statsforecast cross-validation call, or its saved result for the same input."""
     from statsforecast import StatsForecast
 
@@ -292,7 +332,7 @@ def _cv_chunk(name: str, chunk: pl.DataFrame, k: int, h: int, level: list[float]
         meta = json.loads(path.with_suffix(".json").read_text())
         return pl.read_parquet(path), float(meta["seconds"]), True
     t0 = time.perf_counter()
-    sf = StatsForecast(models=[build_model(name, 12)], freq="1mo", n_jobs=1,
+    sf = StatsForecast(models=[build_model(name, 12)], freq=FREQ, n_jobs=n_jobs,
                        fallback_model=fallback())
     frame = sf.cross_validation(df=chunk, h=h, n_windows=k, step_size=h, level=level)
     secs = time.perf_counter() - t0
@@ -303,72 +343,96 @@ def _cv_chunk(name: str, chunk: pl.DataFrame, k: int, h: int, level: list[float]
     return frame, secs, False
 
 
-def shared_forecasts(args: argparse.Namespace, df: pl.DataFrame, wins: list[Window]
-                     ) -> tuple[dict[str, list[pl.DataFrame]], dict[str, float]]:
-    """Every method from one cross-validation per model over the union of all cutoffs."""
+def shared_frames(args: argparse.Namespace, df: pl.DataFrame, wins: list[Window]
+                  ) -> tuple[list[Frames], dict[str, float]]:
+    """Every window's frames from one cross-validation per model over the union of cutoffs."""
     h = args.horizon
     t0 = time.perf_counter()
     probes = [kept(win, h) for win in wins]
     need = needs(wins, probes, args.ets)
     history = prepared(df, df["ds"].max()).df
-    setup = time.perf_counter() - t0
-    say(f"union of cutoffs planned in {setup:.0f} s")
-    cvs, cv_time = {}, {}
+    timing = {"setup": time.perf_counter() - t0}
+    say(f"union of cutoffs planned in {timing['setup']:.0f} s")
+    cvs = {}
     for name in sorted(OURS, key=lambda m: m == "AutoETS"):  # the slow one last
         if need[name].is_empty():
             continue
         say(f"cross-validating {name} on {need[name].height} series "
             f"(windows per series: {dict(need[name]['k'].value_counts().sort('k').rows())})")
-        cvs[name], cv_time[name] = shared_cv(
+        cvs[name], timing[name] = shared_cv(
             name, history, need[name], h, LEVELS_PCT if name == "AutoETS" and args.ets else None,
-            args.cache_dir)
-    fcs: dict[str, list[pl.DataFrame]] = {}
-    timing = {"sNaive": setup + cv_time["SeasonalNaive"], "ours": setup + sum(cv_time.values())}
-    if args.ets:
-        timing["ETS"] = cv_time["AutoETS"]
-    for win, probe in zip(wins, probes, strict=True):
-        say(f"window after {win.cutoff}: choosing and scoring from the shared cross-validation")
-        for name, fc_t in derive(win, probe, cvs, h, args.ets).items():
-            fcs.setdefault(name, []).append(fc_t[0])
-            timing[name] += fc_t[1]
-    say("shared cross-validation s: " + ", ".join(f"{m} {s:.0f}" for m, s in cv_time.items()))
-    return fcs, timing
+            args.cache_dir, args.n_jobs)
+    timing["AutoETS baseline"] = timing.get("AutoETS", 0.0)  # the same shared run serves both
+    say("shared cross-validation s: " + ", ".join(f"{m} {s:.0f}" for m, s in timing.items()))
+    return [window_frames(win, probe, cvs, args.ets)
+            for win, probe in zip(wins, probes, strict=True)], timing
 
 
-def derive(win: Window, probe: pl.DataFrame, cvs: dict[str, pl.DataFrame], h: int,
-           with_ets: bool) -> dict[str, tuple[pl.DataFrame, float]]:
-    """One window's forecasts per method (and the seconds each took) from the shared frames.
+def window_frames(win: Window, probe: pl.DataFrame, cvs: dict[str, pl.DataFrame],
+                  with_ets: bool) -> Frames:
+    """One window's frames, taken from the shared cross-validations.
 
     The inner frames are what ``StatsForecaster.cross_validate`` returns inside the window and
     the points what ``StatsForecaster.predict`` returns after fitting on it (same clipping).
     """
-    every = win.prep.df.select("unique_id").unique()
     inner, point = {}, {}
-    t0 = time.perf_counter()
     for m, cv in cvs.items():
         inner[m] = cv.join(probe, on=["unique_id", "cutoff", "ds"], how="inner").select(
             "unique_id", "cutoff", "ds", "h", "y", pl.col(m).clip(lower_bound=0.0).alias("mean")
         ).filter(pl.col("mean").is_not_nan() & pl.col("mean").is_not_null())
         point[m] = cv.filter(pl.col("cutoff") == win.cutoff).select(
             "unique_id", "ds", pl.col(m).fill_nan(0.0).clip(lower_bound=0.0).alias("mean"))
-    base = time.perf_counter() - t0
-    out = {}
-    t0 = time.perf_counter()
-    sn = every.join(point["SeasonalNaive"], on="unique_id", how="left")
-    _check(sn, "mean", "sNaive", win)
-    offsets = offsets_from_cv(inner["SeasonalNaive"], win.prep.df)
-    out["sNaive"] = (apply_offsets(sn, offsets), base + time.perf_counter() - t0)
-    t0 = time.perf_counter()
-    ours = choose_from_cv(win.prep, OURS, inner, point, h, freq="1mo")
-    _check(ours.forecasts, "mean", "ours", win, every)
-    out["ours"] = (ours.forecasts, base + time.perf_counter() - t0)
+    ets = None
     if with_ets:
-        t0 = time.perf_counter()
+        every = win.prep.df.select("unique_id").unique()
         ets = every.join(cvs["AutoETS"].filter(pl.col("cutoff") == win.cutoff), on="unique_id",
                          how="left")
-        _check(ets, "AutoETS", "ETS", win)
-        out["ETS"] = (gaussian_quantiles(ets), time.perf_counter() - t0)
+        _check(ets, "AutoETS", "AutoETS", win)
+        ets = gaussian_quantiles(ets)
+    return inner, point, ets
+
+
+def score_window(win: Window, frames: Frames, keys: pl.DataFrame, h: int
+                 ) -> dict[str, tuple[dict[str, float], pl.DataFrame]]:
+    """Per label (baselines, ``"<rule>, k=<k>"``): the window's scores and its scored item-store
+    ``y`` and upper quantiles (for coverage). Rules score WSPL with each aggregate level's own
+    quantiles (from the chosen models' inner errors); the sNaive baseline both ways."""
+    inner, point, ets = frames
+    every = win.prep.df.select("unique_id").unique()
+    sn = every.join(point["SeasonalNaive"], on="unique_id", how="left")
+    _check(sn, "mean", "sNaive", win)
+    sn = apply_offsets(sn, offsets_from_cv(inner["SeasonalNaive"], win.prep.df))
+    todo = [("sNaive", sn, None), ("sNaive (level quantiles)", sn, inner["SeasonalNaive"])]
+    if ets is not None:
+        todo.append(("AutoETS", ets, None))
+    for rule, (names, routing) in RULES.items():
+        for k in KS:
+            fc, cv = ours(win.prep, "series" if rule.startswith("series") else names, inner,
+                          point, win.prep.df, k, OURS, h=h, freq=FREQ, routing=routing)
+            _check(fc, "mean", rule, win, every)
+            todo.append((f"{rule}, k={k:g}", fc, cv))
+    qs = [qcol(t) for t in QUANTILES]
+    out: dict[str, Any] = {"_notes": [_picked(win, inner, point, h, r) for r in ("1mo", "1d")]}
+    for label, fc, cv in todo:
+        test = win.actual.join(fc.select("unique_id", "ds", "mean", *qs),
+                               on=["unique_id", "ds"], how="left").fill_null(0.0)
+        level_q = None if cv is None else {
+            name: level_quantiles(fc.join(keys, on="unique_id"), cv.join(keys, on="unique_id"),
+                                  ids)
+            for name, ids in LEVELS.items() if name != "item_store"}
+        out[label] = (wrmsse_wspl(win.dollars, test, LEVELS, value="dollars", level_q=level_q),
+                      test.select("y", *[qcol(t) for t in UPPER]))
     return out
+
+
+def _picked(win: Window, inner: dict[str, pl.DataFrame], point: dict[str, pl.DataFrame], h: int,
+            routing: str) -> str:
+    """What the class choice picked in each demand class (series per model), for the notes."""
+    choice = choose_from_cv(win.prep, OURS, inner, point, h, freq=FREQ, routing=routing).choice
+    got = choice.group_by("demand_class", "model").len().sort("demand_class", "len",
+                                                              descending=[False, True])
+    return (f"{win.last:%Y-%m}: class choice{'' if routing == FREQ else ' (daily routing)'} "
+            + ", ".join(f"{c} → {m} ({n})" for c, m, n in got.iter_rows()))
 
 
 def _check(fc: pl.DataFrame, col: str, name: str, win: Window,
@@ -386,72 +450,91 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--item-share", type=float, default=1.0)
-    ap.add_argument("--windows", type=int, default=3)
+    ap.add_argument("--windows", type=int, default=8)
+    ap.add_argument("--early", type=int, default=4, help="oldest windows used for tuning")
     ap.add_argument("--horizon", type=int, default=3)
     ap.add_argument("--ets", action=argparse.BooleanOptionalAction, default=True)
     ap.add_argument("--exact-refit", action="store_true",
-                    help="refit every method in every window (slow reference path)")
+                    help="refit every candidate in every window (slow reference path)")
     ap.add_argument("--scores-json", type=Path, help="also write every score, full precision")
     ap.add_argument("--cache-dir", type=Path,
                     help="save each shared cross-validation chunk here; a rerun resumes from it")
+    ap.add_argument("--n-jobs", type=int, default=1,
+                    help="statsforecast processes in the shared cross-validation (2 on 2 cores)")
     args = ap.parse_args()
     t_start = time.perf_counter()
     say("loading")
     df, prices = load(args.data, args.item_share)
     wins = windows(df, prices, args.windows, args.horizon)
     if args.exact_refit:
-        fcs, timing = refit_forecasts(args, wins)
+        frames, timing = refit_frames(args, wins)
     else:
-        fcs, timing = shared_forecasts(args, df, wins)
-    qs = [qcol(t) for t in QUANTILES]
-    results: dict[str, list[dict[str, float]]] = {}
+        frames, timing = shared_frames(args, df, wins)
+    keys = df.select("unique_id", *KEYS).unique()
+    rows: dict[str, list[dict[str, Any]]] = {}
     tests: dict[str, list[pl.DataFrame]] = {}
-    for name, per_window in fcs.items():
-        for win, fc in zip(wins, per_window, strict=True):
-            test = win.actual.join(fc.select("unique_id", "ds", "mean", *qs),
-                                   on=["unique_id", "ds"], how="left").fill_null(0.0)
-            results.setdefault(name, []).append(
-                wrmsse_wspl(win.dollars, test, LEVELS, value="dollars"))
-            tests.setdefault(name, []).append(test)
+    notes: list[str] = []
+    for win, fr in zip(wins, frames, strict=True):
+        say(f"window after {win.cutoff}: scoring")
+        scored = score_window(win, fr, keys, args.horizon)
+        notes += scored.pop("_notes")
+        for label, (score, test) in scored.items():
+            rows.setdefault(label, []).append(score | {"cutoff": win.cutoff})
+            tests.setdefault(label, []).append(test)
     say("scored")
-    report(args, df, results, tests, timing, time.perf_counter() - t_start)
+    report(args, df, wins, rows, tests, timing, notes, time.perf_counter() - t_start)
 
 
-def report(args: argparse.Namespace, df: pl.DataFrame, results: dict[str, list[dict[str, float]]],
-           tests: dict[str, list[pl.DataFrame]], timing: dict[str, float], wall: float) -> None:
+def _seconds(label: str, timing: dict[str, float], n_windows: int) -> str:
+    """Seconds per window of what a label used (shared cross-validations counted in full)."""
+    if label.startswith("sNaive"):
+        names: tuple[str, ...] = ("SeasonalNaive",)
+    elif label == "AutoETS":
+        names = ("AutoETS baseline",)
+    else:
+        names = RULES[label.rsplit(", k=", 1)[0]][0]
+    spent = timing.get("setup", 0.0) + sum(timing.get(m, 0.0) for m in names)
+    return f"{spent / n_windows:.0f}"
+
+
+def report(args: argparse.Namespace, df: pl.DataFrame, wins: list[Window],
+           rows: dict[str, list[dict[str, Any]]], tests: dict[str, list[pl.DataFrame]],
+           timing: dict[str, float], notes: list[str], wall: float) -> None:
+    """``forecast_m5_rolling``'s tables, the late windows per level, time, memory, command."""
     n = df["unique_id"].n_unique()
+    ends = [f"{w.last:%Y-%m}" for w in wins]
     print(f"# M5 monthly, {n} item-store series ({df['item_id'].n_unique()} items × "
           f"{df['store_id'].n_unique()} stores), {args.windows} × {args.horizon}-month windows "
-          f"ending {df['ds'].max():%Y-%m} — {machine()}")
-    secs = ("fit+predict s (all windows)" if args.exact_refit else
-            "s, all windows (shared CVs counted in each method using them)")
-    print(f"| method | WRMSSE | × sNaive | WSPL | × sNaive | {secs} |")
-    print("|---|---|---|---|---|---|")
-    base = {k: np.mean([r[k] for r in results["sNaive"]]) for k in ("wrmsse", "wspl")}
-    for name, rows in results.items():
-        wr, ws = np.mean([r["wrmsse"] for r in rows]), np.mean([r["wspl"] for r in rows])
-        print(f"| {name} | {wr:.3f} | {wr / base['wrmsse']:.2f} | {ws:.3f} | "
-              f"{ws / base['wspl']:.2f} | {timing[name]:.0f} |")
-    print("\nWRMSSE per level (mean over windows):")
-    print("| level | " + " | ".join(results) + " |")
-    print("|---|" + "---|" * len(results))
+          f"ending {', '.join(ends)} ({args.early} early) — {machine()}")
+    classes = demand_classes(wins[-1].prep.df)["demand_class"].value_counts().sort("demand_class")
+    print("demand classes at the last cutoff: " + ", ".join(f"{c} {k}" for c, k in
+                                                             classes.iter_rows()))
+    chosen = tables(rows, tests, [w.cutoff for w in wins], ends, args.early,
+                    RULES, lambda label, _n: _seconds(label, timing, len(wins)))
+    k = chosen.rsplit(", k=", 1)[1]
+    shown = [x for x in dict.fromkeys(("sNaive", "AutoETS", chosen,
+                                       *[f"{r}, k={k}" for r in RULES])) if x in rows]
+    late = slice(args.early, None)
+    print(f"\nWRMSSE per level, late windows (mean over {len(wins[late])}):")
+    print("| level | " + " | ".join(shown) + " |")
+    print("|---|" + "---|" * len(shown))
     for lv in LEVELS:
-        cells = [f"{np.mean([r[f'wrmsse_{lv}'] for r in rows]):.3f}" for rows in results.values()]
+        cells = [f"{np.mean([r[f'wrmsse_{lv}'] for r in rows[x][late]]):.3f}" for x in shown]
         print(f"| {lv} | " + " | ".join(cells) + " |")
-    print("\ncoverage P(y ≤ q) / P(y < q) per quantile level (item-store series):")
-    print("| level | " + " | ".join(results) + " |")
-    print("|---|" + "---|" * len(results))
-    covs = {k: coverage(pl.concat(t)) for k, t in tests.items()}
-    for i, t in enumerate(QUANTILES):
-        cells = [f"{covs[k]['p_le'][i]:.3f} / {covs[k]['p_lt'][i]:.3f}" for k in results]
-        print(f"| {t} | " + " | ".join(cells) + " |")
-    print(f"\nwall {wall:.0f} s, peak RSS "
+    print("\nnotes:")
+    for note in notes:
+        print(f"- {note}")
+    path = "exact refit in every window" if args.exact_refit else \
+        "one cross-validation per model over the union of cutoffs, counted in every label using it"
+    print(f"\nseconds ({path}): " + ", ".join(f"{m} {s:.0f}" for m, s in timing.items()))
+    print(f"wall {wall:.0f} s, peak RSS "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
-    print(f"command: python benchmarks/forecast_m5_monthly.py --item-share {args.item_share} "
-          f"--windows {args.windows} --horizon {args.horizon}"
-          f"{'' if args.ets else ' --no-ets'}{' --exact-refit' if args.exact_refit else ''}")
+    print(f"command: OMP_NUM_THREADS=1 nice -n 15 python benchmarks/forecast_m5_monthly.py "
+          f"--item-share {args.item_share} --windows {args.windows} --early {args.early} "
+          f"--horizon {args.horizon} --n-jobs {args.n_jobs}{'' if args.ets else ' --no-ets'}"
+          f"{' --exact-refit' if args.exact_refit else ''}")
     if args.scores_json:
-        args.scores_json.write_text(json.dumps(results, indent=1))
+        args.scores_json.write_text(json.dumps(rows, indent=1, default=str))
 
 
 if __name__ == "__main__":

@@ -195,11 +195,15 @@ def _rules(have: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def ours(prep, models, cvs, points, hist, k: float, pool) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Forecast with quantiles (shrinkage ``k``) and the chosen models' cv, under a rule."""
+def ours(prep, models, cvs, points, hist, k: float, pool, h: int = H, freq: str = "1d",
+         routing: str | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Forecast with quantiles (shrinkage ``k``) and the chosen models' cv, under a rule.
+
+    ``h``, ``freq``, ``routing``: as for ``choose_from_cv`` (the other rolling benchmarks).
+    """
     choice = "series" if models == "series" else "class"
     names = pool if models == "series" else models
-    got = choose_from_cv(prep, names, cvs, points, H, choice=choice)
+    got = choose_from_cv(prep, names, cvs, points, h, freq=freq, choice=choice, routing=routing)
     scale = hist.group_by("unique_id").agg(pl.col("y").abs().mean().alias("scale"))
     resid = got.cv.select("unique_id", (pl.col("y") - pl.col("mean")).alias("resid"))
     fc = apply_offsets(got.forecasts.select("unique_id", "ds", "mean"),
@@ -331,58 +335,23 @@ def _on(rows: list[dict], cuts: set, key: str) -> float:
 
 def report(rows, tests, secs, cutoffs, args, rules) -> None:
     """Print the tables: all rules on early windows, the chosen one vs baselines on late."""
-    early, late = slice(0, args.early), slice(args.early, None)
-    variants = [v for r in rules for v in (r, f"{r} + MinT")]
-    rule = min(variants, key=lambda r: _stats(rows[f"{r}, k=50"], "wrmsse", early)[0])
-    k = min((x for x in KS if f"{rule}, k={x:g}" in rows),
-            key=lambda x: _stats(rows[f"{rule}, k={x:g}"], "wspl", early)[0])
-    chosen = f"{rule}, k={k:g}"
     ends = [c + timedelta(days=H) for c in cutoffs]
     print(f"# M5 daily, {args.n_series} series, {args.windows} × {H}-day windows ending "
           f"{', '.join(str(e) for e in ends)} — {machine()}")
-    print(f"\n## tuning on the {args.early} early windows (ending {ends[0]} … "
-          f"{ends[args.early - 1]}): WRMSSE / WSPL (level quantiles), mean ± sd")
-    print("| rule | k | WRMSSE | WSPL |\n|---|---|---|---|")
-    for label, rs in rows.items():
-        if ", k=" not in label:
-            continue
-        wr, ws = _stats(rs, "wrmsse", early), _stats(rs, "wspl", early)
-        r, kk = label.rsplit(", k=", 1)
-        print(f"| {r} | {kk} | {wr[0]:.3f} ± {wr[1]:.3f} | {ws[0]:.3f} ± {ws[1]:.3f} |")
-    print(f"\nchosen on the early windows: rule '{rule}' (lowest WRMSSE at k=50), k = {k:g} "
-          "(lowest WSPL for it)")
-    base = ("sNaive", "sNaive (level quantiles)", "AutoETS")
-    for name, sel in (("late", late), ("all", slice(None))):
-        n = len(cutoffs[sel])
-        print(f"\n## {name} windows ({n}): mean ± sd over windows")
-        print("| method | WRMSSE | × sNaive | × AutoETS | WSPL | × sNaive | × sNaive (level q) "
-              "| fit+predict s per window |\n|---|---|---|---|---|---|---|---|")
-        ets = {r["cutoff"] for r in rows.get("AutoETS", [])} & set(cutoffs[sel])
-        print(f"(× AutoETS: on the {len(ets)} of these windows AutoETS has: "
-              f"{', '.join(str(c + timedelta(days=H)) for c in sorted(ets)) or 'none'})")
-        sn = _stats(rows["sNaive"], "wrmsse", sel)[0]
-        et = _on(rows.get("AutoETS", []), ets, "wrmsse")
-        sq = _stats(rows["sNaive"], "wspl", sel)[0]
-        sl = _stats(rows["sNaive (level quantiles)"], "wspl", sel)[0]
-        others = [f"{r}, k={kk:g}" for r in variants for kk in (k, 50.0)]
-        labels = [x for x in dict.fromkeys((*base, chosen, *others)) if x in rows]
-        for label in labels:
-            cut = [i for i, r in enumerate(rows[label]) if r["cutoff"] in set(cutoffs[sel])]
-            got = [rows[label][i] for i in cut]
-            wr, ws = _stats(got, "wrmsse", slice(None)), _stats(got, "wspl", slice(None))
-            vs_ets = _on(rows[label], ets, "wrmsse") / et if ets else float("nan")
-            print(f"| {label}{' (chosen)' if label == chosen else ''} | {wr[0]:.3f} ± "
-                  f"{wr[1]:.3f} | {wr[0] / sn:.2f} | {vs_ets:.2f} | {ws[0]:.3f} ± {ws[1]:.3f}"
-                  f" | {ws[0] / sq:.2f} | {ws[0] / sl:.2f} | {_seconds(label, secs, n, cutoffs)} |")
-    print("\nper window WRMSSE (chosen / AutoETS / sNaive):")
-    ets_by = {r["cutoff"]: r["wrmsse"] for r in rows.get("AutoETS", [])}
-    for i, e in enumerate(ends):
-        et_txt = f"{ets_by[cutoffs[i]]:.3f}" if cutoffs[i] in ets_by else "—"
-        print(f"  {e}: {rows[chosen][i]['wrmsse']:.3f} / {et_txt} / "
-              f"{rows['sNaive'][i]['wrmsse']:.3f}")
-    cov = coverage(pl.concat(tests[chosen][late]), UPPER)
-    print("\nlate windows, item-level P(y ≤ q) at " + " / ".join(f"{t:g}" for t in UPPER)
-          + ": " + " / ".join(f"{v:.3f}" for v in cov["p_le"]))
+    tables(rows, tests, cutoffs, ends, args.early, rules,
+           lambda label, n: _seconds(label, secs, n, cutoffs))
+    _alone(rows, secs)
+    print(f"\npeak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB "
+          "(scoring process; fits ran in the cache-filling runs)")
+    print(f"seconds per candidate, all windows (cached fits): {json.dumps(secs)}")
+    print(f"command: OMP_NUM_THREADS=1 nice -n 10 python benchmarks/forecast_m5_rolling.py "
+          f"--windows {args.windows} --spacing {args.spacing} --early {args.early} "
+          f"--threads {args.threads} --inner {args.inner} --train-days {args.train_days} "
+          f"--every {args.every}")
+
+
+def _alone(rows, secs) -> None:
+    """The global models some windows lack, on the windows they have (a table of their own)."""
     fewer = [label for label in rows if label.endswith(" (alone)")]
     if fewer:
         print("\n## global models on the windows they have (own quantiles; ratios on the "
@@ -405,13 +374,68 @@ def report(rows, tests, secs, cutoffs, args, rules) -> None:
                   f" | {wr[0] / lg:.2f} | {ws[0]:.3f} ± {ws[1]:.3f}"
                   f" | {ws[0] / _on(rows['sNaive (level quantiles)'], cuts, 'wspl'):.2f}"
                   f" | {secs.get(name, float('nan')) / len(cuts):.0f} |")
-    print(f"\npeak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB "
-          "(scoring process; fits ran in the cache-filling runs)")
-    print(f"seconds per candidate, all windows (cached fits): {json.dumps(secs)}")
-    print(f"command: OMP_NUM_THREADS=1 nice -n 10 python benchmarks/forecast_m5_rolling.py "
-          f"--windows {args.windows} --spacing {args.spacing} --early {args.early} "
-          f"--threads {args.threads} --inner {args.inner} --train-days {args.train_days} "
-          f"--every {args.every}")
+
+
+def tables(rows, tests, cutoffs, ends, n_early: int, rules, seconds) -> str:
+    """The rolling-origin tables (also printed by the Online Retail and M5 monthly scripts).
+
+    ``rows[label]``: one score dict (``wrmsse``, ``wspl``, ``cutoff``) per window, oldest
+    first; labels are the baselines (``sNaive``, ``sNaive (level quantiles)``, ``AutoETS``) and
+    ``"<rule>, k=<k>"`` (also ``"<rule> + MinT, k=50"`` where there is one); ``tests[label]``
+    the scored item frames per window; ``ends`` the windows' last days; ``seconds(label, n)``
+    the cell "fit+predict s per window". Returns the chosen label.
+    """
+    early, late = slice(0, n_early), slice(n_early, None)
+    variants = [v for r in rules for v in (r, f"{r} + MinT") if f"{v}, k=50" in rows]
+    rule = min(variants, key=lambda r: _stats(rows[f"{r}, k=50"], "wrmsse", early)[0])
+    k = min((x for x in KS if f"{rule}, k={x:g}" in rows),
+            key=lambda x: _stats(rows[f"{rule}, k={x:g}"], "wspl", early)[0])
+    chosen = f"{rule}, k={k:g}"
+    end_of = dict(zip(cutoffs, ends, strict=True))
+    print(f"\n## tuning on the {n_early} early windows (ending {ends[0]} … "
+          f"{ends[n_early - 1]}): WRMSSE / WSPL (level quantiles), mean ± sd")
+    print("| rule | k | WRMSSE | WSPL |\n|---|---|---|---|")
+    for label, rs in rows.items():
+        if ", k=" not in label:
+            continue
+        wr, ws = _stats(rs, "wrmsse", early), _stats(rs, "wspl", early)
+        r, kk = label.rsplit(", k=", 1)
+        print(f"| {r} | {kk} | {wr[0]:.3f} ± {wr[1]:.3f} | {ws[0]:.3f} ± {ws[1]:.3f} |")
+    print(f"\nchosen on the early windows: rule '{rule}' (lowest WRMSSE at k=50), k = {k:g} "
+          "(lowest WSPL for it)")
+    base = ("sNaive", "sNaive (level quantiles)", "AutoETS")
+    for name, sel in (("late", late), ("all", slice(None))):
+        n = len(cutoffs[sel])
+        print(f"\n## {name} windows ({n}): mean ± sd over windows")
+        print("| method | WRMSSE | × sNaive | × AutoETS | WSPL | × sNaive | × sNaive (level q) "
+              "| fit+predict s per window |\n|---|---|---|---|---|---|---|---|")
+        ets = {r["cutoff"] for r in rows.get("AutoETS", [])} & set(cutoffs[sel])
+        print(f"(× AutoETS: on the {len(ets)} of these windows AutoETS has: "
+              f"{', '.join(str(end_of[c]) for c in sorted(ets)) or 'none'})")
+        sn = _stats(rows["sNaive"], "wrmsse", sel)[0]
+        et = _on(rows.get("AutoETS", []), ets, "wrmsse")
+        sq = _stats(rows["sNaive"], "wspl", sel)[0]
+        sl = _stats(rows["sNaive (level quantiles)"], "wspl", sel)[0]
+        others = [f"{r}, k={kk:g}" for r in variants for kk in (k, 50.0)]
+        labels = [x for x in dict.fromkeys((*base, chosen, *others)) if x in rows]
+        for label in labels:
+            cut = [i for i, r in enumerate(rows[label]) if r["cutoff"] in set(cutoffs[sel])]
+            got = [rows[label][i] for i in cut]
+            wr, ws = _stats(got, "wrmsse", slice(None)), _stats(got, "wspl", slice(None))
+            vs_ets = _on(rows[label], ets, "wrmsse") / et if ets else float("nan")
+            print(f"| {label}{' (chosen)' if label == chosen else ''} | {wr[0]:.3f} ± "
+                  f"{wr[1]:.3f} | {wr[0] / sn:.2f} | {vs_ets:.2f} | {ws[0]:.3f} ± {ws[1]:.3f}"
+                  f" | {ws[0] / sq:.2f} | {ws[0] / sl:.2f} | {seconds(label, n)} |")
+    print("\nper window WRMSSE (chosen / AutoETS / sNaive):")
+    ets_by = {r["cutoff"]: r["wrmsse"] for r in rows.get("AutoETS", [])}
+    for i, e in enumerate(ends):
+        et_txt = f"{ets_by[cutoffs[i]]:.3f}" if cutoffs[i] in ets_by else "—"
+        print(f"  {e}: {rows[chosen][i]['wrmsse']:.3f} / {et_txt} / "
+              f"{rows['sNaive'][i]['wrmsse']:.3f}")
+    cov = coverage(pl.concat(tests[chosen][late]), UPPER)
+    print("\nlate windows, item-level P(y ≤ q) at " + " / ".join(f"{t:g}" for t in UPPER)
+          + ": " + " / ".join(f"{v:.3f}" for v in cov["p_le"]))
+    return chosen
 
 
 def _seconds(label: str, secs: dict[str, float], n: int, cutoffs) -> str:

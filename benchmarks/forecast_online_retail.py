@@ -1,7 +1,8 @@
-"""Daily demand forecasts on UCI Online Retail: ours vs SeasonalNaive vs AutoETS (issue 3).
+"""Daily demand forecasts on UCI Online Retail, rolling origin: tune early, report late (issue 16).
 
-    python benchmarks/forecast_online_retail.py [--data ../shared/data] [--windows 3]
-        [--horizon 28] [--top N] [--ets/--no-ets] [--models ...] [--threads 1]
+    python benchmarks/forecast_online_retail.py [--data ../shared/data] [--windows 7]
+        [--early 3] [--horizon 28] [--inner 2] [--top N] [--ets/--no-ets] [--models ...]
+        [--threads 1]
 
 ``--data`` is the shared data directory (the file is ``online_retail/online_retail.csv[.gz]``
 in it) or an invoices file in the same layout (e.g. ``data/sample/online_retail_top300.csv.gz``).
@@ -33,23 +34,29 @@ Demand, one series per StockCode at one location (``CODE@ONLINE``), per calendar
     cut-off is not scored in that window (nothing can forecast it; the total is the total of the
     products known at the cut-off).
 
-Rolling origin: the last ``windows`` blocks of ``horizon`` days (ending 2011-09-30), every
-method refitted on the days up to each block. Scored with WRMSSE and WSPL
-(:func:`stockpilot.forecast.metrics.wrmsse_wspl`) over the two levels the data has, total and
-item (StockCode), weighted equally; dollar weights are units × the day's mean unit price of the
-code over the last 28 training days. Methods:
+Rolling origin: the last ``windows`` blocks of ``horizon`` days (7 × 28 by default, ending
+2011-09-30, the data's last day; the oldest starts 2011-03-19, after 108 days of history — an
+eighth window would leave 24 days to fit the first inner window on). Every candidate is refitted
+on the days up to each window and cross-validated on ``--inner`` inner windows. Scored with
+WRMSSE and WSPL (:func:`stockpilot.forecast.metrics.wrmsse_wspl`) over the two levels the data
+has, total and item (StockCode), weighted equally; dollar weights are units × the day's mean unit
+price of the code over the last 28 training days. The tables are ``forecast_m5_rolling``'s
+(:func:`forecast_m5_rolling.tables`): the rules on the ``--early`` oldest windows, the rule
+(lowest WRMSSE at k = 50) and then the shrinkage k (lowest WSPL) chosen there, and the late and
+all windows as mean ± sd over windows. Baselines:
   * sNaive: statsforecast SeasonalNaive(7), conformal quantiles from its rolling-origin errors;
-  * ETS: statsforecast AutoETS(7) per series with its Gaussian intervals (the M5 "ES_bu" idea,
-    ``forecast_m5.ets_gaussian``); series under ``MIN_ETS_DAYS`` days of history (too short for
-    AutoETS) or with non-finite intervals take the sNaive forecast (counted in the notes; its
-    seconds exclude that reuse);
-  * ours: :func:`stockpilot.forecast.selection.forecast_frame` over ``--models``;
-  * "(level quantiles)": the same forecasts, the total's quantiles from the total's own
-    rolling-origin errors (:func:`stockpilot.forecast.metrics.level_quantiles`) instead of summed
-    item quantiles.
+    "sNaive (level quantiles)": the same, the total's quantiles from the total's own errors;
+  * AutoETS: statsforecast AutoETS(7) per series with its Gaussian intervals (the M5 "ES_bu"
+    idea, ``forecast_m5.ets_gaussian``); series under ``MIN_ETS_DAYS`` days of history (too short
+    for AutoETS) or with non-finite intervals take the sNaive forecast (counted in the notes; its
+    seconds exclude that reuse).
+Rules, over the candidates ``--models`` (fitted once per window, :func:`fit_candidates`): each
+global model alone (LightGBM), the class choice (``forecast_frame``'s default) and the series
+choice, each with conformal quantiles at k = 30, 50, 100 and the total's quantiles from its own
+rolling-origin errors (:func:`stockpilot.forecast.metrics.level_quantiles`).
 
 Single core by default (``--threads 1``): OMP_THREAD_LIMIT caps LightGBM's OpenMP threads
-(``forecast_frame`` builds its LGBMForecaster with the default of 2 threads) before LightGBM
+(``make_forecaster`` builds its LGBMForecaster with the default of 2 threads) before LightGBM
 loads; set POLARS_MAX_THREADS=1 in the environment for polars (it reads it when imported).
 """
 
@@ -65,18 +72,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import machine
+from cv_choice import choose_from_cv
 from forecast_m5 import ets_gaussian
+from forecast_m5_rolling import KS, ours, tables
 from stockpilot.forecast.base import QUANTILE_COLUMNS
 from stockpilot.forecast.data import Prepared, prepare, to_long
-from stockpilot.forecast.metrics import coverage, level_quantiles, wrmsse_wspl
-from stockpilot.forecast.selection import forecast_frame
-from stockpilot.forecast.stats import StatsForecaster
+from stockpilot.forecast.metrics import level_quantiles, wrmsse_wspl
+from stockpilot.forecast.selection import GLOBAL_MODELS, make_forecaster
 from stockpilot.ingest.online_retail import DEFAULT_LOCATION, daily_demand, read_invoices
 from stockpilot.ingest.online_retail_import import split_lines
 
@@ -146,43 +155,39 @@ def top_series(daily: pl.DataFrame, n: int, before: date) -> pl.DataFrame:
     return daily.join(best, on="unique_id", how="semi")
 
 
-@dataclass
-class Run:
-    """One method's forecasts in one window (and its rolling-origin errors, when it has them)."""
-
-    forecasts: pl.DataFrame  # unique_id, ds, mean, q…
-    cv: pl.DataFrame | None = None  # unique_id, cutoff, ds, y, mean: for level quantiles
-    note: str = ""
+def rules_of(models: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """The rules compared: each global model alone, the class choice and the series choice."""
+    out = {m: (m,) for m in models if m in GLOBAL_MODELS}
+    out["class choice"] = out["series choice"] = tuple(models)
+    return out
 
 
 @dataclass
 class Results:
-    """Per method: scores per window, scored frames, seconds, checks, memory, notes."""
+    """Per label (baselines, ``"<rule>, k=<k>"``): scores and scored item frames per window."""
 
+    rules: dict[str, tuple[str, ...]]
+    cutoffs: list[date] = field(default_factory=list)
     ends: list[date] = field(default_factory=list)
-    scores: dict[str, list[dict[str, float]]] = field(default_factory=dict)
-    items: dict[str, list[pl.DataFrame]] = field(default_factory=dict)  # item y, mean, q…
-    totals: dict[str, list[pl.DataFrame]] = field(default_factory=dict)  # total y, mean, q…
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # scores + cutoff
+    tests: dict[str, list[pl.DataFrame]] = field(default_factory=dict)  # item y, mean, q…
     seconds: dict[str, float] = field(default_factory=dict)  # fit + predict, all windows
     bad: dict[str, list[int]] = field(default_factory=dict)  # rows negative / non-monotone
-    rss_mib: dict[str, float] = field(default_factory=dict)  # process high-water after it
     notes: list[str] = field(default_factory=list)
     n_series: int = 0
     horizon: int = 0
 
-    def add(self, name: str, score_: dict[str, float], item: pl.DataFrame, total: pl.DataFrame,
-            bad: list[int], seconds: float, rss_mib: float) -> None:
-        """Record one method's window."""
-        self.scores.setdefault(name, []).append(score_)
-        self.items.setdefault(name, []).append(item)
-        self.totals.setdefault(name, []).append(total)
-        self.bad[name] = [a + b for a, b in zip(self.bad.get(name, [0, 0]), bad, strict=True)]
-        self.seconds[name] = self.seconds.get(name, 0.0) + seconds
-        self.rss_mib[name] = rss_mib
+    def add(self, label: str, cutoff: date, got: tuple[dict[str, float], pl.DataFrame, list[int]]
+            ) -> None:
+        """Record one label's window: its scores, its scored item frame, its quantile checks."""
+        score_, test, bad = got
+        self.rows.setdefault(label, []).append(score_ | {"cutoff": cutoff})
+        self.tests.setdefault(label, []).append(test)
+        self.bad[label] = [a + b for a, b in zip(self.bad.get(label, [0, 0]), bad, strict=True)]
 
-    def mean(self, name: str, key: str) -> float:
-        """A score averaged over the windows."""
-        return float(np.mean([s[key] for s in self.scores[name]]))
+    def spent(self, name: str, seconds: float) -> None:
+        """Add fit + predict seconds of a candidate or baseline."""
+        self.seconds[name] = self.seconds.get(name, 0.0) + seconds
 
 
 def score(train: pl.DataFrame, test: pl.DataFrame, prices: pl.DataFrame,
@@ -203,7 +208,22 @@ def violations(fc: pl.DataFrame) -> list[int]:
     return [int(neg), int(dec)]
 
 
-def ets_with_fallback(prep: Prepared, h: int, snaive: pl.DataFrame) -> Run:
+def evaluate(fc: pl.DataFrame, cv: pl.DataFrame | None, train: pl.DataFrame,
+             actual: pl.DataFrame, prices: pl.DataFrame
+             ) -> tuple[dict[str, float], pl.DataFrame, list[int]]:
+    """Scores (the total's quantiles from its own backtest when ``cv`` is given), the scored
+    item frame, and the quantile checks of the forecasts (and of the total's quantiles)."""
+    test = actual.join(fc.select(*KEYS, "mean", *QUANTILE_COLUMNS), on=KEYS,
+                       how="left").fill_null(0.0)
+    bad = violations(fc)
+    if cv is None:
+        return score(train, test, prices), test, bad
+    lq = level_quantiles(fc, cv, [])
+    bad = [a + b for a, b in zip(bad, violations(lq), strict=True)]
+    return score(train, test, prices, {"total": lq}), test, bad
+
+
+def ets_with_fallback(prep: Prepared, h: int, snaive: pl.DataFrame) -> tuple[pl.DataFrame, str]:
     """AutoETS with Gaussian intervals; series too short for it, or non-finite, take sNaive's."""
     days = prep.df.group_by("unique_id").len()
     long = days.filter(pl.col("len") >= MIN_ETS_DAYS)
@@ -212,44 +232,47 @@ def ets_with_fallback(prep: Prepared, h: int, snaive: pl.DataFrame) -> Run:
     broken = fc.filter(~finite).select("unique_id").unique()
     fc = fc.join(broken, on="unique_id", how="anti")
     rest = snaive.join(fc, on="unique_id", how="anti").select(fc.columns)
-    return Run(pl.concat([fc, rest]),
-               note=f"ETS: sNaive for {days.height - long.height} series under {MIN_ETS_DAYS} "
-                    f"days and {broken.height} with non-finite intervals")
+    return (pl.concat([fc, rest]),
+            f"AutoETS: sNaive for {days.height - long.height} series under {MIN_ETS_DAYS} "
+            f"days and {broken.height} with non-finite intervals")
 
 
-def window_methods(prep: Prepared, horizon: int, models: Sequence[str], ets: bool
-                   ) -> dict[str, Callable[[dict[str, Run]], Run]]:
-    """The methods of one window, in run order; each gets the runs so far (ETS uses sNaive's)."""
+def fit_candidates(prep: Prepared, models: Sequence[str], horizon: int, inner: int,
+                   say: Callable[[str], None]
+                   ) -> dict[str, tuple[pl.DataFrame, pl.DataFrame, float]]:
+    """Per candidate, fitted on every series: (inner-window cv, forecast, seconds).
 
-    def snaive(_done: dict[str, Run]) -> Run:
-        m = StatsForecaster("SeasonalNaive", horizon=horizon, n_jobs=1).fit(prep.df)
-        return Run(m.predict(horizon), m.cv_)
-
-    def ours(_done: dict[str, Run]) -> Run:
-        fc = forecast_frame(prep, models, horizon, 3)
-        chosen = fc.choice.group_by("model").len().sort("len", "model", descending=[True, False])
-        return Run(fc.forecasts.select(*KEYS, "mean", *QUANTILE_COLUMNS), fc.cv,
-                   "ours chose " + ", ".join(f"{m} {n}" for m, n in chosen.iter_rows()))
-
-    out: dict[str, Callable[[dict[str, Run]], Run]] = {"sNaive": snaive}
-    if ets:
-        out["ETS"] = lambda done: ets_with_fallback(prep, horizon, done["sNaive"].forecasts)
-    out["ours"] = ours
+    Local models fit each series on its own, so fitting them on every series and letting each
+    rule route (``cv_choice.choose_from_cv``) gives what ``forecast_frame`` gives.
+    """
+    out = {}
+    for name in models:
+        say(name)
+        t0 = time.perf_counter()
+        f = make_forecaster(name, horizon, inner).fit(prep.df)
+        out[name] = (f.cv_, f.predict(horizon), time.perf_counter() - t0)
     return out
 
 
 def run_benchmark(demand: Demand, windows: int, horizon: int, models: Sequence[str],
-                  ets: bool = True, top: int | None = None,
+                  ets: bool = True, top: int | None = None, inner: int = 2,
                   say: Callable[[str], None] = lambda _m: None) -> Results:
-    """Rolling-origin forecasts and scores of every method: the benchmark's core (no printing)."""
+    """Rolling-origin forecasts and scores of every baseline and rule: the core (no printing).
+
+    Window i (oldest first) ends ``horizon`` × (windows − 1 − i) days before the data's last
+    day; every candidate is refitted on the days up to each window.
+    """
+    if "SeasonalNaive" not in models:
+        raise SystemExit("--models: SeasonalNaive is the baseline, keep it among the candidates")
     end: date = demand.daily["ds"].max()  # type: ignore[assignment]
     cutoffs = [end - timedelta(days=w * horizon) for w in range(windows, 0, -1)]
     daily = top_series(demand.daily, top, cutoffs[0]) if top else demand.daily
     full = prepare(daily, end)
-    res = Results(notes=[*demand.notes, *[f"all days: {n}" for n in full.notes]],
+    res = Results(rules_of(models), notes=[*demand.notes, *[f"all days: {n}" for n in full.notes]],
                   n_series=daily["unique_id"].n_unique(), horizon=horizon)
     for cutoff in cutoffs:
         stop = cutoff + timedelta(days=horizon)
+        res.cutoffs.append(cutoff)
         res.ends.append(stop)
         prep = prepare(daily.filter(pl.col("ds") <= cutoff), cutoff)
         actual = full.df.filter((pl.col("ds") > cutoff) & (pl.col("ds") <= stop)) \
@@ -257,99 +280,113 @@ def run_benchmark(demand: Demand, windows: int, horizon: int, models: Sequence[s
         new = full.df.filter(pl.col("ds") > cutoff).join(prep.df, on="unique_id", how="anti")
         res.notes.append(f"{stop}: {actual['unique_id'].n_unique()} series scored; "
                          f"{new['unique_id'].n_unique()} first sold after the cut-off left out")
-        done: dict[str, Run] = {}
-        for name, fn in window_methods(prep, horizon, models, ets).items():
-            say(f"window ending {stop}: {name}")
-            t0 = time.perf_counter()
-            done[name] = fn(done)
-            _record(res, name, done[name], time.perf_counter() - t0, prep.df, actual,
-                    demand.prices)
-            if done[name].note:
-                res.notes.append(f"{stop}: {done[name].note}")
+        t0 = time.perf_counter()
+        _window(res, prep, actual, demand.prices, models, inner, ets,
+                lambda m, stop=stop: say(f"window ending {stop}: {m}"))
+        res.notes.append(f"{stop}: window took {time.perf_counter() - t0:.0f} s wall")
     return res
 
 
-def _record(res: Results, name: str, run: Run, seconds: float, train: pl.DataFrame,
-            actual: pl.DataFrame, prices: pl.DataFrame) -> None:
-    """Score a method's window bottom-up and, with rolling-origin errors, with level quantiles."""
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    test = actual.join(run.forecasts.select(*KEYS, "mean", *QUANTILE_COLUMNS), on=KEYS,
-                       how="left").fill_null(0.0)
-    total = test.group_by("ds").agg(pl.col("y", "mean", *QUANTILE_COLUMNS).sum())
-    bad = violations(run.forecasts)
-    res.add(name, score(train, test, prices), test, total, bad, seconds, rss)
-    if run.cv is None:
-        return
-    t0 = time.perf_counter()
-    lq = level_quantiles(run.forecasts, run.cv, [])
-    sc = score(train, test, prices, {"total": lq})
-    own = total.select("ds", "y", "mean").join(lq.drop("_all"), on="ds")
-    bad = [a + b for a, b in zip(bad, violations(lq), strict=True)]
-    res.add(f"{name} (level quantiles)", sc, test, own, bad,
-            seconds + time.perf_counter() - t0, rss)
+def _window(res: Results, prep: Prepared, actual: pl.DataFrame, prices: pl.DataFrame,
+            models: Sequence[str], inner: int, ets: bool, say: Callable[[str], None]) -> None:
+    """Fit the candidates once, then score the baselines and every rule at every k."""
+    h, cutoff = res.horizon, prep.end
+    fits = fit_candidates(prep, models, h, inner, say)
+    for name, (_, _, secs) in fits.items():
+        res.spent(name, secs)
+    cvs = {m: f[0] for m, f in fits.items()}
+    points = {m: f[1].select(*KEYS, "mean") for m, f in fits.items()}
+    sn_cv, sn_fc, _ = fits["SeasonalNaive"]
+    baselines = [("sNaive", sn_fc, None), ("sNaive (level quantiles)", sn_fc, sn_cv)]
+    if ets:
+        say("AutoETS")
+        t0 = time.perf_counter()
+        ets_fc, note = ets_with_fallback(prep, h, sn_fc)
+        res.spent("AutoETS", time.perf_counter() - t0)
+        res.notes.append(f"{cutoff + timedelta(days=h)}: {note}")
+        baselines.append(("AutoETS", ets_fc, None))
+    for label, fc, cv in baselines:
+        res.add(label, cutoff, evaluate(fc, cv, prep.df, actual, prices))
+    say("rules")
+    for rule, names in res.rules.items():
+        for k in KS:
+            fc, cv = ours(prep, "series" if rule == "series choice" else names, cvs, points,
+                          prep.df, k, res.rules["class choice"], h=h)
+            res.add(f"{rule}, k={k:g}", cutoff, evaluate(fc, cv, prep.df, actual, prices))
+    picked = choose_from_cv(prep, models, cvs, points, h).choice
+    chosen = picked.group_by("demand_class", "model").len().sort("demand_class", "model")
+    res.notes.append(f"{cutoff + timedelta(days=h)}: class choice " + ", ".join(
+        f"{c} → {m} ({n})" for c, m, n in chosen.iter_rows()))
 
 
-def print_report(res: Results, command: str) -> None:
-    """The markdown tables (scores averaged over windows), notes and the command."""
-    base = {k: res.mean("sNaive", k) for k in ("wrmsse", "wspl")}
-    print(f"# Online Retail daily, {res.n_series} StockCodes, {len(res.ends)} × {res.horizon}-day "
-          f"windows ending {res.ends[-1]} — {machine()}\n")
-    print("| method | WRMSSE | × sNaive | WSPL | × sNaive | WRMSSE total / item "
-          "| WSPL total / item | rows negative / non-monotone | fit+predict s (all windows) "
-          "| RSS high-water after, MiB |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for n in res.scores:
-        wr, ws = res.mean(n, "wrmsse"), res.mean(n, "wspl")
-        print(f"| {n} | {wr:.3f} | {wr / base['wrmsse']:.2f} | {ws:.3f} | "
-              f"{ws / base['wspl']:.2f} | {res.mean(n, 'wrmsse_total'):.3f} / "
-              f"{res.mean(n, 'wrmsse_item'):.3f} | {res.mean(n, 'wspl_total'):.3f} / "
-              f"{res.mean(n, 'wspl_item'):.3f} | {res.bad[n][0]} / {res.bad[n][1]} | "
-              f"{res.seconds[n]:.0f} | {res.rss_mib[n]:.0f} |")
-    print("\nper window, WRMSSE / WSPL:")
-    print("| method | " + " | ".join(f"ending {e}" for e in res.ends) + " |")
-    print("|---|" + "---|" * len(res.ends))
-    for n, rows in res.scores.items():
-        print(f"| {n} | " + " | ".join(f"{r['wrmsse']:.3f} / {r['wspl']:.3f}" for r in rows)
-              + " |")
-    for what, frames in (("item (StockCode)", res.items), ("total", res.totals)):
-        print(f"\ncoverage P(y ≤ q) / P(y < q) per quantile level, {what} level, all windows:")
-        print("| level | " + " | ".join(frames) + " |")
-        print("|---|" + "---|" * len(frames))
-        covs = {n: coverage(pl.concat(f, how="vertical_relaxed")) for n, f in frames.items()}
-        for i, t in enumerate(covs["sNaive"]["level"]):
-            print(f"| {t} | " + " | ".join(f"{c['p_le'][i]:.3f} / {c['p_lt'][i]:.3f}"
-                                           for c in covs.values()) + " |")
+def _seconds(res: Results, label: str) -> str:
+    """Fit + predict seconds per window of what a label used."""
+    if label.startswith("sNaive"):
+        names: Sequence[str] = ("SeasonalNaive",)
+    elif label == "AutoETS":
+        names = ("AutoETS",)
+    else:
+        names = res.rules[label.rsplit(", k=", 1)[0]]
+    return f"{sum(res.seconds.get(m, 0.0) for m in names) / len(res.cutoffs):.0f}"
+
+
+def print_report(res: Results, early: int, command: str) -> str:
+    """The rolling-origin tables (``forecast_m5_rolling.tables``), notes and the command.
+
+    Returns the label of the rule and k chosen on the ``early`` windows.
+    """
+    print(f"# Online Retail daily, {res.n_series} StockCodes, {len(res.ends)} × {res.horizon}-day"
+          f" windows ending {', '.join(str(e) for e in res.ends)} ({early} early) — {machine()}")
+    chosen = tables(res.rows, res.tests, res.cutoffs, res.ends, early, res.rules,
+                    lambda label, _n: _seconds(res, label))
+    late = slice(early, None)
+    print("\nlate windows, WRMSSE total / item and WSPL total / item (mean over windows):")
+    for label in ("sNaive", "sNaive (level quantiles)", "AutoETS", chosen):
+        if label in res.rows:
+            m = {k: np.mean([r[k] for r in res.rows[label][late]]) for k in
+                 ("wrmsse_total", "wrmsse_item", "wspl_total", "wspl_item")}
+            print(f"  {label}: {m['wrmsse_total']:.3f} / {m['wrmsse_item']:.3f} and "
+                  f"{m['wspl_total']:.3f} / {m['wspl_item']:.3f}")
+    bad = [sum(b[i] for b in res.bad.values()) for i in (0, 1)]
+    print(f"\nquantile checks over every label and window: {bad[0]} rows negative, {bad[1]} "
+          "non-monotone")
     print("\nnotes:")
     for note in res.notes:
         print(f"- {note}")
     print(f"\npeak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB; "
           f"threads: polars {pl.thread_pool_size()}, OpenMP limit "
           f"{os.environ.get('OMP_THREAD_LIMIT', 'none')}")
+    print("fit+predict seconds, all windows: " + ", ".join(
+        f"{m} {s:.0f}" for m, s in res.seconds.items()))
     print(f"command: {command}")
+    return chosen
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data",
                     help="shared data directory, or an Online Retail invoices file")
-    ap.add_argument("--windows", type=int, default=3)
+    ap.add_argument("--windows", type=int, default=7)
+    ap.add_argument("--early", type=int, default=3, help="oldest windows used for tuning")
     ap.add_argument("--horizon", type=int, default=28)
+    ap.add_argument("--inner", type=int, default=2, help="inner backtest windows per fit")
     ap.add_argument("--top", type=int, default=None,
                     help="smoke mode: only the N StockCodes with most units before the windows")
     ap.add_argument("--ets", action=argparse.BooleanOptionalAction, default=True)
-    ap.add_argument("--models", default=",".join(FAST), help="ours: the candidates")
+    ap.add_argument("--models", default=",".join(FAST), help="the candidates")
     ap.add_argument("--threads", type=int, default=1, help="OpenMP thread limit (LightGBM)")
     args = ap.parse_args()
-    # before LightGBM loads libgomp; forecast_frame builds LGBMForecaster with its default 2
+    # before LightGBM loads libgomp; make_forecaster builds LGBMForecaster with its default 2
     os.environ["OMP_THREAD_LIMIT"] = str(args.threads)
     models = tuple(m.strip() for m in args.models.split(",") if m.strip())
     demand = load_demand(input_file(args.data))
     res = run_benchmark(demand, args.windows, args.horizon, models, args.ets, args.top,
-                        say=lambda m: print(m, file=sys.stderr, flush=True))
+                        args.inner, say=lambda m: print(m, file=sys.stderr, flush=True))
     data = "" if args.data == ap.get_default("data") else f" --data {args.data}"
-    print_report(res, f"POLARS_MAX_THREADS={pl.thread_pool_size()} nice -n 5 python "
-                 f"benchmarks/forecast_online_retail.py{data} --windows {args.windows} "
-                 f"--horizon {args.horizon}{f' --top {args.top}' if args.top else ''}"
+    print_report(res, args.early, f"POLARS_MAX_THREADS={pl.thread_pool_size()} "
+                 f"OMP_NUM_THREADS=1 nice -n 15 python benchmarks/forecast_online_retail.py{data}"
+                 f" --windows {args.windows} --early {args.early} --horizon {args.horizon} "
+                 f"--inner {args.inner}{f' --top {args.top}' if args.top else ''}"
                  f"{'' if args.ets else ' --no-ets'} --models {','.join(models)} "
                  f"--threads {args.threads}")
 

@@ -45,6 +45,18 @@ def test_eligibility_follows_the_demand_class():
     assert ROUTES["IMAPA"] == {"intermittent", "lumpy"}
 
 
+def test_monthly_lets_the_continuous_models_compete_in_every_class():
+    models = ("SeasonalNaive", "AutoETS", "TSB")
+    assert "AutoETS" not in eligible(models, "intermittent")  # daily by default
+    assert "AutoETS" not in eligible(models, "intermittent", "1w")
+    assert eligible(models, "intermittent", "1mo") == ["SeasonalNaive", "AutoETS", "TSB"]
+    assert eligible(models, "smooth", "1mo") == ["SeasonalNaive", "AutoETS"]  # TSB stays out
+    classes = pl.DataFrame({"unique_id": ["a", "b"], "demand_class": ["intermittent", "lumpy"]})
+    for freq, ets in (("1d", set()), ("1mo", {"a", "b"})):
+        r = routes(classes, models, freq)
+        assert set(r.filter(pl.col("model") == "AutoETS")["unique_id"]) == ets, freq
+
+
 def test_selection_routes_candidates_by_class_on_real_series(mixed_recent):
     models = ("SeasonalNaive", "AutoETS", "CrostonOptimized")
     prep = Prepared(mixed_recent, mixed_recent["ds"].max())

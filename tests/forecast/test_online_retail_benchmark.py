@@ -26,7 +26,7 @@ def demand():
 
 @pytest.fixture(scope="module")
 def results(demand):
-    return bench.run_benchmark(demand, windows=1, horizon=7, models=bench.FAST, top=30)
+    return bench.run_benchmark(demand, windows=2, horizon=7, models=bench.FAST, top=30)
 
 
 def test_demand_is_net_daily_units_of_products(demand):
@@ -45,33 +45,38 @@ def test_demand_is_net_daily_units_of_products(demand):
     assert demand.prices["price"].min() > 0
 
 
-def test_every_method_scored_finite_and_positive(results):
-    assert results.n_series == 30 and results.ends == [date(2011, 9, 30)]
-    assert {"sNaive", "sNaive (level quantiles)", "ETS", "ours",
-            "ours (level quantiles)"} <= set(results.scores)
-    for name, rows in results.scores.items():
+def test_every_baseline_and_rule_scored_finite_and_positive(results):
+    assert results.n_series == 30 and results.ends == [date(2011, 9, 23), date(2011, 9, 30)]
+    assert {"sNaive", "sNaive (level quantiles)", "AutoETS"} <= set(results.rows)
+    for rule in ("LightGBM", "class choice", "series choice"):
+        assert {f"{rule}, k={k}" for k in (30, 50, 100)} <= set(results.rows)
+    for name, rows in results.rows.items():
+        assert [r["cutoff"] for r in rows] == results.cutoffs, name
         for key in ("wrmsse", "wspl", "wrmsse_total", "wrmsse_item", "wspl_total", "wspl_item"):
-            assert math.isfinite(rows[0][key]) and rows[0][key] > 0, (name, key)
-        assert results.seconds[name] > 0
+            assert all(math.isfinite(r[key]) and r[key] > 0 for r in rows), (name, key)
+    assert all(results.seconds[m] > 0 for m in (*bench.FAST, "AutoETS"))
 
 
 def test_quantiles_monotone_never_negative_and_cover(results):
-    for name in results.scores:
+    for name, frames in results.tests.items():
         assert results.bad[name] == [0, 0], name
-        for frame in (*results.items[name], *results.totals[name]):
-            q = frame.select(QUANTILE_COLUMNS).to_numpy()
-            assert (q >= 0).all() and (q[:, 1:] >= q[:, :-1]).all(), name
-            assert frame["ds"].min() > date(2011, 9, 23) and frame["ds"].max() == date(2011, 9, 30)
-        items = pl.concat(results.items[name])
-        assert items["unique_id"].n_unique() == 30 and items.height == 30 * 7
+        last = frames[-1]
+        q = last.select(QUANTILE_COLUMNS).to_numpy()
+        assert (q >= 0).all() and (q[:, 1:] >= q[:, :-1]).all(), name
+        assert last["ds"].min() > date(2011, 9, 23) and last["ds"].max() == date(2011, 9, 30)
+        assert last["unique_id"].n_unique() == 30 and last.height == 30 * 7
         # the 99% interval holds most of the scored days
+        items = pl.concat(frames)
         inside = items.select(((pl.col("y") >= pl.col("q0.005")) &
                                (pl.col("y") <= pl.col("q0.995"))).mean()).item()
         assert inside > 0.8, name
 
 
-def test_report_prints_tables_and_command(results, capsys):
-    bench.print_report(results, "python benchmarks/forecast_online_retail.py --top 30")
+def test_report_chooses_on_early_windows_and_prints_tables(results, capsys):
+    chosen = bench.print_report(results, 1, "python benchmarks/forecast_online_retail.py --top 30")
     out = capsys.readouterr().out
-    assert "| sNaive | " in out and "| ours (level quantiles) | " in out
-    assert out.count("| 0.995 | ") == 2 and "command: python" in out
+    assert chosen in results.rows and f"| {chosen} (chosen) | " in out
+    assert "## tuning on the 1 early windows" in out and "## late windows (1)" in out
+    assert "| sNaive (level quantiles) | " in out and "| AutoETS | " in out
+    assert "item-level P(y ≤ q) at 0.75 / 0.835 / 0.975 / 0.995" in out
+    assert "peak RSS" in out and "command: python" in out

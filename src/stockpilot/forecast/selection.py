@@ -50,6 +50,13 @@ CONTINUOUS_MODELS = ("AutoETS", "AutoTheta", "AutoARIMA", "MSTL")
 ROUTES: dict[str, frozenset[str]] = (
     {m: frozenset({"intermittent", "lumpy"}) for m in INTERMITTENT_MODELS}
     | {m: frozenset({"smooth", "erratic"}) for m in CONTINUOUS_MODELS})
+#: Frequencies (polars offsets) at which the continuous models compete in every demand class
+#: (the intermittent ones keep theirs). A monthly total sums about 30 days, so an item with a
+#: sale every second month is a level with noise rather than a Croston process, and the
+#: routing was suspected of costing ours against AutoETS on the M5 monthly totals; measured by
+#: the "(daily routing)" rules of benchmarks/forecast_m5_monthly.py (docs/benchmarks.md).
+#: Weekly keeps the daily routing: not measured.
+CONTINUOUS_EVERYWHERE = frozenset({"1mo"})
 #: The per-group LightGBM candidates: name -> (base candidate, grouping). A grouping is a key
 #: of ``forecast_frame``'s ``groups``: ``store`` (the id's location), ``dept`` (the SKU's
 #: catalogue category); see :mod:`stockpilot.forecast.grouped`.
@@ -106,7 +113,7 @@ def forecast_frame(prep: Prepared, models: Sequence[str], horizon: int, n_window
     make = factory or make_forecaster
     say = say or (lambda _m: None)
     classes = demand_classes(prep.df)
-    route = routes(classes, models)
+    route = routes(classes, models, freq)
     fitted: dict[str, Any] = {}
     for name, ids in sorted(routed(route, models), key=lambda r: r[0] == ENSEMBLE):
         say(f"cross-validating and fitting {name} on {ids.height} series")
@@ -173,16 +180,28 @@ def check_choice(choice: str) -> None:
         raise StockpilotError(f"unknown choice {choice!r}: use one of {', '.join(CHOICES)}")
 
 
-def eligible(models: Sequence[str], demand_class: str) -> list[str]:
-    """The candidates that compete for a series of ``demand_class`` (all, if none would)."""
-    ok = [m for m in models if demand_class in ROUTES.get(m, CLASSES)]
+def eligible(models: Sequence[str], demand_class: str, freq: str = "1d") -> list[str]:
+    """The candidates that compete for a series of ``demand_class`` (all, if none would).
+
+    At a frequency in :data:`CONTINUOUS_EVERYWHERE` the continuous models compete in every
+    class (the intermittent ones keep their classes).
+    """
+    def classes_of(m: str) -> frozenset[str] | tuple[str, ...]:
+        if m in CONTINUOUS_MODELS and freq in CONTINUOUS_EVERYWHERE:
+            return CLASSES
+        return ROUTES.get(m, CLASSES)
+
+    ok = [m for m in models if demand_class in classes_of(m)]
     return ok or list(models)
 
 
-def routes(classes: pl.DataFrame, models: Sequence[str]) -> pl.DataFrame:
-    """``unique_id, model, rank`` for every (series, eligible candidate); rank = list order."""
+def routes(classes: pl.DataFrame, models: Sequence[str], freq: str = "1d") -> pl.DataFrame:
+    """``unique_id, model, rank`` for every (series, eligible candidate); rank = list order.
+
+    ``freq``: the series' polars offset (see :func:`eligible`).
+    """
     table = pl.DataFrame(
-        [(k, m, models.index(m)) for k in CLASSES for m in eligible(models, k)],
+        [(k, m, models.index(m)) for k in CLASSES for m in eligible(models, k, freq)],
         schema={"demand_class": pl.Utf8, "model": pl.Utf8, "rank": pl.Int32}, orient="row")
     return classes.select("unique_id", "demand_class").join(table, on="demand_class") \
         .select("unique_id", "model", "rank")
