@@ -108,3 +108,64 @@ def test_an_unknown_choice_is_refused(mixed_recent):
     prep = Prepared(mixed_recent, mixed_recent["ds"].max())
     with pytest.raises(StockpilotError, match="unknown choice 'best'"):
         forecast_frame(prep, ("SeasonalNaive",), H, 1, choice="best")
+
+
+def _with_short_series(mixed_recent: pl.DataFrame) -> pl.DataFrame:
+    """``mixed_recent`` plus a copy of one series' last 10 days: too short for a backtest."""
+    src = mixed_recent["unique_id"].unique().sort()[0]
+    short = mixed_recent.filter(pl.col("unique_id") == src).tail(10) \
+        .with_columns(pl.lit("SHORT@X").alias("unique_id"))
+    return pl.concat([mixed_recent, short])
+
+
+def test_a_series_too_short_to_backtest_takes_its_class_model(mixed_recent):
+    df = _with_short_series(mixed_recent)
+    models = ("SeasonalNaive", "CrostonOptimized", "WindowAverage28")
+    result = forecast_frame(Prepared(df, df["ds"].max()), models, H, 1)
+    choice = result.choice
+    short = choice.filter(pl.col("unique_id") == "SHORT@X").row(0, named=True)
+    assert short["cv_mse"] is None  # no backtest
+    peers = choice.filter((pl.col("demand_class") == short["demand_class"])
+                          & (pl.col("unique_id") != "SHORT@X"))["model"].unique().to_list()
+    assert peers and short["model"] in peers
+    assert result.forecasts.filter(pl.col("unique_id") == "SHORT@X").height == H
+
+
+class _LongOnly:
+    """A candidate that, like LightGBM with its lags, cannot forecast a short series."""
+
+    def __init__(self, horizon: int, n_windows: int) -> None:
+        from stockpilot.forecast.stats import StatsForecaster
+
+        self.inner = StatsForecaster("WindowAverage28", horizon=horizon, n_windows=n_windows)
+
+    def fit(self, df: pl.DataFrame, X: pl.DataFrame | None = None) -> _LongOnly:
+        self.inner.fit(df)
+        self.cv_ = self.inner.cv_
+        return self
+
+    def predict(self, h: int) -> pl.DataFrame:
+        return self.inner.predict(h).filter(pl.col("unique_id") != "SHORT@X")
+
+
+def test_a_short_series_its_class_model_cannot_forecast_falls_back(mixed_recent):
+    from stockpilot.forecast.selection import make_forecaster
+
+    def factory(name, horizon, n_windows, freq="1d", season_length=7):
+        if name == "WindowAverage28":
+            return _LongOnly(horizon, n_windows)
+        return make_forecaster(name, horizon, n_windows, freq, season_length)
+
+    df = _with_short_series(mixed_recent)
+    result = forecast_frame(Prepared(df, df["ds"].max()), ("WindowAverage28", "SeasonalNaive"),
+                            H, 1, factory=factory)
+    klass = result.choice.filter(pl.col("unique_id") == "SHORT@X")["demand_class"][0]
+    winner = result.choice.filter((pl.col("demand_class") == klass)
+                                  & (pl.col("unique_id") != "SHORT@X"))["model"][0]
+    got = result.choice.filter(pl.col("unique_id") == "SHORT@X")["model"][0]
+    assert winner == "WindowAverage28"  # the case under test: the class model cannot
+    # never dropped: the class's model if it forecast the series, else the first eligible
+    # candidate that did (WindowAverage28 is listed first, and cannot)
+    assert result.forecasts.filter(pl.col("unique_id") == "SHORT@X").height == H
+    assert got == ("SeasonalNaive" if winner == "WindowAverage28" else winner)
+    assert result.forecasts.filter(pl.col("unique_id") == "SHORT@X")["model"][0] == got

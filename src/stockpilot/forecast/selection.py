@@ -169,6 +169,20 @@ def assemble(fitted: dict[str, Any], route: pl.DataFrame, classes: pl.DataFrame,
     """Choose among the fitted candidates, forecast with the chosen ones, keep their errors."""
     chosen = _choose(fitted, route, classes, prep.df if choice == "class" else None)
     forecasts = _forecast(fitted, chosen, horizon, prep, freq)
+    # a series whose chosen model could not forecast it (e.g. too short for LightGBM's lags)
+    # takes the first eligible candidate that did
+    lost = chosen.filter(~pl.col("unique_id").is_in(forecasts["unique_id"].unique().implode()))
+    if lost.height:
+        could = pl.concat([f.predict(horizon).select("unique_id").unique()
+                           .with_columns(pl.lit(name).alias("model"))
+                           for name, f in fitted.items()])
+        instead = route.join(lost.select("unique_id"), on="unique_id", how="semi") \
+            .join(could, on=["unique_id", "model"], how="semi") \
+            .sort("rank").group_by("unique_id", maintain_order=True).first() \
+            .select("unique_id", pl.col("model").alias("_instead"))
+        chosen = chosen.join(instead, on="unique_id", how="left").with_columns(
+            pl.coalesce("_instead", "model").alias("model")).drop("_instead")
+        forecasts = _forecast(fitted, chosen, horizon, prep, freq)
     cv = pl.concat([f.cv_.join(chosen.filter(pl.col("model") == m), on="unique_id", how="semi")
                     for m, f in fitted.items()])
     return Forecasts(forecasts, cv, chosen, fitted)
@@ -252,7 +266,9 @@ def _choose(fitted: dict[str, Any], route: pl.DataFrame, classes: pl.DataFrame,
 
     With ``history`` (``unique_id, ds, y``) the choice is per demand class (see
     :func:`class_winners`); without, per series. Series too short to cross-validate take
-    their first eligible candidate.
+    their class's model under the class choice (their first eligible candidate when that
+    model is not eligible for them, and always under the per-series choice); a series the
+    chosen model cannot forecast is given another in :func:`assemble`.
     """
     err = ((pl.col("y") - pl.col("mean")) ** 2).mean().alias("mse")
     long = pl.concat([f.cv_.group_by("unique_id").agg(err).with_columns(
@@ -268,6 +284,13 @@ def _choose(fitted: dict[str, Any], route: pl.DataFrame, classes: pl.DataFrame,
             on=["unique_id", "model"])  # only series that have the class model's backtest
         best = pl.concat([by_class.drop("demand_class"),
                           best.join(by_class, on="unique_id", how="anti")])
+        # series too short for any backtest: their class's model, where it is eligible
+        short = classes.select("unique_id", "demand_class").join(best, on="unique_id",
+                                                                  how="anti")
+        short = short.join(winners.select("demand_class", "model"), on="demand_class") \
+            .join(route.select("unique_id", "model"), on=["unique_id", "model"], how="semi")
+        best = pl.concat([best, short.select("unique_id", "model",
+                                             pl.lit(None, pl.Float64).alias("cv_mse"))])
     wide = long.pivot(on="model", index="unique_id", values="mse")
     wide = wide.rename({m: f"mse_{m}" for m in wide.columns if m != "unique_id"})
     first = route.sort("rank").group_by("unique_id", maintain_order=True).first() \
