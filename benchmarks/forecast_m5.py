@@ -47,11 +47,13 @@ FAST = ("SeasonalNaive", "CrostonOptimized", "TSB", "WindowAverage28", "LightGBM
 
 def ets_gaussian(train: pl.DataFrame, h: int) -> pl.DataFrame:
     from statsforecast import StatsForecast
-    from statsforecast.models import AutoETS
+    from statsforecast.models import AutoETS, Naive
 
     levels = sorted({round(abs(2 * t - 1) * 100, 1) for t in QUANTILES} - {0.0})
-    fc = StatsForecast(models=[AutoETS(season_length=7)], freq="1d").forecast(
-        df=train, h=h, level=levels)
+    # a series too short for ETS ("tiny datasets": a product first sold days before the
+    # cut-off) takes the naive forecast, as statsforecast's fallback
+    fc = StatsForecast(models=[AutoETS(season_length=7)], freq="1d",
+                       fallback_model=Naive()).forecast(df=train, h=h, level=levels)
     cols = {}
     for t in QUANTILES:
         lv = round(abs(2 * t - 1) * 100, 1)
