@@ -27,10 +27,11 @@ quantiles. Baselines:
 Rules (``RULES``), over SeasonalNaive(12), AutoETS, CrostonOptimized, TSB, ADIDA and IMAPA with
 conformal quantiles from the chosen models' errors and each upper level's quantiles from its
 own inner errors: AutoETS alone; the class choice (one model per demand class by rolling-origin
-error, ``selection``'s default) and the series choice, routed as the product routes monthly
-series (AutoETS competes in every class, ``selection.CONTINUOUS_EVERYWHERE``); and both again
-with the daily routing (AutoETS only on smooth and erratic series, Croston-type models only on
-intermittent and lumpy ones), which is what the product did at every frequency before.
+error, ``selection``'s default) and the series choice, routed as the product routes every
+frequency (AutoETS only on smooth and erratic series, Croston-type models only on intermittent
+and lumpy ones); and both again with AutoETS competing in every class
+(``selection.EVERYWHERE``), an alternative measured here and not adopted (no gain on the early
+windows, docs/benchmarks.md).
 
 One shared cross-validation (the default). Refitting everything in each window — ours
 cross-validates every candidate on 3 inner windows and refits, the baselines refit again — takes
@@ -83,7 +84,7 @@ from stockpilot.forecast.classify import demand_classes
 from stockpilot.forecast.conformal import apply_offsets, monotone, offsets_from_cv
 from stockpilot.forecast.data import Prepared
 from stockpilot.forecast.metrics import level_quantiles, wrmsse_wspl
-from stockpilot.forecast.selection import routes
+from stockpilot.forecast.selection import EVERYWHERE, routes
 from stockpilot.forecast.stats import StatsForecaster, build_model
 from stockpilot.ingest import m5
 
@@ -104,13 +105,14 @@ CHUNK = 1000  # series per statsforecast call in the shared cross-validation (pr
 LEVELS_PCT = sorted({round(abs(2 * t - 1) * 100, 1) for t in QUANTILES} - {0.0})
 FREQ = "1mo"
 #: The rules compared (each at every k of ``forecast_m5_rolling.KS``): the candidates they
-#: choose among, and the frequency whose routing they use (the product's is ``FREQ``'s, where
-#: AutoETS competes in every demand class; "daily routing" keeps it to smooth and erratic series,
-#: as the product did before, to measure that change)
+#: choose among, and the routing they use: the product's (``FREQ``'s, the daily routing:
+#: AutoETS on smooth and erratic series only) and "AutoETS in every class"
+#: (``selection.EVERYWHERE``), to measure that alternative
 RULES: dict[str, tuple[tuple[str, ...], str]] = {
     "AutoETS": (("AutoETS",), FREQ),
     "class choice": (OURS, FREQ), "series choice": (OURS, FREQ),
-    "class choice (daily routing)": (OURS, "1d"), "series choice (daily routing)": (OURS, "1d"),
+    "class choice (AutoETS in every class)": (OURS, EVERYWHERE),
+    "series choice (AutoETS in every class)": (OURS, EVERYWHERE),
 }
 
 
@@ -412,7 +414,7 @@ def score_window(win: Window, frames: Frames, keys: pl.DataFrame, h: int
             _check(fc, "mean", rule, win, every)
             todo.append((f"{rule}, k={k:g}", fc, cv))
     qs = [qcol(t) for t in QUANTILES]
-    out: dict[str, Any] = {"_notes": [_picked(win, inner, point, h, r) for r in ("1mo", "1d")]}
+    out: dict[str, Any] = {"_notes": [_picked(win, inner, point, h, r) for r in (FREQ, EVERYWHERE)]}
     for label, fc, cv in todo:
         test = win.actual.join(fc.select("unique_id", "ds", "mean", *qs),
                                on=["unique_id", "ds"], how="left").fill_null(0.0)
@@ -431,7 +433,8 @@ def _picked(win: Window, inner: dict[str, pl.DataFrame], point: dict[str, pl.Dat
     choice = choose_from_cv(win.prep, OURS, inner, point, h, freq=FREQ, routing=routing).choice
     got = choice.group_by("demand_class", "model").len().sort("demand_class", "len",
                                                               descending=[False, True])
-    return (f"{win.last:%Y-%m}: class choice{'' if routing == FREQ else ' (daily routing)'} "
+    label = "" if routing == FREQ else " (AutoETS in every class)"
+    return (f"{win.last:%Y-%m}: class choice{label} "
             + ", ".join(f"{c} → {m} ({n})" for c, m, n in got.iter_rows()))
 
 

@@ -45,14 +45,16 @@ def test_eligibility_follows_the_demand_class():
     assert ROUTES["IMAPA"] == {"intermittent", "lumpy"}
 
 
-def test_monthly_lets_the_continuous_models_compete_in_every_class():
+def test_every_frequency_routes_as_daily_and_the_measured_alternative_opens_every_class():
+    from stockpilot.forecast.selection import EVERYWHERE
+
     models = ("SeasonalNaive", "AutoETS", "TSB")
-    assert "AutoETS" not in eligible(models, "intermittent")  # daily by default
-    assert "AutoETS" not in eligible(models, "intermittent", "1w")
-    assert eligible(models, "intermittent", "1mo") == ["SeasonalNaive", "AutoETS", "TSB"]
-    assert eligible(models, "smooth", "1mo") == ["SeasonalNaive", "AutoETS"]  # TSB stays out
+    for freq in ("1d", "1w", "1mo"):  # measured on M5 monthly: no gain early, not adopted
+        assert "AutoETS" not in eligible(models, "intermittent", freq)
+    assert eligible(models, "intermittent", EVERYWHERE) == ["SeasonalNaive", "AutoETS", "TSB"]
+    assert eligible(models, "smooth", EVERYWHERE) == ["SeasonalNaive", "AutoETS"]  # TSB stays out
     classes = pl.DataFrame({"unique_id": ["a", "b"], "demand_class": ["intermittent", "lumpy"]})
-    for freq, ets in (("1d", set()), ("1mo", {"a", "b"})):
+    for freq, ets in (("1mo", set()), (EVERYWHERE, {"a", "b"})):
         r = routes(classes, models, freq)
         assert set(r.filter(pl.col("model") == "AutoETS")["unique_id"]) == ets, freq
 

@@ -50,13 +50,14 @@ CONTINUOUS_MODELS = ("AutoETS", "AutoTheta", "AutoARIMA", "MSTL")
 ROUTES: dict[str, frozenset[str]] = (
     {m: frozenset({"intermittent", "lumpy"}) for m in INTERMITTENT_MODELS}
     | {m: frozenset({"smooth", "erratic"}) for m in CONTINUOUS_MODELS})
-#: Frequencies (polars offsets) at which the continuous models compete in every demand class
-#: (the intermittent ones keep theirs). A monthly total sums about 30 days, so an item with a
-#: sale every second month is a level with noise rather than a Croston process, and the
-#: routing was suspected of costing ours against AutoETS on the M5 monthly totals; measured by
-#: the "(daily routing)" rules of benchmarks/forecast_m5_monthly.py (docs/benchmarks.md).
-#: Weekly keeps the daily routing: not measured.
-CONTINUOUS_EVERYWHERE = frozenset({"1mo"})
+#: A routing (in place of a frequency) under which the continuous models compete in every
+#: demand class (the intermittent ones keep theirs). Monthly totals were suspected of being
+#: routed wrongly (an item with a sale every second month is a level with noise rather than a
+#: Croston process); measured on the M5 monthly totals (benchmarks/forecast_m5_monthly.py,
+#: docs/benchmarks.md): no gain on the early windows (WRMSSE 1.083 vs 1.080 with the daily
+#: routing), so every frequency keeps the daily routing; the benchmark measures this one.
+EVERYWHERE = "everywhere"
+CONTINUOUS_EVERYWHERE = frozenset({EVERYWHERE})
 #: The per-group LightGBM candidates: name -> (base candidate, grouping). A grouping is a key
 #: of ``forecast_frame``'s ``groups``: ``store`` (the id's location), ``dept`` (the SKU's
 #: catalogue category); see :mod:`stockpilot.forecast.grouped`.
@@ -197,8 +198,8 @@ def check_choice(choice: str) -> None:
 def eligible(models: Sequence[str], demand_class: str, freq: str = "1d") -> list[str]:
     """The candidates that compete for a series of ``demand_class`` (all, if none would).
 
-    At a frequency in :data:`CONTINUOUS_EVERYWHERE` the continuous models compete in every
-    class (the intermittent ones keep their classes).
+    Under the routing :data:`EVERYWHERE` (given as ``freq``) the continuous models compete in
+    every class (the intermittent ones keep their classes); every frequency routes as daily.
     """
     def classes_of(m: str) -> frozenset[str] | tuple[str, ...]:
         if m in CONTINUOUS_MODELS and freq in CONTINUOUS_EVERYWHERE:
