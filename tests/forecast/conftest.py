@@ -61,3 +61,16 @@ def mixed_recent(foods_recent, hobbies_recent) -> pl.DataFrame:
     ids = [*foods_recent["unique_id"].unique().sort()[:10],
            *hobbies_recent["unique_id"].unique().sort()[:10]]
     return pl.concat([foods_recent, hobbies_recent]).filter(pl.col("unique_id").is_in(ids))
+
+
+@pytest.fixture(scope="session")
+def mixed_covariates(m5_calendar, foods_prices, mixed_recent) -> pl.DataFrame:
+    """Calendar and price covariates of ``mixed_recent`` to 7 days after its end (prices of
+    FOODS only: the HOBBIES series get 0)."""
+    from datetime import timedelta
+
+    from stockpilot.forecast.features import m5_covariates
+
+    end = mixed_recent["ds"].max()
+    return m5_covariates(m5_calendar, foods_prices, mixed_recent["unique_id"].unique(),
+                         mixed_recent["ds"].min(), end + timedelta(days=7)).fill_null(0.0)

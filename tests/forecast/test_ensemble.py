@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pickle
-from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -16,7 +15,6 @@ from stockpilot.forecast.base import QUANTILE_COLUMNS
 from stockpilot.forecast.classify import demand_classes
 from stockpilot.forecast.data import Prepared
 from stockpilot.forecast.ensemble import MeanEnsemble
-from stockpilot.forecast.features import m5_covariates
 from stockpilot.forecast.grouped import GroupedForecaster
 from stockpilot.forecast.lgbm import LGBMForecaster
 from stockpilot.forecast.lgbm_direct import LGBMDirectForecaster
@@ -44,10 +42,9 @@ def small(name: str, horizon: int, n_windows: int, freq: str = "1d",
 
 
 @pytest.fixture(scope="module")
-def covariates(m5_calendar, foods_prices, mixed_recent):
-    end = mixed_recent["ds"].max()
-    return m5_covariates(m5_calendar, foods_prices, mixed_recent["unique_id"].unique(),
-                         mixed_recent["ds"].min(), end + timedelta(days=H)).fill_null(0.0)
+def covariates(mixed_covariates):
+    """The shared M5 covariates of ``mixed_recent`` (conftest), H = 7 days ahead."""
+    return mixed_covariates
 
 
 @pytest.fixture(scope="module")

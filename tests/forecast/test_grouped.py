@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pickle
-from datetime import timedelta
 from functools import partial
 
 import polars as pl
@@ -11,7 +10,6 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from stockpilot.errors import StockpilotError
-from stockpilot.forecast.features import m5_covariates
 from stockpilot.forecast.grouped import (
     OTHER,
     GroupedForecaster,
@@ -27,11 +25,9 @@ BASE = partial(LGBMForecaster, horizon=H, n_windows=1, n_estimators=20, num_leav
 
 
 @pytest.fixture(scope="module")
-def covariates(m5_calendar, foods_prices, mixed_recent):
-    """Calendar and price covariates (prices of FOODS only: the HOBBIES series get 0)."""
-    end = mixed_recent["ds"].max()
-    return m5_covariates(m5_calendar, foods_prices, mixed_recent["unique_id"].unique(),
-                         mixed_recent["ds"].min(), end + timedelta(days=H)).fill_null(0.0)
+def covariates(mixed_covariates):
+    """The shared M5 covariates of ``mixed_recent`` (conftest), H = 7 days ahead."""
+    return mixed_covariates
 
 
 @pytest.fixture(scope="module")
