@@ -50,7 +50,7 @@ from stockpilot.config import Settings
 from stockpilot.store.history import HistoryStore
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    from stockpilot.store.db import Engine
 
 ROUTERS = (system.router, catalogue.router, stock.router, transfers.router, forecasts.router,
            plans.router, purchasing.router, alerts.router, simulations.router,

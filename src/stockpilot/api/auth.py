@@ -13,7 +13,7 @@ from stockpilot.usecases import keys
 from stockpilot.usecases.actor import ROLES, SYSTEM, Actor
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    from stockpilot.store.db import Engine
 
 #: The caller of an API route.
 Principal = Actor

@@ -19,7 +19,7 @@ from stockpilot.store.uow import UnitOfWork, reading
 from stockpilot.usecases.paging import CountCache
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    from stockpilot.store.db import Engine
 
 
 class KeyCache:

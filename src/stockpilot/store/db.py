@@ -15,6 +15,9 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+#: ``Engine`` is re-exported: the edges name the handle they pass on without importing SQLAlchemy
+__all__ = ["Engine", "dialect_insert", "is_sqlite", "make_engine", "normalise_url"]
+
 
 def is_sqlite(engine_or_url: Engine | str) -> bool:
     """True when the engine (or URL) is SQLite."""

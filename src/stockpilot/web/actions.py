@@ -11,7 +11,7 @@ from stockpilot.usecases.actor import Actor
 from stockpilot.web.data import Sources
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    from stockpilot.store.db import Engine
 
 STATUSES = alerts.STATUSES
 

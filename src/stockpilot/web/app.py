@@ -33,7 +33,7 @@ from stockpilot.web.sessions import (
 from stockpilot.web.users import User, authenticate
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    from stockpilot.store.db import Engine
 
 HERE = Path(__file__).parent
 STATIC_URL = "/ui/static"

@@ -25,7 +25,7 @@ from stockpilot.usecases import catalogue, simulations, stock
 from stockpilot.usecases.actor import Actor
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    from stockpilot.store.db import Engine
 
 FAN = ("q0.025", "q0.165", "q0.25", "q0.5", "q0.75", "q0.835", "q0.975")
 HISTORY_DAYS = 182  # demand history kept in memory per series (the chart shows 120 days)

@@ -22,7 +22,7 @@ from stockpilot.usecases import users
 from stockpilot.usecases.actor import Actor
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    from stockpilot.store.db import Engine
 
 SESSION_COOKIE = "sp_session"
 LOGIN_COOKIE = "sp_login_csrf"

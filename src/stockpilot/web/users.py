@@ -15,7 +15,7 @@ from stockpilot.usecases.actor import ROLES, SYSTEM, Actor
 from stockpilot.usecases.users import MIN_PASSWORD, InvalidUser
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    from stockpilot.store.db import Engine
 
 #: A signed-in person (kept as a name for the dashboard's code).
 User = Actor
