@@ -79,30 +79,12 @@ def test_signed_webhook_with_retry(receiver):
     assert json.loads(body)["sku"] == "A"
 
 
-def test_email_over_a_local_smtp_server():
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.handlers import Message
-
-    box = []
-
-    class Keep(Message):
-        def handle_message(self, message):
-            box.append(message)
-
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    ctl = Controller(Keep(), hostname="127.0.0.1", port=port)
-    ctl.start()
-    try:
-        Email("127.0.0.1", port, "sp@localhost",
-              ("planner@shop.example",)).send({"id": 7, "rule": "projected_stockout",
-                                                "sku": "A", "location": "W",
-                                                "severity": "critical", "message": "2 days"})
-    finally:
-        ctl.stop()
+def test_email_over_a_local_smtp_server(smtp):
+    port, box = smtp
+    Email("127.0.0.1", port, "sp@localhost",
+          ("planner@shop.example",)).send({"id": 7, "rule": "projected_stockout",
+                                            "sku": "A", "location": "W",
+                                            "severity": "critical", "message": "2 days"})
     [msg] = box
     assert msg["To"] == "planner@shop.example" and "projected_stockout" in msg["Subject"]
 
