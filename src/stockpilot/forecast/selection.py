@@ -169,21 +169,22 @@ def assemble(fitted: dict[str, Any], route: pl.DataFrame, classes: pl.DataFrame,
              prep: Prepared, horizon: int, freq: str, choice: str) -> Forecasts:
     """Choose among the fitted candidates, forecast with the chosen ones, keep their errors."""
     chosen = _choose(fitted, route, classes, prep.df if choice == "class" else None)
-    forecasts = _forecast(fitted, chosen, horizon, prep, freq)
+    preds = {name: f.predict(horizon) for name, f in fitted.items()}  # each model once
+    forecasts = _forecast(preds, chosen, horizon, prep, freq)
     # a series whose chosen model could not forecast it (e.g. too short for LightGBM's lags)
     # takes the first eligible candidate that did
     lost = chosen.filter(~pl.col("unique_id").is_in(forecasts["unique_id"].unique().implode()))
     if lost.height:
-        could = pl.concat([f.predict(horizon).select("unique_id").unique()
+        could = pl.concat([p.select("unique_id").unique()
                            .with_columns(pl.lit(name).alias("model"))
-                           for name, f in fitted.items()])
+                           for name, p in preds.items()])
         instead = route.join(lost.select("unique_id"), on="unique_id", how="semi") \
             .join(could, on=["unique_id", "model"], how="semi") \
             .sort("rank").group_by("unique_id", maintain_order=True).first() \
             .select("unique_id", pl.col("model").alias("_instead"))
         chosen = chosen.join(instead, on="unique_id", how="left").with_columns(
             pl.coalesce("_instead", "model").alias("model")).drop("_instead")
-        forecasts = _forecast(fitted, chosen, horizon, prep, freq)
+        forecasts = _forecast(preds, chosen, horizon, prep, freq)
     cv = pl.concat([f.cv_.join(chosen.filter(pl.col("model") == m), on="unique_id", how="semi")
                     for m, f in fitted.items()])
     return Forecasts(forecasts, cv, chosen, fitted)
@@ -339,11 +340,12 @@ def class_winners(long: pl.DataFrame, classes: pl.DataFrame, history: pl.DataFra
         "demand_class", "model", "wrmsse", "series")
 
 
-def _forecast(fitted: dict[str, Any], choice: pl.DataFrame, horizon: int,
+def _forecast(preds: dict[str, pl.DataFrame], choice: pl.DataFrame, horizon: int,
               prep: Prepared, freq: str = "1d") -> pl.DataFrame:
+    """Each series' rows from its chosen model's predictions (``preds`` by model)."""
     parts: list[pl.DataFrame] = []
-    for name, f in fitted.items():
-        fc = f.predict(horizon).join(choice.filter(pl.col("model") == name)
+    for name, pred in preds.items():
+        fc = pred.join(choice.filter(pl.col("model") == name)
                                      .select("unique_id"), on="unique_id", how="semi")
         parts.append(fc.with_columns(pl.lit(name).alias("model")))
     out = pl.concat(parts, how="diagonal")
